@@ -1,0 +1,88 @@
+/*
+ * host — what connscale reads from, and checks on, a Linux host: a process's
+ * memory, the host's kernel memory counters, and the limits that cap how many
+ * connections a process model can hold.
+ *
+ * Every reader has a parse_* twin that takes the file's text, so the parsers
+ * are tested on fixture files. Functions return 0 or -errno.
+ */
+#ifndef CONNSCALE_HOST_H
+#define CONNSCALE_HOST_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* One process, from /proc/PID/status, /proc/PID/smaps_rollup, /proc/PID/fd. */
+struct host_procmem {
+	long rss_kb;  /* VmRSS */
+	long hwm_kb;  /* VmHWM */
+	long pss_kb;  /* Pss (smaps_rollup); -1 if the kernel does not have it */
+	long threads; /* Threads */
+	long fds;     /* entries in /proc/PID/fd */
+};
+
+int host_procmem_read(pid_t pid, struct host_procmem *out);
+/* Fills rss_kb, hwm_kb, threads from /proc/PID/status text. */
+int host_parse_status(const char *text, struct host_procmem *out);
+/* Returns the Pss line of smaps_rollup text in kB, or -ENOENT. */
+long host_parse_smaps_rollup(const char *text);
+
+/* Host-wide kernel memory, from /proc/meminfo (kB). */
+struct host_meminfo {
+	long mem_total_kb;
+	long mem_available_kb;
+	long kernel_stack_kb;
+	long slab_kb;
+	long page_tables_kb;
+};
+
+int host_meminfo_read(struct host_meminfo *out);
+int host_parse_meminfo(const char *text, struct host_meminfo *out);
+
+/* The limits that cap connections. -1 where a value could not be read. */
+struct host_limits {
+	long nofile_soft;   /* RLIMIT_NOFILE of this process */
+	long nofile_hard;
+	long nr_open;       /* fs.nr_open: ceiling for the hard limit */
+	long pid_max;       /* kernel.pid_max */
+	long threads_max;   /* kernel.threads-max */
+	long max_map_count; /* vm.max_map_count (per process; 2 maps per thread stack) */
+	long port_lo;       /* net.ipv4.ip_local_port_range */
+	long port_hi;
+	long somaxconn;     /* net.core.somaxconn */
+	long tasks_now;     /* threads alive on the host now (/proc/loadavg) */
+	long mem_available_kb;
+};
+
+/* Reads limits from /proc/sys below procroot ("/proc" normally) and getrlimit. */
+int host_limits_read(struct host_limits *out);
+int host_limits_read_at(const char *procroot, struct host_limits *out);
+/* Ephemeral ports per (source address, destination address:port). */
+long host_ports_per_source(const struct host_limits *l);
+
+enum host_model {
+	HOST_MODEL_THREADS, /* thread-per-connection server */
+	HOST_MODEL_EPOLL,   /* event-loop server */
+	HOST_MODEL_AGENT,   /* connscale agent (client sockets, epoll) */
+};
+
+struct host_capacity {
+	long conns;          /* connections the binding limit allows */
+	const char *limit;   /* short name: "open-files", "max_map_count", "pid_max", ... */
+	char sentence[256];  /* "capacity 19,990 connections: open-files limit 20000 — raise LimitNOFILE (...)" */
+};
+
+/*
+ * How many connections `processes` processes of `model` can hold here and
+ * which limit binds first. reserve_fds is what each process keeps open besides
+ * connections (listeners, stdio, control sockets). For the threads model it
+ * also weighs pid_max and threads-max (host-wide, minus tasks_now), the map
+ * count (per process) and available memory; for all models, open files.
+ */
+void host_capacity(const struct host_limits *l, enum host_model model, int processes,
+		   long reserve_fds, struct host_capacity *out);
+
+/* Formats n with thousands separators ("19,990") into buf; returns buf. */
+char *host_fmt_count(long n, char *buf, size_t size);
+
+#endif
