@@ -20,7 +20,8 @@
 #include "proto.h"
 
 #define HIST_MAX_US 100000000ULL /* 100 s */
-#define HIST_BUCKETS (1000 + 6 * 900 + 1)
+/* 0..999 one each, 5 decades (1e3..1e8-1) of 900, plus one for exactly 1e8 (and clamped). */
+#define HIST_BUCKETS (1000 + 5 * 900 + 1)
 
 struct hist {
 	uint64_t count;

@@ -53,6 +53,9 @@ const char *proto_type_name(enum proto_type type);
 /* Returns the type for a name, or -1. */
 int proto_type_from_name(const char *name);
 
+/* "object", "array", "string", "integer", "real", "true", "false", "null" (for error text). */
+const char *proto_json_type_name(const json_t *j);
+
 /* A new object {"v": PROTO_VERSION, "type": name}; the caller adds fields. */
 json_t *proto_new(enum proto_type type);
 

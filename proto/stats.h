@@ -43,7 +43,7 @@ struct server_stats {
 	double user_kb_per_conn;   /* (rss - rss at start) / conns_current; 0 without connections */
 	double kernel_kb_per_conn; /* (kernel_stack + slab + page_tables deltas) / conns_current */
 	int64_t capacity;         /* connections the host limits allow this server */
-	char capacity_limit[160]; /* the sentence naming the binding limit */
+	char capacity_limit[256]; /* the sentence naming the binding limit */
 };
 
 json_t *stats_req_new(void);

@@ -1,0 +1,30 @@
+# Thin wrapper over CMake presets. PRESET=asan make test, for instance.
+PRESET ?= default
+BUILD  := build/$(PRESET)
+JOBS   ?= $(shell nproc)
+
+.PHONY: all build deps test demo bench clean format
+
+all: build
+
+deps:
+	@scripts/deps
+
+build: deps
+	@cmake --preset $(PRESET) >/dev/null
+	@cmake --build --preset $(PRESET) -j $(JOBS)
+
+test: build
+	@ctest --preset $(PRESET) -j $(JOBS)
+
+demo: build
+	@scripts/demo $(BUILD)
+
+bench: build
+	@echo "benchmarks: bench/server-memory, bench/agent (see README)"
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build

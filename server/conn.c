@@ -1,0 +1,90 @@
+/*
+ * What both models share: admission, accounting and accept with a reserve fd.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server.h"
+
+int server_admit(struct server_counters *c)
+{
+	int_fast64_t now = atomic_fetch_add(&c->current, 1) + 1;
+
+	if (c->max_conns > 0 && now > c->max_conns) {
+		atomic_fetch_sub(&c->current, 1);
+		server_refuse(c, STATS_REFUSED_MAX_CONNS);
+		return -1;
+	}
+	atomic_fetch_add(&c->total, 1);
+	int_fast64_t max = atomic_load(&c->max);
+	while (now > max && !atomic_compare_exchange_weak(&c->max, &max, now))
+		;
+	return 0;
+}
+
+void server_leave(struct server_counters *c, int reset)
+{
+	atomic_fetch_sub(&c->current, 1);
+	if (reset)
+		atomic_fetch_add(&c->resets, 1);
+}
+
+void server_refuse(struct server_counters *c, enum stats_refusal why)
+{
+	atomic_fetch_add(&c->refused[why], 1);
+}
+
+static void pause_briefly(void)
+{
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * Out of descriptors: give up the reserve fd for a moment to accept one queued
+ * connection and close it, so the client hears a close instead of waiting in
+ * the backlog, and the listener stops being readable.
+ */
+static void shed_one(int lfd, int *spare_fd, struct server_counters *c, int err)
+{
+	if (*spare_fd < 0)
+		*spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (*spare_fd < 0) {
+		/* Still full: the backlog cannot be drained; do not spin on it. */
+		pause_briefly();
+		return;
+	}
+	close(*spare_fd);
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		server_refuse(c, err == EMFILE ? STATS_REFUSED_EMFILE : STATS_REFUSED_ENFILE);
+	}
+	*spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+int server_accept(int lfd, int *spare_fd, struct server_counters *c)
+{
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd >= 0)
+		return fd;
+	switch (errno) {
+	case EAGAIN:
+	case EINTR:
+	case ECONNABORTED: /* the peer gave up while queued: nothing to count */
+		return -1;
+	case EMFILE:
+	case ENFILE:
+		shed_one(lfd, spare_fd, c, errno);
+		return -1;
+	default: /* ENOBUFS, ENOMEM, EPERM (firewall): transient, not ours to fix */
+		server_refuse(c, STATS_REFUSED_OTHER);
+		pause_briefly();
+		return -1;
+	}
+}

@@ -1,0 +1,25 @@
+/*
+ * endpoint — the server's stats endpoint: a ZeroMQ ROUTER that answers each
+ * `stats_req` with one `server_stats`. ROUTER rather than REP so that a
+ * client dying mid-request cannot wedge it, and so REQ and DEALER clients
+ * both work (every frame before the body is echoed back as the envelope).
+ */
+#ifndef CONNSCALE_SERVER_ENDPOINT_H
+#define CONNSCALE_SERVER_ENDPOINT_H
+
+#include "sample.h"
+
+struct server_endpoint {
+	void *ctx;
+	void *sock;
+	const char *endpoint;
+	long bad_requests;
+};
+
+int server_endpoint_open(struct server_endpoint *ep, const char *endpoint);
+/* Waits up to timeout_ms for requests and answers all that arrived. */
+void server_endpoint_poll(struct server_endpoint *ep, const struct server_sampler *sampler,
+			  int timeout_ms);
+void server_endpoint_close(struct server_endpoint *ep);
+
+#endif

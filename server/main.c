@@ -1,0 +1,280 @@
+/*
+ * server: the supervisor. Opens one SO_REUSEPORT listener per worker (so a
+ * bad address fails here, before anything forks), forks the workers, then
+ * serves the stats endpoint, restarts a worker that dies, and on SIGINT or
+ * SIGTERM samples, stops the workers and prints the summary.
+ *
+ * ZeroMQ lives only in this process and its context is created after the
+ * first fork; workers never touch it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "endpoint.h"
+#include "host.h"
+#include "options.h"
+#include "sample.h"
+#include "server.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+struct supervisor {
+	struct server_config cfg;
+	struct server_counters *counters; /* MAP_SHARED */
+	int *listeners;
+	pid_t *pids;
+	time_t *started; /* when each worker was last forked */
+};
+
+static int listener_open(const struct server_config *cfg, struct sockaddr_in *bound)
+{
+	int one = 1;
+	socklen_t len = sizeof(*bound);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+	    bind(fd, (const struct sockaddr *)bound, sizeof(*bound)) < 0 ||
+	    listen(fd, cfg->backlog) < 0 || getsockname(fd, (struct sockaddr *)bound, &len) < 0) {
+		int err = errno;
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+static void worker_main(struct supervisor *sv, int idx)
+{
+	/* Ctrl-C reaches the whole group: only the supervisor decides when workers stop. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	for (int i = 0; i < sv->cfg.processes; i++)
+		if (i != idx)
+			close(sv->listeners[i]);
+	if (sv->cfg.model == SERVER_MODEL_THREADS)
+		server_threads_run(sv->listeners[idx], &sv->cfg, sv->counters);
+	else
+		server_epoll_run(sv->listeners[idx], &sv->cfg, sv->counters);
+	_exit(SERVER_EXIT_FAIL);
+}
+
+static int worker_spawn(struct supervisor *sv, int idx)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		worker_main(sv, idx);
+	sv->pids[idx] = pid;
+	sv->started[idx] = time(NULL);
+	return 0;
+}
+
+/* A worker that died is restarted on its own listener: queued clients wait, not fail. */
+static void workers_reap(struct supervisor *sv)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (int i = 0; i < sv->cfg.processes; i++) {
+			if (sv->pids[i] != pid)
+				continue;
+			fprintf(stderr, "server: worker %d (pid %d) %s %d; restarting it\n", i,
+				(int)pid, WIFSIGNALED(status) ? "killed by signal" : "exited with",
+				WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+			sv->pids[i] = 0;
+			/* A worker that dies at once would otherwise be forked in a tight loop. */
+			if (time(NULL) - sv->started[i] < 1)
+				sleep(1);
+			if (worker_spawn(sv, i) < 0)
+				fprintf(stderr, "server: cannot restart worker %d: %s\n", i,
+					strerror(errno));
+		}
+	}
+}
+
+static void workers_stop(struct supervisor *sv)
+{
+	struct timespec tick = {.tv_sec = 0, .tv_nsec = 20 * 1000 * 1000};
+	int alive = 0;
+
+	for (int i = 0; i < sv->cfg.processes; i++)
+		if (sv->pids[i] > 0 && kill(sv->pids[i], SIGTERM) == 0)
+			alive++;
+	/* Bounded: a worker not gone in 3 s is killed. */
+	for (int waited = 0; alive > 0; waited++) {
+		pid_t pid = waitpid(-1, NULL, WNOHANG);
+		if (pid > 0) {
+			alive--;
+			continue;
+		}
+		if (pid < 0 && errno == ECHILD)
+			break;
+		if (waited == 150)
+			for (int i = 0; i < sv->cfg.processes; i++)
+				if (sv->pids[i] > 0)
+					kill(sv->pids[i], SIGKILL);
+		nanosleep(&tick, NULL);
+	}
+}
+
+/* What "--stack-size default" means here: glibc takes it from ulimit -s. */
+static size_t default_stack_size(void)
+{
+	pthread_attr_t attr;
+	size_t size = 0;
+
+	if (pthread_attr_init(&attr) == 0) {
+		pthread_attr_getstacksize(&attr, &size);
+		pthread_attr_destroy(&attr);
+	}
+	return size;
+}
+
+static int supervisor_setup(struct supervisor *sv, struct host_capacity *cap)
+{
+	struct host_limits lim;
+	char addr[INET_ADDRSTRLEN];
+	int n = sv->cfg.processes;
+
+	host_limits_read(&lim);
+	if (sv->cfg.stack_size == 0 && sv->cfg.model == SERVER_MODEL_THREADS)
+		sv->cfg.stack_size = default_stack_size();
+	if (sv->cfg.backlog == 0)
+		sv->cfg.backlog = lim.somaxconn > 0 ? (int)lim.somaxconn : 4096;
+	sv->counters = mmap(NULL, sizeof(*sv->counters), PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	sv->listeners = calloc((size_t)n, sizeof(int));
+	sv->pids = calloc((size_t)n, sizeof(pid_t));
+	sv->started = calloc((size_t)n, sizeof(time_t));
+	if (sv->counters == MAP_FAILED || !sv->listeners || !sv->pids || !sv->started) {
+		fprintf(stderr, "server: out of memory\n");
+		return -ENOMEM;
+	}
+	sv->counters->max_conns = sv->cfg.max_conns;
+	/* The first bind resolves port 0; the other workers join that port. */
+	for (int i = 0; i < n; i++) {
+		int fd = listener_open(&sv->cfg, &sv->cfg.listen);
+		if (fd < 0) {
+			inet_ntop(AF_INET, &sv->cfg.listen.sin_addr, addr, sizeof(addr));
+			fprintf(stderr, "server: cannot listen on %s:%u: %s\n", addr,
+				ntohs(sv->cfg.listen.sin_port), strerror(-fd));
+			return fd;
+		}
+		sv->listeners[i] = fd;
+	}
+	host_capacity(&lim, sv->cfg.model == SERVER_MODEL_THREADS ? HOST_MODEL_THREADS
+								   : HOST_MODEL_EPOLL,
+		      n, 8, cap);
+	return 0;
+}
+
+static void supervisor_free(struct supervisor *sv)
+{
+	for (int i = 0; sv->listeners && i < sv->cfg.processes; i++)
+		if (sv->listeners[i] > 0)
+			close(sv->listeners[i]);
+	if (sv->counters != NULL && sv->counters != MAP_FAILED)
+		munmap(sv->counters, sizeof(*sv->counters));
+	free(sv->listeners);
+	free(sv->pids);
+	free(sv->started);
+}
+
+static void print_banner(const struct supervisor *sv, const struct host_capacity *cap)
+{
+	char addr[INET_ADDRSTRLEN];
+	char stack[32] = "-";
+
+	inet_ntop(AF_INET, &sv->cfg.listen.sin_addr, addr, sizeof(addr));
+	if (sv->cfg.stack_size > 0)
+		snprintf(stack, sizeof(stack), "%zu KiB", sv->cfg.stack_size / 1024);
+	printf("server: listening on %s:%u\n", addr, ntohs(sv->cfg.listen.sin_port));
+	printf("server: model %s, stack %s, %d process%s, backlog %d\n",
+	       sv->cfg.model == SERVER_MODEL_THREADS ? "threads" : "epoll", stack,
+	       sv->cfg.processes, sv->cfg.processes == 1 ? "" : "es", sv->cfg.backlog);
+	printf("server: %s\n", cap->sentence);
+	fflush(stdout);
+}
+
+static void supervise(struct supervisor *sv, struct server_sampler *sampler)
+{
+	struct server_endpoint ep;
+	int have_ep = sv->cfg.stats != NULL;
+
+	if (have_ep && server_endpoint_open(&ep, sv->cfg.stats) < 0) {
+		stop_signal = -1;
+		return;
+	}
+	while (!stop_signal) {
+		workers_reap(sv);
+		if (have_ep)
+			server_endpoint_poll(&ep, sampler, 200);
+		else
+			poll(NULL, 0, 200);
+	}
+	if (have_ep)
+		server_endpoint_close(&ep);
+}
+
+int main(int argc, char **argv)
+{
+	struct supervisor sv = {0};
+	struct host_capacity cap;
+	struct server_sampler sampler;
+	struct server_stats final;
+	struct sigaction sa = {.sa_handler = on_stop}; /* no SA_RESTART: waits must wake */
+	struct timespec settle = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
+
+	int r = server_options_parse(argc, argv, &sv.cfg);
+	if (r != 0)
+		return r > 0 ? SERVER_EXIT_OK : SERVER_EXIT_USAGE;
+	if (supervisor_setup(&sv, &cap) < 0) {
+		supervisor_free(&sv);
+		return SERVER_EXIT_FAIL;
+	}
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	print_banner(&sv, &cap);
+	for (int i = 0; i < sv.cfg.processes; i++) {
+		if (worker_spawn(&sv, i) < 0) {
+			fprintf(stderr, "server: fork: %s\n", strerror(errno));
+			workers_stop(&sv);
+			supervisor_free(&sv);
+			return SERVER_EXIT_FAIL;
+		}
+	}
+	nanosleep(&settle, NULL); /* let the workers finish start-up before the baseline */
+	server_sampler_init(&sampler, &sv.cfg, sv.counters, sv.pids, &cap);
+	supervise(&sv, &sampler);
+	server_sampler_collect(&sampler, &final);
+	workers_stop(&sv);
+	server_print_summary(&final, stdout);
+	supervisor_free(&sv);
+	return stop_signal < 0 ? SERVER_EXIT_FAIL : SERVER_EXIT_OK;
+}

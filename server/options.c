@@ -1,0 +1,206 @@
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host.h"
+#include "options.h"
+
+static const char usage[] =
+	"usage: server [--listen ADDR:PORT] [--model threads|epoll] [--stack-size SIZE]\n"
+	"              [--processes N] [--backlog N] [--stats ENDPOINT] [--max-conns N]\n"
+	"\n"
+	"  --listen ADDR:PORT   address to listen on (default 0.0.0.0:1234; port 0 picks one)\n"
+	"  --model MODEL        threads: a thread per connection (default); epoll: one event loop\n"
+	"  --stack-size SIZE    thread stack: 16k, 64k, 8m, a byte count, or default (ulimit -s)\n"
+	"  --processes N        N pre-forked workers sharing the port (SO_REUSEPORT); default 1\n"
+	"  --backlog N          listen backlog (default net.core.somaxconn)\n"
+	"  --stats ENDPOINT     ZeroMQ endpoint answering stats_req, e.g. tcp://127.0.0.1:5701\n"
+	"  --max-conns N        refuse connections beyond N concurrent (default: no limit)\n"
+	"\n"
+	"On SIGINT/SIGTERM it prints a summary and exits 0. Exit 1: could not listen; 2: bad usage.\n";
+
+int server_parse_size(const char *text, size_t *out)
+{
+	char *end;
+	unsigned long long n;
+	unsigned long long unit = 1;
+
+	if (strcmp(text, "default") == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (text[0] < '0' || text[0] > '9')
+		return -1;
+	errno = 0;
+	n = strtoull(text, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (*end == 'k' || *end == 'K')
+		unit = 1024;
+	else if (*end == 'm' || *end == 'M')
+		unit = 1024 * 1024;
+	else if (*end != '\0')
+		return -1;
+	if (unit != 1 && end[1] != '\0')
+		return -1;
+	if (n == 0 || n > SIZE_MAX / unit / 2)
+		return -1;
+	*out = (size_t)(n * unit);
+	return 0;
+}
+
+static int parse_listen(const char *text, struct sockaddr_in *sa)
+{
+	char host[64];
+	const char *colon = strrchr(text, ':');
+	char *end;
+
+	if (colon == NULL || (size_t)(colon - text) >= sizeof(host))
+		return -1;
+	memcpy(host, text, (size_t)(colon - text));
+	host[colon - text] = '\0';
+	errno = 0;
+	long port = strtol(colon + 1, &end, 10);
+	if (errno != 0 || end == colon + 1 || *end != '\0' || port < 0 || port > 65535)
+		return -1;
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)port);
+	return inet_pton(AF_INET, host[0] ? host : "0.0.0.0", &sa->sin_addr) == 1 ? 0 : -1;
+}
+
+static int parse_count(const char *opt, const char *text, long min, long max, long *out)
+{
+	char *end;
+
+	errno = 0;
+	long n = strtol(text, &end, 10);
+	if (errno != 0 || end == text || *end != '\0' || n < min || n > max) {
+		fprintf(stderr, "server: %s: expected an integer in %ld..%ld, got '%s'\n", opt, min,
+			max, text);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+/* Rounds to whole pages and raises to the platform minimum, saying so. */
+static size_t clamp_stack(size_t want, const char *text)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	long min = sysconf(_SC_THREAD_STACK_MIN);
+
+	if (page <= 0)
+		page = 4096;
+	if (min <= 0)
+		min = PTHREAD_STACK_MIN;
+	size_t size = (want + (size_t)page - 1) / (size_t)page * (size_t)page;
+	if (size < (size_t)min) {
+		fprintf(stderr,
+			"server: --stack-size %s is below the platform minimum of %ld bytes; "
+			"using %ld\n",
+			text, min, min);
+		size = (size_t)min;
+	}
+	return size;
+}
+
+static int set_option(int opt, const char *arg, struct server_config *cfg)
+{
+	long n;
+	size_t size;
+
+	switch (opt) {
+	case 'l':
+		if (parse_listen(arg, &cfg->listen) == 0)
+			return 0;
+		fprintf(stderr, "server: --listen: expected IPv4-ADDR:PORT, got '%s'\n", arg);
+		return -1;
+	case 'm':
+		if (strcmp(arg, "threads") == 0 || strcmp(arg, "epoll") == 0) {
+			cfg->model = arg[0] == 't' ? SERVER_MODEL_THREADS : SERVER_MODEL_EPOLL;
+			return 0;
+		}
+		fprintf(stderr, "server: --model: expected threads or epoll, got '%s'\n", arg);
+		return -1;
+	case 's':
+		if (server_parse_size(arg, &size) < 0) {
+			fprintf(stderr,
+				"server: --stack-size: expected a size like 16k, 64k, 8m or "
+				"default, got '%s'\n",
+				arg);
+			return -1;
+		}
+		cfg->stack_size = size == 0 ? 0 : clamp_stack(size, arg);
+		return 0;
+	case 'p':
+		if (parse_count("--processes", arg, 1, 1024, &n) < 0)
+			return -1;
+		cfg->processes = (int)n;
+		return 0;
+	case 'b':
+		if (parse_count("--backlog", arg, 1, INT_MAX, &n) < 0)
+			return -1;
+		cfg->backlog = (int)n;
+		return 0;
+	case 'S':
+		cfg->stats = arg;
+		return 0;
+	case 'c':
+		if (parse_count("--max-conns", arg, 1, LONG_MAX, &n) < 0)
+			return -1;
+		cfg->max_conns = n;
+		return 0;
+	}
+	return -1;
+}
+
+int server_options_parse(int argc, char **argv, struct server_config *cfg)
+{
+	static const struct option longopts[] = {
+		{"listen", required_argument, NULL, 'l'},
+		{"model", required_argument, NULL, 'm'},
+		{"stack-size", required_argument, NULL, 's'},
+		{"processes", required_argument, NULL, 'p'},
+		{"backlog", required_argument, NULL, 'b'},
+		{"stats", required_argument, NULL, 'S'},
+		{"max-conns", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int opt;
+
+	parse_listen("0.0.0.0:1234", &cfg->listen);
+	cfg->model = SERVER_MODEL_THREADS;
+	cfg->stack_size = 0;
+	cfg->processes = 1;
+	cfg->backlog = 0;
+	cfg->stats = NULL;
+	cfg->max_conns = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (opt == 'h') {
+			fputs(usage, stdout);
+			return 1;
+		}
+		if (opt == '?' || opt == ':') {
+			fprintf(stderr, "server: %s '%s'\n%s",
+				opt == '?' ? "unknown option" : "missing value for",
+				argv[optind - 1], usage);
+			return -1;
+		}
+		if (set_option(opt, optarg, cfg) < 0)
+			return -1;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "server: unexpected argument '%s'\n%s", argv[optind], usage);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,67 @@
+/*
+ * server — the echo server whose cost connscale measures.
+ *
+ * A supervisor process forks `processes` workers. Each worker owns one
+ * SO_REUSEPORT listener and runs one model: `threads` (a detached pthread per
+ * connection) or `epoll` (one event loop). Workers share one block of atomic
+ * counters in MAP_SHARED memory; the supervisor sums process memory, serves the
+ * stats endpoint and prints the summary.
+ */
+#ifndef CONNSCALE_SERVER_H
+#define CONNSCALE_SERVER_H
+
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stats.h"
+
+enum server_model { SERVER_MODEL_THREADS, SERVER_MODEL_EPOLL };
+
+struct server_config {
+	struct sockaddr_in listen; /* --listen ADDR:PORT (default 0.0.0.0:1234) */
+	enum server_model model;   /* --model threads|epoll */
+	size_t stack_size;         /* --stack-size; bytes, already clamped */
+	int processes;             /* --processes N */
+	int backlog;               /* --backlog N (default net.core.somaxconn) */
+	const char *stats;         /* --stats ENDPOINT, or NULL */
+	int64_t max_conns;         /* --max-conns N, 0 = no limit */
+};
+
+/* Shared by every worker process (MAP_SHARED): lock-free atomics only. */
+struct server_counters {
+	atomic_int_fast64_t current;
+	atomic_int_fast64_t max;
+	atomic_int_fast64_t total;
+	atomic_int_fast64_t resets;
+	atomic_int_fast64_t refused[STATS_REFUSED_COUNT];
+	int64_t max_conns;
+};
+
+/* Echo buffer: small, because a 16 KiB thread stack must hold it. */
+#define SERVER_ECHO_BUF 2048
+
+/*
+ * Admits one accepted connection: 0, or -1 after counting a max_conns refusal
+ * (the caller closes the socket).
+ */
+int server_admit(struct server_counters *c);
+/* A served connection ended; reset says whether the peer reset it. */
+void server_leave(struct server_counters *c, int reset);
+void server_refuse(struct server_counters *c, enum stats_refusal why);
+
+/*
+ * Accepts from a non-blocking listener with the spare-descriptor trick: on EMFILE/ENFILE it frees its
+ * reserve fd, accepts and closes the connection (counted), and takes the
+ * reserve back, so a full fd table never turns into a busy accept loop.
+ * Returns a connected socket, or -1 when there was nothing to serve
+ * (EAGAIN, EINTR, or a refused connection).
+ */
+int server_accept(int lfd, int *spare_fd, struct server_counters *c);
+
+/* Models: run until the process is killed. Return only on a fatal error. */
+int server_threads_run(int lfd, const struct server_config *cfg, struct server_counters *c);
+int server_epoll_run(int lfd, const struct server_config *cfg, struct server_counters *c);
+
+#endif

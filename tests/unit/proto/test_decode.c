@@ -1,0 +1,105 @@
+/*
+ * unit.proto.decode.* — proto_decode() refuses every malformed envelope with
+ * a sentence that says what was wrong. One ctest per bad input.
+ */
+#include <stdlib.h>
+
+#include "check.h"
+#include "proto.h"
+
+static void expect_error(int *fails, const void *buf, size_t len, const char *want)
+{
+	struct proto_err err = {{0}};
+	enum proto_type type = PROTO_TYPE_COUNT;
+	json_t *root = proto_decode(buf, len, &type, &err);
+
+	CHECK(fails, root == NULL);
+	CHECK_U64(fails, type, PROTO_TYPE_COUNT); /* untouched on failure */
+	CHECK_STR_HAS(fails, err.msg, want);
+	json_decref(root);
+}
+
+#define BAD(fname, input, want)                                                                    \
+	static void fname(int *fails)                                                              \
+	{                                                                                          \
+		expect_error(fails, input, sizeof(input) - 1, want);                               \
+	}
+
+BAD(not_json, "hello there", "not JSON: invalid token near 'hello' at 1:5")
+BAD(truncated, "{\"v\":1,\"type\":\"he", "not JSON: premature end of input near '\"he' at 1:17")
+BAD(empty, "", "not JSON: ")
+BAD(array, "[1,2,3]", "expected a JSON object, got array")
+BAD(scalar, "42", "expected a JSON object, got integer")
+BAD(missing_v, "{\"type\":\"hello\"}", "missing \"v\"")
+BAD(v_string, "{\"v\":\"1\",\"type\":\"hello\"}", "\"v\" must be an integer, got string")
+BAD(v_2, "{\"v\":2,\"type\":\"hello\"}",
+    "protocol version 2 is not supported (this side speaks version 1)")
+BAD(missing_type, "{\"v\":1}", "missing \"type\"")
+BAD(type_not_string, "{\"v\":1,\"type\":7}", "\"type\" must be a string, got integer")
+BAD(unknown_type, "{\"v\":1,\"type\":\"foo\"}", "unknown message type \"foo\"")
+BAD(duplicate_keys, "{\"v\":1,\"type\":\"hello\",\"v\":1}",
+    "not JSON: duplicate object key near '\"v\"'")
+
+/* One byte over the limit is refused before any parsing. */
+static void oversized(int *fails)
+{
+	size_t len = PROTO_MAX_MSG + 1;
+	char *buf = malloc(len);
+	char want[128];
+
+	CHECK(fails, buf != NULL);
+	if (buf == NULL)
+		return;
+	memset(buf, ' ', len);
+	buf[0] = '{';
+	buf[len - 1] = '}';
+	snprintf(want, sizeof(want), "message of %zu bytes exceeds the limit of %d", len,
+	         PROTO_MAX_MSG);
+	expect_error(fails, buf, len, want);
+	free(buf);
+}
+
+/* Exactly at the limit is still accepted. */
+static void at_limit(int *fails)
+{
+	static const char head[] = "{\"v\":1,\"type\":\"bye\"";
+	size_t len = PROTO_MAX_MSG;
+	char *buf = malloc(len);
+	struct proto_err err = {{0}};
+	enum proto_type type;
+	json_t *root;
+
+	CHECK(fails, buf != NULL);
+	if (buf == NULL)
+		return;
+	memset(buf, ' ', len);
+	memcpy(buf, head, sizeof(head) - 1);
+	buf[len - 1] = '}';
+	root = proto_decode(buf, len, &type, &err);
+	CHECK(fails, root != NULL);
+	CHECK_U64(fails, type, PROTO_BYE);
+	json_decref(root);
+	free(buf);
+}
+
+static const struct check_case cases[] = {
+    {"not_json", not_json},
+    {"truncated", truncated},
+    {"empty", empty},
+    {"array", array},
+    {"scalar", scalar},
+    {"missing_v", missing_v},
+    {"v_string", v_string},
+    {"v_2", v_2},
+    {"missing_type", missing_type},
+    {"type_not_string", type_not_string},
+    {"unknown_type", unknown_type},
+    {"duplicate_keys", duplicate_keys},
+    {"oversized", oversized},
+    {"at_limit", at_limit},
+};
+
+int main(int argc, char **argv)
+{
+	return CHECK_MAIN(cases);
+}

@@ -1,0 +1,144 @@
+/*
+ * unit.proto.envelope.* — type names, proto_new -> encode -> decode, and the
+ * strictness of proto_unpack().
+ */
+#include <stdlib.h>
+
+#include "check.h"
+#include "proto.h"
+
+static void type_names(int *fails)
+{
+	static const char *const want[PROTO_TYPE_COUNT] = {
+	    "hello",  "ready",     "reject",     "progress",  "phase_done",
+	    "result", "heartbeat", "bye",        "welcome",   "assign",
+	    "go",     "stop",      "result_ack", "stats_req", "server_stats",
+	};
+
+	for (int t = 0; t < PROTO_TYPE_COUNT; t++) {
+		CHECK_STR_HAS(fails, proto_type_name((enum proto_type)t), want[t]);
+		CHECK(fails, strcmp(proto_type_name((enum proto_type)t), want[t]) == 0);
+		CHECK_U64(fails, proto_type_from_name(want[t]), t);
+	}
+	CHECK(fails, proto_type_name(PROTO_TYPE_COUNT) == NULL);
+	CHECK(fails, proto_type_name((enum proto_type) - 1) == NULL);
+	CHECK(fails, proto_type_from_name("Hello") == -1);
+	CHECK(fails, proto_type_from_name("") == -1);
+	CHECK(fails, proto_type_from_name(NULL) == -1);
+}
+
+/* Every type survives new -> encode -> decode, and the encoding is compact. */
+static void round_trip(int *fails)
+{
+	for (int t = 0; t < PROTO_TYPE_COUNT; t++) {
+		struct proto_err err = {{0}};
+		enum proto_type got = PROTO_TYPE_COUNT;
+		json_t *msg = proto_new((enum proto_type)t), *back;
+		size_t len = 0;
+		char *buf, want[64];
+
+		CHECK(fails, msg != NULL);
+		buf = proto_encode(msg, &len);
+		CHECK(fails, buf != NULL);
+		if (buf == NULL) {
+			json_decref(msg);
+			continue;
+		}
+		snprintf(want, sizeof(want), "{\"v\":1,\"type\":\"%s\"}",
+		         proto_type_name((enum proto_type)t));
+		CHECK(fails, strcmp(buf, want) == 0);
+		CHECK_U64(fails, len, strlen(want));
+		back = proto_decode(buf, len, &got, &err);
+		CHECK(fails, back != NULL);
+		CHECK_U64(fails, got, t);
+		CHECK(fails, json_equal(msg, back));
+		json_decref(back);
+		json_decref(msg);
+		free(buf);
+	}
+	CHECK(fails, proto_new(PROTO_TYPE_COUNT) == NULL);
+}
+
+/* A decoded message (with "v" and "type") against a caller format naming only its fields. */
+static json_t *decode_str(const char *s)
+{
+	struct proto_err err;
+
+	return proto_decode(s, strlen(s), NULL, &err);
+}
+
+static void unpack_ok(int *fails)
+{
+	json_t *msg = decode_str("{\"v\":1,\"type\":\"reject\",\"reason\":\"full\",\"n\":3}");
+	struct proto_err err = {{0}};
+	const char *reason = NULL;
+	json_int_t n = 0;
+
+	CHECK(fails, msg != NULL);
+	CHECK(fails,
+	      proto_unpack(msg, &err, "reject", "{s:s, s:I}", "reason", &reason, "n", &n) == 0);
+	CHECK(fails, reason != NULL && strcmp(reason, "full") == 0);
+	CHECK_U64(fails, n, 3);
+	json_decref(msg);
+}
+
+static void expect_unpack_error(int *fails, const char *json, const char *want)
+{
+	json_t *msg = decode_str(json);
+	struct proto_err err = {{0}};
+	const char *reason = NULL;
+	json_int_t n = 0;
+
+	CHECK(fails, msg != NULL);
+	CHECK(fails,
+	      proto_unpack(msg, &err, "reject", "{s:s, s:I}", "reason", &reason, "n", &n) == -1);
+	CHECK_STR_HAS(fails, err.msg, want);
+	json_decref(msg);
+}
+
+static void unpack_unknown_key(int *fails)
+{
+	expect_unpack_error(fails,
+	                    "{\"v\":1,\"type\":\"reject\",\"reason\":\"x\",\"n\":1,\"extra\":0}",
+	                    "reject: 1 object item(s) left unpacked: extra");
+}
+
+static void unpack_missing_key(int *fails)
+{
+	expect_unpack_error(fails, "{\"v\":1,\"type\":\"reject\",\"reason\":\"x\"}",
+	                    "reject: Object item not found: n");
+}
+
+static void unpack_wrong_type(int *fails)
+{
+	expect_unpack_error(fails, "{\"v\":1,\"type\":\"reject\",\"reason\":\"x\",\"n\":\"1\"}",
+	                    "reject: Expected integer, got string");
+}
+
+/* proto_fail truncates instead of overflowing, and tolerates a NULL err. */
+static void fail_truncates(int *fails)
+{
+	struct proto_err err;
+	char big[600];
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	CHECK(fails, proto_fail(&err, "long: %s", big) == -1);
+	CHECK_U64(fails, strlen(err.msg), sizeof(err.msg) - 1);
+	CHECK(fails, proto_fail(NULL, "ignored %d", 1) == -1);
+}
+
+static const struct check_case cases[] = {
+    {"type_names", type_names},
+    {"round_trip", round_trip},
+    {"unpack_ok", unpack_ok},
+    {"unpack_unknown_key", unpack_unknown_key},
+    {"unpack_missing_key", unpack_missing_key},
+    {"unpack_wrong_type", unpack_wrong_type},
+    {"fail_truncates", fail_truncates},
+};
+
+int main(int argc, char **argv)
+{
+	return CHECK_MAIN(cases);
+}

@@ -1,0 +1,237 @@
+/*
+ * unit.proto.stats.* — server_stats: pack -> encode -> decode -> unpack is the
+ * identity, and every malformed field is named in the error.
+ */
+#include <stdlib.h>
+
+#include "check.h"
+#include "stats.h"
+
+static void sample(struct server_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->model, sizeof(s->model), "threads");
+	s->processes = 2;
+	s->stack_size = 65536;
+	s->uptime_ms = 123456789;
+	s->conns_current = 30000;
+	s->conns_max = 30001;
+	s->conns_total = 90000;
+	for (int r = 0; r < STATS_REFUSED_COUNT; r++)
+		s->refused[r] = 10 + r;
+	s->resets = 7;
+	s->threads = 30005;
+	s->fds = 30010;
+	s->rss_kb = 250000;
+	s->hwm_kb = 260000;
+	s->pss_kb = 240000;
+	s->kernel_stack_kb = -16; /* deltas may go down */
+	s->slab_kb = 123456;
+	s->page_tables_kb = 4242;
+	s->user_kb_per_conn = 8.25;
+	s->kernel_kb_per_conn = 0.1; /* not exact in binary: must still round-trip */
+	s->capacity = INT64_MAX;
+	snprintf(s->capacity_limit, sizeof(s->capacity_limit),
+	         "RLIMIT_NOFILE 1048576 allows 1048570 connections; raise it with ulimit -n");
+}
+
+static void check_equal(int *fails, const struct server_stats *a, const struct server_stats *b)
+{
+	CHECK(fails, strcmp(a->model, b->model) == 0);
+	CHECK_U64(fails, a->processes, b->processes);
+	CHECK_U64(fails, a->stack_size, b->stack_size);
+	CHECK_U64(fails, a->uptime_ms, b->uptime_ms);
+	CHECK_U64(fails, a->conns_current, b->conns_current);
+	CHECK_U64(fails, a->conns_max, b->conns_max);
+	CHECK_U64(fails, a->conns_total, b->conns_total);
+	for (int r = 0; r < STATS_REFUSED_COUNT; r++)
+		CHECK_U64(fails, a->refused[r], b->refused[r]);
+	CHECK_U64(fails, a->resets, b->resets);
+	CHECK_U64(fails, a->threads, b->threads);
+	CHECK_U64(fails, a->fds, b->fds);
+	CHECK_U64(fails, a->rss_kb, b->rss_kb);
+	CHECK_U64(fails, a->hwm_kb, b->hwm_kb);
+	CHECK_U64(fails, a->pss_kb, b->pss_kb);
+	CHECK_U64(fails, a->kernel_stack_kb, b->kernel_stack_kb);
+	CHECK_U64(fails, a->slab_kb, b->slab_kb);
+	CHECK_U64(fails, a->page_tables_kb, b->page_tables_kb);
+	CHECK(fails, a->user_kb_per_conn == b->user_kb_per_conn);
+	CHECK(fails, a->kernel_kb_per_conn == b->kernel_kb_per_conn);
+	CHECK_U64(fails, a->capacity, b->capacity);
+	CHECK(fails, strcmp(a->capacity_limit, b->capacity_limit) == 0);
+}
+
+static void round_trip(int *fails)
+{
+	struct server_stats in, out;
+	struct proto_err err = {{0}};
+	enum proto_type type = PROTO_TYPE_COUNT;
+	json_t *msg, *back = NULL;
+	size_t len = 0;
+	char *buf;
+
+	sample(&in);
+	memset(&out, 0, sizeof(out));
+	msg = stats_pack(&in);
+	CHECK(fails, msg != NULL);
+	buf = proto_encode(msg, &len);
+	CHECK(fails, buf != NULL);
+	if (buf != NULL)
+		back = proto_decode(buf, len, &type, &err);
+	CHECK(fails, back != NULL);
+	CHECK_U64(fails, type, PROTO_SERVER_STATS);
+	CHECK(fails, stats_unpack(back, &out, &err) == 0);
+	if (err.msg[0])
+		fprintf(stderr, "unexpected error: %s\n", err.msg);
+	check_equal(fails, &in, &out);
+	json_decref(back);
+	json_decref(msg);
+	free(buf);
+}
+
+static void names_and_req(int *fails)
+{
+	static const char *const want[] = {"emfile", "enfile", "thread", "max_conns", "other"};
+	json_t *req = stats_req_new();
+	char *buf = req ? proto_encode(req, NULL) : NULL;
+
+	for (int r = 0; r < STATS_REFUSED_COUNT; r++)
+		CHECK(fails, strcmp(stats_refusal_name((enum stats_refusal)r), want[r]) == 0);
+	CHECK(fails, stats_refusal_name(STATS_REFUSED_COUNT) == NULL);
+	CHECK(fails, buf != NULL && strcmp(buf, "{\"v\":1,\"type\":\"stats_req\"}") == 0);
+	free(buf);
+	json_decref(req);
+}
+
+/* Other encoders may write a whole-number ratio as an integer; that is still a number. */
+static void double_as_integer(int *fails)
+{
+	struct server_stats in, out;
+	struct proto_err err = {{0}};
+	json_t *msg;
+
+	sample(&in);
+	msg = stats_pack(&in);
+	CHECK(fails, msg != NULL);
+	json_object_set_new(msg, "user_kb_per_conn", json_integer(8));
+	CHECK(fails, stats_unpack(msg, &out, &err) == 0);
+	CHECK(fails, out.user_kb_per_conn == 8.0);
+	json_decref(msg);
+}
+
+/* Packs the sample, lets `edit` spoil it, and expects stats_unpack to say `want`. */
+static void expect_error(int *fails, void (*edit)(json_t *msg), const char *want)
+{
+	struct server_stats in, out;
+	struct proto_err err = {{0}};
+	json_t *msg;
+
+	sample(&in);
+	memset(&out, 0x5a, sizeof(out));
+	msg = stats_pack(&in);
+	CHECK(fails, msg != NULL);
+	if (msg == NULL)
+		return;
+	edit(msg);
+	CHECK(fails, stats_unpack(msg, &out, &err) == -1);
+	CHECK_STR_HAS(fails, err.msg, want);
+	CHECK_U64(fails, (unsigned char)out.model[0], 0x5a); /* left untouched */
+	json_decref(msg);
+}
+
+static void del_uptime(json_t *m)
+{
+	json_object_del(m, "uptime_ms");
+}
+static void add_unknown(json_t *m)
+{
+	json_object_set_new(m, "bogus", json_integer(1));
+}
+static void string_fds(json_t *m)
+{
+	json_object_set_new(m, "fds", json_string("12"));
+}
+static void real_threads(json_t *m)
+{
+	json_object_set_new(m, "threads", json_real(1.5));
+}
+static void string_ratio(json_t *m)
+{
+	json_object_set_new(m, "kernel_kb_per_conn", json_string("0.1"));
+}
+static void int_model(json_t *m)
+{
+	json_object_set_new(m, "model", json_integer(1));
+}
+static void long_model(json_t *m)
+{
+	json_object_set_new(m, "model", json_string("threads-and-then-some"));
+}
+static void del_refused(json_t *m)
+{
+	json_object_del(m, "refused");
+}
+static void refused_array(json_t *m)
+{
+	json_object_set_new(m, "refused", json_array());
+}
+static void refused_missing(json_t *m)
+{
+	json_object_del(json_object_get(m, "refused"), "max_conns");
+}
+static void refused_unknown(json_t *m)
+{
+	json_object_set_new(json_object_get(m, "refused"), "eperm", json_integer(0));
+}
+static void refused_wrong_type(json_t *m)
+{
+	json_object_set_new(json_object_get(m, "refused"), "thread", json_null());
+}
+static void wrong_message(json_t *m)
+{
+	json_object_set_new(m, "type", json_string("hello"));
+}
+
+#define BAD(fname, edit, want)                                                                     \
+	static void fname(int *fails)                                                              \
+	{                                                                                          \
+		expect_error(fails, edit, want);                                                   \
+	}
+
+BAD(missing_field, del_uptime, "server_stats: missing field \"uptime_ms\"")
+BAD(unknown_field, add_unknown, "server_stats: unknown field \"bogus\"")
+BAD(wrong_type, string_fds, "server_stats: field \"fds\": expected an integer, got string")
+BAD(real_for_int, real_threads, "field \"threads\": expected an integer, got real")
+BAD(string_for_double, string_ratio, "field \"kernel_kb_per_conn\": expected a number, got string")
+BAD(int_for_string, int_model, "field \"model\": expected a string, got integer")
+BAD(string_too_long, long_model, "field \"model\" is 21 bytes, longer than 15")
+BAD(missing_refused, del_refused, "server_stats: missing field \"refused\"")
+BAD(refused_not_object, refused_array, "field \"refused\": expected an object, got array")
+BAD(refused_missing_key, refused_missing, "server_stats: missing field \"refused.max_conns\"")
+BAD(refused_unknown_key, refused_unknown, "server_stats: unknown field \"refused.eperm\"")
+BAD(refused_bad_type, refused_wrong_type, "field \"refused.thread\": expected an integer, got null")
+BAD(wrong_message_type, wrong_message, "server_stats: message has type \"hello\"")
+
+static const struct check_case cases[] = {
+    {"round_trip", round_trip},
+    {"names_and_req", names_and_req},
+    {"double_as_integer", double_as_integer},
+    {"missing_field", missing_field},
+    {"unknown_field", unknown_field},
+    {"wrong_type", wrong_type},
+    {"real_for_int", real_for_int},
+    {"string_for_double", string_for_double},
+    {"int_for_string", int_for_string},
+    {"string_too_long", string_too_long},
+    {"missing_refused", missing_refused},
+    {"refused_not_object", refused_not_object},
+    {"refused_missing_key", refused_missing_key},
+    {"refused_unknown_key", refused_unknown_key},
+    {"refused_bad_type", refused_bad_type},
+    {"wrong_message_type", wrong_message_type},
+};
+
+int main(int argc, char **argv)
+{
+	return CHECK_MAIN(cases);
+}
