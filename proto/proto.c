@@ -2,6 +2,7 @@
  * proto — envelope checks and strict unpacking for connscale's wire messages.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,5 +213,189 @@ int proto_unpack(json_t *msg, struct proto_err *err, const char *what, const cha
 	json_decref(body);
 	if (rc != 0)
 		return proto_fail(err, "%s: %s", what, jerr.text);
+	return 0;
+}
+
+bool proto_is_ipv4(const char *s)
+{
+	int parts = 0;
+
+	if (s == NULL)
+		return false;
+	for (;;) {
+		int digits = 0, val = 0;
+
+		while (*s >= '0' && *s <= '9' && digits < 4) {
+			val = val * 10 + (*s - '0');
+			digits++;
+			s++;
+		}
+		/* "01" would read as octal to inet_aton: refuse the ambiguity. */
+		if (digits == 0 || digits > 3 || val > 255 || (digits > 1 && s[-digits] == '0'))
+			return false;
+		if (++parts == 4)
+			return *s == '\0';
+		if (*s++ != '.')
+			return false;
+	}
+}
+
+static json_t *proto_field_json(const void *s, const struct proto_field *f)
+{
+	const char *p = (const char *)s + f->off;
+	const char *end;
+	int64_t i;
+	double d;
+
+	switch (f->kind) {
+	case PROTO_KIND_STR:
+	case PROTO_KIND_IPV4:
+		/* Bounded: a buffer the caller forgot to terminate. */
+		end = memchr(p, '\0', f->size);
+		return json_stringn(p, end ? (size_t)(end - p) : f->size);
+	case PROTO_KIND_INT:
+		memcpy(&i, p, sizeof(i));
+		return json_integer((json_int_t)i);
+	case PROTO_KIND_DBL:
+		memcpy(&d, p, sizeof(d));
+		return json_real(d); /* NULL for NaN/inf: the pack then fails */
+	}
+	return NULL;
+}
+
+int proto_fields_pack(json_t *obj, const void *s, const struct proto_field *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (json_object_set_new(obj, f[i].name, proto_field_json(s, &f[i])) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* What a field must be, for error text: "a non-negative integer", "an integer in 1..65535". */
+static void proto_field_expect(const struct proto_field *f, char *buf, size_t size)
+{
+	switch (f->kind) {
+	case PROTO_KIND_STR:
+		snprintf(buf, size, "a %sstring of at most %zu bytes",
+		         f->min > 0 ? "non-empty " : "", f->size - 1);
+		return;
+	case PROTO_KIND_IPV4:
+		snprintf(buf, size, "an IPv4 address (dotted quad)");
+		return;
+	case PROTO_KIND_INT:
+		if (f->max == INT64_MAX && f->min == 0)
+			snprintf(buf, size, "a non-negative integer");
+		else if (f->max == INT64_MAX && f->min == 1)
+			snprintf(buf, size, "a positive integer");
+		else if (f->max == INT64_MAX)
+			snprintf(buf, size, "an integer >= %" PRId64, f->min);
+		else
+			snprintf(buf, size, "an integer in %" PRId64 "..%" PRId64, f->min, f->max);
+		return;
+	case PROTO_KIND_DBL:
+		snprintf(buf, size, "a number >= %" PRId64, f->min);
+		return;
+	}
+	snprintf(buf, size, "a value");
+}
+
+/* Checks v against f and stores it; 1 if it has the wrong type, -1 if the value is out of range. */
+static int proto_field_store(const json_t *v, const struct proto_field *f, void *s)
+{
+	char *p = (char *)s + f->off;
+	size_t len;
+	int64_t i;
+	double d;
+
+	switch (f->kind) {
+	case PROTO_KIND_STR:
+	case PROTO_KIND_IPV4:
+		if (!json_is_string(v))
+			return 1;
+		len = json_string_length(v);
+		/* Reject rather than truncate: a cut name would address another agent. */
+		if (len >= f->size || (int64_t)len < f->min || strlen(json_string_value(v)) != len)
+			return -1;
+		if (f->kind == PROTO_KIND_IPV4 && !proto_is_ipv4(json_string_value(v)))
+			return -1;
+		memcpy(p, json_string_value(v), len + 1);
+		return 0;
+	case PROTO_KIND_INT:
+		if (!json_is_integer(v))
+			return 1;
+		i = (int64_t)json_integer_value(v);
+		if (i < f->min || i > f->max)
+			return -1;
+		memcpy(p, &i, sizeof(i));
+		return 0;
+	case PROTO_KIND_DBL:
+		if (!json_is_number(v))
+			return 1;
+		d = json_number_value(v);
+		if (!(d >= (double)f->min))
+			return -1;
+		memcpy(p, &d, sizeof(d));
+		return 0;
+	}
+	return 1;
+}
+
+/* The offending value for error text: `got -5`, `got 70 bytes`, `got "1.2.3"`, `got string`. */
+static void proto_field_got(const json_t *v, int bad, char *buf, size_t size)
+{
+	if (bad > 0)
+		snprintf(buf, size, "%s", proto_json_type_name(v));
+	else if (json_is_integer(v))
+		snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(buf, size, "%g", json_real_value(v));
+	else if (json_string_length(v) > 40 ||
+	         strlen(json_string_value(v)) != json_string_length(v))
+		snprintf(buf, size, "%zu bytes", json_string_length(v));
+	else
+		snprintf(buf, size, "\"%s\"", json_string_value(v));
+}
+
+int proto_fields_unpack(const json_t *obj, void *s, const struct proto_field *f, size_t n,
+                        const char *what, const char *prefix, struct proto_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		const json_t *v = json_object_get(obj, f[i].name);
+		char expect[64], got[64];
+		int bad;
+
+		if (v == NULL)
+			return proto_fail(err, "%s: missing field \"%s%s\"", what, prefix,
+			                  f[i].name);
+		bad = proto_field_store(v, &f[i], s);
+		if (bad == 0)
+			continue;
+		proto_field_expect(&f[i], expect, sizeof(expect));
+		proto_field_got(v, bad, got, sizeof(got));
+		return proto_fail(err, "%s: field \"%s%s\": expected %s, got %s", what, prefix,
+		                  f[i].name, expect, got);
+	}
+	return 0;
+}
+
+int proto_check_keys(const json_t *obj, const struct proto_field *f, size_t n,
+                     const char *const *extra, const char *what, const char *prefix,
+                     struct proto_err *err)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)obj, key, v)
+	{
+		bool known = false;
+
+		for (size_t i = 0; i < n && !known; i++)
+			known = strcmp(f[i].name, key) == 0;
+		for (size_t i = 0; extra != NULL && extra[i] != NULL && !known; i++)
+			known = strcmp(extra[i], key) == 0;
+		if (!known)
+			return proto_fail(err, "%s: unknown field \"%s%.64s\"", what, prefix, key);
+	}
 	return 0;
 }

@@ -10,7 +10,9 @@
 #ifndef CONNSCALE_PROTO_H
 #define CONNSCALE_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -77,5 +79,53 @@ char *proto_encode(const json_t *msg, size_t *len);
  * are errors. On failure, err reads "<what>: <jansson's reason>".
  */
 int proto_unpack(json_t *msg, struct proto_err *err, const char *what, const char *fmt, ...);
+
+/*
+ * Field tables (additions for msg.c): one row per scalar member of a struct,
+ * so packing, strict unpacking and the unknown-key check share one
+ * description and cannot drift apart. The JSON key is the member's name.
+ */
+enum proto_kind {
+	PROTO_KIND_STR,  /* char buffer; min = shortest length, longest is size - 1 */
+	PROTO_KIND_IPV4, /* char buffer holding an IPv4 dotted quad */
+	PROTO_KIND_INT,  /* int64_t in min..max */
+	PROTO_KIND_DBL   /* double >= min (JSON integers are accepted too) */
+};
+
+struct proto_field {
+	const char *name;
+	enum proto_kind kind;
+	size_t off;  /* offsetof the member */
+	size_t size; /* sizeof the member */
+	int64_t min;
+	int64_t max;
+};
+
+#define PROTO_FIELD(type, member, kind, min, max)                                                  \
+	{                                                                                          \
+		#member, kind, offsetof(type, member), sizeof(((type *)0)->member), min, max       \
+	}
+
+/* Sets every table field of struct s on obj; 0 or -1 (out of memory). */
+int proto_fields_pack(json_t *obj, const void *s, const struct proto_field *f, size_t n);
+
+/*
+ * Reads every table field of obj into struct s; missing, wrong-typed and
+ * out-of-range fields are errors reading `<what>: field "<prefix><name>":
+ * expected ..., got ...`. prefix names the enclosing object ("counts.") or "".
+ */
+int proto_fields_unpack(const json_t *obj, void *s, const struct proto_field *f, size_t n,
+                        const char *what, const char *prefix, struct proto_err *err);
+
+/*
+ * Every key of obj must be a table field or one of extra (NULL-terminated,
+ * may be NULL): `<what>: unknown field "<prefix><key>"`.
+ */
+int proto_check_keys(const json_t *obj, const struct proto_field *f, size_t n,
+                     const char *const *extra, const char *what, const char *prefix,
+                     struct proto_err *err);
+
+/* true for a strict IPv4 dotted quad: four decimal 0..255, no leading zeros. */
+bool proto_is_ipv4(const char *s);
 
 #endif

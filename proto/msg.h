@@ -1,0 +1,150 @@
+/*
+ * msg — the control messages between coordinator and agents (see DESIGN.md,
+ * "Wire protocol"). Each has a struct, a pack function that returns a new
+ * message object ({"v":1,"type":...} plus fields) and a strict unpack that
+ * takes a message already accepted by proto_decode() and names the field
+ * that is wrong: "assign: field \"steps\": expected an array of at most 64
+ * integers".
+ *
+ * Conversation:
+ *   agent: hello (every second until welcomed)      coordinator: welcome
+ *   coordinator: assign                              agent: ready | reject
+ *   coordinator: go {connect, step, target}          agent: progress..., phase_done
+ *   coordinator: go {echo, step}                     agent: progress..., phase_done
+ *   (hold: nothing but heartbeats; repeat per step)
+ *   coordinator: go {close}                          agent: phase_done, then result
+ *   coordinator: result_ack                          agent: back to idle (hello again)
+ *   either side: heartbeat every second; coordinator: stop {reason} at any time
+ *   (the agent closes everything and answers with its result); agent: bye on exit.
+ */
+#ifndef CONNSCALE_MSG_H
+#define CONNSCALE_MSG_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "hist.h"
+#include "proto.h"
+
+#define MSG_NAME_MAX 64     /* agent names, run names, host names (with NUL) */
+#define MSG_TEXT_MAX 256    /* reasons, capacity sentences (with NUL) */
+#define MSG_MAX_SOURCES 256 /* source addresses listed in hello */
+#define MSG_MAX_STEPS 64
+
+/* Failure reasons, the JSON keys under "failed", in this order everywhere. */
+enum msg_reason {
+	MSG_REFUSED,
+	MSG_TIMEOUT,
+	MSG_RESET,
+	MSG_ADDR_NOT_AVAILABLE,
+	MSG_EOF_EARLY,
+	MSG_MISMATCH,
+	MSG_OTHER,
+	MSG_REASON_COUNT
+};
+const char *msg_reason_name(enum msg_reason r);
+
+enum msg_phase { MSG_PHASE_CONNECT, MSG_PHASE_ECHO, MSG_PHASE_CLOSE, MSG_PHASE_COUNT };
+const char *msg_phase_name(enum msg_phase p); /* "connect", "echo", "close" */
+
+struct msg_hello {
+	char name[MSG_NAME_MAX];    /* unique per agent; also its ZeroMQ routing id */
+	char version[32];           /* connscale version, e.g. "0.1.0" */
+	char host[MSG_NAME_MAX];    /* hostname */
+	int64_t max_connections;    /* what it can hold: min(open files, sources x ports) */
+	int64_t threads;            /* engine worker threads */
+	int64_t nofile;             /* its RLIMIT_NOFILE */
+	int64_t ports_per_source;   /* ip_local_port_range size */
+	int64_t nsources;           /* 0 = the kernel picks the source address */
+	char sources[MSG_MAX_SOURCES][16];
+	char capacity[MSG_TEXT_MAX]; /* the sentence naming what binds max_connections */
+};
+
+struct msg_welcome {
+	char run[MSG_NAME_MAX];       /* the plan's name */
+	int64_t heartbeat_timeout_ms; /* the agent's dead man's switch */
+};
+
+struct msg_assign {
+	char target_host[MSG_NAME_MAX]; /* IPv4 dotted quad */
+	int64_t target_port;
+	int64_t connections;          /* this agent's share of the final level */
+	int64_t nsteps;               /* >= 1; steps[nsteps-1] == connections */
+	int64_t steps[MSG_MAX_STEPS]; /* this agent's cumulative total at each step */
+	double rate_per_s;            /* this agent's share of ramp.rate_per_s; 0 = unlimited */
+	int64_t connect_timeout_ms;
+	int64_t payload_bytes;
+	int64_t rounds;
+	int64_t interval_ms;
+	int64_t echo_timeout_ms;
+};
+
+struct msg_reject {
+	char reason[MSG_TEXT_MAX];
+};
+
+struct msg_go {
+	enum msg_phase phase;
+	int64_t step;   /* index into assign.steps */
+	int64_t target; /* connect: total connections to hold after it; else 0 */
+};
+
+struct msg_counts {
+	int64_t attempted;
+	int64_t established;
+	int64_t current;
+	int64_t max_concurrent;
+	int64_t failed[MSG_REASON_COUNT];
+	int64_t echo_ok;
+	int64_t echo_errors;
+	int64_t lost;
+};
+
+/* progress and phase_done share this shape. */
+struct msg_progress {
+	enum msg_phase phase;
+	int64_t step;
+	struct msg_counts counts;
+};
+
+/* result: the counters and the two histograms, mergeable at the coordinator. */
+struct msg_result {
+	struct msg_counts counts;
+	struct hist connect;
+	struct hist echo;
+};
+
+struct msg_stop {
+	char reason[MSG_TEXT_MAX];
+};
+
+json_t *msg_hello_pack(const struct msg_hello *m);
+int msg_hello_unpack(json_t *msg, struct msg_hello *m, struct proto_err *err);
+json_t *msg_welcome_pack(const struct msg_welcome *m);
+int msg_welcome_unpack(json_t *msg, struct msg_welcome *m, struct proto_err *err);
+json_t *msg_assign_pack(const struct msg_assign *m);
+int msg_assign_unpack(json_t *msg, struct msg_assign *m, struct proto_err *err);
+/* ready, result_ack, heartbeat: no fields beyond the envelope. */
+json_t *msg_empty_pack(enum proto_type type);
+int msg_empty_unpack(json_t *msg, struct proto_err *err);
+/* reject and bye carry a reason. */
+json_t *msg_reject_pack(enum proto_type type, const struct msg_reject *m);
+int msg_reject_unpack(json_t *msg, struct msg_reject *m, struct proto_err *err);
+json_t *msg_go_pack(const struct msg_go *m);
+int msg_go_unpack(json_t *msg, struct msg_go *m, struct proto_err *err);
+/* type is PROTO_PROGRESS or PROTO_PHASE_DONE. */
+json_t *msg_progress_pack(enum proto_type type, const struct msg_progress *m);
+int msg_progress_unpack(json_t *msg, struct msg_progress *m, struct proto_err *err);
+/* {"counts":{...}, "hist":{"connect":sparse,"echo":sparse}} */
+json_t *msg_result_pack(const struct msg_result *m);
+int msg_result_unpack(json_t *msg, struct msg_result *m, struct proto_err *err);
+json_t *msg_stop_pack(const struct msg_stop *m);
+int msg_stop_unpack(json_t *msg, struct msg_stop *m, struct proto_err *err);
+
+/* The counters as a JSON object, the shape used in progress, result and the report. */
+json_t *msg_counts_pack(const struct msg_counts *c);
+int msg_counts_unpack(const json_t *j, struct msg_counts *c, const char *what,
+		      struct proto_err *err);
+
+#endif

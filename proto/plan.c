@@ -1,0 +1,600 @@
+/*
+ * plan — strict parsing of plan.json.
+ *
+ * Each section has a reader that first checks its keys against a list (so a
+ * typo is an error naming the full path and the keys that would have been
+ * valid), then reads each value through a typed getter that says what was
+ * expected and what was found. Rules that span sections (port 0 needs
+ * "local", steps end at connections, ...) run last, in plan_check().
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+
+struct plan_ctx {
+	const char *file; /* prefixes every error */
+	struct proto_err *err;
+};
+
+/* "<file>: <path>: <sentence>" (or "<file>: <sentence>" at the top level). */
+__attribute__((format(printf, 3, 4))) static int plan_fail(const struct plan_ctx *c,
+                                                           const char *path, const char *fmt, ...)
+{
+	char msg[sizeof(c->err->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (path[0] == '\0')
+		return proto_fail(c->err, "%s: %s", c->file, msg);
+	return proto_fail(c->err, "%s: %s: %s", c->file, path, msg);
+}
+
+/* The value as the user wrote it, for "got ...": -5, 1.5, "abc", array. */
+static const char *plan_got(const json_t *v, char *buf, size_t size)
+{
+	if (json_is_integer(v))
+		snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(buf, size, "%g", json_real_value(v));
+	else if (json_is_string(v))
+		snprintf(buf, size, "\"%.40s%s\"", json_string_value(v),
+		         json_string_length(v) > 40 ? "..." : "");
+	else
+		snprintf(buf, size, "%s", proto_json_type_name(v));
+	return buf;
+}
+
+/* parent.key, or key at the top level. */
+static const char *plan_path(char *buf, size_t size, const char *parent, const char *key)
+{
+	snprintf(buf, size, "%s%s%.64s", parent, parent[0] ? "." : "", key);
+	return buf;
+}
+
+/* obj must be an object whose keys are all in keys (NULL-terminated). */
+static int plan_keys(const struct plan_ctx *c, const json_t *obj, const char *path,
+                     const char *const *keys)
+{
+	char list[160] = "", got[64], kpath[128];
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(obj))
+		return plan_fail(c, path, "expected an object, got %s",
+		                 plan_got(obj, got, sizeof(got)));
+	json_object_foreach((json_t *)obj, key, v)
+	{
+		size_t i = 0;
+
+		while (keys[i] != NULL && strcmp(keys[i], key) != 0)
+			i++;
+		if (keys[i] != NULL)
+			continue;
+		for (i = 0; keys[i] != NULL; i++) {
+			size_t len = strlen(list);
+
+			snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "", keys[i]);
+		}
+		return plan_fail(c, plan_path(kpath, sizeof(kpath), path, key),
+		                 "unknown key (expected %s)", list);
+	}
+	return 0;
+}
+
+static int plan_require(const struct plan_ctx *c, const json_t *obj, const char *parent,
+                        const char *key, const char *what)
+{
+	char path[128];
+
+	if (json_object_get(obj, key) != NULL)
+		return 0;
+	return plan_fail(c, plan_path(path, sizeof(path), parent, key), "missing (required: %s)",
+	                 what);
+}
+
+/* An optional integer in min..max; absent leaves *out (the default) alone. */
+static int plan_int(const struct plan_ctx *c, const json_t *obj, const char *parent,
+                    const char *key, int64_t min, int64_t max, int64_t *out)
+{
+	const json_t *v = json_object_get(obj, key);
+	char path[128], want[64], got[64];
+
+	if (v == NULL)
+		return 0;
+	if (json_is_integer(v) && json_integer_value(v) >= min && json_integer_value(v) <= max) {
+		*out = (int64_t)json_integer_value(v);
+		return 0;
+	}
+	if (max == INT64_MAX && min == 0)
+		snprintf(want, sizeof(want), "a non-negative integer");
+	else if (max == INT64_MAX && min == 1)
+		snprintf(want, sizeof(want), "a positive integer");
+	else
+		snprintf(want, sizeof(want), "an integer in %" PRId64 "..%" PRId64, min, max);
+	return plan_fail(c, plan_path(path, sizeof(path), parent, key), "expected %s, got %s", want,
+	                 plan_got(v, got, sizeof(got)));
+}
+
+/*
+ * An optional number in lo..hi (lo itself only if lo_ok); absent leaves *out
+ * alone. want says it in words: "a positive number (or 0 for unlimited)".
+ */
+static int plan_num(const struct plan_ctx *c, const json_t *obj, const char *parent,
+                    const char *key, double lo, bool lo_ok, double hi, const char *want,
+                    double *out)
+{
+	const json_t *v = json_object_get(obj, key);
+	char path[128], got[64];
+	double d = json_number_value(v);
+
+	if (v == NULL)
+		return 0;
+	if (json_is_number(v) && (d > lo || (lo_ok && d == lo)) && d <= hi) {
+		*out = d;
+		return 0;
+	}
+	return plan_fail(c, plan_path(path, sizeof(path), parent, key), "expected %s, got %s", want,
+	                 plan_got(v, got, sizeof(got)));
+}
+
+/* A string that fits buf (and is non-empty if asked), checked against v directly. */
+static int plan_str_value(const struct plan_ctx *c, const json_t *v, const char *path, char *buf,
+                          size_t size, bool nonempty)
+{
+	char got[64];
+	size_t len = json_string_length(v);
+
+	if (json_is_string(v) && len < size && (len > 0 || !nonempty)) {
+		memcpy(buf, json_string_value(v), len + 1);
+		return 0;
+	}
+	if (json_is_string(v) && len >= size)
+		snprintf(got, sizeof(got), "%zu bytes", len);
+	else
+		plan_got(v, got, sizeof(got));
+	return plan_fail(c, path, "expected a %sstring of at most %zu bytes, got %s",
+	                 nonempty ? "non-empty " : "", size - 1, got);
+}
+
+static int plan_str(const struct plan_ctx *c, const json_t *obj, const char *parent,
+                    const char *key, char *buf, size_t size, bool nonempty)
+{
+	const json_t *v = json_object_get(obj, key);
+	char path[128];
+
+	if (v == NULL)
+		return 0;
+	return plan_str_value(c, v, plan_path(path, sizeof(path), parent, key), buf, size,
+	                      nonempty);
+}
+
+static int plan_parse_target(const struct plan_ctx *c, const json_t *o, struct plan *p)
+{
+	static const char *const keys[] = {"host", "port", NULL};
+	const json_t *port = json_object_get(o, "port");
+	char got[64];
+
+	/* Port 0 (pick a free one) is valid only with "local": plan_check() knows both. */
+	if (plan_keys(c, o, "target", keys) != 0 ||
+	    plan_require(c, o, "target", "host", "the server's IPv4 address") != 0 ||
+	    plan_require(c, o, "target", "port", "the server's port") != 0 ||
+	    plan_str(c, o, "target", "host", p->target_host, sizeof(p->target_host), true) != 0 ||
+	    (!(json_is_integer(port) && json_integer_value(port) == 0) &&
+	     plan_int(c, o, "target", "port", 1, 65535, &p->target_port) != 0))
+		return -1;
+	if (!proto_is_ipv4(p->target_host))
+		return plan_fail(c, "target.host", "expected an IPv4 address (dotted quad), got %s",
+		                 plan_got(json_object_get(o, "host"), got, sizeof(got)));
+	return 0;
+}
+
+static int plan_parse_names(const struct plan_ctx *c, const json_t *a, struct plan *p)
+{
+	char path[64], got[64];
+	const json_t *v;
+	size_t i;
+
+	if (!json_is_array(a))
+		return plan_fail(c, "agents.names", "expected an array of agent names, got %s",
+		                 plan_got(a, got, sizeof(got)));
+	if ((int64_t)json_array_size(a) != p->agents_count)
+		return plan_fail(c, "agents.names",
+		                 "expected %" PRId64 " agent names (agents.count), got %zu",
+		                 p->agents_count, json_array_size(a));
+	p->names = calloc(json_array_size(a), sizeof(*p->names));
+	if (p->names == NULL)
+		return plan_fail(c, "agents.names", "out of memory");
+	json_array_foreach(a, i, v)
+	{
+		snprintf(path, sizeof(path), "agents.names[%zu]", i);
+		if (plan_str_value(c, v, path, p->names[i], sizeof(p->names[i]), true) != 0)
+			return -1;
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(p->names[j], p->names[i]) == 0)
+				return plan_fail(c, path, "\"%s\" is already agents.names[%zu]",
+				                 p->names[i], j);
+		}
+		p->nnames = (int64_t)i + 1;
+	}
+	return 0;
+}
+
+static int plan_parse_weights(const struct plan_ctx *c, const json_t *o, struct plan *p)
+{
+	const char *key;
+	char path[128];
+	json_t *v;
+
+	if (!json_is_object(o))
+		return plan_fail(c, "agents.weights", "expected an object of name: weight, got %s",
+		                 plan_got(o, path, sizeof(path)));
+	if ((int64_t)json_object_size(o) > p->agents_count)
+		return plan_fail(c, "agents.weights",
+		                 "expected at most %" PRId64 " weights (agents.count), got %zu",
+		                 p->agents_count, json_object_size(o));
+	p->weights = calloc(json_object_size(o) + 1, sizeof(*p->weights));
+	if (p->weights == NULL)
+		return plan_fail(c, "agents.weights", "out of memory");
+	json_object_foreach((json_t *)o, key, v)
+	{
+		struct plan_agent_weight *w = &p->weights[p->nweights];
+		int64_t i = 0;
+
+		plan_path(path, sizeof(path), "agents.weights", key);
+		if (key[0] == '\0' || strlen(key) >= sizeof(w->name))
+			return plan_fail(c, path, "expected an agent name of 1..%zu bytes",
+			                 sizeof(w->name) - 1);
+		memcpy(w->name, key, strlen(key) + 1);
+		while (i < p->nnames && strcmp(p->names[i], key) != 0)
+			i++;
+		if (p->nnames > 0 && i == p->nnames)
+			return plan_fail(c, path, "\"%s\" is not one of agents.names", key);
+		w->weight = -1;
+		if (plan_num(c, o, "agents.weights", key, 0, false, 1e6,
+		             "a positive number (at most 1e6)", &w->weight) != 0)
+			return -1;
+		p->nweights++;
+	}
+	return 0;
+}
+
+static int plan_parse_agents(const struct plan_ctx *c, const json_t *o, struct plan *p)
+{
+	static const char *const keys[] = {"count", "join_timeout_s", "names", "weights", NULL};
+
+	if (plan_keys(c, o, "agents", keys) != 0 ||
+	    plan_require(c, o, "agents", "count", "how many agents run the plan") != 0 ||
+	    plan_int(c, o, "agents", "count", 1, PLAN_MAX_AGENTS, &p->agents_count) != 0 ||
+	    plan_num(c, o, "agents", "join_timeout_s", 0, false, 86400,
+	             "a positive number of seconds (at most 86400)", &p->join_timeout_s) != 0)
+		return -1;
+	if (json_object_get(o, "names") != NULL &&
+	    plan_parse_names(c, json_object_get(o, "names"), p) != 0)
+		return -1;
+	if (json_object_get(o, "weights") != NULL &&
+	    plan_parse_weights(c, json_object_get(o, "weights"), p) != 0)
+		return -1;
+	return 0;
+}
+
+/* steps: strictly increasing connection levels, the last one the whole plan. */
+static int plan_parse_steps(const struct plan_ctx *c, const json_t *a, struct plan *p)
+{
+	char path[48], got[64];
+	const json_t *v;
+	size_t i;
+
+	if (!json_is_array(a) || json_array_size(a) < 1 || json_array_size(a) > MSG_MAX_STEPS) {
+		if (json_is_array(a))
+			snprintf(got, sizeof(got), "%zu entries", json_array_size(a));
+		return plan_fail(c, "steps", "expected an array of 1..%d connection levels, got %s",
+		                 MSG_MAX_STEPS, json_is_array(a) ? got : proto_json_type_name(a));
+	}
+	json_array_foreach(a, i, v)
+	{
+		int64_t n = (int64_t)json_integer_value(v);
+
+		snprintf(path, sizeof(path), "steps[%zu]", i);
+		if (!json_is_integer(v) || n < 1)
+			return plan_fail(c, path, "expected a positive integer, got %s",
+			                 plan_got(v, got, sizeof(got)));
+		if ((i > 0 && n <= p->steps[i - 1]) || n > p->connections ||
+		    (i == json_array_size(a) - 1 && n != p->connections))
+			return plan_fail(c, path,
+			                 "expected steps in increasing order ending at connections "
+			                 "(%" PRId64 "), got %" PRId64,
+			                 p->connections, n);
+		p->steps[i] = n;
+	}
+	p->nsteps = (int64_t)json_array_size(a);
+	return 0;
+}
+
+static int plan_parse_ramp(const struct plan_ctx *c, const json_t *o, struct plan *p)
+{
+	static const char *const keys[] = {"rate_per_s", "connect_timeout_ms", NULL};
+
+	if (plan_keys(c, o, "ramp", keys) != 0 ||
+	    plan_num(c, o, "ramp", "rate_per_s", 0, true, 1e9,
+	             "a positive number (or 0 for unlimited, at most 1e9)", &p->rate_per_s) != 0 ||
+	    plan_int(c, o, "ramp", "connect_timeout_ms", 1, 3600000, &p->connect_timeout_ms) != 0)
+		return -1;
+	return 0;
+}
+
+static int plan_parse_echo(const struct plan_ctx *c, const json_t *o, struct plan *p)
+{
+	static const char *const keys[] = {"payload_bytes", "rounds", "interval_ms", "timeout_ms",
+	                                   NULL};
+
+	if (plan_keys(c, o, "echo", keys) != 0 ||
+	    plan_int(c, o, "echo", "payload_bytes", 1, 1024 * 1024, &p->payload_bytes) != 0 ||
+	    plan_int(c, o, "echo", "rounds", 0, 1000000, &p->rounds) != 0 ||
+	    plan_int(c, o, "echo", "interval_ms", 0, 3600000, &p->interval_ms) != 0 ||
+	    plan_int(c, o, "echo", "timeout_ms", 1, 3600000, &p->echo_timeout_ms) != 0)
+		return -1;
+	return 0;
+}
+
+static int plan_parse_server(const struct plan_ctx *c, const json_t *o, struct plan *p)
+{
+	static const char *const keys[] = {"stats", "interval_ms", NULL};
+
+	if (plan_keys(c, o, "server", keys) != 0 ||
+	    plan_str(c, o, "server", "stats", p->server_stats, sizeof(p->server_stats), true) !=
+	        0 ||
+	    plan_int(c, o, "server", "interval_ms", 10, 3600000, &p->server_interval_ms) != 0)
+		return -1;
+	if (p->server_stats[0] != '\0' && strstr(p->server_stats, "://") == NULL)
+		return plan_fail(c, "server.stats",
+		                 "expected a ZeroMQ endpoint like \"tcp://198.18.0.1:5701\", got "
+		                 "\"%.64s\"",
+		                 p->server_stats);
+	return 0;
+}
+
+static int plan_parse_thresholds(const struct plan_ctx *c, const json_t *a, struct plan *p)
+{
+	struct proto_err terr = {{0}};
+	char path[48], got[64];
+	const json_t *v;
+	size_t i;
+
+	if (!json_is_array(a) || json_array_size(a) > PLAN_MAX_THRESHOLDS) {
+		if (json_is_array(a))
+			snprintf(got, sizeof(got), "%zu", json_array_size(a));
+		return plan_fail(
+		    c, "thresholds", "expected an array of at most %d expressions, got %s",
+		    PLAN_MAX_THRESHOLDS, json_is_array(a) ? got : proto_json_type_name(a));
+	}
+	json_array_foreach(a, i, v)
+	{
+		snprintf(path, sizeof(path), "thresholds[%zu]", i);
+		if (!json_is_string(v))
+			return plan_fail(c, path,
+			                 "expected a string like \"echo_errors == 0\", got %s",
+			                 plan_got(v, got, sizeof(got)));
+		if (threshold_parse(json_string_value(v), &p->thresholds[i], &terr) != 0)
+			return plan_fail(c, path, "%s", terr.msg);
+		p->nthresholds = (int64_t)i + 1;
+	}
+	return 0;
+}
+
+/* "default", or 1..9 digits with an optional k/m/g suffix: what `server --stack-size` takes. */
+static bool plan_stack_size_ok(const char *s)
+{
+	size_t digits = 0;
+
+	if (strcmp(s, "default") == 0)
+		return true;
+	while (s[digits] >= '0' && s[digits] <= '9')
+		digits++;
+	if (digits == 0 || digits > 9 || s[0] == '0')
+		return false;
+	s += digits;
+	if (*s != '\0' && strchr("kKmMgG", *s) != NULL)
+		s++;
+	return *s == '\0';
+}
+
+static int plan_parse_local_server(const struct plan_ctx *c, const json_t *o, struct plan *p)
+{
+	static const char *const keys[] = {"model", "stack_size", "processes", NULL};
+
+	if (plan_keys(c, o, "local.server", keys) != 0 ||
+	    plan_str(c, o, "local.server", "model", p->local_model, sizeof(p->local_model), true) !=
+	        0 ||
+	    plan_str(c, o, "local.server", "stack_size", p->local_stack_size,
+	             sizeof(p->local_stack_size), true) != 0 ||
+	    plan_int(c, o, "local.server", "processes", 1, 1024, &p->local_processes) != 0)
+		return -1;
+	if (strcmp(p->local_model, "threads") != 0 && strcmp(p->local_model, "epoll") != 0)
+		return plan_fail(c, "local.server.model",
+		                 "expected \"threads\" or \"epoll\", got \"%s\"", p->local_model);
+	if (!plan_stack_size_ok(p->local_stack_size))
+		return plan_fail(c, "local.server.stack_size",
+		                 "expected a size like \"16k\", \"64k\", \"8m\" or \"default\", "
+		                 "got \"%s\"",
+		                 p->local_stack_size);
+	return 0;
+}
+
+static int plan_parse_local(const struct plan_ctx *c, const json_t *o, struct plan *p)
+{
+	static const char *const keys[] = {"agents", "server", NULL};
+
+	p->local = true;
+	p->local_agents = p->agents_count;
+	if (plan_keys(c, o, "local", keys) != 0 ||
+	    plan_int(c, o, "local", "agents", 1, PLAN_MAX_AGENTS, &p->local_agents) != 0)
+		return -1;
+	if (json_object_get(o, "server") != NULL &&
+	    plan_parse_local_server(c, json_object_get(o, "server"), p) != 0)
+		return -1;
+	return 0;
+}
+
+/* Rules that join two sections. */
+static int plan_check(const struct plan_ctx *c, const struct plan *p)
+{
+	if (p->target_port == 0 && !p->local)
+		return plan_fail(c, "target.port",
+		                 "expected an integer in 1..65535, got 0 (port 0, a free port, "
+		                 "needs \"local\")");
+	if (p->local && strncmp(p->target_host, "127.", 4) != 0)
+		return plan_fail(c, "target.host",
+		                 "expected a loopback address (127.x.x.x) with \"local\", got "
+		                 "\"%s\"",
+		                 p->target_host);
+	if (p->local && p->local_agents != p->agents_count)
+		return plan_fail(c, "local.agents",
+		                 "expected agents.count (%" PRId64 "), got %" PRId64,
+		                 p->agents_count, p->local_agents);
+	return 0;
+}
+
+/* Runs a section reader on root[key] when present. */
+static int plan_section(const struct plan_ctx *c, const json_t *root, const char *key,
+                        int (*fn)(const struct plan_ctx *, const json_t *, struct plan *),
+                        struct plan *p)
+{
+	const json_t *v = json_object_get(root, key);
+
+	return v == NULL ? 0 : fn(c, v, p);
+}
+
+static int plan_parse_root(const struct plan_ctx *c, const json_t *root, struct plan *p)
+{
+	static const char *const keys[] = {"name",   "target",     "agents", "connections",
+	                                   "steps",  "ramp",       "echo",   "hold_s",
+	                                   "server", "thresholds", "local",  NULL};
+
+	if (plan_keys(c, root, "", keys) != 0 ||
+	    plan_require(c, root, "", "name", "a name for the run") != 0 ||
+	    plan_require(c, root, "", "target", "{\"host\", \"port\"}") != 0 ||
+	    plan_require(c, root, "", "agents", "{\"count\"}") != 0 ||
+	    plan_require(c, root, "", "connections", "how many connections to open") != 0 ||
+	    plan_str(c, root, "", "name", p->name, sizeof(p->name), true) != 0 ||
+	    plan_parse_target(c, json_object_get(root, "target"), p) != 0 ||
+	    plan_parse_agents(c, json_object_get(root, "agents"), p) != 0 ||
+	    plan_int(c, root, "", "connections", 1, PLAN_MAX_CONNECTIONS, &p->connections) != 0)
+		return -1;
+	p->steps[0] = p->connections;
+	if (plan_section(c, root, "steps", plan_parse_steps, p) != 0 ||
+	    plan_section(c, root, "ramp", plan_parse_ramp, p) != 0 ||
+	    plan_section(c, root, "echo", plan_parse_echo, p) != 0 ||
+	    plan_num(c, root, "", "hold_s", 0, true, 604800,
+	             "a non-negative number of seconds (at most 604800)", &p->hold_s) != 0 ||
+	    plan_section(c, root, "server", plan_parse_server, p) != 0 ||
+	    plan_section(c, root, "thresholds", plan_parse_thresholds, p) != 0 ||
+	    plan_section(c, root, "local", plan_parse_local, p) != 0)
+		return -1;
+	return plan_check(c, p);
+}
+
+static void plan_defaults(struct plan *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->join_timeout_s = 30;
+	p->nsteps = 1;
+	p->connect_timeout_ms = 3000;
+	p->payload_bytes = 64;
+	p->rounds = 1;
+	p->echo_timeout_ms = 5000;
+	p->server_interval_ms = 500;
+	snprintf(p->local_model, sizeof(p->local_model), "threads");
+	snprintf(p->local_stack_size, sizeof(p->local_stack_size), "64k");
+}
+
+int plan_parse(const char *text, size_t len, const char *file, struct plan *p,
+               struct proto_err *err)
+{
+	struct plan_ctx c = {file ? file : "plan", err};
+	json_error_t jerr;
+	json_t *root;
+	int rc;
+
+	plan_defaults(p);
+	if (len > PLAN_MAX_BYTES)
+		return proto_fail(err, "%s: %zu bytes exceeds the plan size limit of %d", c.file,
+		                  len, PLAN_MAX_BYTES);
+	/* DECODE_ANY lets "42" reach the "expected an object" check, which says what it got. */
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	if (root == NULL)
+		return proto_fail(err, "%s:%d:%d: not JSON: %s", c.file, jerr.line, jerr.column,
+		                  jerr.text);
+	rc = plan_parse_root(&c, root, p);
+	json_decref(root);
+	if (rc == 0) {
+		p->json = plan_to_json(p);
+		if (p->json == NULL)
+			rc = proto_fail(err, "%s: out of memory", c.file);
+	}
+	if (rc != 0)
+		plan_free(p);
+	return rc;
+}
+
+/* "N bytes exceeds ..." for a regular file; a pipe cannot say its size. */
+static int plan_too_big(FILE *f, const char *path, struct proto_err *err)
+{
+	long size = -1;
+
+	if (fseek(f, 0, SEEK_END) == 0)
+		size = ftell(f);
+	if (size > PLAN_MAX_BYTES)
+		return proto_fail(err, "%s: %ld bytes exceeds the plan size limit of %d", path,
+		                  size, PLAN_MAX_BYTES);
+	return proto_fail(err, "%s: more than %d bytes exceeds the plan size limit", path,
+	                  PLAN_MAX_BYTES);
+}
+
+int plan_load(const char *path, struct plan *p, struct proto_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	size_t n;
+	int rc;
+
+	plan_defaults(p);
+	if (f == NULL)
+		return proto_fail(err, "%s: cannot read: %s", path, strerror(errno));
+	/* One byte past the limit tells "too big" from "exactly at the limit". */
+	buf = malloc(PLAN_MAX_BYTES + 1);
+	if (buf == NULL) {
+		fclose(f);
+		return proto_fail(err, "%s: out of memory", path);
+	}
+	n = fread(buf, 1, PLAN_MAX_BYTES + 1, f);
+	if (ferror(f))
+		rc = proto_fail(err, "%s: cannot read: %s", path, strerror(errno));
+	else if (n > PLAN_MAX_BYTES)
+		rc = plan_too_big(f, path, err);
+	else
+		rc = plan_parse(buf, n, path, p, err);
+	free(buf);
+	fclose(f);
+	return rc;
+}
+
+void plan_free(struct plan *p)
+{
+	if (p == NULL)
+		return;
+	free(p->names);
+	free(p->weights);
+	json_decref(p->json);
+	p->names = NULL;
+	p->weights = NULL;
+	p->json = NULL;
+	p->nnames = 0;
+	p->nweights = 0;
+}

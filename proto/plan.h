@@ -1,0 +1,79 @@
+/*
+ * plan — plan.json, the test a coordinator runs (DESIGN.md, "plan.json").
+ *
+ * Parsing is strict: unknown keys, duplicate keys, wrong types and
+ * out-of-range values are errors, and every error names the file and the
+ * path, or the line:column for malformed JSON:
+ *   "plan.json: ramp.rate_per_s: expected a positive number, got -5"
+ *   "plan.json:3:14: not JSON: ..."
+ */
+#ifndef CONNSCALE_PLAN_H
+#define CONNSCALE_PLAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "msg.h"
+#include "proto.h"
+#include "threshold.h"
+
+#define PLAN_MAX_BYTES (1024 * 1024)
+#define PLAN_MAX_AGENTS 1024
+#define PLAN_MAX_THRESHOLDS 32
+#define PLAN_MAX_CONNECTIONS 100000000LL
+
+struct plan_agent_weight {
+	char name[MSG_NAME_MAX];
+	double weight;
+};
+
+struct plan {
+	char name[MSG_NAME_MAX];              /* "name" (required) */
+	char target_host[MSG_NAME_MAX];       /* target.host: IPv4 dotted quad (required) */
+	int64_t target_port;                  /* target.port: 1..65535; 0 only with "local" */
+	int64_t agents_count;                 /* agents.count (required, 1..PLAN_MAX_AGENTS) */
+	double join_timeout_s;                /* agents.join_timeout_s, default 30 */
+	int64_t nnames;                       /* agents.names: if given, exactly these agents */
+	char (*names)[MSG_NAME_MAX];          /*   (malloc'ed; count must equal nnames) */
+	int64_t nweights;                     /* agents.weights: {"name": weight > 0} */
+	struct plan_agent_weight *weights;    /*   (malloc'ed) */
+	int64_t connections;                  /* "connections" (required, >= 1) */
+	int64_t nsteps;                       /* "steps": increasing, last == connections; */
+	int64_t steps[MSG_MAX_STEPS];         /*   default one step == connections */
+	double rate_per_s;                    /* ramp.rate_per_s, default 0 = unlimited */
+	int64_t connect_timeout_ms;           /* ramp.connect_timeout_ms, default 3000 */
+	int64_t payload_bytes;                /* echo.payload_bytes, default 64, 1..1 MiB */
+	int64_t rounds;                       /* echo.rounds, default 1, 0..1e6 */
+	int64_t interval_ms;                  /* echo.interval_ms, default 0 */
+	int64_t echo_timeout_ms;              /* echo.timeout_ms, default 5000 */
+	double hold_s;                        /* "hold_s", default 0 */
+	char server_stats[MSG_TEXT_MAX];      /* server.stats endpoint, "" = none */
+	int64_t server_interval_ms;           /* server.interval_ms, default 500 */
+	int64_t nthresholds;
+	struct threshold thresholds[PLAN_MAX_THRESHOLDS];
+	bool local;                           /* "local" present */
+	int64_t local_agents;                 /* local.agents, default agents.count; must equal it */
+	char local_model[16];                 /* local.server.model: threads|epoll, default threads */
+	char local_stack_size[16];            /* local.server.stack_size, default "64k" */
+	int64_t local_processes;              /* local.server.processes, default: enough for nofile */
+	json_t *json;                         /* the plan with defaults filled in, for the report */
+};
+
+/* Parses len bytes of plan text; `file` prefixes every error. */
+int plan_parse(const char *text, size_t len, const char *file, struct plan *p,
+	       struct proto_err *err);
+/* Reads and parses path (at most PLAN_MAX_BYTES). */
+int plan_load(const char *path, struct plan *p, struct proto_err *err);
+void plan_free(struct plan *p);
+
+/*
+ * (Addition.) The plan in plan.json's shape with every default filled in, as
+ * stored in p->json: optional parts not given (names, weights, server.stats,
+ * local, local.server.processes) stay absent, so it parses back to the same
+ * plan. New reference, or NULL when out of memory.
+ */
+json_t *plan_to_json(const struct plan *p);
+
+#endif

@@ -1,0 +1,385 @@
+/*
+ * unit.proto.plan.* — plan.json: every example plan parses (and its
+ * defaults-filled JSON parses back to the same plan), every broken plan in
+ * tests/plans/bad fails with the sentence its .expect file names, and no
+ * truncated or mutated plan crashes the parser.
+ */
+#define _POSIX_C_SOURCE 200809L /* opendir */
+
+#include <dirent.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "plan.h"
+
+#define EXAMPLES CONNSCALE_SOURCE_DIR "/examples/plans"
+#define BAD_DIR  CONNSCALE_SOURCE_DIR "/tests/plans/bad"
+
+/* A plan is ~10 KB with its thresholds: keep them off the stack frames. */
+static struct plan plan_a, plan_b;
+
+/* Reads a whole small file into a NUL-terminated malloc'ed buffer, or NULL. */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = malloc(PLAN_MAX_BYTES + 1);
+	size_t n = 0;
+
+	if (f != NULL && buf != NULL) {
+		n = fread(buf, 1, PLAN_MAX_BYTES, f);
+		buf[n] = '\0';
+	}
+	if (f != NULL)
+		fclose(f);
+	if (f == NULL) {
+		free(buf);
+		return NULL;
+	}
+	if (len != NULL)
+		*len = n;
+	return buf;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Calls fn(dir/name) for every *.json in dir, sorted; returns how many. */
+static int for_each_json(int *fails, const char *dir, void (*fn)(int *, const char *))
+{
+	struct dirent **list = NULL;
+	char path[512];
+	int n = scandir(dir, &list, NULL, alphasort), count = 0;
+
+	CHECK(fails, n > 0);
+	for (int i = 0; i < n; i++) {
+		if (ends_with(list[i]->d_name, ".json")) {
+			snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name);
+			fn(fails, path);
+			count++;
+		}
+		free(list[i]);
+	}
+	free(list);
+	return count;
+}
+
+static void check_same_plan(int *fails, const struct plan *a, const struct plan *b)
+{
+	CHECK(fails, strcmp(a->name, b->name) == 0);
+	CHECK(fails, strcmp(a->target_host, b->target_host) == 0);
+	CHECK_U64(fails, a->target_port, b->target_port);
+	CHECK_U64(fails, a->agents_count, b->agents_count);
+	CHECK(fails, a->join_timeout_s == b->join_timeout_s);
+	CHECK_U64(fails, a->nnames, b->nnames);
+	for (int64_t i = 0; i < a->nnames && i < b->nnames; i++)
+		CHECK(fails, strcmp(a->names[i], b->names[i]) == 0);
+	CHECK_U64(fails, a->nweights, b->nweights);
+	for (int64_t i = 0; i < a->nweights && i < b->nweights; i++) {
+		CHECK(fails, strcmp(a->weights[i].name, b->weights[i].name) == 0);
+		CHECK(fails, a->weights[i].weight == b->weights[i].weight);
+	}
+	CHECK_U64(fails, a->connections, b->connections);
+	CHECK_U64(fails, a->nsteps, b->nsteps);
+	CHECK(fails, memcmp(a->steps, b->steps, sizeof(a->steps)) == 0);
+	CHECK(fails, a->rate_per_s == b->rate_per_s);
+	CHECK_U64(fails, a->connect_timeout_ms, b->connect_timeout_ms);
+	CHECK_U64(fails, a->payload_bytes, b->payload_bytes);
+	CHECK_U64(fails, a->rounds, b->rounds);
+	CHECK_U64(fails, a->interval_ms, b->interval_ms);
+	CHECK_U64(fails, a->echo_timeout_ms, b->echo_timeout_ms);
+	CHECK(fails, a->hold_s == b->hold_s);
+	CHECK(fails, strcmp(a->server_stats, b->server_stats) == 0);
+	CHECK_U64(fails, a->server_interval_ms, b->server_interval_ms);
+	CHECK_U64(fails, a->nthresholds, b->nthresholds);
+	CHECK(fails, memcmp(a->thresholds, b->thresholds, sizeof(a->thresholds)) == 0);
+	CHECK(fails, a->local == b->local);
+	CHECK_U64(fails, a->local_agents, b->local_agents);
+	CHECK(fails, strcmp(a->local_model, b->local_model) == 0);
+	CHECK(fails, strcmp(a->local_stack_size, b->local_stack_size) == 0);
+	CHECK_U64(fails, a->local_processes, b->local_processes);
+}
+
+/* Loads path, then re-parses its p->json: the report's plan is the same plan. */
+static void example_parses(int *fails, const char *path)
+{
+	struct proto_err err = {{0}};
+	char *text;
+
+	memset(&plan_a, 0, sizeof(plan_a));
+	CHECK(fails, plan_load(path, &plan_a, &err) == 0);
+	if (err.msg[0])
+		fprintf(stderr, "  %s: %s\n", path, err.msg);
+	CHECK(fails, plan_a.json != NULL);
+	text = plan_a.json ? json_dumps(plan_a.json, JSON_INDENT(2)) : NULL;
+	CHECK(fails, text != NULL);
+	if (text != NULL) {
+		CHECK(fails, plan_parse(text, strlen(text), "p->json", &plan_b, &err) == 0);
+		if (err.msg[0])
+			fprintf(stderr, "  %s re-parsed: %s\n", path, err.msg);
+		check_same_plan(fails, &plan_a, &plan_b);
+		plan_free(&plan_b);
+	}
+	free(text);
+	plan_free(&plan_a);
+}
+
+static void examples(int *fails)
+{
+	CHECK(fails, for_each_json(fails, EXAMPLES, example_parses) >= 4);
+}
+
+/*
+ * tests/plans/bad/X.json must fail with X.expect's one line in the message
+ * (the coordinator's e2e test greps its stderr for the same line).
+ */
+static void bad_plan_fails(int *fails, const char *path)
+{
+	struct proto_err err = {{0}};
+	char expect_path[512];
+	size_t len = 0;
+	char *expect;
+
+	snprintf(expect_path, sizeof(expect_path), "%.*s.expect", (int)(strlen(path) - 5), path);
+	expect = slurp(expect_path, &len);
+	CHECK(fails, expect != NULL);
+	if (expect == NULL) {
+		fprintf(stderr, "  %s: no .expect file\n", path);
+		return;
+	}
+	while (len > 0 && expect[len - 1] == '\n')
+		expect[--len] = '\0';
+	CHECK(fails, len > 0 && strchr(expect, '\n') == NULL);
+	memset(&plan_a, 0x5a, sizeof(plan_a));
+	CHECK(fails, plan_load(path, &plan_a, &err) == -1);
+	CHECK_STR_HAS(fails, err.msg, expect);
+	/* A failed parse owns nothing: plan_free is harmless, the pointers are clear. */
+	CHECK(fails, plan_a.names == NULL && plan_a.weights == NULL && plan_a.json == NULL);
+	plan_free(&plan_a);
+	free(expect);
+}
+
+static void bad_corpus(int *fails)
+{
+	CHECK(fails, for_each_json(fails, BAD_DIR, bad_plan_fails) >= 60);
+}
+
+/* A bad threshold's sentence, metric list and all, fits behind the file and path. */
+static void bad_threshold_whole(int *fails)
+{
+	struct proto_err err = {{0}};
+	size_t len = 0;
+	char *text = slurp(BAD_DIR "/bad-threshold.json", &len);
+
+	CHECK(fails, text != NULL);
+	if (text == NULL)
+		return;
+	CHECK(fails,
+	      plan_parse(text, len, "tests/plans/bad/bad-threshold.json", &plan_a, &err) == -1);
+	CHECK_STR_HAS(
+	    fails, err.msg,
+	    "tests/plans/bad/bad-threshold.json: thresholds[1]: unknown metric "
+	    "\"echo_p98_ms\" (one of established_ratio, established, failed, echo_errors, "
+	    "lost_agents, {connect,echo}_{p50,p90,p99,p999,max}_ms, "
+	    "server_{user,kernel}_kb_per_conn, server_max_conns)");
+	free(text);
+}
+
+static const char minimal[] = "{\"name\": \"min\", \"target\": {\"host\": \"10.0.0.1\", \"port\": "
+                              "80}, \"agents\": {\"count\": 1}, \"connections\": 5}";
+
+static void defaults(int *fails)
+{
+	struct proto_err err = {{0}};
+	char *text;
+
+	CHECK(fails, plan_parse(minimal, sizeof(minimal) - 1, "min.json", &plan_a, &err) == 0);
+	CHECK(fails, plan_a.join_timeout_s == 30);
+	CHECK_U64(fails, plan_a.nnames, 0);
+	CHECK_U64(fails, plan_a.nweights, 0);
+	CHECK_U64(fails, plan_a.nsteps, 1);
+	CHECK_U64(fails, plan_a.steps[0], 5);
+	CHECK(fails, plan_a.rate_per_s == 0);
+	CHECK_U64(fails, plan_a.connect_timeout_ms, 3000);
+	CHECK_U64(fails, plan_a.payload_bytes, 64);
+	CHECK_U64(fails, plan_a.rounds, 1);
+	CHECK_U64(fails, plan_a.interval_ms, 0);
+	CHECK_U64(fails, plan_a.echo_timeout_ms, 5000);
+	CHECK(fails, plan_a.hold_s == 0);
+	CHECK(fails, plan_a.server_stats[0] == '\0');
+	CHECK_U64(fails, plan_a.server_interval_ms, 500);
+	CHECK_U64(fails, plan_a.nthresholds, 0);
+	CHECK(fails, !plan_a.local);
+	text = plan_a.json ? json_dumps(plan_a.json, JSON_COMPACT) : NULL;
+	CHECK_STR_HAS(fails, text,
+	              "{\"name\":\"min\",\"target\":{\"host\":\"10.0.0.1\",\"port\":80},"
+	              "\"agents\":{\"count\":1,\"join_timeout_s\":30.0},\"connections\":5,"
+	              "\"steps\":[5],\"ramp\":{\"rate_per_s\":0.0,\"connect_timeout_ms\":3000},"
+	              "\"echo\":{\"payload_bytes\":64,\"rounds\":1,\"interval_ms\":0,"
+	              "\"timeout_ms\":5000},\"hold_s\":0.0,\"server\":{\"interval_ms\":500},"
+	              "\"thresholds\":[]}");
+	free(text);
+	plan_free(&plan_a);
+	plan_free(&plan_a); /* twice is harmless */
+}
+
+static void local_defaults(int *fails)
+{
+	static const char text[] =
+	    "{\"name\": \"l\", \"target\": {\"host\": \"127.0.0.1\", \"port\": "
+	    "0}, \"agents\": {\"count\": 2}, \"connections\": 5, \"local\": {}}";
+	struct proto_err err = {{0}};
+	char *dump;
+
+	CHECK(fails, plan_parse(text, sizeof(text) - 1, "l.json", &plan_a, &err) == 0);
+	CHECK(fails, plan_a.local);
+	CHECK_U64(fails, plan_a.target_port, 0);
+	CHECK_U64(fails, plan_a.local_agents, 2);
+	CHECK(fails, strcmp(plan_a.local_model, "threads") == 0);
+	CHECK(fails, strcmp(plan_a.local_stack_size, "64k") == 0);
+	CHECK_U64(fails, plan_a.local_processes, 0); /* the coordinator decides */
+	dump = plan_a.json ? json_dumps(json_object_get(plan_a.json, "local"), JSON_COMPACT) : NULL;
+	CHECK_STR_HAS(fails, dump,
+	              "{\"agents\":2,\"server\":{\"model\":\"threads\",\"stack_size\":\"64k\"}}");
+	free(dump);
+	plan_free(&plan_a);
+}
+
+static void weights_example(int *fails)
+{
+	struct proto_err err = {{0}};
+
+	CHECK(fails, plan_load(EXAMPLES "/weights.json", &plan_a, &err) == 0);
+	CHECK_U64(fails, plan_a.nnames, 3);
+	CHECK(fails, plan_a.nnames == 3 && strcmp(plan_a.names[2], "client-spare") == 0);
+	CHECK_U64(fails, plan_a.nweights, 3);
+	CHECK(fails, plan_a.nweights == 3 && strcmp(plan_a.weights[0].name, "client-big") == 0 &&
+	                 plan_a.weights[0].weight == 3 && plan_a.weights[2].weight == 0.5);
+	CHECK_U64(fails, plan_a.nthresholds, 3);
+	CHECK_U64(fails, plan_a.thresholds[1].metric, TM_ECHO_P50_MS);
+	CHECK(fails, plan_a.hold_s == 2.5);
+	plan_free(&plan_a);
+}
+
+static void load_errors(int *fails)
+{
+	char path[512];
+	struct proto_err err = {{0}};
+	FILE *f;
+
+	CHECK(fails, plan_load("no/such/plan.json", &plan_a, &err) == -1);
+	CHECK_STR_HAS(fails, err.msg, "no/such/plan.json: cannot read: No such file or directory");
+	CHECK(fails, plan_load(EXAMPLES, &plan_a, &err) == -1);
+	CHECK_STR_HAS(fails, err.msg, "/examples/plans: cannot read: Is a directory");
+
+	snprintf(path, sizeof(path), "%s/plan-2000000.json", CONNSCALE_BINARY_DIR);
+	f = fopen(path, "wb");
+	CHECK(fails, f != NULL);
+	if (f == NULL)
+		return;
+	for (int i = 0; i < 2000000; i++)
+		fputc(' ', f);
+	fclose(f);
+	CHECK(fails, plan_load(path, &plan_a, &err) == -1);
+	CHECK_STR_HAS(fails, err.msg,
+	              "plan-2000000.json: 2000000 bytes exceeds the plan size limit of 1048576");
+	remove(path);
+	CHECK(fails, plan_parse(minimal, PLAN_MAX_BYTES + 1, "big.json", &plan_a, &err) == -1);
+	CHECK_STR_HAS(fails, err.msg, "big.json: 1048577 bytes exceeds the plan size limit");
+}
+
+/* xorshift64: the same variants on every run, so a crash replays. */
+static uint64_t fuzz_next(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* Variants tried, and how many of them parsed: the fuzz must reach past the JSON syntax. */
+static int fuzz_tried, fuzz_parsed;
+
+static void fuzz_one(int *fails, const char *text, size_t len, const char *what)
+{
+	struct proto_err err = {{0}};
+	int rc = plan_parse(text, len, "fuzz.json", &plan_a, &err);
+
+	CHECK(fails, rc == 0 || rc == -1);
+	if (rc == -1 && err.msg[0] == '\0')
+		fprintf(stderr, "  %s: failed without a message\n", what);
+	CHECK(fails, rc == 0 || err.msg[0] != '\0');
+	CHECK(fails, rc != 0 || plan_a.json != NULL);
+	fuzz_tried++;
+	fuzz_parsed += rc == 0;
+	plan_free(&plan_a);
+}
+
+/* Every truncation, then byte mutations (replace, insert, delete) of two full plans. */
+static void fuzz(int *fails)
+{
+	static const char *const sources[] = {EXAMPLES "/local-demo.json",
+	                                      EXAMPLES "/weights.json"};
+	static const char bytes[] = "{}[]\",:0123456789-.eE +\\u\nabtrnl";
+	uint64_t seed = 0x9e3779b97f4a7c15ULL;
+	char *buf = malloc(PLAN_MAX_BYTES + 2);
+
+	CHECK(fails, buf != NULL);
+	for (size_t s = 0; buf != NULL && s < sizeof(sources) / sizeof(sources[0]); s++) {
+		size_t len = 0;
+		char *text = slurp(sources[s], &len);
+
+		CHECK(fails, text != NULL);
+		for (size_t cut = 0; text != NULL && cut < len; cut++)
+			fuzz_one(fails, text, cut, "truncation");
+		for (int i = 0; text != NULL && i < 2000; i++) {
+			size_t n = len, at = fuzz_next(&seed) % len;
+			int edits = 1 + (int)(fuzz_next(&seed) % 3);
+
+			memcpy(buf, text, len);
+			while (edits-- > 0 && n > 1) {
+				uint64_t r = fuzz_next(&seed);
+				char b = (r >> 8) & 1 ? bytes[(r >> 16) % (sizeof(bytes) - 1)]
+				                      : (char)(r >> 24);
+
+				at = (size_t)(r >> 32) % n;
+				if (r % 3 == 0) {
+					buf[at] = b;
+				} else if (r % 3 == 1 && n < len + 8) {
+					memmove(buf + at + 1, buf + at, n - at);
+					buf[at] = b;
+					n++;
+				} else {
+					memmove(buf + at, buf + at + 1, n - at - 1);
+					n--;
+				}
+			}
+			fuzz_one(fails, buf, n, "mutation");
+		}
+		free(text);
+	}
+	free(buf);
+	fprintf(stderr, "fuzz: %d variants, %d parsed\n", fuzz_tried, fuzz_parsed);
+	CHECK(fails, fuzz_tried >= 4000);
+	CHECK(fails, fuzz_parsed > 0 && fuzz_parsed < fuzz_tried);
+}
+
+static const struct check_case cases[] = {
+    {"examples", examples},
+    {"bad_corpus", bad_corpus},
+    {"bad_threshold_whole", bad_threshold_whole},
+    {"defaults", defaults},
+    {"local_defaults", local_defaults},
+    {"weights_example", weights_example},
+    {"load_errors", load_errors},
+    {"fuzz", fuzz},
+};
+
+int main(int argc, char **argv)
+{
+	return CHECK_MAIN(cases);
+}
