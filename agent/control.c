@@ -1,0 +1,440 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "control.h"
+#include "engine.h"
+#include "host.h"
+#include "msg.h"
+#include "preflight.h"
+
+#define HELLO_MS 1000
+#define HEARTBEAT_MS 1000
+#define PROGRESS_MS 500
+#define RESULT_RESEND_MS 1000
+#define DEFAULT_DEADMAN_MS 5000
+#define CLOSE_WAIT_MS 10000
+
+_Static_assert((int)ENGINE_REASON_COUNT == (int)MSG_REASON_COUNT,
+	       "engine and wire failure reasons must line up");
+
+enum control_state {
+	CTL_IDLE,     /* saying hello until welcomed */
+	CTL_WELCOMED, /* waiting for an assignment */
+	CTL_READY,    /* assigned, engine up, taking phases */
+	CTL_RESULT,   /* result sent, waiting for its ack */
+};
+
+struct control {
+	const struct agent_options *o;
+	void *ctx;
+	void *sock;
+	char name[MSG_NAME_MAX];
+	enum control_state state;
+	struct engine *engine;
+	struct msg_assign assign;
+	int64_t deadman_ms;
+	int64_t last_heard_ms;
+	int64_t next_hello_ms, next_heartbeat_ms, next_progress_ms, next_result_ms;
+	bool phase_running;
+	struct msg_go go; /* the phase running or last run */
+	json_t *result;   /* resent until acknowledged */
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void say(const struct control *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* One write per line, so lines of several local agents never interleave. */
+static void say(const struct control *c, const char *fmt, ...)
+{
+	char line[768];
+	va_list ap;
+	int n = snprintf(line, sizeof(line), "agent %s: ", c->name);
+
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	n = (int)strlen(line);
+	line[n++] = '\n';
+	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+		return; /* nowhere left to complain */
+}
+
+/* Sends msg (consumed). Never blocks: a full queue drops it, the next tick retries. */
+static void send_msg(struct control *c, json_t *msg)
+{
+	size_t len;
+	char *body = msg ? proto_encode(msg, &len) : NULL;
+
+	json_decref(msg);
+	if (body != NULL)
+		zmq_send(c->sock, body, len, ZMQ_DONTWAIT);
+	free(body);
+}
+
+static int64_t agent_capacity(const struct control *c, char *why, size_t whylen)
+{
+	struct host_limits l;
+	struct host_capacity cap;
+	unsigned nsources = c->o->nsources ? c->o->nsources : 1;
+
+	host_limits_read(&l);
+	host_capacity(&l, HOST_MODEL_AGENT, 1, preflight_reserve_fds(c->o->threads), &cap);
+	int64_t ports = host_ports_per_source(&l) * (int64_t)nsources;
+	if (ports > 0 && ports < cap.conns) {
+		snprintf(why, whylen, "capacity %lld connections: %u source address%s x %ld ports "
+			 "(net.ipv4.ip_local_port_range) — add --source-ip addresses",
+			 (long long)ports, nsources, nsources == 1 ? "" : "es", host_ports_per_source(&l));
+		return ports;
+	}
+	snprintf(why, whylen, "%s", cap.sentence);
+	return cap.conns;
+}
+
+static json_t *hello_new(const struct control *c)
+{
+	struct msg_hello h = {0};
+	struct host_limits l;
+
+	host_limits_read(&l);
+	snprintf(h.name, sizeof(h.name), "%s", c->name);
+	snprintf(h.version, sizeof(h.version), "%s", CONNSCALE_VERSION);
+	if (gethostname(h.host, sizeof(h.host) - 1) < 0)
+		snprintf(h.host, sizeof(h.host), "unknown");
+	h.max_connections = agent_capacity(c, h.capacity, sizeof(h.capacity));
+	h.threads = c->o->threads;
+	h.nofile = l.nofile_soft;
+	h.ports_per_source = host_ports_per_source(&l);
+	for (unsigned i = 0; i < c->o->nsources && i < MSG_MAX_SOURCES; i++)
+		inet_ntop(AF_INET, &c->o->sources[i], h.sources[i], sizeof(h.sources[i]));
+	h.nsources = c->o->nsources < MSG_MAX_SOURCES ? c->o->nsources : MSG_MAX_SOURCES;
+	return msg_hello_pack(&h);
+}
+
+static void counts_from(const struct engine_counts *e, struct msg_counts *m)
+{
+	m->attempted = (int64_t)e->attempted;
+	m->established = (int64_t)e->established;
+	m->current = (int64_t)e->current;
+	m->max_concurrent = (int64_t)e->max_concurrent;
+	for (int r = 0; r < MSG_REASON_COUNT; r++)
+		m->failed[r] = (int64_t)e->failed[r];
+	m->echo_ok = (int64_t)e->echo_ok;
+	m->echo_errors = (int64_t)e->echo_errors;
+	m->lost = (int64_t)e->lost;
+}
+
+static void send_progress(struct control *c, enum proto_type type)
+{
+	struct engine_counts ec;
+	struct msg_progress p = {.phase = c->go.phase, .step = c->go.step};
+
+	engine_snapshot(c->engine, &ec);
+	counts_from(&ec, &p.counts);
+	send_msg(c, msg_progress_pack(type, &p));
+}
+
+/* Builds the result from the engine and starts sending it until acknowledged. */
+static void send_result(struct control *c)
+{
+	struct msg_result *r = calloc(1, sizeof(*r));
+	struct engine_result *er = calloc(1, sizeof(*er));
+
+	if (r != NULL && er != NULL) {
+		engine_result(c->engine, er);
+		counts_from(&er->counts, &r->counts);
+		r->connect = er->connect;
+		r->echo = er->echo;
+		json_decref(c->result);
+		c->result = msg_result_pack(r);
+	}
+	free(r);
+	free(er);
+	c->state = CTL_RESULT;
+	c->next_result_ms = 0;
+}
+
+static void engine_drop(struct control *c)
+{
+	if (c->engine == NULL)
+		return;
+	engine_close(c->engine);
+	engine_wait(c->engine, CLOSE_WAIT_MS);
+	engine_destroy(c->engine);
+	c->engine = NULL;
+}
+
+static void go_idle(struct control *c)
+{
+	engine_drop(c);
+	json_decref(c->result);
+	c->result = NULL;
+	c->phase_running = false;
+	c->state = CTL_IDLE;
+	c->next_hello_ms = 0;
+}
+
+static int engine_from_assign(struct control *c, char *why, size_t whylen)
+{
+	const struct msg_assign *a = &c->assign;
+	struct host_limits l;
+	struct engine_params p = {0};
+
+	p.target.sin_family = AF_INET;
+	p.target.sin_port = htons((uint16_t)a->target_port);
+	if (inet_pton(AF_INET, a->target_host, &p.target.sin_addr) != 1) {
+		snprintf(why, whylen, "target host %s is not an IPv4 address", a->target_host);
+		return -1;
+	}
+	host_limits_read(&l);
+	if (preflight_sources(c->o->sources, c->o->nsources, why, whylen) < 0 ||
+	    preflight_limits(&l, (uint64_t)a->connections, c->o->threads, c->o->nsources, why,
+			     whylen) < 0)
+		return -1;
+	p.sources = c->o->sources;
+	p.nsources = c->o->nsources;
+	p.threads = c->o->threads;
+	/* A share below one connection a second still gets one. */
+	p.rate = a->rate_per_s > 0 && a->rate_per_s < 1 ? 1 : (uint64_t)(a->rate_per_s + 0.5);
+	p.connect_timeout_ms = (unsigned)a->connect_timeout_ms;
+	p.payload_bytes = (unsigned)a->payload_bytes;
+	p.rounds = (unsigned)a->rounds;
+	p.interval_ms = (unsigned)a->interval_ms;
+	p.echo_timeout_ms = (unsigned)a->echo_timeout_ms;
+	c->engine = engine_create(&p, why, whylen);
+	return c->engine ? 0 : -1;
+}
+
+static void on_assign(struct control *c, json_t *msg)
+{
+	struct proto_err err;
+	struct msg_reject rj = {{0}};
+
+	if (c->state != CTL_WELCOMED) {
+		say(c, "ignored an assignment outside a run's set-up");
+		return;
+	}
+	if (msg_assign_unpack(msg, &c->assign, &err) < 0) {
+		snprintf(rj.reason, sizeof(rj.reason), "%s", err.msg);
+	} else if (engine_from_assign(c, rj.reason, sizeof(rj.reason)) == 0) {
+		say(c, "assigned %lld connections to %s:%lld", (long long)c->assign.connections,
+		    c->assign.target_host, (long long)c->assign.target_port);
+		c->state = CTL_READY;
+		send_msg(c, msg_empty_pack(PROTO_READY));
+		return;
+	}
+	say(c, "refusing the assignment: %s", rj.reason);
+	send_msg(c, msg_reject_pack(PROTO_REJECT, &rj));
+	go_idle(c);
+}
+
+static void on_go(struct control *c, json_t *msg)
+{
+	struct proto_err err;
+	struct msg_go go;
+	int rc = 0;
+
+	if (msg_go_unpack(msg, &go, &err) < 0) {
+		say(c, "dropped a go: %s", err.msg);
+		return;
+	}
+	if (c->state != CTL_READY || c->phase_running) {
+		say(c, "ignored go %s: %s", msg_phase_name(go.phase),
+		    c->phase_running ? "a phase is running" : "not assigned");
+		return;
+	}
+	if (go.phase == MSG_PHASE_CONNECT)
+		rc = engine_connect(c->engine, (uint64_t)go.target);
+	else if (go.phase == MSG_PHASE_ECHO)
+		rc = engine_echo(c->engine);
+	else
+		rc = engine_close(c->engine);
+	if (rc < 0) {
+		say(c, "cannot start %s: %s", msg_phase_name(go.phase), strerror(-rc));
+		return;
+	}
+	c->go = go;
+	c->phase_running = true;
+	c->next_progress_ms = now_ms() + PROGRESS_MS;
+}
+
+static void on_stop(struct control *c, json_t *msg)
+{
+	struct proto_err err;
+	struct msg_stop st;
+
+	if (msg_stop_unpack(msg, &st, &err) < 0)
+		say(c, "stopped by the coordinator (unreadable reason: %s)", err.msg);
+	else
+		say(c, "stopped by the coordinator: %s", st.reason);
+	if (c->engine == NULL) {
+		go_idle(c);
+		return;
+	}
+	/* Close everything; tick() sends the result once the close is done. */
+	engine_close(c->engine);
+	c->state = CTL_READY;
+	c->go.phase = MSG_PHASE_CLOSE;
+	c->phase_running = true;
+}
+
+static void on_message(struct control *c, const void *buf, size_t len)
+{
+	enum proto_type type;
+	struct proto_err err;
+	struct msg_welcome w;
+	json_t *msg = proto_decode(buf, len, &type, &err);
+
+	if (msg == NULL) {
+		say(c, "dropped a message from the coordinator: %s", err.msg);
+		return;
+	}
+	c->last_heard_ms = now_ms();
+	switch (type) {
+	case PROTO_WELCOME:
+		if (c->state == CTL_IDLE && msg_welcome_unpack(msg, &w, &err) == 0) {
+			c->deadman_ms = w.heartbeat_timeout_ms > 0 ? w.heartbeat_timeout_ms
+								   : DEFAULT_DEADMAN_MS;
+			c->state = CTL_WELCOMED;
+			say(c, "joined run \"%s\"", w.run);
+		}
+		break;
+	case PROTO_ASSIGN:
+		on_assign(c, msg);
+		break;
+	case PROTO_GO:
+		on_go(c, msg);
+		break;
+	case PROTO_STOP:
+		on_stop(c, msg);
+		break;
+	case PROTO_RESULT_ACK:
+		if (c->state == CTL_RESULT)
+			go_idle(c);
+		break;
+	case PROTO_HEARTBEAT:
+		break;
+	default:
+		say(c, "dropped an unexpected %s", proto_type_name(type));
+	}
+	json_decref(msg);
+}
+
+/* What is due: hello, heartbeat, progress, phase completion, result resend, dead man. */
+static void tick(struct control *c)
+{
+	int64_t now = now_ms();
+
+	if (c->state == CTL_IDLE) {
+		if (now >= c->next_hello_ms) {
+			c->next_hello_ms = now + HELLO_MS;
+			send_msg(c, hello_new(c));
+		}
+		return;
+	}
+	if (now - c->last_heard_ms > c->deadman_ms) {
+		struct engine_counts ec = {0};
+		if (c->engine)
+			engine_snapshot(c->engine, &ec);
+		say(c, "the coordinator is silent for %lld ms: closing %llu connections",
+		    (long long)c->deadman_ms, (unsigned long long)ec.current);
+		go_idle(c);
+		return;
+	}
+	if (now >= c->next_heartbeat_ms) {
+		c->next_heartbeat_ms = now + HEARTBEAT_MS;
+		send_msg(c, msg_empty_pack(PROTO_HEARTBEAT));
+	}
+	if (c->phase_running && engine_wait(c->engine, 0)) {
+		c->phase_running = false;
+		send_progress(c, PROTO_PHASE_DONE);
+		if (c->go.phase == MSG_PHASE_CLOSE)
+			send_result(c);
+	} else if (c->phase_running && now >= c->next_progress_ms) {
+		c->next_progress_ms = now + PROGRESS_MS;
+		send_progress(c, PROTO_PROGRESS);
+	}
+	if (c->state == CTL_RESULT && c->result && now >= c->next_result_ms) {
+		c->next_result_ms = now + RESULT_RESEND_MS;
+		send_msg(c, json_incref(c->result));
+	}
+}
+
+static int control_open(struct control *c)
+{
+	int linger = 500, one = 1;
+	int64_t maxmsg = PROTO_MAX_MSG;
+
+	c->ctx = zmq_ctx_new();
+	c->sock = c->ctx ? zmq_socket(c->ctx, ZMQ_DEALER) : NULL;
+	/* IMMEDIATE: nothing queues for a coordinator that is not there (no stale hellos). */
+	if (c->sock == NULL ||
+	    zmq_setsockopt(c->sock, ZMQ_ROUTING_ID, c->name, strlen(c->name)) < 0 ||
+	    zmq_setsockopt(c->sock, ZMQ_LINGER, &linger, sizeof(linger)) < 0 ||
+	    zmq_setsockopt(c->sock, ZMQ_IMMEDIATE, &one, sizeof(one)) < 0 ||
+	    zmq_setsockopt(c->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) < 0 ||
+	    zmq_connect(c->sock, c->o->coordinator) < 0) {
+		fprintf(stderr, "agent: --coordinator %s: %s\n", c->o->coordinator,
+			zmq_strerror(zmq_errno()));
+		return -1;
+	}
+	return 0;
+}
+
+int control_run(const struct agent_options *o, volatile sig_atomic_t *stop)
+{
+	struct control c = {.o = o, .deadman_ms = DEFAULT_DEADMAN_MS};
+	char host[MSG_NAME_MAX - 16] = "agent";
+	int code = 0;
+
+	if (o->name != NULL) {
+		snprintf(c.name, sizeof(c.name), "%s", o->name);
+	} else {
+		gethostname(host, sizeof(host) - 1);
+		snprintf(c.name, sizeof(c.name), "%s-%d", host, (int)getpid());
+	}
+	if (control_open(&c) < 0) {
+		code = 2;
+		goto out;
+	}
+	say(&c, "connecting to %s", o->coordinator);
+	while (!*stop) {
+		zmq_pollitem_t item = {.socket = c.sock, .events = ZMQ_POLLIN};
+		char buf[65536];
+		if (zmq_poll(&item, 1, 100) > 0) {
+			for (int i = 0; i < 64; i++) {
+				int n = zmq_recv(c.sock, buf, sizeof(buf), ZMQ_DONTWAIT);
+				if (n < 0)
+					break;
+				if (n > (int)sizeof(buf))
+					say(&c, "dropped a %d-byte message (limit %zu)", n, sizeof(buf));
+				else
+					on_message(&c, buf, (size_t)n);
+			}
+		}
+		tick(&c);
+	}
+	struct msg_reject bye = {{0}};
+	snprintf(bye.reason, sizeof(bye.reason), "agent stopped by a signal");
+	send_msg(&c, msg_reject_pack(PROTO_BYE, &bye));
+out:
+	go_idle(&c);
+	if (c.sock)
+		zmq_close(c.sock);
+	if (c.ctx)
+		zmq_ctx_term(c.ctx);
+	return code;
+}

@@ -1,0 +1,116 @@
+/*
+ * engine — the agent's data plane: worker threads, each with its own epoll
+ * loop, that open, verify and hold TCP echo connections.
+ *
+ * The engine is driven phase by phase from one control thread (standalone
+ * main, or the coordinator client), never as one monolithic run:
+ *
+ *	e = engine_create(&params, &err);
+ *	engine_connect(e, 10000);  while (!engine_wait(e, 1000)) show(engine_snapshot);
+ *	engine_echo(e);            while (!engine_wait(e, 1000)) ...
+ *	engine_connect(e, 20000);  ... (opens 10000 more)
+ *	engine_close(e);           engine_wait(...);  engine_result(e, &r);
+ *	engine_destroy(e);
+ *
+ * Phases are asynchronous: each call starts one and returns. engine_close()
+ * may be called at any time, even in the middle of another phase (the dead
+ * man's switch); it abandons the current phase.
+ *
+ * Accounting. Every connection attempt ends exactly one way: established,
+ * failed (one reason), or aborted (engine_close() cut it short):
+ *	attempted = established + connect failures + aborted
+ * An established connection may fail later, once, during an echo (mismatch,
+ * eof_early, timeout, reset, other: counted in echo_errors and under its
+ * reason) or while idle (peer closed or reset it: counted in lost and under
+ * its reason). So failed[] sums connect failures, echo errors and losses.
+ */
+#ifndef CONNSCALE_ENGINE_H
+#define CONNSCALE_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include "hist.h"
+
+struct engine;
+
+enum engine_reason {
+	ENGINE_REFUSED,            /* ECONNREFUSED: nothing listens */
+	ENGINE_TIMEOUT,            /* connect or echo deadline passed (or kernel ETIMEDOUT) */
+	ENGINE_RESET,              /* ECONNRESET / EPIPE */
+	ENGINE_ADDR_NOT_AVAILABLE, /* EADDRNOTAVAIL: source address or its ports exhausted */
+	ENGINE_EOF_EARLY,          /* peer closed before the echo was complete */
+	ENGINE_MISMATCH,           /* an echoed byte differs from what was sent */
+	ENGINE_OTHER,              /* anything else (EMFILE, EHOSTUNREACH, ...) */
+	ENGINE_REASON_COUNT
+};
+
+/* "refused", "timeout", ...: the JSON key of a reason. */
+const char *engine_reason_name(enum engine_reason r);
+
+struct engine_params {
+	struct sockaddr_in target;     /* --target HOST:PORT (IPv4) */
+	const struct in_addr *sources; /* --source-ip LIST|CIDR; NULL/0 = kernel picks */
+	unsigned nsources;             /*   (copied by engine_create) */
+	unsigned threads;              /* --threads T (0 = number of online CPUs) */
+	uint64_t rate;                 /* --rate R: connections/s over all workers, 0 = unlimited */
+	unsigned connect_timeout_ms;   /* --connect-timeout MS: per attempt */
+	unsigned payload_bytes;        /* --payload B: bytes per echo round (>= 1) */
+	unsigned rounds;               /* --rounds K: echo rounds per connection in engine_echo */
+	unsigned
+	    interval_ms; /* --interval MS: round r is due at start + r * MS; 0 = back to back */
+	unsigned echo_timeout_ms; /* --echo-timeout MS: per round, from its send time */
+};
+
+/* Atomically read counters; any thread, any time. */
+struct engine_counts {
+	uint64_t attempted;
+	uint64_t established;
+	uint64_t aborted;        /* attempts engine_close() cut short */
+	uint64_t current;        /* connections open now */
+	uint64_t max_concurrent; /* highest `current` seen */
+	uint64_t failed[ENGINE_REASON_COUNT];
+	uint64_t connect_failed; /* the part of failed[] that happened while connecting */
+	uint64_t echo_ok;        /* echo phases a connection finished with every round verified */
+	uint64_t echo_errors;    /* connections that failed during an echo phase */
+	uint64_t echo_rounds;    /* verified round trips, all echo phases */
+	uint64_t lost;           /* established connections the peer closed or reset while idle */
+};
+
+struct engine_result {
+	struct engine_counts counts;
+	struct hist connect; /* connect() start -> established, us */
+	struct hist echo;    /* (scheduled) send -> last echoed byte verified, us */
+};
+
+/*
+ * Starts the worker threads (idle until a phase is started). Returns NULL and
+ * fills errbuf with a sentence on failure.
+ */
+struct engine *engine_create(const struct engine_params *params, char *errbuf, size_t errlen);
+/* Closes every connection, joins the workers, frees everything. NULL is a no-op. */
+void engine_destroy(struct engine *e);
+
+/*
+ * Starts opening connections until `total_target` are held in total: opens
+ * total_target - current more (none if already there). Each attempt ends
+ * established or failed; the phase is done when every attempt has ended.
+ * Returns 0, or -EBUSY if a connect or echo phase is still running.
+ */
+int engine_connect(struct engine *e, uint64_t total_target);
+/*
+ * Every held connection exchanges `rounds` echoes. Done when each has
+ * finished or failed (each round is bounded by echo_timeout_ms). -EBUSY as above.
+ */
+int engine_echo(struct engine *e);
+/* Closes every connection, aborting the current phase if any. Always 0. */
+int engine_close(struct engine *e);
+
+/* Waits up to timeout_ms for the current phase to finish: true once it has (or if none). */
+bool engine_wait(struct engine *e, unsigned timeout_ms);
+void engine_snapshot(struct engine *e, struct engine_counts *out);
+/* Counters plus the workers' histograms merged. Best taken after engine_wait() says done. */
+void engine_result(struct engine *e, struct engine_result *out);
+
+#endif

@@ -1,0 +1,118 @@
+/*
+ * engine internals shared by engine.c (the control side) and worker.c (the
+ * per-thread epoll loops). Not part of the engine's API.
+ */
+#ifndef CONNSCALE_ENGINE_INT_H
+#define CONNSCALE_ENGINE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "tbucket.h"
+
+enum engine_phase {
+	ENGINE_PHASE_IDLE,
+	ENGINE_PHASE_CONNECT,
+	ENGINE_PHASE_ECHO,
+	ENGINE_PHASE_CLOSE,
+	ENGINE_PHASE_STOP, /* engine_destroy: close everything and leave the thread */
+};
+
+enum conn_state {
+	CONN_FREE,       /* slot unused; `id` links the free list */
+	CONN_CONNECTING, /* non-blocking connect in flight; due = connect deadline */
+	CONN_IDLE,       /* established, held, no echo running */
+	CONN_SENDING,    /* writing this round's payload; due = echo deadline */
+	CONN_RECEIVING,  /* payload written, echo not complete; due = echo deadline */
+	CONN_WAITING,    /* between rounds with --interval; due = next scheduled send */
+};
+
+/*
+ * One connection: 40 bytes, no buffers (payloads are regenerated from
+ * (id, round) and echoes verified as they arrive).
+ */
+struct conn {
+	int fd;
+	uint32_t id;     /* connection id (attempt number), or next free slot */
+	uint64_t t0_us;  /* connect start, or this round's (scheduled) send time */
+	uint64_t due_us; /* see enum conn_state */
+	uint32_t sent;   /* bytes of this round written */
+	uint32_t recvd;  /* bytes of this round echoed and verified */
+	uint16_t round;
+	uint8_t state;
+	uint8_t pad;
+};
+
+/* Counters shared by all workers; relaxed atomics, read by engine_snapshot(). */
+struct engine_stats {
+	_Atomic uint64_t attempted;
+	_Atomic uint64_t established;
+	_Atomic uint64_t aborted;
+	_Atomic uint64_t current;
+	_Atomic uint64_t max_concurrent;
+	_Atomic uint64_t failed[ENGINE_REASON_COUNT];
+	_Atomic uint64_t connect_failed;
+	_Atomic uint64_t echo_ok;
+	_Atomic uint64_t echo_errors;
+	_Atomic uint64_t echo_rounds;
+	_Atomic uint64_t lost;
+};
+
+struct worker {
+	struct engine *e;
+	unsigned index;
+	pthread_t tid;
+	bool started;
+	int epfd;
+	int evfd; /* engine -> worker wake-up */
+
+	unsigned seen_gen;
+	int phase;
+	bool reported; /* this worker's part of phase `seen_gen` is done and counted */
+
+	struct conn *conns;
+	uint32_t nslots; /* slots ever used (high-water mark) */
+	uint32_t cap;
+	uint32_t free_head; /* UINT32_MAX = empty */
+	uint32_t connecting;
+	uint32_t echoing;
+	uint32_t echo_next; /* next slot to start echoing in this echo phase */
+	uint64_t next_sweep_us;
+
+	unsigned char *buf; /* scratch for generating and reading payload chunks */
+	size_t buflen;
+
+	pthread_mutex_t hist_lock;
+	struct hist h_connect;
+	struct hist h_echo;
+};
+
+struct engine {
+	struct engine_params p;
+	struct in_addr *sources;
+	unsigned nworkers;
+	struct worker *workers;
+
+	struct tbucket tb;
+	_Atomic uint64_t ticket;       /* next connection id to attempt */
+	_Atomic uint64_t ticket_limit; /* attempts this and earlier phases allow */
+	_Atomic unsigned gen;          /* bumped on every phase change */
+
+	pthread_mutex_t lock; /* guards phase, workers_done; cond signals phase progress */
+	pthread_cond_t cond;
+	int phase;
+	unsigned phase_gen;
+	unsigned workers_done;
+
+	struct engine_stats st;
+};
+
+uint64_t engine_now_us(void);
+void *worker_main(void *arg);
+int worker_init(struct worker *w, struct engine *e, unsigned index);
+void worker_fini(struct worker *w);
+
+#endif

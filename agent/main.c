@@ -1,0 +1,235 @@
+/*
+ * agent — standalone mode: connect N -> echo K rounds -> hold -> close,
+ * driven through the same phase API the coordinator client will use.
+ *
+ * Exit status: 0 every connection established and every echo verified,
+ * 1 some failed (or interrupted), 2 bad invocation or preflight refusal.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "engine.h"
+#include "host.h"
+#include "options.h"
+#include "preflight.h"
+#include "result.h"
+
+#define CLOSE_DEADLINE_MS 30000
+
+static volatile sig_atomic_t agent_stop;
+
+static void agent_on_signal(int sig)
+{
+	(void)sig;
+	agent_stop = 1;
+}
+
+static double agent_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct progress {
+	bool tty;
+	double started;
+	double last_print;
+	double last_t;
+	uint64_t last_est;
+	bool dirty; /* a \r line is on screen */
+};
+
+static void progress_print(struct progress *pg, struct engine *e, const char *phase,
+                           uint64_t target, bool force)
+{
+	struct engine_counts c;
+	double now = agent_now(), rate;
+	uint64_t failed = 0;
+	int i;
+
+	if (!force && now - pg->last_print < (pg->tty ? 0.2 : 1.0))
+		return;
+	engine_snapshot(e, &c);
+	for (i = 0; i < ENGINE_REASON_COUNT; i++)
+		failed += c.failed[i];
+	rate = now > pg->last_t ? (c.established - pg->last_est) / (now - pg->last_t) : 0;
+	fprintf(stderr,
+	        "%sagent: %-7s %6.1fs  established %llu/%llu  current %llu  failed %llu  "
+	        "%.0f conn/s  echo ok %llu%s",
+	        pg->tty ? "\r" : "", phase, now - pg->started, (unsigned long long)c.established,
+	        (unsigned long long)target, (unsigned long long)c.current,
+	        (unsigned long long)failed, rate, (unsigned long long)c.echo_ok,
+	        pg->tty ? "\033[K" : "\n");
+	pg->dirty = pg->tty;
+	pg->last_print = now;
+	pg->last_t = now;
+	pg->last_est = c.established;
+}
+
+/* Waits for the current phase with progress; false if interrupted by a signal. */
+static bool agent_wait_phase(struct engine *e, struct progress *pg, const char *phase,
+                             uint64_t target)
+{
+	for (;;) {
+		if (agent_stop)
+			return false;
+		if (engine_wait(e, 100))
+			break;
+		progress_print(pg, e, phase, target, false);
+	}
+	progress_print(pg, e, phase, target, true);
+	return true;
+}
+
+/* Refuses, with a sentence naming the limit, what would otherwise fail halfway. */
+static int agent_preflight(const struct agent_options *o)
+{
+	struct host_limits lim;
+	char msg[512];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned threads = o->threads ? o->threads : (ncpu > 0 ? (unsigned)ncpu : 1);
+	int rc;
+
+	rc = preflight_raise_nofile();
+	if (rc < 0)
+		fprintf(stderr, "agent: warning: cannot raise RLIMIT_NOFILE: %s\n", strerror(-rc));
+	rc = host_limits_read(&lim);
+	if (rc < 0) {
+		fprintf(stderr, "agent: preflight: cannot read host limits: %s\n", strerror(-rc));
+		return rc;
+	}
+	rc = preflight_sources(o->sources, o->nsources, msg, sizeof(msg));
+	if (rc == 0)
+		rc = preflight_limits(&lim, o->n, threads, o->nsources, msg, sizeof(msg));
+	if (rc < 0)
+		fprintf(stderr, "%s\n", msg);
+	return rc;
+}
+
+static int agent_run_standalone(const struct agent_options *o)
+{
+	struct engine_params p;
+	struct engine_result *r = NULL;
+	struct engine *e;
+	struct progress pg;
+	char msg[512];
+	double t0, t_connect = 0, t_echo = 0, until;
+	bool ok = true, passed;
+
+	if (agent_preflight(o) < 0)
+		return 2;
+
+	memset(&p, 0, sizeof(p));
+	p.target = o->target;
+	p.sources = o->sources;
+	p.nsources = o->nsources;
+	p.threads = o->threads;
+	p.rate = o->rate;
+	p.connect_timeout_ms = o->connect_timeout_ms;
+	p.payload_bytes = o->payload;
+	p.rounds = o->rounds;
+	p.interval_ms = o->interval_ms;
+	p.echo_timeout_ms = o->echo_timeout_ms;
+	e = engine_create(&p, msg, sizeof(msg));
+	if (!e) {
+		fprintf(stderr, "agent: %s\n", msg);
+		return 1;
+	}
+
+	memset(&pg, 0, sizeof(pg));
+	pg.tty = isatty(STDERR_FILENO);
+	pg.started = pg.last_t = agent_now();
+
+	t0 = agent_now();
+	engine_connect(e, o->n);
+	ok = agent_wait_phase(e, &pg, "connect", o->n);
+	t_connect = agent_now() - t0;
+	if (ok && o->rounds > 0) {
+		t0 = agent_now();
+		engine_echo(e);
+		ok = agent_wait_phase(e, &pg, "echo", o->n);
+		t_echo = agent_now() - t0;
+	}
+	if (ok && o->hold_s > 0) {
+		until = agent_now() + o->hold_s;
+		while (!agent_stop && agent_now() < until) {
+			struct timespec ts = {0, 100 * 1000000L};
+
+			nanosleep(&ts, NULL);
+			progress_print(&pg, e, "hold", o->n, false);
+		}
+		ok = !agent_stop;
+	}
+	engine_close(e);
+	if (!engine_wait(e, CLOSE_DEADLINE_MS))
+		fprintf(stderr, "agent: warning: closing took longer than %d ms\n",
+		        CLOSE_DEADLINE_MS);
+	if (pg.dirty)
+		fprintf(stderr, "\n");
+	if (!ok)
+		fprintf(stderr, "agent: interrupted; results so far:\n");
+
+	r = malloc(sizeof(*r));
+	if (!r) {
+		engine_destroy(e);
+		fprintf(stderr, "agent: out of memory\n");
+		return 1;
+	}
+	engine_result(e, r);
+	engine_destroy(e);
+	passed = ok && result_passed(r, o->n, o->rounds > 0);
+	if (o->json) {
+		json_t *j = result_to_json(r);
+
+		if (!j || json_dumpf(j, stdout, JSON_COMPACT) < 0) {
+			fprintf(stderr, "agent: cannot write the JSON result\n");
+			passed = false;
+		}
+		fputc('\n', stdout);
+		json_decref(j);
+	} else {
+		result_print_table(stdout, r, o->n, t_connect, t_echo);
+	}
+	free(r);
+	if (fflush(stdout) != 0)
+		return 1;
+	return passed ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct agent_options o;
+	struct sigaction sa;
+	char err[512];
+	int rc;
+
+	if (options_parse(argc, argv, &o, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	if (o.mode == AGENT_MODE_HELP) {
+		fputs(options_usage, stdout);
+		return 0;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = agent_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (o.mode == AGENT_MODE_CONTROL)
+		rc = control_run(&o, &agent_stop);
+	else
+		rc = agent_run_standalone(&o);
+	options_free(&o);
+	return rc;
+}

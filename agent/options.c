@@ -1,0 +1,379 @@
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+
+const char options_usage[] =
+    "usage: agent --target HOST:PORT -n N [options]     (standalone)\n"
+    "       agent --coordinator ENDPOINT [--name NAME] [--source-ip ...] [--threads T]\n"
+    "                                                   (control mode)\n"
+    "\n"
+    "  --coordinator ENDPOINT  ZeroMQ endpoint of the coordinator (tcp://host:5700, ipc://...)\n"
+    "  --name NAME             this agent's name in the run (default HOSTNAME-PID)\n"
+    "  --target HOST:PORT      echo server to load (IPv4)\n"
+    "  -n N                    connections to open and hold\n"
+    "  --rate R                connection attempts per second, all threads (0 = unlimited)\n"
+    "  --payload B             bytes per echo round (default 64)\n"
+    "  --rounds K              echo rounds per connection (default 1, 0 = none)\n"
+    "  --interval MS           start round r at r*MS after the first (default 0: back to back)\n"
+    "  --hold S                keep the connections open S seconds before closing\n"
+    "  --source-ip LIST|CIDR   source addresses to rotate through (a,b,c or a.b.c.d/len)\n"
+    "  --threads T             worker threads (default: online CPUs)\n"
+    "  --connect-timeout MS    per connection attempt (default 3000)\n"
+    "  --echo-timeout MS       per echo round (default 5000)\n"
+    "  --json                  print the result as JSON instead of a table\n";
+
+enum {
+	OPT_TARGET = 256,
+	OPT_RATE,
+	OPT_PAYLOAD,
+	OPT_ROUNDS,
+	OPT_INTERVAL,
+	OPT_HOLD,
+	OPT_SOURCE_IP,
+	OPT_THREADS,
+	OPT_CONNECT_TIMEOUT,
+	OPT_ECHO_TIMEOUT,
+	OPT_JSON,
+	OPT_COORDINATOR,
+	OPT_NAME,
+	OPT_HELP,
+};
+
+static const struct option options_long[] = {
+    {"target", required_argument, NULL, OPT_TARGET},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"payload", required_argument, NULL, OPT_PAYLOAD},
+    {"rounds", required_argument, NULL, OPT_ROUNDS},
+    {"interval", required_argument, NULL, OPT_INTERVAL},
+    {"hold", required_argument, NULL, OPT_HOLD},
+    {"source-ip", required_argument, NULL, OPT_SOURCE_IP},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
+    {"echo-timeout", required_argument, NULL, OPT_ECHO_TIMEOUT},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"coordinator", required_argument, NULL, OPT_COORDINATOR},
+    {"name", required_argument, NULL, OPT_NAME},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+/* Decimal integer in [lo, hi]; the whole string, no sign, no spaces. */
+static int options_uint(const char *name, const char *arg, uint64_t lo, uint64_t hi, uint64_t *out,
+                        char *err, size_t errlen)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	if (arg[0] < '0' || arg[0] > '9')
+		goto bad;
+	v = strtoull(arg, &end, 10);
+	if (errno || *end != '\0')
+		goto bad;
+	if (v < lo || v > hi) {
+		snprintf(err, errlen,
+		         "agent: %s: expected an integer from %" PRIu64 " to %" PRIu64 ", got '%s'",
+		         name, lo, hi, arg);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+bad:
+	snprintf(err, errlen, "agent: %s: expected %s integer, got '%s'", name,
+	         lo ? "a positive" : "a non-negative", arg);
+	return -EINVAL;
+}
+
+static int options_target(const char *arg, struct sockaddr_in *out, char *err, size_t errlen)
+{
+	struct addrinfo hints, *res = NULL;
+	const char *colon = strrchr(arg, ':');
+	char host[256];
+	uint64_t port;
+	size_t hlen;
+	int rc;
+
+	if (!colon || colon == arg || (hlen = (size_t)(colon - arg)) >= sizeof(host)) {
+		snprintf(err, errlen, "agent: --target: expected HOST:PORT, got '%s'", arg);
+		return -EINVAL;
+	}
+	memcpy(host, arg, hlen);
+	host[hlen] = '\0';
+	if (options_uint("--target", colon + 1, 1, 65535, &port, err, errlen) < 0) {
+		snprintf(err, errlen, "agent: --target: expected a port from 1 to 65535, got '%s'",
+		         colon + 1);
+		return -EINVAL;
+	}
+	memset(out, 0, sizeof(*out));
+	out->sin_family = AF_INET;
+	out->sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &out->sin_addr) == 1)
+		return 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_INET;
+	hints.ai_socktype = SOCK_STREAM;
+	rc = getaddrinfo(host, NULL, &hints, &res);
+	if (rc != 0 || !res) {
+		snprintf(err, errlen, "agent: --target: cannot resolve '%s' to an IPv4 address: %s",
+		         host, rc ? gai_strerror(rc) : "no address");
+		return -EINVAL;
+	}
+	out->sin_addr = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* a.b.c.d/len: every host address of the block (network and broadcast only from /31 up). */
+static int options_sources_cidr(const char *arg, const char *slash, struct in_addr **out,
+                                unsigned *count, char *err, size_t errlen)
+{
+	struct in_addr a, *list;
+	uint64_t len, first, last, i;
+	size_t alen = (size_t)(slash - arg);
+	char buf[64];
+	unsigned n = 0;
+
+	if (alen >= sizeof(buf))
+		goto bad;
+	memcpy(buf, arg, alen);
+	buf[alen] = '\0';
+	if (inet_pton(AF_INET, buf, &a) != 1)
+		goto bad;
+	if (options_uint("--source-ip", slash + 1, 0, 32, &len, err, errlen) < 0) {
+		snprintf(err, errlen,
+		         "agent: --source-ip: expected a prefix length from 0 to 32, got '%s'",
+		         slash + 1);
+		return -EINVAL;
+	}
+	first = ntohl(a.s_addr) & (len ? ~0u << (32 - len) : 0);
+	last = first + ((1ULL << (32 - len)) - 1);
+	/* Network and broadcast addresses are not hosts, except in /31 and /32. */
+	if (len <= 30) {
+		first++;
+		last--;
+	}
+	if (last - first + 1 > OPTIONS_MAX_SOURCES) {
+		snprintf(err, errlen,
+		         "agent: --source-ip: '%s' holds %" PRIu64 " addresses, more than the %d "
+		         "supported",
+		         arg, last - first + 1, OPTIONS_MAX_SOURCES);
+		return -EINVAL;
+	}
+	list = calloc(last - first + 1, sizeof(*list));
+	if (!list)
+		return -ENOMEM;
+	for (i = first; i <= last; i++)
+		list[n++].s_addr = htonl((uint32_t)i);
+	*out = list;
+	*count = n;
+	return 0;
+bad:
+	snprintf(err, errlen, "agent: --source-ip: expected a.b.c.d/len, got '%s'", arg);
+	return -EINVAL;
+}
+
+/* a,b,c: each an IPv4 literal. */
+static int options_sources_list(const char *arg, struct in_addr **out, unsigned *count, char *err,
+                                size_t errlen)
+{
+	struct in_addr *list = NULL, *grown, a;
+	const char *p = arg, *comma;
+	unsigned n = 0, cap = 0;
+	char buf[64];
+	size_t alen;
+
+	for (;;) {
+		comma = strchr(p, ',');
+		alen = comma ? (size_t)(comma - p) : strlen(p);
+		if (alen == 0 || alen >= sizeof(buf)) {
+			snprintf(err, errlen,
+			         "agent: --source-ip: empty or oversized entry in '%s'", arg);
+			goto fail;
+		}
+		memcpy(buf, p, alen);
+		buf[alen] = '\0';
+		if (inet_pton(AF_INET, buf, &a) != 1) {
+			snprintf(err, errlen, "agent: --source-ip: '%s' is not an IPv4 address",
+			         buf);
+			goto fail;
+		}
+		if (n == OPTIONS_MAX_SOURCES) {
+			snprintf(err, errlen, "agent: --source-ip: more than %d addresses",
+			         OPTIONS_MAX_SOURCES);
+			goto fail;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			grown = realloc(list, cap * sizeof(*list));
+			if (!grown) {
+				free(list);
+				return -ENOMEM;
+			}
+			list = grown;
+		}
+		list[n++] = a;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	*out = list;
+	*count = n;
+	return 0;
+fail:
+	free(list);
+	return -EINVAL;
+}
+
+int options_parse_sources(const char *arg, struct in_addr **out, unsigned *count, char *err,
+                          size_t errlen)
+{
+	const char *slash = strchr(arg, '/');
+
+	*out = NULL;
+	*count = 0;
+	if (slash)
+		return options_sources_cidr(arg, slash, out, count, err, errlen);
+	return options_sources_list(arg, out, count, err, errlen);
+}
+
+static void options_defaults(struct agent_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->mode = AGENT_MODE_STANDALONE;
+	o->payload = 64;
+	o->rounds = 1;
+	o->connect_timeout_ms = 3000;
+	o->echo_timeout_ms = 5000;
+}
+
+int options_parse(int argc, char **argv, struct agent_options *o, char *err, size_t errlen)
+{
+	uint64_t v;
+	int c, rc = 0;
+	bool have_n = false;
+
+	options_defaults(o);
+	optind = 0; /* glibc: full re-initialisation, so tests can parse repeatedly */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":n:h", options_long, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			rc = options_uint("-n", optarg, 1, UINT32_MAX, &o->n, err, errlen);
+			have_n = true;
+			break;
+		case OPT_TARGET:
+			o->target_arg = optarg;
+			rc = options_target(optarg, &o->target, err, errlen);
+			break;
+		case OPT_RATE:
+			rc = options_uint("--rate", optarg, 0, 100000000, &o->rate, err, errlen);
+			break;
+		case OPT_PAYLOAD:
+			rc = options_uint("--payload", optarg, 1, OPTIONS_MAX_PAYLOAD, &v, err,
+			                  errlen);
+			o->payload = (unsigned)v;
+			break;
+		case OPT_ROUNDS:
+			rc = options_uint("--rounds", optarg, 0, 65535, &v, err, errlen);
+			o->rounds = (unsigned)v;
+			break;
+		case OPT_INTERVAL:
+			rc = options_uint("--interval", optarg, 0, 3600000, &v, err, errlen);
+			o->interval_ms = (unsigned)v;
+			break;
+		case OPT_HOLD:
+			rc = options_uint("--hold", optarg, 0, 86400, &v, err, errlen);
+			o->hold_s = (unsigned)v;
+			break;
+		case OPT_THREADS:
+			rc = options_uint("--threads", optarg, 1, 1024, &v, err, errlen);
+			o->threads = (unsigned)v;
+			break;
+		case OPT_CONNECT_TIMEOUT:
+			rc = options_uint("--connect-timeout", optarg, 1, 3600000, &v, err, errlen);
+			o->connect_timeout_ms = (unsigned)v;
+			break;
+		case OPT_ECHO_TIMEOUT:
+			rc = options_uint("--echo-timeout", optarg, 1, 3600000, &v, err, errlen);
+			o->echo_timeout_ms = (unsigned)v;
+			break;
+		case OPT_SOURCE_IP:
+			free(o->sources);
+			rc = options_parse_sources(optarg, &o->sources, &o->nsources, err, errlen);
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case OPT_COORDINATOR:
+			o->coordinator = optarg;
+			o->mode = AGENT_MODE_CONTROL;
+			break;
+		case OPT_NAME:
+			if (optarg[0] == '\0' || strlen(optarg) >= 48) {
+				snprintf(err, errlen,
+				         "agent: --name: expected 1 to 47 characters, got '%s'", optarg);
+				rc = -EINVAL;
+			}
+			o->name = optarg;
+			break;
+		case 'h':
+		case OPT_HELP:
+			o->mode = AGENT_MODE_HELP;
+			return 0;
+		case ':':
+			snprintf(err, errlen, "agent: %s: missing value", argv[optind - 1]);
+			rc = -EINVAL;
+			break;
+		default:
+			snprintf(err, errlen, "agent: unknown option '%s' (see agent --help)",
+			         argv[optind - 1]);
+			rc = -EINVAL;
+			break;
+		}
+		if (rc < 0)
+			goto fail;
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "agent: unexpected argument '%s'", argv[optind]);
+		rc = -EINVAL;
+		goto fail;
+	}
+	if (o->mode == AGENT_MODE_CONTROL) {
+		if (o->target_arg || have_n) {
+			snprintf(err, errlen,
+			         "agent: --coordinator: the plan sets the target and "
+			         "connections; drop --target and -n");
+			rc = -EINVAL;
+			goto fail;
+		}
+		return 0;
+	}
+	if (!o->target_arg) {
+		snprintf(err, errlen, "agent: missing --target HOST:PORT (see agent --help)");
+		rc = -EINVAL;
+		goto fail;
+	}
+	if (!have_n) {
+		snprintf(err, errlen, "agent: missing -n N (see agent --help)");
+		rc = -EINVAL;
+		goto fail;
+	}
+	return 0;
+fail:
+	options_free(o);
+	return rc;
+}
+
+void options_free(struct agent_options *o)
+{
+	free(o->sources);
+	o->sources = NULL;
+	o->nsources = 0;
+}

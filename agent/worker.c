@@ -1,0 +1,641 @@
+/*
+ * worker — one thread, one epoll loop, a slice of the connections.
+ *
+ * Sockets are registered once, edge-triggered, for input and output, so the
+ * hot path never calls epoll_ctl again: connect completion, partial writes and
+ * echoes all arrive as edges, and every handler drains until EAGAIN.
+ * Deadlines (connect, echo, next scheduled round) live in each connection;
+ * a sweep runs when the earliest one is due, never more than every SWEEP_MIN_US.
+ */
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine_int.h"
+#include "payload.h"
+
+#define EVENTS_MAX    512
+#define START_BATCH   256 /* connects or echo starts per loop turn, so events keep flowing */
+#define SWEEP_MIN_US  5000
+#define IDLE_WAIT_MS  200
+#define WAKE_TOKEN    UINT64_MAX
+#define SLOTS_INITIAL 1024
+#define BUF_MAX       65536
+
+uint64_t engine_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void stat_add(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+static void stat_current_inc(struct engine_stats *st)
+{
+	uint64_t cur = atomic_fetch_add_explicit(&st->current, 1, memory_order_relaxed) + 1;
+	uint64_t max = atomic_load_explicit(&st->max_concurrent, memory_order_relaxed);
+
+	while (cur > max &&
+	       !atomic_compare_exchange_weak_explicit(&st->max_concurrent, &max, cur,
+	                                              memory_order_relaxed, memory_order_relaxed))
+		;
+}
+
+static enum engine_reason reason_of_errno(int err)
+{
+	switch (err) {
+	case ECONNREFUSED:
+		return ENGINE_REFUSED;
+	case ETIMEDOUT:
+		return ENGINE_TIMEOUT;
+	case ECONNRESET:
+	case EPIPE:
+	case ECONNABORTED:
+		return ENGINE_RESET;
+	case EADDRNOTAVAIL:
+		return ENGINE_ADDR_NOT_AVAILABLE;
+	default:
+		return ENGINE_OTHER;
+	}
+}
+
+static void worker_due(struct worker *w, uint64_t due_us)
+{
+	if (due_us < w->next_sweep_us)
+		w->next_sweep_us = due_us;
+}
+
+static void slot_free(struct worker *w, uint32_t slot)
+{
+	struct conn *c = &w->conns[slot];
+
+	c->state = CONN_FREE;
+	c->fd = -1;
+	c->id = w->free_head;
+	w->free_head = slot;
+}
+
+static int slot_alloc(struct worker *w, uint32_t *slot)
+{
+	struct conn *grown;
+	uint32_t cap;
+
+	if (w->free_head != UINT32_MAX) {
+		*slot = w->free_head;
+		w->free_head = w->conns[*slot].id;
+		return 0;
+	}
+	if (w->nslots == w->cap) {
+		cap = w->cap ? w->cap * 2 : SLOTS_INITIAL;
+		grown = realloc(w->conns, (size_t)cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		w->conns = grown;
+		w->cap = cap;
+	}
+	*slot = w->nslots++;
+	return 0;
+}
+
+static bool conn_in_echo(const struct conn *c)
+{
+	return c->state == CONN_SENDING || c->state == CONN_RECEIVING || c->state == CONN_WAITING;
+}
+
+/* Ends a connection with a reason; one place for every counter a failure touches. */
+static void conn_fail(struct worker *w, uint32_t slot, enum engine_reason reason)
+{
+	struct engine_stats *st = &w->e->st;
+	struct conn *c = &w->conns[slot];
+
+	stat_add(&st->failed[reason], 1);
+	if (c->state == CONN_CONNECTING) {
+		stat_add(&st->connect_failed, 1);
+		w->connecting--;
+	} else {
+		if (conn_in_echo(c)) {
+			stat_add(&st->echo_errors, 1);
+			w->echoing--;
+		} else {
+			stat_add(&st->lost, 1);
+		}
+		atomic_fetch_sub_explicit(&st->current, 1, memory_order_relaxed);
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	slot_free(w, slot);
+}
+
+/* engine_close(): close without counting a failure. */
+static void conn_drop(struct worker *w, uint32_t slot)
+{
+	struct engine_stats *st = &w->e->st;
+	struct conn *c = &w->conns[slot];
+
+	if (c->state == CONN_CONNECTING) {
+		stat_add(&st->aborted, 1);
+		w->connecting--;
+	} else {
+		if (conn_in_echo(c))
+			w->echoing--;
+		atomic_fetch_sub_explicit(&st->current, 1, memory_order_relaxed);
+	}
+	close(c->fd);
+	slot_free(w, slot);
+}
+
+static void conn_round_begin(struct worker *w, struct conn *c, uint64_t sched_us, uint64_t now_us)
+{
+	const struct engine_params *p = &w->e->p;
+
+	c->state = CONN_SENDING;
+	c->sent = 0;
+	c->recvd = 0;
+	c->t0_us = sched_us;
+	c->due_us = (sched_us > now_us ? sched_us : now_us) + (uint64_t)p->echo_timeout_ms * 1000;
+	worker_due(w, c->due_us);
+}
+
+/* Writes what is left of this round; 0 (done or EAGAIN) or -1 with a reason. */
+static int conn_send(struct worker *w, struct conn *c, int *reason)
+{
+	uint32_t total = w->e->p.payload_bytes;
+	size_t len;
+	ssize_t n;
+
+	while (c->sent < total) {
+		len = total - c->sent;
+		if (len > w->buflen)
+			len = w->buflen;
+		payload_fill(c->id, c->round, c->sent, w->buf, len);
+		n = send(c->fd, w->buf, len, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return 0;
+			*reason = reason_of_errno(errno);
+			return -1;
+		}
+		c->sent += (uint32_t)n;
+	}
+	c->state = CONN_RECEIVING;
+	return 0;
+}
+
+/* Reads until EAGAIN, verifying every byte as it arrives (no receive buffer kept). */
+static int conn_recv_verify(struct worker *w, struct conn *c, int *reason)
+{
+	ssize_t n;
+	size_t len;
+
+	for (;;) {
+		n = recv(c->fd, w->buf, w->buflen, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return 0;
+			*reason = reason_of_errno(errno);
+			return -1;
+		}
+		if (n == 0) {
+			*reason = ENGINE_EOF_EARLY;
+			return -1;
+		}
+		len = (size_t)n;
+		/* More than was sent, or anything between rounds, is never a correct echo. */
+		if (c->state == CONN_WAITING || c->recvd + len > c->sent ||
+		    payload_check(c->id, c->round, c->recvd, w->buf, len) != len) {
+			*reason = ENGINE_MISMATCH;
+			return -1;
+		}
+		c->recvd += (uint32_t)len;
+	}
+}
+
+/*
+ * Drives one connection's echo as far as it goes without blocking: write the
+ * rest of the round, read and verify whatever arrived, start the next round.
+ * Returns 0, or -1 with a reason after which the caller fails the connection.
+ */
+static int conn_echo_step(struct worker *w, struct conn *c, int *reason)
+{
+	const struct engine_params *p = &w->e->p;
+	uint64_t now, next;
+
+	for (;;) {
+		if (c->state == CONN_SENDING && conn_send(w, c, reason) < 0)
+			return -1;
+		if (conn_recv_verify(w, c, reason) < 0)
+			return -1;
+		if (c->state != CONN_RECEIVING || c->recvd < p->payload_bytes)
+			return 0;
+
+		/* Round complete. */
+		now = engine_now_us();
+		pthread_mutex_lock(&w->hist_lock);
+		hist_record(&w->h_echo, now > c->t0_us ? now - c->t0_us : 0);
+		pthread_mutex_unlock(&w->hist_lock);
+		stat_add(&w->e->st.echo_rounds, 1);
+		c->round++;
+		if (c->round >= p->rounds) {
+			c->state = CONN_IDLE;
+			w->echoing--;
+			stat_add(&w->e->st.echo_ok, 1);
+			return 0;
+		}
+		/* With --interval the schedule, not the echo, sets the next send time. */
+		next = p->interval_ms ? c->t0_us + (uint64_t)p->interval_ms * 1000 : now;
+		if (next > now) {
+			c->state = CONN_WAITING;
+			c->due_us = next;
+			worker_due(w, next);
+			return 0;
+		}
+		conn_round_begin(w, c, next, now);
+	}
+}
+
+static void conn_established(struct worker *w, uint32_t slot, uint64_t now)
+{
+	struct conn *c = &w->conns[slot];
+
+	c->state = CONN_IDLE;
+	w->connecting--;
+	stat_add(&w->e->st.established, 1);
+	stat_current_inc(&w->e->st);
+	pthread_mutex_lock(&w->hist_lock);
+	hist_record(&w->h_connect, now > c->t0_us ? now - c->t0_us : 0);
+	pthread_mutex_unlock(&w->hist_lock);
+}
+
+/* Drains an idle connection: bytes nobody asked for are a mismatch, EOF a loss. */
+static int conn_idle_read(struct worker *w, struct conn *c, int *reason)
+{
+	ssize_t n;
+
+	for (;;) {
+		n = recv(c->fd, w->buf, w->buflen, 0);
+		if (n > 0) {
+			*reason = ENGINE_MISMATCH;
+			return -1;
+		}
+		if (n == 0) {
+			*reason = ENGINE_EOF_EARLY;
+			return -1;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN)
+			return 0;
+		*reason = reason_of_errno(errno);
+		return -1;
+	}
+}
+
+static void worker_on_event(struct worker *w, uint32_t slot, uint32_t events)
+{
+	struct conn *c;
+	int err = 0, reason = ENGINE_OTHER;
+	socklen_t len = sizeof(err);
+
+	if (slot >= w->nslots)
+		return;
+	c = &w->conns[slot];
+	if (c->state == CONN_FREE)
+		return;
+	if (c->state == CONN_CONNECTING) {
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			err = errno;
+		if (err == 0 && !(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+			return;
+		if (err == 0 && (events & (EPOLLERR | EPOLLHUP)))
+			err = ECONNRESET;
+		if (err) {
+			conn_fail(w, slot, reason_of_errno(err));
+			return;
+		}
+		conn_established(w, slot, engine_now_us());
+		if (!(events & (EPOLLIN | EPOLLRDHUP)))
+			return;
+	}
+	if (conn_in_echo(c)) {
+		if (conn_echo_step(w, c, &reason) < 0)
+			conn_fail(w, slot, (enum engine_reason)reason);
+		return;
+	}
+	if (c->state == CONN_IDLE && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+		if (conn_idle_read(w, c, &reason) < 0)
+			conn_fail(w, slot, (enum engine_reason)reason);
+	}
+}
+
+/* One non-blocking connect for connection `id`. Failures end the attempt right here. */
+static int worker_connect_one(struct worker *w, uint32_t id)
+{
+	struct engine *e = w->e;
+	struct epoll_event ev;
+	struct sockaddr_in src;
+	struct conn *c;
+	uint32_t slot;
+	int fd, one = 1, err;
+
+	stat_add(&e->st.attempted, 1);
+	if (slot_alloc(w, &slot) < 0) {
+		stat_add(&e->st.failed[ENGINE_OTHER], 1);
+		stat_add(&e->st.connect_failed, 1);
+		return -ENOMEM;
+	}
+	c = &w->conns[slot];
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	c->id = id;
+	c->state = CONN_CONNECTING;
+	c->t0_us = engine_now_us();
+	c->due_us = c->t0_us + (uint64_t)e->p.connect_timeout_ms * 1000;
+	w->connecting++;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		conn_fail(w, slot, reason_of_errno(errno));
+		return 0;
+	}
+	c->fd = fd;
+	/* Echo rounds are latency-bound; never let Nagle hold the tail of a payload. */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
+		goto fail;
+	if (e->p.nsources) {
+		memset(&src, 0, sizeof(src));
+		src.sin_family = AF_INET;
+		src.sin_addr = e->sources[id % e->p.nsources];
+		/* Defer the port choice to connect(), so ports are per (source, target). */
+		if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one)) < 0)
+			goto fail;
+		if (bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0)
+			goto fail;
+	}
+	if (connect(fd, (struct sockaddr *)&e->p.target, sizeof(e->p.target)) < 0 &&
+	    errno != EINPROGRESS)
+		goto fail;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+	ev.data.u64 = slot;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		goto fail;
+	worker_due(w, c->due_us);
+	return 0;
+fail:
+	err = errno;
+	conn_fail(w, slot, reason_of_errno(err));
+	return 0;
+}
+
+/* Claims up to want connection ids from the engine's shared ticket counter. */
+static uint64_t worker_claim(struct engine *e, uint64_t want, uint64_t *first)
+{
+	uint64_t t = atomic_load(&e->ticket), limit, n;
+
+	for (;;) {
+		limit = atomic_load(&e->ticket_limit);
+		if (t >= limit)
+			return 0;
+		n = limit - t < want ? limit - t : want;
+		if (atomic_compare_exchange_weak(&e->ticket, &t, t + n))
+			break;
+	}
+	*first = t;
+	return n;
+}
+
+/* Returns the ms to wait before more tokens are due (0 = more work right now). */
+static int worker_start_connects(struct worker *w, bool *more_tickets)
+{
+	struct engine *e = w->e;
+	uint64_t want, granted, first = 0, n, wait_ns = 0, i;
+	uint64_t now_ns = engine_now_us() * 1000;
+
+	*more_tickets = atomic_load(&e->ticket) < atomic_load(&e->ticket_limit);
+	if (!*more_tickets)
+		return IDLE_WAIT_MS;
+	want = START_BATCH;
+	granted = tbucket_take(&e->tb, now_ns, want, &wait_ns);
+	n = granted ? worker_claim(e, granted, &first) : 0;
+	for (i = 0; i < n; i++)
+		worker_connect_one(w, (uint32_t)(first + i));
+	*more_tickets = atomic_load(&e->ticket) < atomic_load(&e->ticket_limit);
+	if (!*more_tickets)
+		return IDLE_WAIT_MS;
+	if (granted == want)
+		return 0;
+	return (int)((wait_ns + 999999) / 1000000);
+}
+
+/* Starts the next batch of echoes; returns true when every slot has been visited. */
+static bool worker_start_echoes(struct worker *w)
+{
+	uint32_t started = 0;
+	uint64_t now = engine_now_us();
+	int reason = ENGINE_OTHER;
+
+	while (w->echo_next < w->nslots && started < START_BATCH) {
+		uint32_t slot = w->echo_next++;
+		struct conn *c = &w->conns[slot];
+
+		if (c->state != CONN_IDLE)
+			continue;
+		c->round = 0;
+		w->echoing++;
+		started++;
+		conn_round_begin(w, c, now, now);
+		if (conn_echo_step(w, c, &reason) < 0)
+			conn_fail(w, slot, (enum engine_reason)reason);
+	}
+	return w->echo_next >= w->nslots;
+}
+
+static void worker_sweep(struct worker *w, uint64_t now)
+{
+	uint32_t slot;
+	int reason = ENGINE_OTHER;
+
+	w->next_sweep_us = UINT64_MAX;
+	for (slot = 0; slot < w->nslots; slot++) {
+		struct conn *c = &w->conns[slot];
+
+		switch (c->state) {
+		case CONN_CONNECTING:
+		case CONN_SENDING:
+		case CONN_RECEIVING:
+			if (now >= c->due_us)
+				conn_fail(w, slot, ENGINE_TIMEOUT);
+			else
+				worker_due(w, c->due_us);
+			break;
+		case CONN_WAITING:
+			if (now >= c->due_us) {
+				conn_round_begin(w, c, c->due_us, now);
+				if (conn_echo_step(w, c, &reason) < 0)
+					conn_fail(w, slot, (enum engine_reason)reason);
+			} else {
+				worker_due(w, c->due_us);
+			}
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void worker_close_all(struct worker *w)
+{
+	uint32_t slot;
+
+	for (slot = 0; slot < w->nslots; slot++)
+		if (w->conns[slot].state != CONN_FREE)
+			conn_drop(w, slot);
+	w->next_sweep_us = UINT64_MAX;
+}
+
+static void worker_report_done(struct worker *w)
+{
+	struct engine *e = w->e;
+
+	if (w->reported)
+		return;
+	w->reported = true;
+	pthread_mutex_lock(&e->lock);
+	if (e->phase_gen == w->seen_gen) {
+		e->workers_done++;
+		pthread_cond_broadcast(&e->cond);
+	}
+	pthread_mutex_unlock(&e->lock);
+}
+
+/* Picks up a phase change; returns false when the thread must leave. */
+static bool worker_sync_phase(struct worker *w)
+{
+	struct engine *e = w->e;
+	uint64_t drain;
+
+	if (atomic_load(&e->gen) == w->seen_gen)
+		return true;
+	/* The eventfd only wakes us; the phase itself is read under the lock. */
+	while (read(w->evfd, &drain, sizeof(drain)) < 0 && errno == EINTR)
+		;
+	pthread_mutex_lock(&e->lock);
+	w->phase = e->phase;
+	w->seen_gen = e->phase_gen;
+	pthread_mutex_unlock(&e->lock);
+	w->reported = false;
+	if (w->phase == ENGINE_PHASE_ECHO)
+		w->echo_next = 0;
+	if (w->phase == ENGINE_PHASE_CLOSE || w->phase == ENGINE_PHASE_STOP) {
+		worker_close_all(w);
+		worker_report_done(w);
+	}
+	return w->phase != ENGINE_PHASE_STOP;
+}
+
+void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct epoll_event events[EVENTS_MAX];
+	int n, i, timeout;
+	bool more = false;
+	uint64_t now;
+
+	while (worker_sync_phase(w)) {
+		timeout = IDLE_WAIT_MS;
+		if (w->phase == ENGINE_PHASE_CONNECT) {
+			timeout = worker_start_connects(w, &more);
+			if (!more && w->connecting == 0)
+				worker_report_done(w);
+		} else if (w->phase == ENGINE_PHASE_ECHO) {
+			if (!worker_start_echoes(w))
+				timeout = 0;
+			else if (w->echoing == 0)
+				worker_report_done(w);
+		}
+		now = engine_now_us();
+		if (w->next_sweep_us != UINT64_MAX && timeout != 0) {
+			uint64_t until = w->next_sweep_us > now ? w->next_sweep_us - now : 0;
+			int ms = (int)((until + 999) / 1000);
+
+			if (ms < timeout)
+				timeout = ms;
+		}
+		n = epoll_wait(w->epfd, events, EVENTS_MAX, timeout);
+		if (n < 0 && errno != EINTR)
+			break; /* cannot happen with a valid epfd; leave rather than spin */
+		for (i = 0; i < n; i++) {
+			if (events[i].data.u64 == WAKE_TOKEN)
+				continue;
+			worker_on_event(w, (uint32_t)events[i].data.u64, events[i].events);
+		}
+		now = engine_now_us();
+		if (now >= w->next_sweep_us) {
+			worker_sweep(w, now);
+			if (w->next_sweep_us < now + SWEEP_MIN_US)
+				w->next_sweep_us = now + SWEEP_MIN_US;
+		}
+	}
+	worker_close_all(w);
+	return NULL;
+}
+
+int worker_init(struct worker *w, struct engine *e, unsigned index)
+{
+	struct epoll_event ev;
+	size_t len = e->p.payload_bytes < BUF_MAX ? e->p.payload_bytes : BUF_MAX;
+
+	memset(w, 0, sizeof(*w));
+	w->e = e;
+	w->index = index;
+	w->epfd = -1;
+	w->evfd = -1;
+	w->free_head = UINT32_MAX;
+	w->next_sweep_us = UINT64_MAX;
+	pthread_mutex_init(&w->hist_lock, NULL);
+	/* Reads use the same scratch: at least 4 KB so a drain takes few syscalls. */
+	w->buflen = len < 4096 ? 4096 : len;
+	w->buf = malloc(w->buflen);
+	if (!w->buf)
+		return -ENOMEM;
+	hist_init(&w->h_connect);
+	hist_init(&w->h_echo);
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (w->epfd < 0)
+		return -errno;
+	w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->evfd < 0)
+		return -errno;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.u64 = WAKE_TOKEN;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->evfd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+void worker_fini(struct worker *w)
+{
+	if (w->epfd >= 0)
+		close(w->epfd);
+	if (w->evfd >= 0)
+		close(w->evfd);
+	free(w->conns);
+	free(w->buf);
+	pthread_mutex_destroy(&w->hist_lock);
+}

@@ -1,0 +1,56 @@
+# Shared helpers for the agent's e2e scripts (sourced, bash).
+set -u
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# expect NAME GOT WANT
+expect() {
+	[ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"
+	echo "ok: $1 = $3"
+}
+
+LPIDS=""
+cleanup() {
+	for p in $LPIDS; do kill -KILL "$p" 2>/dev/null; done
+	rm -rf "$WORK"
+}
+WORK=$(mktemp -d)
+trap cleanup EXIT
+
+# start_listener NAME CMD...: runs CMD in the background and waits (5 s at most)
+# for its "listening on ADDR:PORT" line; sets PORT and <NAME>_PID.
+start_listener() {
+	local name=$1 i port=""
+	shift
+	"$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+	eval "${name}_PID=$!"
+	LPIDS="$LPIDS $!"
+	for i in $(seq 100); do
+		port=$(sed -n 's/.*listening on [0-9.]*:\([0-9][0-9]*\).*/\1/p' "$WORK/$name.out" | head -1)
+		[ -n "$port" ] && break
+		sleep 0.05
+	done
+	[ -n "$port" ] || fail "$name did not start: $(cat "$WORK/$name.out" "$WORK/$name.err")"
+	PORT=$port
+}
+
+# stop_listener NAME: SIGTERM, then wait up to 10 s; its stdout stays in $WORK/NAME.out.
+stop_listener() {
+	local pid i
+	eval "pid=\$${1}_PID"
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null && fail "$1 ignored SIGTERM for 10 s"
+	wait "$pid" 2>/dev/null
+}
+
+# Scale for slow builds (ASan): CONNSCALE_TEST_SCALE=4 divides connection counts by 4.
+scaled() {
+	echo $(($1 / ${CONNSCALE_TEST_SCALE:-1}))
+}

@@ -1,0 +1,49 @@
+#!/bin/bash
+# e2e.agent.30k: 30,000 verified connections from 127.0.0.1 + 127.0.0.2 to ONE
+# server port -- past the 28,232 ports one source address gets.
+#
+# One process may hold < 20,000 fds here (hard limit, cannot be raised), so the
+# server runs as 2 processes (SO_REUSEPORT) and the load as 2 agents of 15,000,
+# each rotating over both source addresses. While both hold, ss counts the
+# established client sockets per source address.
+AGENT=$1 SERVER=$2
+. "$(dirname "$0")/lib.sh"
+
+HALF=$(scaled 15000)
+start_listener srv "$SERVER" --listen 127.0.0.1:0 --model epoll --processes 2
+for i in 1 2; do
+	"$AGENT" --target 127.0.0.1:$PORT -n $HALF --rounds 1 --hold 4 --connect-timeout 10000 \
+		--echo-timeout 10000 --source-ip 127.0.0.1,127.0.0.2 --json \
+		>"$WORK/a$i.json" 2>"$WORK/a$i.err" &
+	eval "A${i}_PID=$!"
+done
+# Sample while the agents hold (each holds 4 s after its echo phase).
+best=0 s1=0 s2=0
+for i in $(seq 200); do
+	kill -0 $A1_PID 2>/dev/null || kill -0 $A2_PID 2>/dev/null || break
+	ss -Htn state established "( dport = :$PORT )" >"$WORK/ss.txt" 2>/dev/null
+	total=$(wc -l <"$WORK/ss.txt")
+	if [ "$total" -gt "$best" ]; then
+		best=$total
+		s1=$(grep -c ' 127\.0\.0\.1:[0-9]* *127\.0\.0\.1:' "$WORK/ss.txt")
+		s2=$(grep -c ' 127\.0\.0\.2:[0-9]* *127\.0\.0\.1:' "$WORK/ss.txt")
+	fi
+	[ "$best" -ge $((2 * HALF)) ] && break
+	sleep 0.25
+done
+wait $A1_PID
+r1=$?
+wait $A2_PID
+r2=$?
+stop_listener srv
+echo "peak established client sockets: $best (from 127.0.0.1: $s1, from 127.0.0.2: $s2)"
+expect "agent 1 exit" $r1 0
+expect "agent 2 exit" $r2 0
+for i in 1 2; do
+	expect "agent $i established" "$(jq .established "$WORK/a$i.json")" $HALF
+	expect "agent $i echo_ok" "$(jq .echo_ok "$WORK/a$i.json")" $HALF
+	expect "agent $i failed" "$(jq '[.failed[]] | add' "$WORK/a$i.json")" 0
+done
+expect "established at once" $best $((2 * HALF))
+expect "per source (127.0.0.1, 127.0.0.2)" "$s1 $s2" "$HALF $HALF"
+echo PASS
