@@ -1,0 +1,141 @@
+/*
+ * coord — one run of a plan: the agents table, the phases with their
+ * barriers, heartbeats and loss detection, and server sampling. Everything
+ * happens in one thread around coord_pump(), which waits on the ROUTER and
+ * the server's stats socket with a short timeout and does what is due.
+ */
+#ifndef CONNSCALE_COORD_H
+#define CONNSCALE_COORD_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "msg.h"
+#include "plan.h"
+#include "stats.h"
+
+#define COORD_HEARTBEAT_MS 1000
+#define COORD_LOST_MS 3000           /* an agent silent this long is lost */
+#define COORD_AGENT_DEADMAN_MS 5000  /* agents give up on a silent coordinator */
+
+enum coord_exit { COORD_PASS = 0, COORD_FAIL = 1, COORD_USAGE = 2, COORD_RUN_FAILED = 3 };
+
+enum agent_state {
+	AGENT_JOINED,   /* said hello, welcomed */
+	AGENT_ASSIGNED, /* sent its slice, waiting for ready */
+	AGENT_READY,    /* preflight passed */
+	AGENT_REJECTED, /* preflight refused the slice */
+	AGENT_DONE,     /* its result is in and acknowledged */
+	AGENT_LOST,     /* silent for COORD_LOST_MS, or failed a phase deadline */
+};
+
+struct coord_agent {
+	char id[MSG_NAME_MAX]; /* its ZeroMQ routing id == hello.name */
+	struct msg_hello hello;
+	struct msg_assign assign;
+	enum agent_state state;
+	char why[MSG_TEXT_MAX]; /* reject reason, or why it was marked lost */
+	int64_t last_seen_ms;
+	bool phase_done;        /* the current phase's barrier */
+	struct msg_counts counts; /* latest from progress, phase_done or result */
+	struct msg_result *result; /* NULL until the result arrives */
+};
+
+struct coord_sample {
+	double t_s;
+	struct server_stats stats;
+};
+
+/* Server memory at a step's plateau. */
+struct coord_step {
+	int64_t connections; /* planned level */
+	int64_t established; /* agents' current at the plateau */
+	bool have_server;
+	struct server_stats server;
+	double connect_s; /* connect phase duration */
+	double echo_s;
+};
+
+struct coord_options {
+	const char *bind;   /* --bind ENDPOINT */
+	const char *report; /* --report PATH */
+	bool quiet;         /* --quiet */
+};
+
+struct coord {
+	const struct plan *plan;
+	const struct coord_options *opt;
+	volatile sig_atomic_t *interrupted;
+	char target_host[MSG_NAME_MAX]; /* where agents connect (local: resolved port) */
+	int64_t target_port;
+	char stats_endpoint[MSG_TEXT_MAX]; /* "" = no server sampling */
+
+	void *ctx;
+	void *router;
+	void *stats_sock;          /* DEALER to the server's stats endpoint */
+	int64_t stats_sent_ms;     /* outstanding stats_req, 0 = none */
+	int64_t next_sample_ms;
+
+	struct coord_agent *agents;
+	int nagents;
+	int64_t started_ms;
+	int64_t next_heartbeat_ms;
+	const char *phase;  /* for progress */
+	int cur_phase;      /* enum msg_phase of the barrier in progress, -1 = none */
+	int step;
+	bool joining;       /* new agents are welcome */
+	long dropped;       /* malformed or unexpected messages */
+
+	struct coord_sample *samples;
+	int nsamples, samples_cap;
+	long stats_seq;            /* samples received so far */
+	long plateau_seq;          /* stats_seq when a plateau sample was asked for */
+	bool have_last_stats;
+	struct server_stats last_stats;
+	struct coord_step steps[MSG_MAX_STEPS];
+	int nsteps_done;
+
+	bool aborted;
+	char failure[512]; /* why the run failed, "" if it did not */
+	int64_t next_progress_ms;
+	bool progress_dirty;
+};
+
+int64_t coord_now_ms(void);
+/* snprintf that truncates on purpose: reasons and names are bounded fields. */
+void coord_text(char *dst, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Opens the sockets; 0 or -1 with the reason printed. */
+int coord_open(struct coord *c);
+void coord_close(struct coord *c);
+/* Runs the plan from joining to final results; fills c->failure on failure. */
+void coord_run(struct coord *c);
+
+/* coord.c: the pump and what run.c needs from it */
+void coord_pump(struct coord *c, int timeout_ms);
+int coord_send(struct coord *c, const char *id, json_t *msg);
+struct coord_agent *coord_agent_find(struct coord *c, const char *id);
+bool coord_agent_active(const struct coord_agent *a);
+void coord_mark_lost(struct coord *c, struct coord_agent *a, const char *why);
+void coord_request_stats(struct coord *c);
+/* run.c: a hello from an identity not yet in the table. */
+void coord_on_new_agent(struct coord *c, const char *id, const struct msg_hello *h);
+
+/* split.c: connections per agent per step. */
+/*
+ * Splits `levels` (cumulative totals, the last one the run's connections)
+ * across n agents in proportion to weight[i], never above capacity[i]:
+ * out[i][k] is agent i's cumulative total at level k; every column sums to
+ * levels[k] exactly and every row is non-decreasing. Returns 0, or -1 with
+ * why filled when the agents together cannot hold the last level.
+ */
+int split_connections(int n, const int64_t *capacity, const double *weight,
+		      const int64_t *levels, int nlevels, int64_t (*out)[MSG_MAX_STEPS], char *why,
+		      size_t whylen);
+
+/* progress.c */
+void coord_progress(struct coord *c, bool force);
+void coord_progress_end(struct coord *c);
+
+#endif

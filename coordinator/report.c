@@ -1,0 +1,372 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host.h"
+#include "report.h"
+
+static const char *state_name(enum agent_state s)
+{
+	switch (s) {
+	case AGENT_DONE:
+		return "done";
+	case AGENT_LOST:
+		return "lost";
+	case AGENT_REJECTED:
+		return "rejected";
+	default:
+		return "incomplete";
+	}
+}
+
+static void iso_time(time_t t, char *buf, size_t size)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int64_t failed_sum(const struct msg_counts *k)
+{
+	int64_t n = 0;
+
+	for (int r = 0; r < MSG_REASON_COUNT; r++)
+		n += k->failed[r];
+	return n;
+}
+
+static json_t *latency_json(const struct hist *connect, const struct hist *echo)
+{
+	return json_pack("{s:o, s:o}", "connect", hist_summary_json(connect), "echo",
+			 hist_summary_json(echo));
+}
+
+static json_t *agent_json(const struct coord_agent *a)
+{
+	json_t *j = msg_counts_pack(&a->counts);
+
+	json_object_set_new(j, "name", json_string(a->id));
+	json_object_set_new(j, "host", json_string(a->hello.host));
+	json_object_set_new(j, "assigned", json_integer(a->assign.connections));
+	json_object_set_new(j, "state", json_string(state_name(a->state)));
+	if (a->why[0])
+		json_object_set_new(j, "why", json_string(a->why));
+	if (a->result)
+		json_object_set_new(j, "latency", latency_json(&a->result->connect, &a->result->echo));
+	return j;
+}
+
+struct totals {
+	struct msg_counts counts;
+	int64_t assigned;
+	int lost;
+	struct hist connect;
+	struct hist echo;
+};
+
+static void add_totals(struct totals *t, const struct coord_agent *a)
+{
+	const struct msg_counts *k = &a->counts;
+
+	t->assigned += a->assign.connections;
+	t->lost += a->state == AGENT_LOST;
+	t->counts.attempted += k->attempted;
+	t->counts.established += k->established;
+	t->counts.current += k->current;
+	t->counts.max_concurrent += k->max_concurrent;
+	t->counts.echo_ok += k->echo_ok;
+	t->counts.echo_errors += k->echo_errors;
+	t->counts.lost += k->lost;
+	for (int r = 0; r < MSG_REASON_COUNT; r++)
+		t->counts.failed[r] += k->failed[r];
+	if (a->result) {
+		hist_merge(&t->connect, &a->result->connect);
+		hist_merge(&t->echo, &a->result->echo);
+	}
+}
+
+static double ms(const struct hist *h, double q)
+{
+	return h->count ? (double)hist_percentile(h, q) / 1000.0 : NAN;
+}
+
+/* The last plateau at which the server answered, or NULL. */
+static const struct coord_step *last_plateau(const struct coord *c)
+{
+	for (int k = c->nsteps_done - 1; k >= 0; k--)
+		if (c->steps[k].have_server)
+			return &c->steps[k];
+	return NULL;
+}
+
+static void metrics(const struct coord *c, const struct totals *t, double *v)
+{
+	const struct coord_step *plateau = last_plateau(c);
+
+	v[TM_ESTABLISHED_RATIO] = (double)t->counts.established / (double)c->plan->connections;
+	v[TM_ESTABLISHED] = (double)t->counts.established;
+	v[TM_FAILED] = (double)failed_sum(&t->counts);
+	v[TM_ECHO_ERRORS] = (double)t->counts.echo_errors;
+	v[TM_LOST_AGENTS] = t->lost;
+	v[TM_CONNECT_P50_MS] = ms(&t->connect, 0.5);
+	v[TM_CONNECT_P90_MS] = ms(&t->connect, 0.9);
+	v[TM_CONNECT_P99_MS] = ms(&t->connect, 0.99);
+	v[TM_CONNECT_P999_MS] = ms(&t->connect, 0.999);
+	v[TM_CONNECT_MAX_MS] = t->connect.count ? (double)t->connect.max_us / 1000.0 : NAN;
+	v[TM_ECHO_P50_MS] = ms(&t->echo, 0.5);
+	v[TM_ECHO_P90_MS] = ms(&t->echo, 0.9);
+	v[TM_ECHO_P99_MS] = ms(&t->echo, 0.99);
+	v[TM_ECHO_P999_MS] = ms(&t->echo, 0.999);
+	v[TM_ECHO_MAX_MS] = t->echo.count ? (double)t->echo.max_us / 1000.0 : NAN;
+	v[TM_SERVER_USER_KB_PER_CONN] = plateau ? plateau->server.user_kb_per_conn : NAN;
+	v[TM_SERVER_KERNEL_KB_PER_CONN] = plateau ? plateau->server.kernel_kb_per_conn : NAN;
+	v[TM_SERVER_MAX_CONNS] = c->have_last_stats ? (double)c->last_stats.conns_max : NAN;
+}
+
+static json_t *number_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* The plan's thresholds, or by default: everything established, every echo verified. */
+static json_t *thresholds_json(const struct plan *p, const double *v, bool *all_ok)
+{
+	static const char *defaults[] = {"established_ratio >= 1.0", "echo_errors == 0"};
+	json_t *arr = json_array();
+	struct threshold dflt[2];
+	const struct threshold *ts = p->thresholds;
+	int n = (int)p->nthresholds;
+	struct proto_err err;
+
+	if (n == 0) {
+		for (int i = 0; i < 2; i++)
+			threshold_parse(defaults[i], &dflt[i], &err);
+		ts = dflt;
+		n = 2;
+	}
+	*all_ok = true;
+	for (int i = 0; i < n; i++) {
+		bool ok = threshold_eval(&ts[i], v);
+		*all_ok = *all_ok && ok;
+		json_array_append_new(arr, json_pack("{s:s, s:o, s:b}", "expr", ts[i].expr, "value",
+						     number_or_null(v[ts[i].metric]), "ok", ok));
+	}
+	return arr;
+}
+
+static json_t *server_stats_json(const struct server_stats *s)
+{
+	json_t *j = stats_pack(s);
+
+	/* The envelope belongs on the wire, not inside a report. */
+	json_object_del(j, "v");
+	json_object_del(j, "type");
+	return j;
+}
+
+static json_t *server_json(const struct coord *c)
+{
+	json_t *samples = json_array();
+	const struct coord_step *plateau = last_plateau(c);
+
+	for (int i = 0; i < c->nsamples; i++) {
+		const struct server_stats *s = &c->samples[i].stats;
+		json_array_append_new(
+			samples, json_pack("{s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "t",
+					   c->samples[i].t_s, "conns", (json_int_t)s->conns_current,
+					   "threads", (json_int_t)s->threads, "rss_kb",
+					   (json_int_t)s->rss_kb, "pss_kb", (json_int_t)s->pss_kb,
+					   "kernel_stack_kb", (json_int_t)s->kernel_stack_kb, "slab_kb",
+					   (json_int_t)s->slab_kb, "page_tables_kb",
+					   (json_int_t)s->page_tables_kb));
+	}
+	return json_pack("{s:o, s:o, s:{s:o, s:o}}", "samples", samples, "final",
+			 c->have_last_stats ? server_stats_json(&c->last_stats) : json_null(),
+			 "per_connection", "user_kb",
+			 number_or_null(plateau ? plateau->server.user_kb_per_conn : NAN),
+			 "kernel_kb",
+			 number_or_null(plateau ? plateau->server.kernel_kb_per_conn : NAN));
+}
+
+static json_t *steps_json(const struct coord *c)
+{
+	json_t *arr = json_array();
+
+	for (int k = 0; k < c->nsteps_done; k++) {
+		const struct coord_step *s = &c->steps[k];
+		json_array_append_new(
+			arr, json_pack("{s:I, s:I, s:f, s:f, s:o}", "connections",
+				       (json_int_t)s->connections, "established",
+				       (json_int_t)s->established, "connect_s", s->connect_s,
+				       "echo_s", s->echo_s, "server",
+				       s->have_server ? server_stats_json(&s->server) : json_null()));
+	}
+	return arr;
+}
+
+static const char *status_of(const struct coord *c, const struct totals *t, bool ok, int *code)
+{
+	if (c->aborted || c->failure[0]) {
+		*code = COORD_RUN_FAILED;
+		return "aborted";
+	}
+	if (t->lost > 0) {
+		*code = COORD_RUN_FAILED;
+		return "degraded";
+	}
+	*code = ok ? COORD_PASS : COORD_FAIL;
+	return ok ? "pass" : "fail";
+}
+
+json_t *report_build(const struct coord *c, const struct report_times *tm, int *exit_code)
+{
+	struct totals *t = calloc(1, sizeof(*t));
+	double v[TM_METRIC_COUNT];
+	char started[32], ended[32];
+	bool ok;
+
+	if (t == NULL)
+		return NULL;
+	hist_init(&t->connect);
+	hist_init(&t->echo);
+	json_t *agents = json_array();
+	for (int i = 0; i < c->nagents; i++) {
+		add_totals(t, &c->agents[i]);
+		json_array_append_new(agents, agent_json(&c->agents[i]));
+	}
+	metrics(c, t, v);
+	json_t *thresholds = thresholds_json(c->plan, v, &ok);
+	json_t *totals = msg_counts_pack(&t->counts);
+	json_object_set_new(totals, "assigned", json_integer(t->assigned));
+	json_object_set_new(totals, "established_ratio", json_real(v[TM_ESTABLISHED_RATIO]));
+	json_object_set_new(totals, "lost_agents", json_integer(t->lost));
+	json_object_set_new(totals, "latency", latency_json(&t->connect, &t->echo));
+	iso_time(tm->started, started, sizeof(started));
+	iso_time(tm->ended, ended, sizeof(ended));
+	const char *status = status_of(c, t, ok, exit_code);
+	json_t *r = json_pack("{s:i, s:O, s:s, s:s, s:s, s:{s:s, s:I}, s:o, s:o, s:o, s:o, s:o, s:I}",
+			      "v", 1, "plan", c->plan->json, "status", status, "started_at",
+			      started, "ended_at", ended, "target", "host", c->target_host, "port",
+			      (json_int_t)c->target_port, "agents", agents, "totals", totals,
+			      "server", server_json(c), "steps", steps_json(c), "thresholds",
+			      thresholds, "dropped_messages", (json_int_t)c->dropped);
+	if (r != NULL && c->failure[0])
+		json_object_set_new(r, "error", json_string(c->failure));
+	free(t);
+	return r;
+}
+
+int report_write(const char *path, const json_t *report)
+{
+	char tmp[4096];
+	int err = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (json_dumpfd(report, fd, JSON_INDENT(2) | JSON_REAL_PRECISION(6)) < 0 ||
+	    write(fd, "\n", 1) != 1)
+		err = errno ? -errno : -EIO;
+	if (err == 0 && fsync(fd) < 0)
+		err = -errno;
+	if (close(fd) < 0 && err == 0)
+		err = -errno;
+	if (err == 0 && rename(tmp, path) < 0)
+		err = -errno;
+	if (err != 0)
+		unlink(tmp);
+	return err;
+}
+
+static long jint(const json_t *o, const char *key)
+{
+	return (long)json_integer_value(json_object_get(o, key));
+}
+
+static double jnum(const json_t *o, const char *path1, const char *path2)
+{
+	const json_t *v = json_object_get(o, path1);
+
+	if (path2 != NULL)
+		v = json_object_get(v, path2);
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static void print_row(FILE *out, const char *name, const char *state, const json_t *j)
+{
+	char b[4][32];
+	const json_t *lat = json_object_get(j, "latency");
+
+	fprintf(out, "  %-16s %-9s %9s %11s %7ld %9s %8ld", name, state,
+		host_fmt_count(jint(j, "assigned"), b[0], 32),
+		host_fmt_count(jint(j, "established"), b[1], 32),
+		jint(j, "attempted") - jint(j, "established") + jint(j, "echo_errors") + jint(j, "lost"),
+		host_fmt_count(jint(j, "echo_ok"), b[2], 32), jint(j, "echo_errors"));
+	if (lat != NULL)
+		fprintf(out, "   %7.2f %7.2f   %7.2f %7.2f",
+			jnum(json_object_get(lat, "connect"), "p50", NULL),
+			jnum(json_object_get(lat, "connect"), "p99", NULL),
+			jnum(json_object_get(lat, "echo"), "p50", NULL),
+			jnum(json_object_get(lat, "echo"), "p99", NULL));
+	fputc('\n', out);
+}
+
+static void print_steps(FILE *out, const json_t *steps)
+{
+	size_t i;
+	const json_t *s;
+	char b[3][32];
+
+	if (json_array_size(steps) == 0)
+		return;
+	fprintf(out, "\n  %-12s %12s %13s %10s %14s %16s\n", "step", "established",
+		"server conns", "rss MB", "user kB/conn", "kernel kB/conn");
+	json_array_foreach(steps, i, s) {
+		const json_t *srv = json_object_get(s, "server");
+		fprintf(out, "  %-12s %12s", host_fmt_count(jint(s, "connections"), b[0], 32),
+			host_fmt_count(jint(s, "established"), b[1], 32));
+		if (json_is_object(srv))
+			fprintf(out, " %13s %10.1f %14.2f %16.2f",
+				host_fmt_count(jint(srv, "conns_current"), b[2], 32),
+				(double)jint(srv, "rss_kb") / 1024.0, jnum(srv, "user_kb_per_conn", NULL),
+				jnum(srv, "kernel_kb_per_conn", NULL));
+		fputc('\n', out);
+	}
+}
+
+void report_print_summary(FILE *out, const json_t *r)
+{
+	size_t i;
+	const json_t *a, *t;
+	const json_t *plan = json_object_get(r, "plan");
+
+	fprintf(out, "\nconnscale: %s: %s\n", json_string_value(json_object_get(plan, "name")),
+		json_string_value(json_object_get(r, "status")));
+	if (json_object_get(r, "error"))
+		fprintf(out, "  error: %s\n", json_string_value(json_object_get(r, "error")));
+	fprintf(out, "\n  %-16s %-9s %9s %11s %7s %9s %8s   %-15s   %-15s\n", "agent", "state",
+		"assigned", "established", "failed", "echo ok", "echo err", "connect p50/p99",
+		"echo p50/p99 ms");
+	json_array_foreach(json_object_get(r, "agents"), i, a)
+		print_row(out, json_string_value(json_object_get(a, "name")),
+			  json_string_value(json_object_get(a, "state")), a);
+	print_row(out, "total", "", json_object_get(r, "totals"));
+	print_steps(out, json_object_get(r, "steps"));
+	const json_t *final = json_object_get(json_object_get(r, "server"), "final");
+	if (json_is_object(final))
+		fprintf(out, "\n  server: %s model, max concurrent %ld, total accepted %ld, now %ld\n",
+			json_string_value(json_object_get(final, "model")), jint(final, "conns_max"),
+			jint(final, "conns_total"), jint(final, "conns_current"));
+	fprintf(out, "\n  thresholds:\n");
+	json_array_foreach(json_object_get(r, "thresholds"), i, t)
+		fprintf(out, "    %-4s %-36s (measured %g)\n",
+			json_is_true(json_object_get(t, "ok")) ? "ok" : "FAIL",
+			json_string_value(json_object_get(t, "expr")), jnum(t, "value", NULL));
+	fflush(out);
+}

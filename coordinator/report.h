@@ -1,0 +1,27 @@
+/*
+ * report — report.json from a finished run: per-agent numbers, totals with
+ * latency from merged histograms, the server's timeline and per-step memory,
+ * the thresholds evaluated; written atomically; and the summary table.
+ */
+#ifndef CONNSCALE_REPORT_H
+#define CONNSCALE_REPORT_H
+
+#include <stdio.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "coord.h"
+
+struct report_times {
+	time_t started;
+	time_t ended;
+};
+
+/* Builds the report and sets *exit_code (enum coord_exit) from its status. */
+json_t *report_build(const struct coord *c, const struct report_times *t, int *exit_code);
+/* temp file + fsync + rename: a reader never sees half a report. 0 or -errno. */
+int report_write(const char *path, const json_t *report);
+void report_print_summary(FILE *out, const json_t *report);
+
+#endif

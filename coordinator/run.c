@@ -1,0 +1,378 @@
+/*
+ * run.c — the plan's phases: join -> assign -> per step (connect, echo,
+ * hold, plateau sample) -> close -> results. Each phase is a message to
+ * every active agent and a bounded wait on a barrier; agents that miss a
+ * barrier's deadline or fall silent are marked lost and the run goes on.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coord.h"
+
+#define READY_TIMEOUT_MS 15000
+#define CLOSE_TIMEOUT_MS 15000
+#define RESULT_TIMEOUT_MS 10000
+#define PLATEAU_SAMPLE_MS 3000
+
+typedef bool (*coord_pred)(struct coord *c);
+
+static bool wait_until(struct coord *c, coord_pred pred, int64_t timeout_ms, bool interruptible);
+
+static bool wait_for(struct coord *c, coord_pred pred, int64_t timeout_ms)
+{
+	return wait_until(c, pred, timeout_ms, true);
+}
+
+/* Pumps until pred holds; false on deadline or (if interruptible) SIGINT. */
+static bool wait_until(struct coord *c, coord_pred pred, int64_t timeout_ms, bool interruptible)
+{
+	int64_t deadline = coord_now_ms() + timeout_ms;
+
+	while (pred == NULL || !pred(c)) {
+		int64_t left = deadline - coord_now_ms();
+		if ((interruptible && *c->interrupted) || left <= 0)
+			return false;
+		coord_pump(c, left < 100 ? (int)left : 100);
+	}
+	return true;
+}
+
+static bool name_planned(const struct plan *p, const char *name)
+{
+	if (p->nnames == 0)
+		return true;
+	for (int64_t i = 0; i < p->nnames; i++)
+		if (strcmp(p->names[i], name) == 0)
+			return true;
+	return false;
+}
+
+void coord_on_new_agent(struct coord *c, const char *id, const struct msg_hello *h)
+{
+	struct msg_stop st;
+
+	if (!c->joining || c->nagents >= c->plan->agents_count || !name_planned(c->plan, id)) {
+		coord_text(st.reason, sizeof(st.reason), "run \"%s\" %s", c->plan->name,
+			 !c->joining ? "is under way" : "has no place for this agent");
+		coord_send(c, id, msg_stop_pack(&st));
+		return;
+	}
+	struct coord_agent *a = &c->agents[c->nagents++];
+	memset(a, 0, sizeof(*a));
+	coord_text(a->id, sizeof(a->id), "%s", id);
+	a->hello = *h;
+	a->state = AGENT_JOINED;
+	a->last_seen_ms = coord_now_ms();
+	struct msg_welcome w = {.heartbeat_timeout_ms = COORD_AGENT_DEADMAN_MS};
+	coord_text(w.run, sizeof(w.run), "%s", c->plan->name);
+	coord_send(c, id, msg_welcome_pack(&w));
+	coord_progress_end(c);
+	if (!c->opt->quiet)
+		fprintf(stderr, "coordinator: agent %s joined from %s (%d/%lld): %s\n", id,
+			h->host, c->nagents, (long long)c->plan->agents_count, h->capacity);
+}
+
+static bool all_joined(struct coord *c)
+{
+	return c->nagents == c->plan->agents_count;
+}
+
+static void fail(struct coord *c, const char *fmt, const char *arg)
+{
+	if (c->failure[0] == '\0')
+		coord_text(c->failure, sizeof(c->failure), fmt, arg);
+}
+
+/* Stops every agent still taking part, saying why. */
+static void stop_all(struct coord *c, const char *reason)
+{
+	struct msg_stop st;
+
+	coord_text(st.reason, sizeof(st.reason), "%s", reason);
+	for (int i = 0; i < c->nagents; i++)
+		if (coord_agent_active(&c->agents[i]))
+			coord_send(c, c->agents[i].id, msg_stop_pack(&st));
+}
+
+static int join(struct coord *c)
+{
+	char who[400] = "";
+	size_t off = 0;
+
+	c->phase = "join";
+	c->joining = true;
+	bool ok = wait_for(c, all_joined, (int64_t)(c->plan->join_timeout_s * 1000));
+	c->joining = false;
+	if (ok)
+		return 0;
+	for (int i = 0; i < c->nagents && off < sizeof(who) - 1; i++)
+		off += (size_t)snprintf(who + off, sizeof(who) - off, "%s%s", i ? ", " : "",
+					c->agents[i].id);
+	char msg[512];
+	coord_text(msg, sizeof(msg), "%d of %lld agents joined within %.0f s (joined: %s)",
+		 c->nagents, (long long)c->plan->agents_count, c->plan->join_timeout_s,
+		 c->nagents ? who : "none");
+	/* Name the missing ones when the plan names its agents. */
+	for (int64_t k = 0; k < c->plan->nnames; k++)
+		if (coord_agent_find(c, c->plan->names[k]) == NULL) {
+			size_t l = strlen(msg);
+			coord_text(msg + l, sizeof(msg) - l, "%s%s", strstr(msg, "missing") ? ", " : "; missing: ",
+				 c->plan->names[k]);
+		}
+	fail(c, "%s", msg);
+	stop_all(c, "not every agent joined");
+	return -1;
+}
+
+static double weight_of(const struct plan *p, const char *name)
+{
+	for (int64_t i = 0; i < p->nweights; i++)
+		if (strcmp(p->weights[i].name, name) == 0)
+			return p->weights[i].weight;
+	return 1.0;
+}
+
+static void fill_assign(struct coord *c, struct coord_agent *a, const int64_t *steps)
+{
+	const struct plan *p = c->plan;
+	struct msg_assign *m = &a->assign;
+
+	memset(m, 0, sizeof(*m));
+	coord_text(m->target_host, sizeof(m->target_host), "%s", c->target_host);
+	m->target_port = c->target_port;
+	m->nsteps = p->nsteps;
+	memcpy(m->steps, steps, sizeof(int64_t) * (size_t)p->nsteps);
+	m->connections = steps[p->nsteps - 1];
+	m->rate_per_s = p->rate_per_s * (double)m->connections / (double)p->connections;
+	m->connect_timeout_ms = p->connect_timeout_ms;
+	m->payload_bytes = p->payload_bytes;
+	m->rounds = p->rounds;
+	m->interval_ms = p->interval_ms;
+	m->echo_timeout_ms = p->echo_timeout_ms;
+}
+
+static bool all_answered(struct coord *c)
+{
+	for (int i = 0; i < c->nagents; i++)
+		if (c->agents[i].state == AGENT_ASSIGNED)
+			return false;
+	return true;
+}
+
+static int assign(struct coord *c)
+{
+	int n = c->nagents;
+	int64_t *cap = calloc((size_t)n, sizeof(*cap));
+	double *w = calloc((size_t)n, sizeof(*w));
+	int64_t(*out)[MSG_MAX_STEPS] = calloc((size_t)n, sizeof(*out));
+	char why[400];
+	int rc = -1;
+
+	c->phase = "assign";
+	if (!cap || !w || !out) {
+		fail(c, "%s", "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		cap[i] = c->agents[i].hello.max_connections;
+		w[i] = weight_of(c->plan, c->agents[i].id);
+	}
+	if (split_connections(n, cap, w, c->plan->steps, (int)c->plan->nsteps, out, why,
+			      sizeof(why)) < 0) {
+		fail(c, "%s", why);
+		stop_all(c, why);
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		fill_assign(c, &c->agents[i], out[i]);
+		c->agents[i].state = AGENT_ASSIGNED;
+		coord_send(c, c->agents[i].id, msg_assign_pack(&c->agents[i].assign));
+	}
+	if (!wait_for(c, all_answered, READY_TIMEOUT_MS) && !*c->interrupted)
+		for (int i = 0; i < n; i++)
+			if (c->agents[i].state == AGENT_ASSIGNED)
+				coord_mark_lost(c, &c->agents[i], "no answer to its assignment");
+	for (int i = 0; i < n; i++) {
+		if (c->agents[i].state != AGENT_REJECTED)
+			continue;
+		coord_text(why, sizeof(why), "agent %s refused its slice: %s", c->agents[i].id,
+			 c->agents[i].why);
+		fail(c, "%s", why);
+	}
+	if (c->failure[0]) {
+		stop_all(c, "another agent refused its slice");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(cap);
+	free(w);
+	free(out);
+	return rc;
+}
+
+/* Agents still taking part: ready for phases, or done (their result is in). */
+static int active_count(struct coord *c)
+{
+	int n = 0;
+
+	for (int i = 0; i < c->nagents; i++)
+		n += c->agents[i].state == AGENT_READY || c->agents[i].state == AGENT_DONE;
+	return n;
+}
+
+static bool barrier_done(struct coord *c)
+{
+	for (int i = 0; i < c->nagents; i++)
+		if (c->agents[i].state == AGENT_READY && !c->agents[i].phase_done)
+			return false;
+	return true;
+}
+
+/* Sends go to every ready agent and waits for all their phase_done. */
+static int run_phase(struct coord *c, enum msg_phase ph, int step, int64_t timeout_ms)
+{
+	char why[128];
+
+	c->cur_phase = (int)ph;
+	c->step = step;
+	c->phase = msg_phase_name(ph);
+	for (int i = 0; i < c->nagents; i++) {
+		struct coord_agent *a = &c->agents[i];
+		if (a->state != AGENT_READY)
+			continue;
+		struct msg_go go = {.phase = ph, .step = step};
+		if (ph == MSG_PHASE_CONNECT)
+			go.target = a->assign.steps[step];
+		a->phase_done = false;
+		coord_send(c, a->id, msg_go_pack(&go));
+	}
+	bool ok = wait_for(c, barrier_done, timeout_ms);
+	if (*c->interrupted)
+		return -1;
+	if (!ok) {
+		coord_text(why, sizeof(why), "did not finish the %s phase within %lld s",
+			 msg_phase_name(ph), (long long)(timeout_ms / 1000));
+		for (int i = 0; i < c->nagents; i++)
+			if (c->agents[i].state == AGENT_READY && !c->agents[i].phase_done)
+				coord_mark_lost(c, &c->agents[i], why);
+	}
+	if (active_count(c) == 0) {
+		fail(c, "%s", "every agent was lost");
+		return -1;
+	}
+	return 0;
+}
+
+static int64_t connect_timeout(const struct plan *p, int step)
+{
+	int64_t delta = p->steps[step] - (step > 0 ? p->steps[step - 1] : 0);
+	/* Unlimited rate: budget 1 ms a connection, far slower than the engine. */
+	double expect_ms = p->rate_per_s > 0 ? (double)delta * 1000.0 / p->rate_per_s : (double)delta;
+
+	return p->connect_timeout_ms + (int64_t)(expect_ms * 1.5) + 30000;
+}
+
+static int64_t echo_timeout(const struct plan *p)
+{
+	return p->rounds * (p->interval_ms + p->echo_timeout_ms) + 30000;
+}
+
+static bool stats_arrived(struct coord *c)
+{
+	return c->stats_seq > c->plateau_seq;
+}
+
+/* A fresh server sample, bounded; false if the server did not answer. */
+static bool sample_now(struct coord *c)
+{
+	if (c->stats_sock == NULL)
+		return false;
+	c->plateau_seq = c->stats_seq;
+	c->stats_sent_ms = 0;
+	coord_request_stats(c);
+	return wait_until(c, stats_arrived, PLATEAU_SAMPLE_MS, false);
+}
+
+static void record_plateau(struct coord *c, int step, double connect_s, double echo_s)
+{
+	struct coord_step *s = &c->steps[step];
+
+	s->connections = c->plan->steps[step];
+	s->established = 0;
+	for (int i = 0; i < c->nagents; i++)
+		s->established += c->agents[i].counts.current;
+	s->connect_s = connect_s;
+	s->echo_s = echo_s;
+	s->have_server = sample_now(c);
+	if (s->have_server)
+		s->server = c->last_stats;
+	c->nsteps_done = step + 1;
+}
+
+static int run_step(struct coord *c, int step)
+{
+	const struct plan *p = c->plan;
+	int64_t t0 = coord_now_ms();
+
+	if (run_phase(c, MSG_PHASE_CONNECT, step, connect_timeout(p, step)) < 0)
+		return -1;
+	int64_t t1 = coord_now_ms();
+	if (p->rounds > 0 && run_phase(c, MSG_PHASE_ECHO, step, echo_timeout(p)) < 0)
+		return -1;
+	int64_t t2 = coord_now_ms();
+	c->phase = "hold";
+	wait_for(c, NULL, (int64_t)(p->hold_s * 1000));
+	if (*c->interrupted)
+		return -1;
+	record_plateau(c, step, (double)(t1 - t0) / 1000.0, (double)(t2 - t1) / 1000.0);
+	return 0;
+}
+
+static bool all_results(struct coord *c)
+{
+	for (int i = 0; i < c->nagents; i++)
+		if (coord_agent_active(&c->agents[i]))
+			return false;
+	return true;
+}
+
+static void collect_results(struct coord *c)
+{
+	c->phase = "results";
+	if (wait_until(c, all_results, RESULT_TIMEOUT_MS, false))
+		return;
+	for (int i = 0; i < c->nagents; i++)
+		if (coord_agent_active(&c->agents[i]))
+			coord_mark_lost(c, &c->agents[i], "no result within 10 s");
+}
+
+void coord_run(struct coord *c)
+{
+	c->started_ms = coord_now_ms();
+	c->cur_phase = -1;
+	if (join(c) < 0 || assign(c) < 0) {
+		c->aborted = *c->interrupted != 0;
+		return;
+	}
+	int rc = 0;
+	for (int k = 0; k < c->plan->nsteps && rc == 0; k++)
+		rc = run_step(c, k);
+	if (*c->interrupted) {
+		c->aborted = true;
+		coord_progress_end(c);
+		fprintf(stderr, "coordinator: interrupted; stopping the agents\n");
+		stop_all(c, "the coordinator was interrupted");
+	} else if (rc == 0) {
+		run_phase(c, MSG_PHASE_CLOSE, c->step, CLOSE_TIMEOUT_MS);
+	} else {
+		stop_all(c, "the run failed");
+	}
+	collect_results(c);
+	/* The server's final word: its total and what is left after the close. */
+	sample_now(c);
+	c->phase = "done";
+	coord_progress_end(c);
+}

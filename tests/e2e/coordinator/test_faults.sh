@@ -1,0 +1,87 @@
+#!/bin/bash
+# e2e fault tests with separately started processes (as on real hosts):
+#  1. kill -9 one agent during the hold: it is marked lost within ~3 s, the run
+#     goes on, the report keeps the other agent's full numbers, status
+#     "degraded", exit 3;
+#  2. kill -9 the coordinator during the hold: the agents' dead man's switch
+#     closes every connection, so the server's count falls to 0 within seconds.
+. "$(dirname "$0")/../agent/lib.sh"
+coord=$1 agent=$2 server=$3 probe=$4
+src=127.0.0.21
+
+start_listener server "$server" --listen 127.0.0.1:0 --model epoll --stats 'tcp://127.0.0.1:*'
+for i in $(seq 50); do
+	stats=$(sed -n 's/^server: stats on //p' "$WORK/server.out")
+	[ -n "$stats" ] && break
+	sleep 0.1
+done
+[ -n "$stats" ] || fail "no stats endpoint"
+
+plan() { # plan NAME HOLD_S
+	cat <<PLAN
+{"name": "$1", "target": {"host": "127.0.0.1", "port": $PORT},
+ "agents": {"count": 2, "join_timeout_s": 15}, "connections": 2000,
+ "echo": {"rounds": 1}, "hold_s": $2,
+ "server": {"stats": "$stats", "interval_ms": 200}}
+PLAN
+}
+
+start_agents() { # start_agents ENDPOINT
+	for n in a b; do
+		"$agent" --coordinator "$1" --name "$n" --source-ip $src >"$WORK/agent-$n.out" 2>&1 &
+		eval "agent_${n}_pid=$!"
+		LPIDS="$LPIDS $!"
+	done
+}
+
+# 1. An agent killed during the hold.
+plan kill-agent 8 >"$WORK/plan1.json"
+ep1="ipc://$WORK/coord1.ipc"
+start_agents "$ep1"
+"$coord" --bind "$ep1" --report "$WORK/r1.json" "$WORK/plan1.json" >"$WORK/c1.out" 2>"$WORK/c1.err" &
+cpid=$!
+"$probe" "$stats" 2000 20000 >/dev/null || fail "the server never held 2000: $(cat "$WORK/c1.err")"
+sleep 1 # into the hold
+kill -KILL "$agent_a_pid"
+killed=$(date +%s%N)
+for i in $(seq 80); do
+	grep -q "agent a lost" "$WORK/c1.err" && break
+	sleep 0.1
+done
+grep -q "agent a lost: silent for 3 s" "$WORK/c1.err" || fail "a not marked lost: $(cat "$WORK/c1.err")"
+took=$((($(date +%s%N) - killed) / 1000000))
+[ "$took" -le 5500 ] || fail "marked lost after $took ms"
+echo "ok: agent a marked lost $took ms after kill -9"
+wait $cpid
+expect "coordinator exit" "$?" 3
+r=$WORK/r1.json
+expect status "$(jq -r .status "$r")" degraded
+expect "a state" "$(jq -r '.agents[] | select(.name == "a") | .state' "$r")" lost
+expect "a kept numbers" "$(jq -r '.agents[] | select(.name == "a") | .established' "$r")" 1000
+expect "b state" "$(jq -r '.agents[] | select(.name == "b") | .state' "$r")" done
+expect "b established" "$(jq -r '.agents[] | select(.name == "b") | .established' "$r")" 1000
+expect "b echo ok" "$(jq -r '.agents[] | select(.name == "b") | .echo_ok' "$r")" 1000
+expect "b latency" "$(jq -r '.agents[] | select(.name == "b") | .latency.echo.count' "$r")" 1000
+expect "lost agents" "$(jq -r .totals.lost_agents "$r")" 1
+# a's 1,000 sockets died with it; b closed its own: the server is empty again.
+"$probe" "$stats" 0 10000 >/dev/null || fail "server still holds connections"
+kill -KILL "$agent_b_pid" 2>/dev/null
+
+# 2. The coordinator killed during the hold.
+plan kill-coordinator 30 >"$WORK/plan2.json"
+ep2="ipc://$WORK/coord2.ipc"
+start_agents "$ep2"
+"$coord" --bind "$ep2" --report "$WORK/r2.json" "$WORK/plan2.json" >"$WORK/c2.out" 2>"$WORK/c2.err" &
+cpid=$!
+"$probe" "$stats" 2000 20000 >/dev/null || fail "the server never held 2000 (run 2)"
+kill -KILL $cpid
+killed=$(date +%s%N)
+"$probe" "$stats" 0 12000 >/dev/null || fail "connections left open after the coordinator died"
+took=$((($(date +%s%N) - killed) / 1000000))
+echo "ok: server back to 0 connections $took ms after the coordinator was killed"
+grep -q "coordinator is silent" "$WORK/agent-a.out" || fail "agent a: $(cat "$WORK/agent-a.out")"
+[ ! -e "$WORK/r2.json" ] || fail "a killed coordinator cannot have written a report"
+for p in $agent_a_pid $agent_b_pid; do
+	kill -0 "$p" 2>/dev/null || fail "agent $p died instead of going idle"
+done
+stop_listener server
