@@ -1,6 +1,6 @@
 /*
  * old_agent ENDPOINT VERSION — an agent from another protocol version: sends
- * one hello with "v": VERSION and prints the reply's reason. Exit 0 when the
+ * a malformed message, then one hello with "v": VERSION, and prints the reply. Exit 0 when the
  * coordinator answered with a stop, 1 if it did not answer within 5 s.
  */
 #include <stdio.h>
@@ -26,6 +26,8 @@ int main(int argc, char **argv)
 	zmq_connect(s, argv[1]);
 	snprintf(hello, sizeof(hello),
 		 "{\"v\":%s,\"type\":\"hello\",\"name\":\"old-agent\",\"version\":\"9.9\"}", argv[2]);
+	/* Garbage first: the coordinator must log, count and drop it, and carry on. */
+	zmq_send(s, "\x01not json{", 10, 0);
 	zmq_send(s, hello, strlen(hello), 0);
 	int n = zmq_recv(s, reply, sizeof(reply) - 1, 0);
 	zmq_close(s);

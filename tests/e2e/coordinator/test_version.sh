@@ -21,3 +21,5 @@ grep -q "protocol version 2 is not supported (this side speaks version 1)" "$WOR
 	fail "coordinator side: $(cat "$WORK/err")"
 expect "status" "$(jq -r .status "$WORK/report.json")" aborted
 grep -q "0 of 1 agents joined" <(jq -r .error "$WORK/report.json") || fail "error: $(jq -r .error "$WORK/report.json")"
+expect "dropped messages" "$(jq -r '.dropped_messages >= 2' "$WORK/report.json")" true
+grep -q "dropped a message from old-agent: not JSON" "$WORK/err" || fail "garbage not logged: $(cat "$WORK/err")"
