@@ -80,6 +80,11 @@ struct coord {
 	struct coord_agent *agents;
 	int nagents;
 	int64_t started_ms;
+	/* Control-plane timing, ms since started_ms (0 = not reached). */
+	int64_t joined_ms;  /* the last agent said hello */
+	int64_t ready_ms;   /* every agent accepted its slice: the first go */
+	int64_t closed_ms;  /* the close barrier passed */
+	int64_t results_ms; /* every result in */
 	int64_t next_heartbeat_ms;
 	const char *phase;  /* for progress */
 	int cur_phase;      /* enum msg_phase of the barrier in progress, -1 = none */

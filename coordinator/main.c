@@ -99,6 +99,7 @@ static int local_endpoint(const struct coord_options *o, char *buf, size_t size)
 static int finish(struct coord *c, const struct report_times *t)
 {
 	int code = COORD_RUN_FAILED;
+	int64_t t0 = coord_now_ms();
 	json_t *report = report_build(c, t, &code);
 
 	if (report == NULL) {
@@ -106,6 +107,9 @@ static int finish(struct coord *c, const struct report_times *t)
 		return COORD_RUN_FAILED;
 	}
 	int err = report_write(c->opt->report, report);
+	if (!c->opt->quiet)
+		fprintf(stderr, "coordinator: report built and written in %lld ms\n",
+			(long long)(coord_now_ms() - t0));
 	report_print_summary(stdout, report);
 	if (err < 0) {
 		fprintf(stderr, "coordinator: cannot write %s: %s\n", c->opt->report, strerror(-err));

@@ -255,6 +255,11 @@ json_t *report_build(const struct coord *c, const struct report_times *tm, int *
 			      (json_int_t)c->target_port, "agents", agents, "totals", totals,
 			      "server", server_json(c), "steps", steps_json(c), "thresholds",
 			      thresholds, "dropped_messages", (json_int_t)c->dropped);
+	if (r != NULL)
+		json_object_set_new(r, "timing",
+				    json_pack("{s:f, s:f, s:f, s:f}", "joined_s", c->joined_ms / 1e3,
+					      "ready_s", c->ready_ms / 1e3, "closed_s",
+					      c->closed_ms / 1e3, "results_s", c->results_ms / 1e3));
 	if (r != NULL && c->failure[0])
 		json_object_set_new(r, "error", json_string(c->failure));
 	free(t);

@@ -353,10 +353,16 @@ void coord_run(struct coord *c)
 {
 	c->started_ms = coord_now_ms();
 	c->cur_phase = -1;
-	if (join(c) < 0 || assign(c) < 0) {
+	if (join(c) < 0) {
 		c->aborted = *c->interrupted != 0;
 		return;
 	}
+	c->joined_ms = coord_now_ms() - c->started_ms;
+	if (assign(c) < 0) {
+		c->aborted = *c->interrupted != 0;
+		return;
+	}
+	c->ready_ms = coord_now_ms() - c->started_ms;
 	int rc = 0;
 	for (int k = 0; k < c->plan->nsteps && rc == 0; k++)
 		rc = run_step(c, k);
@@ -370,7 +376,9 @@ void coord_run(struct coord *c)
 	} else {
 		stop_all(c, "the run failed");
 	}
+	c->closed_ms = coord_now_ms() - c->started_ms;
 	collect_results(c);
+	c->results_ms = coord_now_ms() - c->started_ms;
 	/* The server's final word: its total and what is left after the close. */
 	sample_now(c);
 	c->phase = "done";
