@@ -15,6 +15,7 @@
 #define CLOSE_TIMEOUT_MS 15000
 #define RESULT_TIMEOUT_MS 10000
 #define PLATEAU_SAMPLE_MS 3000
+#define DRAIN_TIMEOUT_MS 5000
 
 typedef bool (*coord_pred)(struct coord *c);
 
@@ -379,8 +380,14 @@ void coord_run(struct coord *c)
 	c->closed_ms = coord_now_ms() - c->started_ms;
 	collect_results(c);
 	c->results_ms = coord_now_ms() - c->started_ms;
-	/* The server's final word: its total and what is left after the close. */
-	sample_now(c);
+	/*
+	 * The server's final word: its total and what is left after the close.
+	 * Its threads see the agents' FINs a moment after the agents report the
+	 * close, so give it a bounded while to drain before the last sample.
+	 */
+	int64_t drain_until = coord_now_ms() + DRAIN_TIMEOUT_MS;
+	while (sample_now(c) && c->last_stats.conns_current > 0 && coord_now_ms() < drain_until)
+		wait_until(c, NULL, 100, false);
 	c->phase = "done";
 	coord_progress_end(c);
 }
