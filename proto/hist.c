@@ -82,6 +82,30 @@ void hist_merge(struct hist *dst, const struct hist *src)
 		dst->buckets[i] += src->buckets[i];
 }
 
+void hist_delta(struct hist *out, const struct hist *now, const struct hist *before)
+{
+	unsigned first = HIST_BUCKETS, last = 0;
+
+	hist_init(out);
+	for (unsigned i = 0; i < HIST_BUCKETS; i++) {
+		uint64_t n = now->buckets[i] >= before->buckets[i] ? now->buckets[i] - before->buckets[i]
+								 : 0;
+		out->buckets[i] = n;
+		out->count += n;
+		if (n > 0 && first == HIST_BUCKETS)
+			first = i;
+		if (n > 0)
+			last = i;
+	}
+	if (out->count == 0)
+		return;
+	out->clamped = now->clamped - before->clamped;
+	out->sum_us = now->sum_us - before->sum_us;
+	/* Exact where the extremes are the cumulative ones, else the bucket's edge. */
+	out->min_us = hist_bucket_of(now->min_us) == first ? now->min_us : hist_bucket_low(first);
+	out->max_us = hist_bucket_of(now->max_us) == last ? now->max_us : hist_bucket_low(last);
+}
+
 uint64_t hist_percentile(const struct hist *h, double q)
 {
 	uint64_t rank, seen = 0;

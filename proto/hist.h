@@ -35,6 +35,12 @@ struct hist {
 void hist_init(struct hist *h);
 void hist_record(struct hist *h, uint64_t us);
 void hist_merge(struct hist *dst, const struct hist *src);
+/*
+ * out = now - before, where before is an earlier copy of the same histogram:
+ * the values recorded in between (per step, from cumulative snapshots).
+ * min/max are exact when they are the cumulative extremes, else bucket edges.
+ */
+void hist_delta(struct hist *out, const struct hist *now, const struct hist *before);
 
 /* Bucket index of a value, and the lowest value a bucket holds. */
 unsigned hist_bucket_of(uint64_t us);

@@ -532,13 +532,15 @@ json_t *msg_progress_pack(enum proto_type type, const struct msg_progress *m)
 	if (phase == NULL || (type != PROTO_PROGRESS && type != PROTO_PHASE_DONE))
 		return NULL;
 	msg = msg_new(type, m, msg_progress_fields, MSG_NELEM(msg_progress_fields));
+	if (m->hist != NULL)
+		msg = msg_add(msg, "hist", hist_to_json(m->hist));
 	msg = msg_add(msg, "phase", json_string(phase));
 	return msg_add(msg, "counts", msg_counts_pack(&m->counts));
 }
 
 int msg_progress_unpack(json_t *msg, struct msg_progress *m, struct proto_err *err)
 {
-	static const char *const extra[] = {"v", "type", "phase", "counts", NULL};
+	static const char *const extra[] = {"v", "type", "phase", "counts", "hist", NULL};
 	static const struct msg_shape shape = {MSG_BIT(PROTO_PROGRESS) | MSG_BIT(PROTO_PHASE_DONE),
 	                                       "progress or phase_done", msg_progress_fields,
 	                                       MSG_NELEM(msg_progress_fields), extra};
@@ -554,6 +556,14 @@ int msg_progress_unpack(json_t *msg, struct msg_progress *m, struct proto_err *e
 		return proto_fail(err, "%s: missing field \"counts\"", what);
 	if (msg_read_counts(counts, &tmp.counts, what, "counts.", err) != 0)
 		return -1;
+	const json_t *hist = json_object_get(msg, "hist");
+	if (hist != NULL && m->hist != NULL) {
+		struct proto_err herr = {{0}};
+		if (hist_from_json(hist, m->hist, &herr) != 0)
+			return proto_fail(err, "%s: field \"hist\": %s", what, herr.msg);
+		tmp.has_hist = true;
+	}
+	tmp.hist = m->hist;
 	*m = tmp;
 	return 0;
 }

@@ -20,6 +20,7 @@
 #ifndef CONNSCALE_MSG_H
 #define CONNSCALE_MSG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -106,6 +107,14 @@ struct msg_progress {
 	enum msg_phase phase;
 	int64_t step;
 	struct msg_counts counts;
+	/*
+	 * Optional "hist": the latencies measured in this phase alone (connect
+	 * times, or echo round trips), so the coordinator has percentiles per
+	 * step. Pack includes it when non-NULL; unpack fills it only when the
+	 * caller points it at storage, and sets has_hist.
+	 */
+	struct hist *hist;
+	bool has_hist;
 };
 
 /* result: the counters and the two histograms, mergeable at the coordinator. */

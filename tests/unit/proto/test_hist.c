@@ -122,6 +122,42 @@ static void merge(int *fails)
 	free(m);
 }
 
+/* A step's latencies from cumulative snapshots: now - before == what came in between. */
+static void delta(int *fails)
+{
+	struct hist *h = hist_alloc(), *before = hist_alloc(), *later = hist_alloc();
+	struct hist *d = hist_alloc();
+	struct proto_err err;
+	uint64_t seed = 7;
+
+	for (int i = 0; i < 50000; i++)
+		hist_record(h, rng_latency(&seed));
+	*before = *h;
+	for (int i = 0; i < 30000; i++) {
+		uint64_t x = rng_latency(&seed) / 4;
+		hist_record(h, x);
+		hist_record(later, x);
+	}
+	hist_delta(d, h, before);
+	CHECK(fails, memcmp(d->buckets, later->buckets, sizeof(d->buckets)) == 0);
+	CHECK_U64(fails, d->count, 30000);
+	CHECK_U64(fails, d->sum_us, later->sum_us);
+	CHECK_U64(fails, hist_percentile(d, 0.5), hist_percentile(later, 0.5));
+	CHECK_U64(fails, hist_percentile(d, 0.99), hist_percentile(later, 0.99));
+	CHECK_U64(fails, hist_bucket_of(d->min_us), hist_bucket_of(later->min_us));
+	CHECK_U64(fails, hist_bucket_of(d->max_us), hist_bucket_of(later->max_us));
+	/* What goes on the wire must be a valid histogram. */
+	json_t *j = hist_to_json(d);
+	CHECK(fails, hist_from_json(j, before, &err) == 0);
+	json_decref(j);
+	hist_delta(d, h, h);
+	CHECK_U64(fails, d->count, 0);
+	free(h);
+	free(before);
+	free(later);
+	free(d);
+}
+
 static void percentiles(int *fails)
 {
 	struct hist *h = hist_alloc();
@@ -297,6 +333,7 @@ static const struct check_case cases[] = {
     {"bucket_consistency", bucket_consistency},
     {"relative_error", relative_error},
     {"merge", merge},
+    {"delta", delta},
     {"percentiles", percentiles},
     {"clamping", clamping},
     {"summary", summary},

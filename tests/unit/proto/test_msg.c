@@ -208,12 +208,27 @@ static void progress_round_trip(int *fails)
 	sample_counts(&in.counts);
 	msg = wire(fails, msg_progress_pack(PROTO_PROGRESS, &in), PROTO_PROGRESS);
 	memset(&out, 0x5a, sizeof(out));
+	out.hist = NULL; /* the caller's choice: no storage, no histogram */
 	check_ok(fails, msg_progress_unpack(msg, &out, &err), &err);
 	CHECK(fails, memcmp(&in, &out, sizeof(in)) == 0);
 	json_decref(msg);
+
+	/* phase_done with this phase's histogram: read only into storage the caller gives. */
+	struct hist *h = calloc(2, sizeof(*h));
+	hist_init(&h[0]);
+	for (uint64_t us = 1; us <= 5000; us += 7)
+		hist_record(&h[0], us);
+	in.hist = &h[0];
 	msg = wire(fails, msg_progress_pack(PROTO_PHASE_DONE, &in), PROTO_PHASE_DONE);
+	out.hist = NULL;
 	check_ok(fails, msg_progress_unpack(msg, &out, &err), &err);
+	CHECK(fails, !out.has_hist);
+	out.hist = &h[1];
+	check_ok(fails, msg_progress_unpack(msg, &out, &err), &err);
+	CHECK(fails, out.has_hist);
+	CHECK(fails, memcmp(&h[0], &h[1], sizeof(h[0])) == 0);
 	json_decref(msg);
+	free(h);
 }
 
 static void result_round_trip(int *fails)
@@ -276,7 +291,7 @@ static json_t *make(enum kind k)
 	struct msg_reject reject = {"no"};
 	struct msg_stop stop = {"stop"};
 	struct msg_go go = {MSG_PHASE_CONNECT, 0, 10};
-	struct msg_progress progress = {MSG_PHASE_ECHO, 1, {0}};
+	struct msg_progress progress = {MSG_PHASE_ECHO, 1, {0}, NULL, false};
 
 	switch (k) {
 	case K_HELLO:
