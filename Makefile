@@ -28,3 +28,10 @@ format:
 
 clean:
 	rm -rf build
+
+# The Debian package deploy/ installs (README "Deploy on real machines"):
+# build/$(PRESET)/connscale_VERSION_ARCH.deb, made by CPack (cmake/Packaging.cmake).
+.PHONY: package
+package: build
+	@cd $(BUILD) && cpack -G DEB >/dev/null
+	@ls -1 $(BUILD)/connscale_*.deb

@@ -9,6 +9,7 @@
 
 #include <zmq.h>
 
+#include "auth.h"
 #include "control.h"
 #include "engine.h"
 #include "host.h"
@@ -36,6 +37,9 @@ struct control {
 	const struct agent_options *o;
 	void *ctx;
 	void *sock;
+	void *monitor; /* PAIR: the DEALER's handshake events, with keys only */
+	bool handshake_ok;
+	int handshake_logged; /* 0, 1 a failure logged, 2 a refused key logged (until a success) */
 	char name[MSG_NAME_MAX];
 	enum control_state state;
 	struct engine *engine;
@@ -46,6 +50,7 @@ struct control {
 	bool phase_running;
 	struct msg_go go; /* the phase running or last run */
 	json_t *result;   /* resent until acknowledged */
+	struct engine_result *seen; /* the engine's histograms when the last phase ended */
 };
 
 static int64_t now_ms(void)
@@ -137,6 +142,31 @@ static void counts_from(const struct engine_counts *e, struct msg_counts *m)
 	m->lost = (int64_t)e->lost;
 }
 
+/*
+ * The latencies a finished phase measured: the engine's histograms only
+ * accumulate, so subtract the snapshot taken when the previous phase ended.
+ */
+static struct hist *phase_latency(struct control *c)
+{
+	struct engine_result *now = malloc(sizeof(*now));
+	struct hist *delta = NULL;
+
+	if (c->seen == NULL && (c->seen = calloc(1, sizeof(*c->seen))) != NULL) {
+		hist_init(&c->seen->connect);
+		hist_init(&c->seen->echo);
+	}
+	if (now != NULL && c->seen != NULL && (delta = malloc(sizeof(*delta))) != NULL) {
+		engine_result(c->engine, now);
+		if (c->go.phase == MSG_PHASE_CONNECT)
+			hist_delta(delta, &now->connect, &c->seen->connect);
+		else
+			hist_delta(delta, &now->echo, &c->seen->echo);
+		*c->seen = *now;
+	}
+	free(now);
+	return delta;
+}
+
 static void send_progress(struct control *c, enum proto_type type)
 {
 	struct engine_counts ec;
@@ -144,7 +174,10 @@ static void send_progress(struct control *c, enum proto_type type)
 
 	engine_snapshot(c->engine, &ec);
 	counts_from(&ec, &p.counts);
+	if (type == PROTO_PHASE_DONE && c->go.phase != MSG_PHASE_CLOSE)
+		p.hist = phase_latency(c);
 	send_msg(c, msg_progress_pack(type, &p));
+	free(p.hist);
 }
 
 /* Builds the result from the engine and starts sending it until acknowledged. */
@@ -175,6 +208,8 @@ static void engine_drop(struct control *c)
 	engine_wait(c->engine, CLOSE_WAIT_MS);
 	engine_destroy(c->engine);
 	c->engine = NULL;
+	free(c->seen);
+	c->seen = NULL;
 }
 
 static void go_idle(struct control *c)
@@ -197,6 +232,16 @@ static int engine_from_assign(struct control *c, char *why, size_t whylen)
 	p.target.sin_port = htons((uint16_t)a->target_port);
 	if (inet_pton(AF_INET, a->target_host, &p.target.sin_addr) != 1) {
 		snprintf(why, whylen, "target host %s is not an IPv4 address", a->target_host);
+		return -1;
+	}
+	/* Before the engine exists: not one packet to a target outside the fence. */
+	if (!fence_allows(&c->o->fence, p.target.sin_addr)) {
+		char nets[160];
+		fence_format(&c->o->fence, nets, sizeof(nets));
+		snprintf(why, whylen,
+			 "target %s:%lld is outside this agent's allowed networks (%.80s); see "
+			 "agent --allow-target",
+			 a->target_host, (long long)a->target_port, nets);
 		return -1;
 	}
 	host_limits_read(&l);
@@ -373,11 +418,88 @@ static void tick(struct control *c)
 	}
 }
 
+/* Reads our key pair and the coordinator's public key; 0 or -1 with the reason printed. */
+static int control_keys(const struct agent_options *o, struct keys_pair *kp, char *server_z85)
+{
+	char err[512];
+
+	if (keys_read_secret(o->curve_secret, kp, err, sizeof(err)) < 0 ||
+	    keys_read_public(o->coordinator_key, server_z85, err, sizeof(err)) < 0) {
+		fprintf(stderr, "agent: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Handshake events, so a refused key or a false coordinator is named, not just silent. */
+static int control_monitor(struct control *c)
+{
+	char ep[96];
+	int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+		     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+		     ZMQ_EVENT_DISCONNECTED;
+
+	snprintf(ep, sizeof(ep), "inproc://agent-monitor-%p", c->sock);
+	if (zmq_socket_monitor(c->sock, ep, events) < 0)
+		return -1;
+	c->monitor = zmq_socket(c->ctx, ZMQ_PAIR);
+	if (c->monitor == NULL || zmq_connect(c->monitor, ep) < 0)
+		return -1;
+	return 0;
+}
+
+static void control_on_event(struct control *c)
+{
+	uint8_t ev[6];
+	char addr[256];
+	uint16_t event;
+	uint32_t value;
+	int n = zmq_recv(c->monitor, ev, sizeof(ev), ZMQ_DONTWAIT);
+	int m = n == (int)sizeof(ev) ? zmq_recv(c->monitor, addr, sizeof(addr) - 1, 0) : -1;
+
+	if (m < 0)
+		return;
+	addr[m < (int)sizeof(addr) - 1 ? m : (int)sizeof(addr) - 1] = '\0';
+	memcpy(&event, ev, sizeof(event));
+	memcpy(&value, ev + 2, sizeof(value));
+	if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+		if (!c->handshake_ok)
+			say(c, "CURVE handshake with %s: the coordinator holds the expected key",
+			    addr);
+		c->handshake_ok = true;
+		c->handshake_logged = 0;
+		return;
+	}
+	if (event == ZMQ_EVENT_DISCONNECTED && c->handshake_ok) {
+		c->handshake_ok = false;
+		return;
+	}
+	/* It retries every 100 ms: each kind of failure is said once. */
+	if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && c->handshake_logged < 2) {
+		c->handshake_logged = 2;
+		say(c,
+		    "the coordinator at %s refused this agent's key (ZAP status %u): add its .pub "
+		    "to the coordinator's --authorized-agents",
+		    addr, (unsigned)value);
+	} else if (event != ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && c->handshake_logged == 0) {
+		c->handshake_logged = 1;
+		say(c,
+		    "CURVE handshake with %s failed: it is not the coordinator of "
+		    "--coordinator-key %s (or it does not speak CURVE)",
+		    addr, c->o->coordinator_key);
+	}
+}
+
 static int control_open(struct control *c)
 {
 	int linger = 500, one = 1;
 	int64_t maxmsg = PROTO_MAX_MSG;
+	struct keys_pair kp;
+	char server_z85[KEYS_Z85_LEN + 1];
+	bool curve = c->o->curve_secret != NULL;
 
+	if (curve && control_keys(c->o, &kp, server_z85) < 0)
+		return -1;
 	c->ctx = zmq_ctx_new();
 	c->sock = c->ctx ? zmq_socket(c->ctx, ZMQ_DEALER) : NULL;
 	/* IMMEDIATE: nothing queues for a coordinator that is not there (no stale hellos). */
@@ -386,11 +508,14 @@ static int control_open(struct control *c)
 	    zmq_setsockopt(c->sock, ZMQ_LINGER, &linger, sizeof(linger)) < 0 ||
 	    zmq_setsockopt(c->sock, ZMQ_IMMEDIATE, &one, sizeof(one)) < 0 ||
 	    zmq_setsockopt(c->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) < 0 ||
-	    zmq_connect(c->sock, c->o->coordinator) < 0) {
+	    (curve && auth_curve_client(c->sock, &kp, server_z85) < 0) ||
+	    (curve && control_monitor(c) < 0) || zmq_connect(c->sock, c->o->coordinator) < 0) {
 		fprintf(stderr, "agent: --coordinator %s: %s\n", c->o->coordinator,
 			zmq_strerror(zmq_errno()));
+		memset(&kp, 0, sizeof(kp));
 		return -1;
 	}
+	memset(&kp, 0, sizeof(kp));
 	return 0;
 }
 
@@ -410,11 +535,27 @@ int control_run(const struct agent_options *o, volatile sig_atomic_t *stop)
 		code = 2;
 		goto out;
 	}
-	say(&c, "connecting to %s", o->coordinator);
+	if (o->curve_secret != NULL)
+		say(&c, "connecting to %s (CURVE: only the holder of %s)", o->coordinator,
+		    o->coordinator_key);
+	else if (!auth_endpoint_is_loopback(o->coordinator))
+		say(&c,
+		    "warning: --insecure: connecting to %s without keys; whoever answers there "
+		    "can aim this agent (within its allowed networks)",
+		    o->coordinator);
+	else
+		say(&c, "connecting to %s (unauthenticated control plane, this host only)",
+		    o->coordinator);
 	while (!*stop) {
-		zmq_pollitem_t item = {.socket = c.sock, .events = ZMQ_POLLIN};
+		zmq_pollitem_t items[2] = {
+			{.socket = c.sock, .events = ZMQ_POLLIN},
+			{.socket = c.monitor, .events = ZMQ_POLLIN},
+		};
 		char buf[65536];
-		if (zmq_poll(&item, 1, 100) > 0) {
+		if (zmq_poll(items, c.monitor ? 2 : 1, 100) > 0) {
+			if (c.monitor && (items[1].revents & ZMQ_POLLIN))
+				for (int i = 0; i < 16; i++)
+					control_on_event(&c);
 			for (int i = 0; i < 64; i++) {
 				int n = zmq_recv(c.sock, buf, sizeof(buf), ZMQ_DONTWAIT);
 				if (n < 0)
@@ -432,6 +573,10 @@ int control_run(const struct agent_options *o, volatile sig_atomic_t *stop)
 	send_msg(&c, msg_reject_pack(PROTO_BYE, &bye));
 out:
 	go_idle(&c);
+	if (c.monitor) {
+		zmq_socket_monitor(c.sock, NULL, 0);
+		zmq_close(c.monitor);
+	}
 	if (c.sock)
 		zmq_close(c.sock);
 	if (c.ctx)

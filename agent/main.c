@@ -16,6 +16,7 @@
 #include "control.h"
 #include "engine.h"
 #include "host.h"
+#include "keys.h"
 #include "options.h"
 #include "preflight.h"
 #include "result.h"
@@ -204,6 +205,22 @@ static int agent_run_standalone(const struct agent_options *o)
 	return passed ? 0 : 1;
 }
 
+/* --gen-keys DIR: NAME.pub and NAME.key, NAME being --name or the hostname. */
+static int agent_gen_keys(const struct agent_options *o)
+{
+	char host[64] = "agent", pub[4096], secret[4096], err[512];
+
+	if (o->name == NULL && gethostname(host, sizeof(host) - 1) < 0)
+		snprintf(host, sizeof(host), "agent");
+	if (keys_generate(o->gen_keys, o->name ? o->name : host, pub, secret, sizeof(pub), err,
+	                  sizeof(err)) < 0) {
+		fprintf(stderr, "agent: %s\n", err);
+		return 2;
+	}
+	printf("agent: public key %s\nagent: secret key %s (mode 0600)\n", pub, secret);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct agent_options o;
@@ -218,6 +235,11 @@ int main(int argc, char **argv)
 	if (o.mode == AGENT_MODE_HELP) {
 		fputs(options_usage, stdout);
 		return 0;
+	}
+	if (o.mode == AGENT_MODE_GEN_KEYS) {
+		rc = agent_gen_keys(&o);
+		options_free(&o);
+		return rc;
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = agent_on_signal;

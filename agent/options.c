@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "options.h"
 
 const char options_usage[] =
@@ -27,7 +28,16 @@ const char options_usage[] =
     "  --threads T             worker threads (default: online CPUs)\n"
     "  --connect-timeout MS    per connection attempt (default 3000)\n"
     "  --echo-timeout MS       per echo round (default 5000)\n"
-    "  --json                  print the result as JSON instead of a table\n";
+    "  --json                  print the result as JSON instead of a table\n"
+    "\n"
+    "Security:\n"
+    "  --allow-target CIDR[,CIDR...]  networks this agent may load (default " FENCE_DEFAULT ");\n"
+    "                          any other target is refused before a connection is tried\n"
+    "  --curve-secret FILE     this agent's CURVE secret key (from --gen-keys)\n"
+    "  --coordinator-key FILE  the coordinator's public key: talk to no other\n"
+    "  --insecure              allow a coordinator off this host without keys\n"
+    "  --gen-keys DIR          write DIR/NAME.pub and DIR/NAME.key (NAME: --name or the\n"
+    "                          hostname) and exit\n";
 
 enum {
 	OPT_TARGET = 256,
@@ -44,6 +54,11 @@ enum {
 	OPT_COORDINATOR,
 	OPT_NAME,
 	OPT_HELP,
+	OPT_GEN_KEYS,
+	OPT_CURVE_SECRET,
+	OPT_COORDINATOR_KEY,
+	OPT_INSECURE,
+	OPT_ALLOW_TARGET,
 };
 
 static const struct option options_long[] = {
@@ -61,6 +76,11 @@ static const struct option options_long[] = {
     {"coordinator", required_argument, NULL, OPT_COORDINATOR},
     {"name", required_argument, NULL, OPT_NAME},
     {"help", no_argument, NULL, OPT_HELP},
+    {"gen-keys", required_argument, NULL, OPT_GEN_KEYS},
+    {"curve-secret", required_argument, NULL, OPT_CURVE_SECRET},
+    {"coordinator-key", required_argument, NULL, OPT_COORDINATOR_KEY},
+    {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"allow-target", required_argument, NULL, OPT_ALLOW_TARGET},
     {NULL, 0, NULL, 0},
 };
 
@@ -243,6 +263,26 @@ int options_parse_sources(const char *arg, struct in_addr **out, unsigned *count
 	return options_sources_list(arg, out, count, err, errlen);
 }
 
+/* Keys come in pairs; without them, only a coordinator on this host (or --insecure). */
+static int options_check_control(const struct agent_options *o, char *err, size_t errlen)
+{
+	if ((o->curve_secret == NULL) != (o->coordinator_key == NULL)) {
+		snprintf(err, errlen, "agent: %s needs %s too",
+		         o->curve_secret ? "--curve-secret" : "--coordinator-key",
+		         o->curve_secret ? "--coordinator-key FILE" : "--curve-secret FILE");
+		return -EINVAL;
+	}
+	if (o->curve_secret == NULL && !o->insecure && !auth_endpoint_is_loopback(o->coordinator)) {
+		snprintf(err, errlen,
+		         "agent: --coordinator %s is not on this host, and without keys anyone "
+		         "could command this agent: give --curve-secret FILE --coordinator-key "
+		         "FILE, or --insecure to accept an unauthenticated control plane",
+		         o->coordinator);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static void options_defaults(struct agent_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -251,6 +291,7 @@ static void options_defaults(struct agent_options *o)
 	o->rounds = 1;
 	o->connect_timeout_ms = 3000;
 	o->echo_timeout_ms = 5000;
+	fence_parse(FENCE_DEFAULT, &o->fence, NULL, 0);
 }
 
 int options_parse(int argc, char **argv, struct agent_options *o, char *err, size_t errlen)
@@ -323,6 +364,21 @@ int options_parse(int argc, char **argv, struct agent_options *o, char *err, siz
 			}
 			o->name = optarg;
 			break;
+		case OPT_GEN_KEYS:
+			o->gen_keys = optarg;
+			break;
+		case OPT_CURVE_SECRET:
+			o->curve_secret = optarg;
+			break;
+		case OPT_COORDINATOR_KEY:
+			o->coordinator_key = optarg;
+			break;
+		case OPT_INSECURE:
+			o->insecure = true;
+			break;
+		case OPT_ALLOW_TARGET:
+			rc = fence_parse(optarg, &o->fence, err, errlen);
+			break;
 		case 'h':
 		case OPT_HELP:
 			o->mode = AGENT_MODE_HELP;
@@ -345,6 +401,10 @@ int options_parse(int argc, char **argv, struct agent_options *o, char *err, siz
 		rc = -EINVAL;
 		goto fail;
 	}
+	if (o->gen_keys) {
+		o->mode = AGENT_MODE_GEN_KEYS;
+		return 0;
+	}
 	if (o->mode == AGENT_MODE_CONTROL) {
 		if (o->target_arg || have_n) {
 			snprintf(err, errlen,
@@ -353,7 +413,16 @@ int options_parse(int argc, char **argv, struct agent_options *o, char *err, siz
 			rc = -EINVAL;
 			goto fail;
 		}
+		rc = options_check_control(o, err, errlen);
+		if (rc < 0)
+			goto fail;
 		return 0;
+	}
+	if (o->curve_secret || o->coordinator_key) {
+		snprintf(err, errlen,
+		         "agent: --curve-secret and --coordinator-key need --coordinator");
+		rc = -EINVAL;
+		goto fail;
 	}
 	if (!o->target_arg) {
 		snprintf(err, errlen, "agent: missing --target HOST:PORT (see agent --help)");
@@ -362,6 +431,17 @@ int options_parse(int argc, char **argv, struct agent_options *o, char *err, siz
 	}
 	if (!have_n) {
 		snprintf(err, errlen, "agent: missing -n N (see agent --help)");
+		rc = -EINVAL;
+		goto fail;
+	}
+	if (!fence_allows(&o->fence, o->target.sin_addr)) {
+		char nets[256], addr[INET_ADDRSTRLEN];
+		fence_format(&o->fence, nets, sizeof(nets));
+		inet_ntop(AF_INET, &o->target.sin_addr, addr, sizeof(addr));
+		snprintf(err, errlen,
+		         "agent: --target %s (%s) is outside the allowed networks (%s); widen them "
+		         "with --allow-target CIDR",
+		         o->target_arg, addr, nets);
 		rc = -EINVAL;
 		goto fail;
 	}

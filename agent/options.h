@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
+#include "fence.h"
+
 #define OPTIONS_MAX_SOURCES 4096
 #define OPTIONS_MAX_PAYLOAD (1024 * 1024)
 
@@ -18,6 +20,7 @@ enum agent_mode {
 	AGENT_MODE_STANDALONE, /* --target HOST:PORT -n N */
 	AGENT_MODE_CONTROL,    /* --coordinator ENDPOINT (driven over ZeroMQ) */
 	AGENT_MODE_HELP,       /* --help */
+	AGENT_MODE_GEN_KEYS,   /* --gen-keys DIR */
 };
 
 struct agent_options {
@@ -38,6 +41,11 @@ struct agent_options {
 	struct in_addr *sources;     /* --source-ip LIST|CIDR (malloc'ed) */
 	unsigned nsources;
 	bool json; /* --json */
+	const char *gen_keys;        /* --gen-keys DIR */
+	const char *curve_secret;    /* --curve-secret FILE: our CURVE secret key */
+	const char *coordinator_key; /* --coordinator-key FILE: the coordinator's .pub */
+	bool insecure;               /* --insecure: a non-loopback coordinator without keys */
+	struct fence fence;          /* --allow-target CIDR[,CIDR...], default 127.0.0.0/8 */
 };
 
 int options_parse(int argc, char **argv, struct agent_options *o, char *err, size_t errlen);

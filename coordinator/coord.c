@@ -41,28 +41,55 @@ static int set_common_opts(void *sock)
 	return 0;
 }
 
-int coord_open(struct coord *c)
+/* ZAP handler before the ROUTER binds, so no handshake ever finds it missing. */
+static int open_router(struct coord *c)
 {
 	int one = 1;
+	char err[512];
+
+	c->router = zmq_socket(c->ctx, ZMQ_ROUTER);
+	if (c->router == NULL || set_common_opts(c->router) < 0 ||
+	    zmq_setsockopt(c->router, ZMQ_ROUTER_MANDATORY, &one, sizeof(one)) < 0)
+		return -1;
+	if (!c->curve)
+		return 0;
+	if (auth_start(&c->auth, c->ctx, c->opt->authorized_agents, "coordinator", "an agent", err,
+		       sizeof(err)) < 0) {
+		fprintf(stderr, "coordinator: %s; refusing to run\n", err);
+		return -2;
+	}
+	if (auth_curve_server(c->router, &c->kp, true) < 0) {
+		fprintf(stderr, "coordinator: cannot make %s a CURVE server: %s; refusing to run\n",
+			c->opt->bind, zmq_strerror(zmq_errno()));
+		return -2;
+	}
+	return 0;
+}
+
+int coord_open(struct coord *c)
+{
 	char bound[256];
 	size_t len = sizeof(bound);
+	int rc;
 
 	c->ctx = zmq_ctx_new();
-	c->router = c->ctx ? zmq_socket(c->ctx, ZMQ_ROUTER) : NULL;
-	if (c->router == NULL || set_common_opts(c->router) < 0 ||
-	    zmq_setsockopt(c->router, ZMQ_ROUTER_MANDATORY, &one, sizeof(one)) < 0 ||
-	    zmq_bind(c->router, c->opt->bind) < 0 ||
+	rc = c->ctx ? open_router(c) : -1;
+	if (rc == -2)
+		return -2;
+	if (rc < 0 || zmq_bind(c->router, c->opt->bind) < 0 ||
 	    zmq_getsockopt(c->router, ZMQ_LAST_ENDPOINT, bound, &len) < 0) {
 		fprintf(stderr, "coordinator: cannot bind %s: %s\n", c->opt->bind,
 			zmq_strerror(zmq_errno()));
 		return -1;
 	}
 	if (!c->opt->quiet)
-		fprintf(stderr, "coordinator: waiting for agents on %s\n", bound);
+		fprintf(stderr, "coordinator: waiting for agents on %s%s\n", bound,
+			c->curve ? " (CURVE, authorized keys only)" : "");
 	if (c->stats_endpoint[0] == '\0')
 		return 0;
 	c->stats_sock = zmq_socket(c->ctx, ZMQ_DEALER);
 	if (c->stats_sock == NULL || set_common_opts(c->stats_sock) < 0 ||
+	    (c->stats_key[0] && auth_curve_client(c->stats_sock, &c->kp, c->stats_key) < 0) ||
 	    zmq_connect(c->stats_sock, c->stats_endpoint) < 0) {
 		fprintf(stderr, "coordinator: server.stats %s: %s\n", c->stats_endpoint,
 			zmq_strerror(zmq_errno()));
@@ -77,9 +104,12 @@ void coord_close(struct coord *c)
 		zmq_close(c->stats_sock);
 	if (c->router)
 		zmq_close(c->router);
+	/* Only now: while the ROUTER was open, the handler had to be there. */
+	auth_stop(&c->auth);
 	if (c->ctx)
 		zmq_ctx_term(c->ctx);
 	c->stats_sock = c->router = c->ctx = NULL;
+	memset(&c->kp, 0, sizeof(c->kp));
 }
 
 struct coord_agent *coord_agent_find(struct coord *c, const char *id)
@@ -161,13 +191,27 @@ static void on_counts(struct coord *c, struct coord_agent *a, enum proto_type ty
 	struct msg_progress p;
 	struct proto_err err;
 
+	p.hist = c->phase_hist;
 	if (msg_progress_unpack(msg, &p, &err) < 0) {
 		drop(c, a->id, err.msg);
 		return;
 	}
 	a->counts = p.counts;
-	if (type == PROTO_PHASE_DONE && (int)p.phase == c->cur_phase && p.step == c->step)
-		a->phase_done = true;
+	if (type != PROTO_PHASE_DONE || (int)p.phase != c->cur_phase || p.step != c->step ||
+	    a->phase_done)
+		return;
+	a->phase_done = true;
+	/* This step's latency: each agent's share of the phase, merged. */
+	struct coord_step *st = &c->steps[p.step];
+	struct hist **into = p.phase == MSG_PHASE_CONNECT ? &st->connect
+			     : p.phase == MSG_PHASE_ECHO  ? &st->echo
+							  : NULL;
+	if (p.has_hist && into != NULL) {
+		if (*into == NULL && (*into = malloc(sizeof(**into))) != NULL)
+			hist_init(*into);
+		if (*into != NULL)
+			hist_merge(*into, p.hist);
+	}
 }
 
 static void on_result(struct coord *c, struct coord_agent *a, json_t *msg)
@@ -321,8 +365,11 @@ void coord_request_stats(struct coord *c)
 	int64_t now = coord_now_ms();
 	size_t len;
 
-	/* One outstanding request; a reply later than 2 s counts as missed. */
-	if (c->stats_sock == NULL || (c->stats_sent_ms && now - c->stats_sent_ms < 2000))
+	/*
+	 * One outstanding request; a reply later than 10 s counts as missed (a
+	 * server holding 300K threads needs seconds to sum its memory).
+	 */
+	if (c->stats_sock == NULL || (c->stats_sent_ms && now - c->stats_sent_ms < 10000))
 		return;
 	json_t *req = stats_req_new();
 	char *body = req ? proto_encode(req, &len) : NULL;
@@ -330,6 +377,51 @@ void coord_request_stats(struct coord *c)
 	if (body && zmq_send(c->stats_sock, body, len, ZMQ_DONTWAIT) >= 0)
 		c->stats_sent_ms = now;
 	free(body);
+}
+
+/* One row of every agent's open connections; the table grows by doubling. */
+static void timeline_add(struct coord *c, int64_t now)
+{
+	if (c->tl_n == c->tl_cap) {
+		int cap = c->tl_cap ? c->tl_cap * 2 : 256;
+		double *t = realloc(c->tl_t, (size_t)cap * sizeof(*t));
+		if (t != NULL)
+			c->tl_t = t;
+		int64_t *cur = realloc(c->tl_current,
+				       (size_t)cap * (size_t)c->plan->agents_count * sizeof(*cur));
+		if (t == NULL || cur == NULL)
+			return; /* the timeline stops growing; the run goes on */
+		c->tl_current = cur;
+		c->tl_cap = cap;
+	}
+	int64_t *row = &c->tl_current[(size_t)c->tl_n * (size_t)c->plan->agents_count];
+	for (int i = 0; i < c->plan->agents_count; i++)
+		row[i] = i < c->nagents ? c->agents[i].counts.current : 0;
+	c->tl_t[c->tl_n++] = (double)(now - c->started_ms) / 1000.0;
+}
+
+void coord_mark(struct coord *c, const char *phase, int step)
+{
+	if (c->nmarks == COORD_MAX_MARKS)
+		return;
+	c->marks[c->nmarks].t_s = (double)(coord_now_ms() - c->started_ms) / 1000.0;
+	c->marks[c->nmarks].phase = phase;
+	c->marks[c->nmarks++].step = step;
+}
+
+void coord_free(struct coord *c)
+{
+	for (int k = 0; k < MSG_MAX_STEPS; k++) {
+		free(c->steps[k].connect);
+		free(c->steps[k].echo);
+	}
+	for (int i = 0; i < c->nagents; i++)
+		free(c->agents[i].result);
+	free(c->agents);
+	free(c->samples);
+	free(c->phase_hist);
+	free(c->tl_t);
+	free(c->tl_current);
 }
 
 static void housekeeping(struct coord *c)
@@ -346,6 +438,10 @@ static void housekeeping(struct coord *c)
 		struct coord_agent *a = &c->agents[i];
 		if (coord_agent_active(a) && now - a->last_seen_ms > COORD_LOST_MS)
 			coord_mark_lost(c, a, "silent for 3 s");
+	}
+	if (now >= c->next_timeline_ms && c->nagents > 0) {
+		c->next_timeline_ms = now + COORD_TIMELINE_MS;
+		timeline_add(c, now);
 	}
 	if (c->stats_sock && now >= c->next_sample_ms) {
 		c->next_sample_ms = now + c->plan->server_interval_ms;

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "msg.h"
 #include "plan.h"
 #include "stats.h"
@@ -55,12 +56,34 @@ struct coord_step {
 	struct server_stats server;
 	double connect_s; /* connect phase duration */
 	double echo_s;
+	struct hist *connect; /* this step's latencies, merged from phase_done (heap) */
+	struct hist *echo;
 };
 
+/* A phase boundary on the timeline. */
+struct coord_mark {
+	double t_s;
+	const char *phase;
+	int step;
+};
+
+#define COORD_TIMELINE_MS 500
+#define COORD_MAX_MARKS (MSG_MAX_STEPS * 4 + 4)
+
 struct coord_options {
-	const char *bind;   /* --bind ENDPOINT */
-	const char *report; /* --report PATH */
-	bool quiet;         /* --quiet */
+	const char *bind;              /* --bind ENDPOINT */
+	const char *report;            /* --report PATH */
+	bool quiet;                    /* --quiet */
+	const char *curve_secret;      /* --curve-secret FILE: our CURVE secret key */
+	const char *authorized_agents; /* --authorized-agents DIR: the agents' *.pub */
+	const char *stats_key;         /* --stats-key FILE: the server's public key */
+	bool insecure;                 /* --insecure: a non-loopback bind without keys */
+	const char *gen_keys;          /* --gen-keys DIR */
+	const char *name;              /* --name NAME: the key files' name for --gen-keys */
+	const char *html;              /* --html PATH: the run's report as a page */
+	const char *render_html;       /* --render-html PATH: a page from REPORT.json files */
+	char **reports;                /*   (those files: the positional arguments) */
+	int nreports;
 };
 
 struct coord {
@@ -72,6 +95,10 @@ struct coord {
 	char stats_endpoint[MSG_TEXT_MAX]; /* "" = no server sampling */
 
 	void *ctx;
+	struct auth auth;           /* the ZAP handler, with --authorized-agents */
+	bool curve;                 /* keys given: the ROUTER is a CURVE server */
+	struct keys_pair kp;        /* ours, from --curve-secret */
+	char stats_key[KEYS_Z85_LEN + 1]; /* the server's, from --stats-key; "" = none */
 	void *router;
 	void *stats_sock;          /* DEALER to the server's stats endpoint */
 	int64_t stats_sent_ms;     /* outstanding stats_req, 0 = none */
@@ -100,6 +127,15 @@ struct coord {
 	struct server_stats last_stats;
 	struct coord_step steps[MSG_MAX_STEPS];
 	int nsteps_done;
+	struct hist *phase_hist; /* scratch for unpacking a phase_done's histogram */
+
+	/* Every agent's open connections over time: tl_n rows of nagents values. */
+	double *tl_t;
+	int64_t *tl_current;
+	int tl_n, tl_cap;
+	int64_t next_timeline_ms;
+	struct coord_mark marks[COORD_MAX_MARKS];
+	int nmarks;
 
 	bool aborted;
 	char failure[512]; /* why the run failed, "" if it did not */
@@ -111,7 +147,11 @@ int64_t coord_now_ms(void);
 /* snprintf that truncates on purpose: reasons and names are bounded fields. */
 void coord_text(char *dst, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Opens the sockets; 0 or -1 with the reason printed. */
+/*
+ * Opens the sockets (with keys: the ZAP handler first, then a CURVE ROUTER);
+ * 0, -1 when the endpoint cannot be bound, -2 when authentication cannot be
+ * set up (the caller refuses to run), each with the reason printed.
+ */
 int coord_open(struct coord *c);
 void coord_close(struct coord *c);
 /* Runs the plan from joining to final results; fills c->failure on failure. */
@@ -124,6 +164,10 @@ struct coord_agent *coord_agent_find(struct coord *c, const char *id);
 bool coord_agent_active(const struct coord_agent *a);
 void coord_mark_lost(struct coord *c, struct coord_agent *a, const char *why);
 void coord_request_stats(struct coord *c);
+/* Notes a phase boundary on the timeline. */
+void coord_mark(struct coord *c, const char *phase, int step);
+/* Frees what the run allocated (steps' histograms, timeline, samples, results). */
+void coord_free(struct coord *c);
 /* run.c: a hello from an identity not yet in the table. */
 void coord_on_new_agent(struct coord *c, const char *id, const struct msg_hello *h);
 

@@ -17,7 +17,7 @@
 #include "local.h"
 
 #define START_TIMEOUT_MS 10000
-#define STOP_TIMEOUT_MS 5000
+#define STOP_TIMEOUT_MS  5000
 
 /* The sibling binary: $CONNSCALE_BIN/NAME, next to us, or ../NAME/NAME in a build tree. */
 static int find_binary(const char *name, char *path, size_t size)
@@ -122,17 +122,28 @@ static int start_server(const struct plan *p, struct local_procs *lp)
 	char path[PATH_MAX], listen[96], procs[24];
 
 	if (find_binary("server", path, sizeof(path)) < 0) {
-		fprintf(stderr, "coordinator: local: cannot find the server binary (set CONNSCALE_BIN)\n");
+		fprintf(stderr,
+		        "coordinator: local: cannot find the server binary (set CONNSCALE_BIN)\n");
 		return -1;
 	}
 	snprintf(listen, sizeof(listen), "%s:%lld", p->target_host, (long long)p->target_port);
 	snprintf(procs, sizeof(procs), "%lld", (long long)server_processes(p));
-	char *argv[] = {path, "--listen", listen, "--model", (char *)p->local_model, "--stack-size",
-			(char *)p->local_stack_size, "--processes", procs, "--stats",
-			"tcp://127.0.0.1:*", NULL};
+	char *argv[] = {path,
+	                "--listen",
+	                listen,
+	                "--model",
+	                (char *)p->local_model,
+	                "--stack-size",
+	                (char *)p->local_stack_size,
+	                "--processes",
+	                procs,
+	                "--stats",
+	                "tcp://127.0.0.1:*",
+	                NULL};
 	lp->server = spawn(argv, &lp->server_out);
 	if (lp->server < 0 || read_server_lines(lp) < 0) {
-		fprintf(stderr, "coordinator: local: the server did not start (see its messages above)\n");
+		fprintf(stderr,
+		        "coordinator: local: the server did not start (see its messages above)\n");
 		return -1;
 	}
 	return 0;
@@ -143,7 +154,8 @@ static int start_agents(const struct plan *p, const char *endpoint, struct local
 	char path[PATH_MAX], name[32], source[32];
 
 	if (find_binary("agent", path, sizeof(path)) < 0) {
-		fprintf(stderr, "coordinator: local: cannot find the agent binary (set CONNSCALE_BIN)\n");
+		fprintf(stderr,
+		        "coordinator: local: cannot find the agent binary (set CONNSCALE_BIN)\n");
 		return -1;
 	}
 	lp->agents = calloc((size_t)p->local_agents, sizeof(pid_t));
@@ -153,8 +165,8 @@ static int start_agents(const struct plan *p, const char *endpoint, struct local
 		snprintf(name, sizeof(name), "local-%d", i + 1);
 		/* Each agent its own source address: 28,232 ports each, not shared. */
 		snprintf(source, sizeof(source), "127.0.%d.%d", (i + 2) / 254, (i + 2) % 254);
-		char *argv[] = {path, "--coordinator", (char *)endpoint, "--name", name,
-				"--source-ip", source, NULL};
+		char *argv[] = {path, "--coordinator", (char *)endpoint, "--name",
+		                name, "--source-ip",   source,           NULL};
 		lp->agents[i] = spawn(argv, NULL);
 		if (lp->agents[i] < 0)
 			return -1;

@@ -12,7 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "coord.h"
+#include "html.h"
+#include "keys.h"
 #include "local.h"
 #include "plan.h"
 #include "report.h"
@@ -26,15 +29,40 @@ static void on_signal(int sig)
 }
 
 static const char usage[] =
-	"usage: coordinator [--bind ENDPOINT] [--report PATH] [--quiet] PLAN.json\n"
+	"usage: coordinator [--bind ENDPOINT] [--report PATH] [--html PATH] [--quiet] [security]\n"
+	"                   PLAN.json\n"
+	"       coordinator --render-html PATH REPORT.json...\n"
+	"       coordinator --gen-keys DIR [--name NAME]\n"
 	"\n"
 	"  --bind ENDPOINT  where agents connect (default tcp://*:5700; with a \"local\"\n"
 	"                   plan, a private ipc:// endpoint)\n"
 	"  --report PATH    report file, written atomically (default report.json)\n"
 	"  --quiet          no progress on stderr\n"
+	"  --html PATH      also write the report as one self-contained HTML page\n"
+	"  --render-html PATH REPORT.json...\n"
+	"                   write a page from existing reports (several: compared) and exit\n"
+	"\n"
+	"Security (without keys, only a loopback or ipc:// --bind is allowed):\n"
+	"  --curve-secret FILE       the coordinator's CURVE secret key (from --gen-keys)\n"
+	"  --authorized-agents DIR   admit only agents whose public key is a DIR/*.pub\n"
+	"  --stats-key FILE          the server's public key: sample its stats over CURVE\n"
+	"  --insecure                allow a non-loopback --bind without keys\n"
+	"  --gen-keys DIR            write DIR/NAME.pub and DIR/NAME.key and exit\n"
+	"  --name NAME               the key files' name (default coordinator)\n"
 	"\n"
 	"Exit: 0 pass, 1 thresholds failed, 2 bad invocation or plan, 3 run failed,\n"
 	"degraded or aborted.\n";
+
+enum {
+	OPT_CURVE_SECRET = 256,
+	OPT_AUTHORIZED,
+	OPT_STATS_KEY,
+	OPT_INSECURE,
+	OPT_GEN_KEYS,
+	OPT_NAME,
+	OPT_HTML,
+	OPT_RENDER_HTML,
+};
 
 static int parse_args(int argc, char **argv, struct coord_options *o, const char **plan)
 {
@@ -43,6 +71,14 @@ static int parse_args(int argc, char **argv, struct coord_options *o, const char
 		{"report", required_argument, NULL, 'r'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
+		{"curve-secret", required_argument, NULL, OPT_CURVE_SECRET},
+		{"authorized-agents", required_argument, NULL, OPT_AUTHORIZED},
+		{"stats-key", required_argument, NULL, OPT_STATS_KEY},
+		{"insecure", no_argument, NULL, OPT_INSECURE},
+		{"gen-keys", required_argument, NULL, OPT_GEN_KEYS},
+		{"name", required_argument, NULL, OPT_NAME},
+		{"html", required_argument, NULL, OPT_HTML},
+		{"render-html", required_argument, NULL, OPT_RENDER_HTML},
 		{NULL, 0, NULL, 0},
 	};
 	int opt;
@@ -60,6 +96,30 @@ static int parse_args(int argc, char **argv, struct coord_options *o, const char
 		case 'q':
 			o->quiet = true;
 			break;
+		case OPT_CURVE_SECRET:
+			o->curve_secret = optarg;
+			break;
+		case OPT_AUTHORIZED:
+			o->authorized_agents = optarg;
+			break;
+		case OPT_STATS_KEY:
+			o->stats_key = optarg;
+			break;
+		case OPT_INSECURE:
+			o->insecure = true;
+			break;
+		case OPT_GEN_KEYS:
+			o->gen_keys = optarg;
+			break;
+		case OPT_NAME:
+			o->name = optarg;
+			break;
+		case OPT_HTML:
+			o->html = optarg;
+			break;
+		case OPT_RENDER_HTML:
+			o->render_html = optarg;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			exit(COORD_PASS);
@@ -70,11 +130,123 @@ static int parse_args(int argc, char **argv, struct coord_options *o, const char
 			return -1;
 		}
 	}
+	if (o->gen_keys != NULL && optind == argc)
+		return 0;
+	if (o->render_html != NULL) {
+		o->reports = argv + optind;
+		o->nreports = argc - optind;
+		if (o->nreports > 0)
+			return 0;
+		fprintf(stderr, "coordinator: --render-html: expected REPORT.json files\n%s", usage);
+		return -1;
+	}
 	if (optind != argc - 1) {
 		fprintf(stderr, "coordinator: expected one plan file\n%s", usage);
 		return -1;
 	}
 	*plan = argv[optind];
+	return 0;
+}
+
+/* --render-html PATH REPORT.json...: one page, the reports side by side. */
+static int render_html(const struct coord_options *o)
+{
+	json_t **reports = calloc((size_t)o->nreports, sizeof(*reports));
+	json_error_t jerr;
+	int code = COORD_USAGE, n = 0;
+
+	if (reports == NULL)
+		return COORD_RUN_FAILED;
+	for (; n < o->nreports; n++) {
+		reports[n] = json_load_file(o->reports[n], 0, &jerr);
+		if (reports[n] == NULL || !json_is_object(json_object_get(reports[n], "plan"))) {
+			fprintf(stderr, "coordinator: %s: %s\n", o->reports[n],
+				reports[n] ? "not a connscale report" : jerr.text);
+			goto out;
+		}
+	}
+	int err = html_write(o->render_html, reports, n);
+	if (err < 0)
+		fprintf(stderr, "coordinator: cannot write %s: %s\n", o->render_html, strerror(-err));
+	code = err < 0 ? COORD_RUN_FAILED : COORD_PASS;
+out:
+	for (int i = 0; i <= n && i < o->nreports; i++)
+		json_decref(reports[i]);
+	free(reports);
+	return code;
+}
+
+/* --gen-keys DIR: DIR/NAME.pub and DIR/NAME.key, NAME being --name or "coordinator". */
+static int gen_keys(const struct coord_options *o)
+{
+	char pub[4096], secret[4096], err[512];
+
+	if (keys_generate(o->gen_keys, o->name ? o->name : "coordinator", pub, secret, sizeof(pub),
+			  err, sizeof(err)) < 0) {
+		fprintf(stderr, "coordinator: %s\n", err);
+		return COORD_USAGE;
+	}
+	printf("coordinator: public key %s\ncoordinator: secret key %s (mode 0600)\n", pub,
+	       secret);
+	return fflush(stdout) == 0 ? COORD_PASS : COORD_RUN_FAILED;
+}
+
+/*
+ * Who may command the agents. With keys: only holders of an authorized key.
+ * Without: only processes on this host, unless --insecure says otherwise.
+ * Reads the key files, so a bad one is a usage error before anything starts.
+ */
+static int check_security(const struct coord_options *o, bool local, struct coord *c)
+{
+	char err[512];
+
+	if ((o->curve_secret == NULL) != (o->authorized_agents == NULL)) {
+		fprintf(stderr, "coordinator: %s needs %s too\n",
+			o->curve_secret ? "--curve-secret" : "--authorized-agents",
+			o->curve_secret ? "--authorized-agents DIR" : "--curve-secret FILE");
+		return -1;
+	}
+	if (o->stats_key != NULL && o->curve_secret == NULL) {
+		fprintf(stderr, "coordinator: --stats-key needs --curve-secret FILE (the "
+				"coordinator's own key pair)\n");
+		return -1;
+	}
+	if (o->curve_secret != NULL && local) {
+		fprintf(stderr, "coordinator: a \"local\" plan starts its own agents on this "
+				"host over ipc://; --curve-secret and --authorized-agents do not "
+				"apply\n");
+		return -1;
+	}
+	if (o->curve_secret != NULL) {
+		c->curve = true;
+		if (keys_read_secret(o->curve_secret, &c->kp, err, sizeof(err)) < 0 ||
+		    (o->stats_key &&
+		     keys_read_public(o->stats_key, c->stats_key, err, sizeof(err)) < 0)) {
+			fprintf(stderr, "coordinator: %s\n", err);
+			return -1;
+		}
+		return 0;
+	}
+	if (auth_endpoint_is_loopback(o->bind)) {
+		fprintf(stderr, "coordinator: the control plane on %s is unauthenticated (no "
+				"--curve-secret): only processes on this host can reach it\n",
+			o->bind);
+		return 0;
+	}
+	if (!o->insecure) {
+		fprintf(stderr,
+			"coordinator: --bind %s is reachable from other hosts, and without keys "
+			"anyone there could join the run and command its agents: give "
+			"--curve-secret FILE --authorized-agents DIR (keys from --gen-keys), "
+			"bind a loopback or ipc:// endpoint, or pass --insecure to accept an "
+			"unauthenticated control plane\n",
+			o->bind);
+		return -1;
+	}
+	fprintf(stderr, "coordinator: warning: --insecure: the control plane on %s is "
+			"unauthenticated and unencrypted; anyone who can reach it can join the run "
+			"and command its agents\n",
+		o->bind);
 	return 0;
 }
 
@@ -117,6 +289,16 @@ static int finish(struct coord *c, const struct report_times *t)
 	} else {
 		printf("\n  report: %s\n", c->opt->report);
 	}
+	if (c->opt->html != NULL) {
+		err = html_write(c->opt->html, &report, 1);
+		if (err < 0) {
+			fprintf(stderr, "coordinator: cannot write %s: %s\n", c->opt->html,
+				strerror(-err));
+			code = COORD_RUN_FAILED;
+		} else {
+			printf("  html:   %s\n", c->opt->html);
+		}
+	}
 	json_decref(report);
 	return code;
 }
@@ -132,9 +314,14 @@ int main(int argc, char **argv)
 	char endpoint[512];
 	const char *plan_path;
 	struct sigaction sa = {.sa_handler = on_signal};
+	int rc;
 
 	if (parse_args(argc, argv, &opt, &plan_path) < 0)
 		return COORD_USAGE;
+	if (opt.gen_keys != NULL)
+		return gen_keys(&opt);
+	if (opt.render_html != NULL)
+		return render_html(&opt);
 	if (plan_load(plan_path, &plan, &err) < 0) {
 		fprintf(stderr, "coordinator: %s\n", err.msg);
 		return COORD_USAGE;
@@ -151,6 +338,16 @@ int main(int argc, char **argv)
 		free(c.agents);
 		return COORD_USAGE;
 	}
+	if (plan.local)
+		opt.bind = endpoint;
+	else if (opt.bind == NULL)
+		opt.bind = "tcp://*:5700";
+	if (check_security(&opt, plan.local, &c) < 0) {
+		memset(&c.kp, 0, sizeof(c.kp));
+		plan_free(&plan);
+		free(c.agents);
+		return COORD_USAGE;
+	}
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -159,17 +356,17 @@ int main(int argc, char **argv)
 	int code = COORD_RUN_FAILED;
 	/* Local processes first: no ZeroMQ context may exist when we fork. */
 	if (plan.local) {
-		opt.bind = endpoint;
 		if (local_start(&plan, endpoint, &lp) < 0)
 			goto out;
 		snprintf(c.target_host, sizeof(c.target_host), "%s", lp.target_host);
 		c.target_port = lp.target_port;
 		snprintf(c.stats_endpoint, sizeof(c.stats_endpoint), "%s", lp.stats);
-	} else if (opt.bind == NULL) {
-		opt.bind = "tcp://*:5700";
 	}
-	if (c.agents == NULL || coord_open(&c) < 0)
+	rc = c.agents ? coord_open(&c) : -1;
+	if (rc < 0) {
+		code = rc == -2 ? COORD_USAGE : COORD_RUN_FAILED;
 		goto out;
+	}
 	coord_run(&c);
 	t.ended = time(NULL);
 	code = finish(&c, &t);
@@ -178,10 +375,7 @@ out:
 	local_stop(&lp);
 	if (plan.local && strncmp(endpoint, "ipc://", 6) == 0)
 		unlink(endpoint + 6);
-	for (int i = 0; i < c.nagents; i++)
-		free(c.agents[i].result);
-	free(c.agents);
-	free(c.samples);
+	coord_free(&c);
 	plan_free(&plan);
 	return code;
 }

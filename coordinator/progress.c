@@ -28,14 +28,16 @@ void coord_progress(struct coord *c, bool force)
 		alive += a->state != AGENT_LOST && a->state != AGENT_REJECTED;
 		planned += a->assign.connections;
 	}
-	fprintf(stderr, "%s[%5.1fs] %-7s step %d/%lld  open %s/%s  failed %lld  echo ok %s  agents %d/%d",
-		tty ? "\r" : "", (double)(now - c->started_ms) / 1000.0, c->phase ? c->phase : "",
-		c->step + 1, (long long)c->plan->nsteps, host_fmt_count((long)cur, b1, sizeof(b1)),
-		host_fmt_count((long)planned, b2, sizeof(b2)), (long long)failed,
-		host_fmt_count((long)echo_ok, b3, sizeof(b3)), alive, c->nagents);
+	fprintf(stderr,
+	        "%s[%5.1fs] %-7s step %d/%lld  open %s/%s  failed %lld  echo ok %s  agents %d/%d",
+	        tty ? "\r" : "", (double)(now - c->started_ms) / 1000.0, c->phase ? c->phase : "",
+	        c->step + 1, (long long)c->plan->nsteps, host_fmt_count((long)cur, b1, sizeof(b1)),
+	        host_fmt_count((long)planned, b2, sizeof(b2)), (long long)failed,
+	        host_fmt_count((long)echo_ok, b3, sizeof(b3)), alive, c->nagents);
 	if (c->have_last_stats)
-		fprintf(stderr, "  server %s conns %lld MB rss", host_fmt_count((long)c->last_stats.conns_current, b1, sizeof(b1)),
-			(long long)(c->last_stats.rss_kb / 1024));
+		fprintf(stderr, "  server %s conns %lld MB rss",
+		        host_fmt_count((long)c->last_stats.conns_current, b1, sizeof(b1)),
+		        (long long)(c->last_stats.rss_kb / 1024));
 	fprintf(stderr, "%s", tty ? "\033[K" : "\n");
 	c->progress_dirty = tty;
 }

@@ -43,7 +43,7 @@ static int64_t failed_sum(const struct msg_counts *k)
 static json_t *latency_json(const struct hist *connect, const struct hist *echo)
 {
 	return json_pack("{s:o, s:o}", "connect", hist_summary_json(connect), "echo",
-			 hist_summary_json(echo));
+	                 hist_summary_json(echo));
 }
 
 static json_t *agent_json(const struct coord_agent *a)
@@ -54,10 +54,13 @@ static json_t *agent_json(const struct coord_agent *a)
 	json_object_set_new(j, "host", json_string(a->hello.host));
 	json_object_set_new(j, "assigned", json_integer(a->assign.connections));
 	json_object_set_new(j, "state", json_string(state_name(a->state)));
+	json_object_set_new(j, "max_connections", json_integer(a->hello.max_connections));
+	json_object_set_new(j, "capacity", json_string(a->hello.capacity));
 	if (a->why[0])
 		json_object_set_new(j, "why", json_string(a->why));
 	if (a->result)
-		json_object_set_new(j, "latency", latency_json(&a->result->connect, &a->result->echo));
+		json_object_set_new(j, "latency",
+		                    latency_json(&a->result->connect, &a->result->echo));
 	return j;
 }
 
@@ -154,7 +157,7 @@ static json_t *thresholds_json(const struct plan *p, const double *v, bool *all_
 		bool ok = threshold_eval(&ts[i], v);
 		*all_ok = *all_ok && ok;
 		json_array_append_new(arr, json_pack("{s:s, s:o, s:b}", "expr", ts[i].expr, "value",
-						     number_or_null(v[ts[i].metric]), "ok", ok));
+		                                     number_or_null(v[ts[i].metric]), "ok", ok));
 	}
 	return arr;
 }
@@ -177,20 +180,29 @@ static json_t *server_json(const struct coord *c)
 	for (int i = 0; i < c->nsamples; i++) {
 		const struct server_stats *s = &c->samples[i].stats;
 		json_array_append_new(
-			samples, json_pack("{s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "t",
-					   c->samples[i].t_s, "conns", (json_int_t)s->conns_current,
-					   "threads", (json_int_t)s->threads, "rss_kb",
-					   (json_int_t)s->rss_kb, "pss_kb", (json_int_t)s->pss_kb,
-					   "kernel_stack_kb", (json_int_t)s->kernel_stack_kb, "slab_kb",
-					   (json_int_t)s->slab_kb, "page_tables_kb",
-					   (json_int_t)s->page_tables_kb));
+		    samples,
+		    json_pack("{s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "t", c->samples[i].t_s,
+		              "conns", (json_int_t)s->conns_current, "threads",
+		              (json_int_t)s->threads, "rss_kb", (json_int_t)s->rss_kb, "pss_kb",
+		              (json_int_t)s->pss_kb, "kernel_stack_kb",
+		              (json_int_t)s->kernel_stack_kb, "slab_kb", (json_int_t)s->slab_kb,
+		              "page_tables_kb", (json_int_t)s->page_tables_kb));
 	}
-	return json_pack("{s:o, s:o, s:{s:o, s:o}}", "samples", samples, "final",
-			 c->have_last_stats ? server_stats_json(&c->last_stats) : json_null(),
-			 "per_connection", "user_kb",
-			 number_or_null(plateau ? plateau->server.user_kb_per_conn : NAN),
-			 "kernel_kb",
-			 number_or_null(plateau ? plateau->server.kernel_kb_per_conn : NAN));
+	return json_pack(
+	    "{s:o, s:o, s:{s:o, s:o}}", "samples", samples, "final",
+	    c->have_last_stats ? server_stats_json(&c->last_stats) : json_null(), "per_connection",
+	    "user_kb", number_or_null(plateau ? plateau->server.user_kb_per_conn : NAN),
+	    "kernel_kb", number_or_null(plateau ? plateau->server.kernel_kb_per_conn : NAN));
+}
+
+static json_t *step_latency_json(const struct hist *h)
+{
+	struct hist empty;
+
+	if (h != NULL)
+		return hist_summary_json(h);
+	hist_init(&empty);
+	return hist_summary_json(&empty);
 }
 
 static json_t *steps_json(const struct coord *c)
@@ -200,13 +212,38 @@ static json_t *steps_json(const struct coord *c)
 	for (int k = 0; k < c->nsteps_done; k++) {
 		const struct coord_step *s = &c->steps[k];
 		json_array_append_new(
-			arr, json_pack("{s:I, s:I, s:f, s:f, s:o}", "connections",
-				       (json_int_t)s->connections, "established",
-				       (json_int_t)s->established, "connect_s", s->connect_s,
-				       "echo_s", s->echo_s, "server",
-				       s->have_server ? server_stats_json(&s->server) : json_null()));
+		    arr, json_pack("{s:I, s:I, s:f, s:f, s:{s:o, s:o}, s:o}", "connections",
+		                   (json_int_t)s->connections, "established",
+		                   (json_int_t)s->established, "connect_s", s->connect_s, "echo_s",
+		                   s->echo_s, "latency", "connect", step_latency_json(s->connect),
+		                   "echo", step_latency_json(s->echo), "server",
+		                   s->have_server ? server_stats_json(&s->server) : json_null()));
 	}
 	return arr;
+}
+
+/* {"t": [...], "agents": [{"name", "current": [...]}], "phases": [{"t", "phase", "step"}]} */
+static json_t *timeline_json(const struct coord *c)
+{
+	json_t *t = json_array(), *agents = json_array(), *phases = json_array();
+
+	for (int k = 0; k < c->tl_n; k++)
+		json_array_append_new(t, json_real(c->tl_t[k]));
+	for (int i = 0; i < c->nagents; i++) {
+		json_t *cur = json_array();
+		for (int k = 0; k < c->tl_n; k++)
+			json_array_append_new(
+			    cur,
+			    json_integer(c->tl_current[(size_t)k * (size_t)c->plan->agents_count +
+			                               (size_t)i]));
+		json_array_append_new(
+		    agents, json_pack("{s:s, s:o}", "name", c->agents[i].id, "current", cur));
+	}
+	for (int m = 0; m < c->nmarks; m++)
+		json_array_append_new(phases,
+		                      json_pack("{s:f, s:s, s:i}", "t", c->marks[m].t_s, "phase",
+		                                c->marks[m].phase, "step", c->marks[m].step));
+	return json_pack("{s:o, s:o, s:o}", "t", t, "agents", agents, "phases", phases);
 }
 
 static const char *status_of(const struct coord *c, const struct totals *t, bool ok, int *code)
@@ -249,17 +286,20 @@ json_t *report_build(const struct coord *c, const struct report_times *tm, int *
 	iso_time(tm->started, started, sizeof(started));
 	iso_time(tm->ended, ended, sizeof(ended));
 	const char *status = status_of(c, t, ok, exit_code);
-	json_t *r = json_pack("{s:i, s:O, s:s, s:s, s:s, s:{s:s, s:I}, s:o, s:o, s:o, s:o, s:o, s:I}",
-			      "v", 1, "plan", c->plan->json, "status", status, "started_at",
-			      started, "ended_at", ended, "target", "host", c->target_host, "port",
-			      (json_int_t)c->target_port, "agents", agents, "totals", totals,
-			      "server", server_json(c), "steps", steps_json(c), "thresholds",
-			      thresholds, "dropped_messages", (json_int_t)c->dropped);
+	json_t *r = json_pack(
+	    "{s:i, s:O, s:s, s:s, s:s, s:{s:s, s:I}, s:o, s:o, s:o, s:o, s:o, s:I}", "v", 1, "plan",
+	    c->plan->json, "status", status, "started_at", started, "ended_at", ended, "target",
+	    "host", c->target_host, "port", (json_int_t)c->target_port, "agents", agents, "totals",
+	    totals, "server", server_json(c), "steps", steps_json(c), "thresholds", thresholds,
+	    "dropped_messages", (json_int_t)c->dropped);
+	if (r != NULL)
+		json_object_set_new(r, "timeline", timeline_json(c));
 	if (r != NULL)
 		json_object_set_new(r, "timing",
-				    json_pack("{s:f, s:f, s:f, s:f}", "joined_s", c->joined_ms / 1e3,
-					      "ready_s", c->ready_ms / 1e3, "closed_s",
-					      c->closed_ms / 1e3, "results_s", c->results_ms / 1e3));
+		                    json_pack("{s:f, s:f, s:f, s:f}", "joined_s",
+		                              c->joined_ms / 1e3, "ready_s", c->ready_ms / 1e3,
+		                              "closed_s", c->closed_ms / 1e3, "results_s",
+		                              c->results_ms / 1e3));
 	if (r != NULL && c->failure[0])
 		json_object_set_new(r, "error", json_string(c->failure));
 	free(t);
@@ -309,16 +349,17 @@ static void print_row(FILE *out, const char *name, const char *state, const json
 	const json_t *lat = json_object_get(j, "latency");
 
 	fprintf(out, "  %-16s %-9s %9s %11s %7ld %9s %8ld", name, state,
-		host_fmt_count(jint(j, "assigned"), b[0], 32),
-		host_fmt_count(jint(j, "established"), b[1], 32),
-		jint(j, "attempted") - jint(j, "established") + jint(j, "echo_errors") + jint(j, "lost"),
-		host_fmt_count(jint(j, "echo_ok"), b[2], 32), jint(j, "echo_errors"));
+	        host_fmt_count(jint(j, "assigned"), b[0], 32),
+	        host_fmt_count(jint(j, "established"), b[1], 32),
+	        jint(j, "attempted") - jint(j, "established") + jint(j, "echo_errors") +
+	            jint(j, "lost"),
+	        host_fmt_count(jint(j, "echo_ok"), b[2], 32), jint(j, "echo_errors"));
 	if (lat != NULL)
 		fprintf(out, "   %7.2f %7.2f   %7.2f %7.2f",
-			jnum(json_object_get(lat, "connect"), "p50", NULL),
-			jnum(json_object_get(lat, "connect"), "p99", NULL),
-			jnum(json_object_get(lat, "echo"), "p50", NULL),
-			jnum(json_object_get(lat, "echo"), "p99", NULL));
+		        jnum(json_object_get(lat, "connect"), "p50", NULL),
+		        jnum(json_object_get(lat, "connect"), "p99", NULL),
+		        jnum(json_object_get(lat, "echo"), "p50", NULL),
+		        jnum(json_object_get(lat, "echo"), "p99", NULL));
 	fputc('\n', out);
 }
 
@@ -330,17 +371,19 @@ static void print_steps(FILE *out, const json_t *steps)
 
 	if (json_array_size(steps) == 0)
 		return;
-	fprintf(out, "\n  %-12s %12s %13s %10s %14s %16s\n", "step", "established",
-		"server conns", "rss MB", "user kB/conn", "kernel kB/conn");
-	json_array_foreach(steps, i, s) {
+	fprintf(out, "\n  %-12s %12s %13s %10s %14s %16s\n", "step", "established", "server conns",
+	        "rss MB", "user kB/conn", "kernel kB/conn");
+	json_array_foreach(steps, i, s)
+	{
 		const json_t *srv = json_object_get(s, "server");
 		fprintf(out, "  %-12s %12s", host_fmt_count(jint(s, "connections"), b[0], 32),
-			host_fmt_count(jint(s, "established"), b[1], 32));
+		        host_fmt_count(jint(s, "established"), b[1], 32));
 		if (json_is_object(srv))
 			fprintf(out, " %13s %10.1f %14.2f %16.2f",
-				host_fmt_count(jint(srv, "conns_current"), b[2], 32),
-				(double)jint(srv, "rss_kb") / 1024.0, jnum(srv, "user_kb_per_conn", NULL),
-				jnum(srv, "kernel_kb_per_conn", NULL));
+			        host_fmt_count(jint(srv, "conns_current"), b[2], 32),
+			        (double)jint(srv, "rss_kb") / 1024.0,
+			        jnum(srv, "user_kb_per_conn", NULL),
+			        jnum(srv, "kernel_kb_per_conn", NULL));
 		fputc('\n', out);
 	}
 }
@@ -352,26 +395,27 @@ void report_print_summary(FILE *out, const json_t *r)
 	const json_t *plan = json_object_get(r, "plan");
 
 	fprintf(out, "\nconnscale: %s: %s\n", json_string_value(json_object_get(plan, "name")),
-		json_string_value(json_object_get(r, "status")));
+	        json_string_value(json_object_get(r, "status")));
 	if (json_object_get(r, "error"))
 		fprintf(out, "  error: %s\n", json_string_value(json_object_get(r, "error")));
 	fprintf(out, "\n  %-16s %-9s %9s %11s %7s %9s %8s   %-15s   %-15s\n", "agent", "state",
-		"assigned", "established", "failed", "echo ok", "echo err", "connect p50/p99",
-		"echo p50/p99 ms");
+	        "assigned", "established", "failed", "echo ok", "echo err", "connect p50/p99",
+	        "echo p50/p99 ms");
 	json_array_foreach(json_object_get(r, "agents"), i, a)
-		print_row(out, json_string_value(json_object_get(a, "name")),
-			  json_string_value(json_object_get(a, "state")), a);
+	    print_row(out, json_string_value(json_object_get(a, "name")),
+	              json_string_value(json_object_get(a, "state")), a);
 	print_row(out, "total", "", json_object_get(r, "totals"));
 	print_steps(out, json_object_get(r, "steps"));
 	const json_t *final = json_object_get(json_object_get(r, "server"), "final");
 	if (json_is_object(final))
-		fprintf(out, "\n  server: %s model, max concurrent %ld, total accepted %ld, now %ld\n",
-			json_string_value(json_object_get(final, "model")), jint(final, "conns_max"),
-			jint(final, "conns_total"), jint(final, "conns_current"));
+		fprintf(
+		    out, "\n  server: %s model, max concurrent %ld, total accepted %ld, now %ld\n",
+		    json_string_value(json_object_get(final, "model")), jint(final, "conns_max"),
+		    jint(final, "conns_total"), jint(final, "conns_current"));
 	fprintf(out, "\n  thresholds:\n");
 	json_array_foreach(json_object_get(r, "thresholds"), i, t)
-		fprintf(out, "    %-4s %-36s (measured %g)\n",
-			json_is_true(json_object_get(t, "ok")) ? "ok" : "FAIL",
-			json_string_value(json_object_get(t, "expr")), jnum(t, "value", NULL));
+	    fprintf(out, "    %-4s %-36s (measured %g)\n",
+	            json_is_true(json_object_get(t, "ok")) ? "ok" : "FAIL",
+	            json_string_value(json_object_get(t, "expr")), jnum(t, "value", NULL));
 	fflush(out);
 }

@@ -11,11 +11,13 @@
 
 #include "coord.h"
 
-#define READY_TIMEOUT_MS 15000
-#define CLOSE_TIMEOUT_MS 15000
+#define READY_TIMEOUT_MS  15000
+#define CLOSE_TIMEOUT_MS  15000
+#define CLOSE_MS_PER_1000 1000
 #define RESULT_TIMEOUT_MS 10000
-#define PLATEAU_SAMPLE_MS 3000
-#define DRAIN_TIMEOUT_MS 5000
+/* A server with 300K threads takes seconds to walk its maps for Pss. */
+#define PLATEAU_SAMPLE_MS 15000
+#define DRAIN_TIMEOUT_MS  5000
 
 typedef bool (*coord_pred)(struct coord *c);
 
@@ -56,7 +58,7 @@ void coord_on_new_agent(struct coord *c, const char *id, const struct msg_hello 
 
 	if (!c->joining || c->nagents >= c->plan->agents_count || !name_planned(c->plan, id)) {
 		coord_text(st.reason, sizeof(st.reason), "run \"%s\" %s", c->plan->name,
-			 !c->joining ? "is under way" : "has no place for this agent");
+		           !c->joining ? "is under way" : "has no place for this agent");
 		coord_send(c, id, msg_stop_pack(&st));
 		return;
 	}
@@ -71,8 +73,8 @@ void coord_on_new_agent(struct coord *c, const char *id, const struct msg_hello 
 	coord_send(c, id, msg_welcome_pack(&w));
 	coord_progress_end(c);
 	if (!c->opt->quiet)
-		fprintf(stderr, "coordinator: agent %s joined from %s (%d/%lld): %s\n", id,
-			h->host, c->nagents, (long long)c->plan->agents_count, h->capacity);
+		fprintf(stderr, "coordinator: agent %s joined from %s (%d/%lld): %s\n", id, h->host,
+		        c->nagents, (long long)c->plan->agents_count, h->capacity);
 }
 
 static bool all_joined(struct coord *c)
@@ -110,17 +112,18 @@ static int join(struct coord *c)
 		return 0;
 	for (int i = 0; i < c->nagents && off < sizeof(who) - 1; i++)
 		off += (size_t)snprintf(who + off, sizeof(who) - off, "%s%s", i ? ", " : "",
-					c->agents[i].id);
+		                        c->agents[i].id);
 	char msg[512];
 	coord_text(msg, sizeof(msg), "%d of %lld agents joined within %.0f s (joined: %s)",
-		 c->nagents, (long long)c->plan->agents_count, c->plan->join_timeout_s,
-		 c->nagents ? who : "none");
+	           c->nagents, (long long)c->plan->agents_count, c->plan->join_timeout_s,
+	           c->nagents ? who : "none");
 	/* Name the missing ones when the plan names its agents. */
 	for (int64_t k = 0; k < c->plan->nnames; k++)
 		if (coord_agent_find(c, c->plan->names[k]) == NULL) {
 			size_t l = strlen(msg);
-			coord_text(msg + l, sizeof(msg) - l, "%s%s", strstr(msg, "missing") ? ", " : "; missing: ",
-				 c->plan->names[k]);
+			coord_text(
+			    msg + l, sizeof(msg) - l, "%s%s",
+			    strstr(msg, "missing") ? ", " : "; missing: ", c->plan->names[k]);
 		}
 	fail(c, "%s", msg);
 	stop_all(c, "not every agent joined");
@@ -181,7 +184,7 @@ static int assign(struct coord *c)
 		w[i] = weight_of(c->plan, c->agents[i].id);
 	}
 	if (split_connections(n, cap, w, c->plan->steps, (int)c->plan->nsteps, out, why,
-			      sizeof(why)) < 0) {
+	                      sizeof(why)) < 0) {
 		fail(c, "%s", why);
 		stop_all(c, why);
 		goto out;
@@ -199,7 +202,7 @@ static int assign(struct coord *c)
 		if (c->agents[i].state != AGENT_REJECTED)
 			continue;
 		coord_text(why, sizeof(why), "agent %s refused its slice: %s", c->agents[i].id,
-			 c->agents[i].why);
+		           c->agents[i].why);
 		fail(c, "%s", why);
 	}
 	if (c->failure[0]) {
@@ -240,6 +243,7 @@ static int run_phase(struct coord *c, enum msg_phase ph, int step, int64_t timeo
 	c->cur_phase = (int)ph;
 	c->step = step;
 	c->phase = msg_phase_name(ph);
+	coord_mark(c, c->phase, step + 1);
 	for (int i = 0; i < c->nagents; i++) {
 		struct coord_agent *a = &c->agents[i];
 		if (a->state != AGENT_READY)
@@ -255,7 +259,7 @@ static int run_phase(struct coord *c, enum msg_phase ph, int step, int64_t timeo
 		return -1;
 	if (!ok) {
 		coord_text(why, sizeof(why), "did not finish the %s phase within %lld s",
-			 msg_phase_name(ph), (long long)(timeout_ms / 1000));
+		           msg_phase_name(ph), (long long)(timeout_ms / 1000));
 		for (int i = 0; i < c->nagents; i++)
 			if (c->agents[i].state == AGENT_READY && !c->agents[i].phase_done)
 				coord_mark_lost(c, &c->agents[i], why);
@@ -271,7 +275,8 @@ static int64_t connect_timeout(const struct plan *p, int step)
 {
 	int64_t delta = p->steps[step] - (step > 0 ? p->steps[step - 1] : 0);
 	/* Unlimited rate: budget 1 ms a connection, far slower than the engine. */
-	double expect_ms = p->rate_per_s > 0 ? (double)delta * 1000.0 / p->rate_per_s : (double)delta;
+	double expect_ms =
+	    p->rate_per_s > 0 ? (double)delta * 1000.0 / p->rate_per_s : (double)delta;
 
 	return p->connect_timeout_ms + (int64_t)(expect_ms * 1.5) + 30000;
 }
@@ -325,6 +330,7 @@ static int run_step(struct coord *c, int step)
 		return -1;
 	int64_t t2 = coord_now_ms();
 	c->phase = "hold";
+	coord_mark(c, c->phase, step + 1);
 	wait_for(c, NULL, (int64_t)(p->hold_s * 1000));
 	if (*c->interrupted)
 		return -1;
@@ -354,6 +360,11 @@ void coord_run(struct coord *c)
 {
 	c->started_ms = coord_now_ms();
 	c->cur_phase = -1;
+	c->phase_hist = malloc(sizeof(*c->phase_hist));
+	if (c->phase_hist == NULL) {
+		fail(c, "%s", "out of memory");
+		return;
+	}
 	if (join(c) < 0) {
 		c->aborted = *c->interrupted != 0;
 		return;
@@ -373,7 +384,9 @@ void coord_run(struct coord *c)
 		fprintf(stderr, "coordinator: interrupted; stopping the agents\n");
 		stop_all(c, "the coordinator was interrupted");
 	} else if (rc == 0) {
-		run_phase(c, MSG_PHASE_CLOSE, c->step, CLOSE_TIMEOUT_MS);
+		/* Closing is bounded too, but 600K sockets on two cores take a while. */
+		run_phase(c, MSG_PHASE_CLOSE, c->step,
+		          CLOSE_TIMEOUT_MS + c->plan->connections * CLOSE_MS_PER_1000 / 1000);
 	} else {
 		stop_all(c, "the run failed");
 	}

@@ -13,8 +13,7 @@
  * weighted share exceeds their capacity get exactly their capacity and the
  * rest is shared again among the others.
  */
-static void share_final(int n, const int64_t *cap, const double *w, int64_t total,
-			int64_t *share)
+static void share_final(int n, const int64_t *cap, const double *w, int64_t total, int64_t *share)
 {
 	char *full = calloc((size_t)n, 1);
 	int64_t left = total;
@@ -49,7 +48,8 @@ static void share_final(int n, const int64_t *cap, const double *w, int64_t tota
 		for (int64_t rest = left - given; rest > 0;) {
 			int best = -1;
 			for (int i = 0; i < n; i++)
-				if (!full[i] && share[i] < cap[i] && (best < 0 || frac[i] > frac[best]))
+				if (!full[i] && share[i] < cap[i] &&
+				    (best < 0 || frac[i] > frac[best]))
 					best = i;
 			if (best < 0)
 				break;
@@ -64,7 +64,7 @@ static void share_final(int n, const int64_t *cap, const double *w, int64_t tota
 
 /* Intermediate levels in proportion, then topped up so each sums exactly. */
 static void share_levels(int n, const int64_t *share, const int64_t *levels, int nlevels,
-			 int64_t (*out)[MSG_MAX_STEPS])
+                         int64_t (*out)[MSG_MAX_STEPS])
 {
 	int64_t total = levels[nlevels - 1];
 
@@ -87,9 +87,8 @@ static void share_levels(int n, const int64_t *share, const int64_t *levels, int
 	}
 }
 
-int split_connections(int n, const int64_t *capacity, const double *weight,
-		      const int64_t *levels, int nlevels, int64_t (*out)[MSG_MAX_STEPS], char *why,
-		      size_t whylen)
+int split_connections(int n, const int64_t *capacity, const double *weight, const int64_t *levels,
+                      int nlevels, int64_t (*out)[MSG_MAX_STEPS], char *why, size_t whylen)
 {
 	int64_t total = levels[nlevels - 1], room = 0;
 	int64_t *share = calloc((size_t)n, sizeof(*share));
@@ -102,10 +101,10 @@ int split_connections(int n, const int64_t *capacity, const double *weight,
 		room += weight[i] > 0 && capacity[i] > 0 ? capacity[i] : 0;
 	if (room < total) {
 		snprintf(why, whylen,
-			 "the plan needs %lld connections but its %d agent%s can hold %lld "
-			 "in all (each agent's limit is in its hello; add agents or source "
-			 "addresses, or raise their open-files limit)",
-			 (long long)total, n, n == 1 ? "" : "s", (long long)room);
+		         "the plan needs %lld connections but its %d agent%s can hold %lld "
+		         "in all (each agent's limit is in its hello; add agents or source "
+		         "addresses, or raise their open-files limit)",
+		         (long long)total, n, n == 1 ? "" : "s", (long long)room);
 		free(share);
 		return -1;
 	}

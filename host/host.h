@@ -41,7 +41,7 @@ int host_parse_meminfo(const char *text, struct host_meminfo *out);
 
 /* The limits that cap connections. -1 where a value could not be read. */
 struct host_limits {
-	long nofile_soft;   /* RLIMIT_NOFILE of this process */
+	long nofile_soft; /* RLIMIT_NOFILE of this process */
 	long nofile_hard;
 	long nr_open;       /* fs.nr_open: ceiling for the hard limit */
 	long pid_max;       /* kernel.pid_max */
@@ -49,8 +49,8 @@ struct host_limits {
 	long max_map_count; /* vm.max_map_count (per process; 2 maps per thread stack) */
 	long port_lo;       /* net.ipv4.ip_local_port_range */
 	long port_hi;
-	long somaxconn;     /* net.core.somaxconn */
-	long tasks_now;     /* threads alive on the host now (/proc/loadavg) */
+	long somaxconn; /* net.core.somaxconn */
+	long tasks_now; /* threads alive on the host now (/proc/loadavg) */
 	long mem_available_kb;
 };
 
@@ -67,9 +67,10 @@ enum host_model {
 };
 
 struct host_capacity {
-	long conns;          /* connections the binding limit allows */
-	const char *limit;   /* short name: "open-files", "max_map_count", "pid_max", ... */
-	char sentence[256];  /* "capacity 19,990 connections: open-files limit 20000 — raise LimitNOFILE (...)" */
+	long conns;         /* connections the binding limit allows */
+	const char *limit;  /* short name: "open-files", "max_map_count", "pid_max", ... */
+	char sentence[256]; /* "capacity 19,990 connections: open-files limit 20000 — raise
+	                       LimitNOFILE (...)" */
 };
 
 /*
@@ -80,7 +81,7 @@ struct host_capacity {
  * count (per process) and available memory; for all models, open files.
  */
 void host_capacity(const struct host_limits *l, enum host_model model, int processes,
-		   long reserve_fds, struct host_capacity *out);
+                   long reserve_fds, struct host_capacity *out);
 
 /* Formats n with thousands separators ("19,990") into buf; returns buf. */
 char *host_fmt_count(long n, char *buf, size_t size);

@@ -12,10 +12,34 @@
 /* Routing frames ahead of the body: identity, and REQ's empty delimiter. */
 #define MAX_ENVELOPE 4
 
-int server_endpoint_open(struct server_endpoint *ep, const char *endpoint)
+/* CURVE server; with an allowlist, the ZAP handler starts before anything binds. */
+static int secure(struct server_endpoint *ep, const struct server_config *cfg)
+{
+	struct keys_pair kp;
+	char err[512];
+	bool zap = cfg->authorized_keys != NULL;
+	int rc = keys_read_secret(cfg->curve_secret, &kp, err, sizeof(err));
+
+	if (rc == 0 && zap)
+		rc = auth_start(&ep->auth, ep->ctx, cfg->authorized_keys, "server",
+				"a stats client", err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "server: stats endpoint: %s\n", err);
+		return -1;
+	}
+	rc = auth_curve_server(ep->sock, &kp, zap);
+	memset(&kp, 0, sizeof(kp));
+	if (rc < 0)
+		fprintf(stderr, "server: stats endpoint: cannot set up CURVE: %s\n",
+			zmq_strerror(zmq_errno()));
+	return rc;
+}
+
+int server_endpoint_open(struct server_endpoint *ep, const struct server_config *cfg)
 {
 	int linger = 0;
 	int64_t maxmsg = PROTO_MAX_MSG;
+	const char *endpoint = cfg->stats;
 
 	memset(ep, 0, sizeof(*ep));
 	ep->endpoint = endpoint;
@@ -25,8 +49,13 @@ int server_endpoint_open(struct server_endpoint *ep, const char *endpoint)
 	ep->sock = zmq_socket(ep->ctx, ZMQ_ROUTER);
 	if (ep->sock == NULL ||
 	    zmq_setsockopt(ep->sock, ZMQ_LINGER, &linger, sizeof(linger)) < 0 ||
-	    zmq_setsockopt(ep->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) < 0 ||
-	    zmq_bind(ep->sock, endpoint) < 0)
+	    zmq_setsockopt(ep->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) < 0)
+		goto error;
+	if (cfg->curve_secret != NULL && secure(ep, cfg) < 0) {
+		server_endpoint_close(ep);
+		return -1;
+	}
+	if (zmq_bind(ep->sock, endpoint) < 0)
 		goto error;
 	/* With a wildcard port ("tcp://127.0.0.1:*") this is how callers learn it. */
 	char bound[256];
@@ -34,6 +63,9 @@ int server_endpoint_open(struct server_endpoint *ep, const char *endpoint)
 	if (zmq_getsockopt(ep->sock, ZMQ_LAST_ENDPOINT, bound, &len) < 0)
 		goto error;
 	printf("server: stats on %s\n", bound);
+	if (cfg->curve_secret != NULL)
+		printf("server: stats endpoint: CURVE, %s\n",
+		       cfg->authorized_keys ? "authorized client keys only" : "any client key");
 	fflush(stdout);
 	return 0;
 error:
@@ -123,6 +155,7 @@ void server_endpoint_close(struct server_endpoint *ep)
 {
 	if (ep->sock != NULL)
 		zmq_close(ep->sock);
+	auth_stop(&ep->auth); /* after the socket it guarded */
 	if (ep->ctx != NULL)
 		zmq_ctx_term(ep->ctx);
 	ep->sock = ep->ctx = NULL;

@@ -7,6 +7,7 @@
 #ifndef CONNSCALE_SERVER_ENDPOINT_H
 #define CONNSCALE_SERVER_ENDPOINT_H
 
+#include "auth.h"
 #include "sample.h"
 
 struct server_endpoint {
@@ -14,9 +15,14 @@ struct server_endpoint {
 	void *sock;
 	const char *endpoint;
 	long bad_requests;
+	struct auth auth; /* ZAP handler, with --authorized-keys */
 };
 
-int server_endpoint_open(struct server_endpoint *ep, const char *endpoint);
+/*
+ * Binds cfg->stats; with cfg->curve_secret as a CURVE server, and with
+ * cfg->authorized_keys behind a ZAP handler that admits only those keys.
+ */
+int server_endpoint_open(struct server_endpoint *ep, const struct server_config *cfg);
 /* Waits up to timeout_ms for requests and answers all that arrived. */
 void server_endpoint_poll(struct server_endpoint *ep, const struct server_sampler *sampler,
 			  int timeout_ms);

@@ -225,7 +225,7 @@ static void supervise(struct supervisor *sv, struct server_sampler *sampler)
 	struct server_endpoint ep;
 	int have_ep = sv->cfg.stats != NULL;
 
-	if (have_ep && server_endpoint_open(&ep, sv->cfg.stats) < 0) {
+	if (have_ep && server_endpoint_open(&ep, &sv->cfg) < 0) {
 		stop_signal = -1;
 		return;
 	}

@@ -9,11 +9,14 @@
 #include <unistd.h>
 
 #include "host.h"
+#include "keys.h"
 #include "options.h"
 
 static const char usage[] =
 	"usage: server [--listen ADDR:PORT] [--model threads|epoll] [--stack-size SIZE]\n"
 	"              [--processes N] [--backlog N] [--stats ENDPOINT] [--max-conns N]\n"
+	"              [--curve-secret FILE [--authorized-keys DIR]]\n"
+	"       server --gen-keys DIR [--name NAME]\n"
 	"\n"
 	"  --listen ADDR:PORT   address to listen on (default 0.0.0.0:1234; port 0 picks one)\n"
 	"  --model MODEL        threads: a thread per connection (default); epoll: one event loop\n"
@@ -22,6 +25,10 @@ static const char usage[] =
 	"  --backlog N          listen backlog (default net.core.somaxconn)\n"
 	"  --stats ENDPOINT     ZeroMQ endpoint answering stats_req, e.g. tcp://127.0.0.1:5701\n"
 	"  --max-conns N        refuse connections beyond N concurrent (default: no limit)\n"
+	"  --curve-secret FILE  the stats endpoint is a CURVE server with this secret key\n"
+	"  --authorized-keys DIR  and answers only clients whose public key is a DIR/*.pub\n"
+	"  --gen-keys DIR       write DIR/NAME.pub and DIR/NAME.key (NAME: --name or server)\n"
+	"                       and exit\n"
 	"\n"
 	"On SIGINT/SIGTERM it prints a summary and exits 0. Exit 1: could not listen; 2: bad usage.\n";
 
@@ -157,8 +164,27 @@ static int set_option(int opt, const char *arg, struct server_config *cfg)
 			return -1;
 		cfg->max_conns = n;
 		return 0;
+	case 'K':
+		cfg->curve_secret = arg;
+		return 0;
+	case 'A':
+		cfg->authorized_keys = arg;
+		return 0;
 	}
 	return -1;
+}
+
+/* --gen-keys: 1 (done, exit 0) or -1 after saying why. */
+static int gen_key_pair(const char *dir, const char *name)
+{
+	char pub[4096], secret[4096], err[512];
+
+	if (keys_generate(dir, name, pub, secret, sizeof(pub), err, sizeof(err)) < 0) {
+		fprintf(stderr, "server: %s\n", err);
+		return -1;
+	}
+	printf("server: public key %s\nserver: secret key %s (mode 0600)\n", pub, secret);
+	return fflush(stdout) == 0 ? 1 : -1;
 }
 
 int server_options_parse(int argc, char **argv, struct server_config *cfg)
@@ -171,9 +197,14 @@ int server_options_parse(int argc, char **argv, struct server_config *cfg)
 		{"backlog", required_argument, NULL, 'b'},
 		{"stats", required_argument, NULL, 'S'},
 		{"max-conns", required_argument, NULL, 'c'},
+		{"curve-secret", required_argument, NULL, 'K'},
+		{"authorized-keys", required_argument, NULL, 'A'},
+		{"gen-keys", required_argument, NULL, 'G'},
+		{"name", required_argument, NULL, 'N'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	const char *gen_keys = NULL, *name = "server";
 	int opt;
 
 	parse_listen("0.0.0.0:1234", &cfg->listen);
@@ -183,6 +214,8 @@ int server_options_parse(int argc, char **argv, struct server_config *cfg)
 	cfg->backlog = 0;
 	cfg->stats = NULL;
 	cfg->max_conns = 0;
+	cfg->curve_secret = NULL;
+	cfg->authorized_keys = NULL;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		if (opt == 'h') {
@@ -195,11 +228,26 @@ int server_options_parse(int argc, char **argv, struct server_config *cfg)
 				argv[optind - 1], usage);
 			return -1;
 		}
+		if (opt == 'G' || opt == 'N') {
+			*(opt == 'G' ? &gen_keys : &name) = optarg;
+			continue;
+		}
 		if (set_option(opt, optarg, cfg) < 0)
 			return -1;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "server: unexpected argument '%s'\n%s", argv[optind], usage);
+		return -1;
+	}
+	if (gen_keys != NULL)
+		return gen_key_pair(gen_keys, name);
+	if (cfg->authorized_keys != NULL && cfg->curve_secret == NULL) {
+		fprintf(stderr, "server: --authorized-keys needs --curve-secret FILE\n");
+		return -1;
+	}
+	if (cfg->curve_secret != NULL && cfg->stats == NULL) {
+		fprintf(stderr, "server: --curve-secret secures the stats endpoint: give --stats "
+				"ENDPOINT too\n");
 		return -1;
 	}
 	return 0;

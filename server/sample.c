@@ -16,8 +16,8 @@ static long sum_rss_kb(const struct server_sampler *s)
 }
 
 void server_sampler_init(struct server_sampler *s, const struct server_config *cfg,
-			 struct server_counters *counters, const pid_t *pids,
-			 const struct host_capacity *capacity)
+                         struct server_counters *counters, const pid_t *pids,
+                         const struct host_capacity *capacity)
 {
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
@@ -62,12 +62,12 @@ void server_sampler_collect(const struct server_sampler *s, struct server_stats 
 
 	memset(out, 0, sizeof(*out));
 	snprintf(out->model, sizeof(out->model), "%s",
-		 s->cfg->model == SERVER_MODEL_THREADS ? "threads" : "epoll");
+	         s->cfg->model == SERVER_MODEL_THREADS ? "threads" : "epoll");
 	out->processes = s->cfg->processes;
 	out->stack_size = s->cfg->model == SERVER_MODEL_THREADS ? (int64_t)s->cfg->stack_size : 0;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	out->uptime_ms = (now.tv_sec - s->started.tv_sec) * 1000 +
-			 (now.tv_nsec - s->started.tv_nsec) / 1000000;
+	out->uptime_ms =
+	    (now.tv_sec - s->started.tv_sec) * 1000 + (now.tv_nsec - s->started.tv_nsec) / 1000000;
 	out->conns_current = atomic_load(&c->current);
 	out->conns_max = atomic_load(&c->max);
 	out->conns_total = atomic_load(&c->total);
@@ -80,7 +80,7 @@ void server_sampler_collect(const struct server_sampler *s, struct server_stats 
 		double n = (double)out->conns_current;
 		out->user_kb_per_conn = (double)(out->rss_kb - s->base_rss_kb) / n;
 		out->kernel_kb_per_conn =
-			(double)(out->kernel_stack_kb + out->slab_kb + out->page_tables_kb) / n;
+		    (double)(out->kernel_stack_kb + out->slab_kb + out->page_tables_kb) / n;
 	}
 	out->capacity = s->capacity.conns;
 	snprintf(out->capacity_limit, sizeof(out->capacity_limit), "%s", s->capacity.sentence);
@@ -88,8 +88,8 @@ void server_sampler_collect(const struct server_sampler *s, struct server_stats 
 
 void server_print_summary(const struct server_stats *st, FILE *out)
 {
-	fprintf(out, "server: summary (%s, %lld process%s)\n", st->model,
-		(long long)st->processes, st->processes == 1 ? "" : "es");
+	fprintf(out, "server: summary (%s, %lld process%s)\n", st->model, (long long)st->processes,
+	        st->processes == 1 ? "" : "es");
 	fprintf(out, "  resident        %lld kB\n", (long long)st->rss_kb);
 	fprintf(out, "  Max conc        %lld\n", (long long)st->conns_max);
 	fprintf(out, "  Total           %lld\n", (long long)st->conns_total);
@@ -104,9 +104,9 @@ void server_print_summary(const struct server_stats *st, FILE *out)
 	fprintf(out, "  peak resident   %lld kB (VmHWM)\n", (long long)st->hwm_kb);
 	fprintf(out, "  pss             %lld kB\n", (long long)st->pss_kb);
 	fprintf(out, "  kernel stack    %+lld kB since start (host)\n",
-		(long long)st->kernel_stack_kb);
+	        (long long)st->kernel_stack_kb);
 	fprintf(out, "  slab            %+lld kB since start (host)\n", (long long)st->slab_kb);
 	fprintf(out, "  page tables     %+lld kB since start (host)\n",
-		(long long)st->page_tables_kb);
+	        (long long)st->page_tables_kb);
 	fflush(out);
 }

@@ -25,8 +25,8 @@ struct server_sampler {
 
 /* Takes the baseline; call once the workers are up and idle. */
 void server_sampler_init(struct server_sampler *s, const struct server_config *cfg,
-			 struct server_counters *counters, const pid_t *pids,
-			 const struct host_capacity *capacity);
+                         struct server_counters *counters, const pid_t *pids,
+                         const struct host_capacity *capacity);
 void server_sampler_collect(const struct server_sampler *s, struct server_stats *out);
 /* The summary printed on SIGINT/SIGTERM (the original server's field names first). */
 void server_print_summary(const struct server_stats *st, FILE *out);

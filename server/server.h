@@ -27,6 +27,8 @@ struct server_config {
 	int backlog;               /* --backlog N (default net.core.somaxconn) */
 	const char *stats;         /* --stats ENDPOINT, or NULL */
 	int64_t max_conns;         /* --max-conns N, 0 = no limit */
+	const char *curve_secret;  /* --curve-secret FILE: the stats endpoint speaks CURVE */
+	const char *authorized_keys; /* --authorized-keys DIR: only these clients (ZAP) */
 };
 
 /* Shared by every worker process (MAP_SHARED): lock-free atomics only. */

@@ -25,7 +25,8 @@ int main(int argc, char **argv)
 	zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
 	zmq_connect(s, argv[1]);
 	snprintf(hello, sizeof(hello),
-		 "{\"v\":%s,\"type\":\"hello\",\"name\":\"old-agent\",\"version\":\"9.9\"}", argv[2]);
+	         "{\"v\":%s,\"type\":\"hello\",\"name\":\"old-agent\",\"version\":\"9.9\"}",
+	         argv[2]);
 	/* Garbage first: the coordinator must log, count and drop it, and carry on. */
 	zmq_send(s, "\x01not json{", 10, 0);
 	zmq_send(s, hello, strlen(hello), 0);

@@ -5,6 +5,13 @@
 # present; latency percentiles are ordered; the summary and exit code agree.
 . "$(dirname "$0")/../agent/lib.sh"
 coord=$1
+# On failure, show what the coordinator said: these runs are timing-sensitive under load.
+fail() {
+	echo "FAIL: $*" >&2
+	echo "--- coordinator stderr:" >&2
+	tail -n 40 "$WORK/err" >&2
+	exit 1
+}
 
 cat >"$WORK/plan.json" <<'PLAN'
 {

@@ -187,8 +187,9 @@ int tl_stats(const char *endpoint, struct server_stats *out, int timeout_ms)
 	char *body = proto_encode(req, &len);
 	if (zmq_connect(s, endpoint) == 0 && zmq_send(s, body, len, 0) >= 0) {
 		int n = zmq_recv(s, buf, sizeof(buf), 0);
-		json_t *msg = n > 0 && n < (int)sizeof(buf) ? proto_decode(buf, (size_t)n, &type, &err)
-							     : NULL;
+		json_t *msg = n > 0 && n < (int)sizeof(buf)
+		                  ? proto_decode(buf, (size_t)n, &type, &err)
+		                  : NULL;
 		if (msg && type == PROTO_SERVER_STATS && stats_unpack(msg, out, &err) == 0)
 			rc = 0;
 		else if (msg)

@@ -15,23 +15,23 @@
 
 extern int tl_failures;
 
-#define CHECK(cond, ...)                                                                          \
-	do {                                                                                      \
-		if (!(cond)) {                                                                    \
-			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);  \
-			fprintf(stderr, __VA_ARGS__);                                             \
-			fprintf(stderr, "\n");                                                    \
-			tl_failures++;                                                            \
-		}                                                                                 \
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);   \
+			fprintf(stderr, __VA_ARGS__);                                              \
+			fprintf(stderr, "\n");                                                     \
+			tl_failures++;                                                             \
+		}                                                                                  \
 	} while (0)
 
-#define CHECK_EQ(a, b)                                                                            \
-	CHECK((long long)(a) == (long long)(b), "%s = %lld, expected %lld", #a, (long long)(a),   \
+#define CHECK_EQ(a, b)                                                                             \
+	CHECK((long long)(a) == (long long)(b), "%s = %lld, expected %lld", #a, (long long)(a),    \
 	      (long long)(b))
 
 struct tl_proc {
 	pid_t pid;
-	int out;      /* read end of its stdout */
+	int out;        /* read end of its stdout */
 	char buf[8192]; /* stdout read so far, NUL-terminated */
 	size_t len;
 };

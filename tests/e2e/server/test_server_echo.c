@@ -17,7 +17,7 @@
 #include "testlib.h"
 
 #define NCONN 2000
-#define BIG (8 * 1024 * 1024)
+#define BIG   (8 * 1024 * 1024)
 
 static unsigned char *payload(size_t len, unsigned seed)
 {
@@ -68,10 +68,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s SERVER MODEL SOURCE_IP\n", argv[0]);
 		return 2;
 	}
-	char *args[] = {argv[1], "--listen", "127.0.0.1:0", "--model", argv[2], "--stack-size",
-			"64k", "--stats", "tcp://127.0.0.1:*", NULL};
-	if (tl_spawn(&srv, args, 0) < 0 || tl_expect_line(&srv, "server: listening on ", addr,
-							  sizeof(addr), 5000) < 0 ||
+	char *args[] = {argv[1],        "--listen", "127.0.0.1:0", "--model",           argv[2],
+	                "--stack-size", "64k",      "--stats",     "tcp://127.0.0.1:*", NULL};
+	if (tl_spawn(&srv, args, 0) < 0 ||
+	    tl_expect_line(&srv, "server: listening on ", addr, sizeof(addr), 5000) < 0 ||
 	    tl_expect_line(&srv, "server: stats on ", endpoint, sizeof(endpoint), 5000) < 0) {
 		fprintf(stderr, "server did not start: %s\n", srv.buf);
 		return 1;

@@ -44,8 +44,8 @@ static void run(const struct scenario *sc, char **argv)
 	struct tl_proc srv;
 	long current = 0, shed = 0;
 	const unsigned char msg[] = "are you there?";
-	char *args[16] = {argv[1], "--listen", "127.0.0.1:0", "--model", argv[2], "--stack-size",
-			  "64k", "--stats", "tcp://127.0.0.1:*", NULL};
+	char *args[16] = {argv[1],        "--listen", "127.0.0.1:0", "--model",           argv[2],
+	                  "--stack-size", "64k",      "--stats",     "tcp://127.0.0.1:*", NULL};
 
 	if (sc->max_conns) {
 		args[9] = "--max-conns";
@@ -97,8 +97,8 @@ static void run(const struct scenario *sc, char **argv)
 int main(int argc, char **argv)
 {
 	static const struct scenario scenarios[] = {
-		{"open-files limit 64", 64, NULL, STATS_REFUSED_EMFILE},
-		{"--max-conns 20", 0, "20", STATS_REFUSED_MAX_CONNS},
+	    {"open-files limit 64", 64, NULL, STATS_REFUSED_EMFILE},
+	    {"--max-conns 20", 0, "20", STATS_REFUSED_MAX_CONNS},
 	};
 
 	if (argc != 4) {

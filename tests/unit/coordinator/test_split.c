@@ -11,29 +11,29 @@
 
 static int failures;
 
-#define CHECK(cond, ...)                                                                          \
-	do {                                                                                      \
-		if (!(cond)) {                                                                    \
-			fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, #cond);               \
-			fprintf(stderr, __VA_ARGS__);                                             \
-			fputc('\n', stderr);                                                      \
-			failures++;                                                               \
-		}                                                                                 \
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, #cond);                 \
+			fprintf(stderr, __VA_ARGS__);                                              \
+			fputc('\n', stderr);                                                       \
+			failures++;                                                                \
+		}                                                                                  \
 	} while (0)
 
 static int64_t out[8][MSG_MAX_STEPS];
 
 static void check_invariants(const char *name, int n, const int64_t *cap, const int64_t *levels,
-			     int nlevels)
+                             int nlevels)
 {
 	for (int k = 0; k < nlevels; k++) {
 		int64_t sum = 0;
 		for (int i = 0; i < n; i++) {
 			sum += out[i][k];
-			CHECK(out[i][k] <= cap[i], "%s: agent %d level %d: %lld > capacity %lld", name,
-			      i, k, (long long)out[i][k], (long long)cap[i]);
-			CHECK(k == 0 || out[i][k] >= out[i][k - 1], "%s: agent %d goes down at level %d",
-			      name, i, k);
+			CHECK(out[i][k] <= cap[i], "%s: agent %d level %d: %lld > capacity %lld",
+			      name, i, k, (long long)out[i][k], (long long)cap[i]);
+			CHECK(k == 0 || out[i][k] >= out[i][k - 1],
+			      "%s: agent %d goes down at level %d", name, i, k);
 			CHECK(out[i][k] >= 0, "%s: negative", name);
 		}
 		CHECK(sum == levels[k], "%s: level %d sums to %lld, expected %lld", name, k,
@@ -50,8 +50,9 @@ int main(void)
 		double w[3] = {1, 1, 1};
 		CHECK(split_connections(3, cap, w, lv, 3, out, why, sizeof(why)) == 0, "%s", why);
 		check_invariants("equal", 3, cap, lv, 3);
-		CHECK(out[0][2] == 10000 && out[1][2] == 10000 && out[2][2] == 10000, "shares %lld %lld %lld",
-		      (long long)out[0][2], (long long)out[1][2], (long long)out[2][2]);
+		CHECK(out[0][2] == 10000 && out[1][2] == 10000 && out[2][2] == 10000,
+		      "shares %lld %lld %lld", (long long)out[0][2], (long long)out[1][2],
+		      (long long)out[2][2]);
 	}
 	{ /* uneven remainders: 10 over 3 agents, with awkward steps */
 		int64_t cap[3] = {100, 100, 100}, lv[4] = {1, 2, 7, 10};
@@ -64,16 +65,17 @@ int main(void)
 		double w[3] = {1, 1, 1};
 		CHECK(split_connections(3, cap, w, lv, 1, out, why, sizeof(why)) == 0, "%s", why);
 		check_invariants("capped", 3, cap, lv, 1);
-		CHECK(out[0][0] == 1000 && out[1][0] == 14500 && out[2][0] == 14500, "shares %lld %lld %lld",
-		      (long long)out[0][0], (long long)out[1][0], (long long)out[2][0]);
+		CHECK(out[0][0] == 1000 && out[1][0] == 14500 && out[2][0] == 14500,
+		      "shares %lld %lld %lld", (long long)out[0][0], (long long)out[1][0],
+		      (long long)out[2][0]);
 	}
 	{ /* weights 3:1 */
 		int64_t cap[2] = {100000, 100000}, lv[2] = {4000, 8000};
 		double w[2] = {3, 1};
 		CHECK(split_connections(2, cap, w, lv, 2, out, why, sizeof(why)) == 0, "%s", why);
 		check_invariants("weights", 2, cap, lv, 2);
-		CHECK(out[0][1] == 6000 && out[1][1] == 2000, "shares %lld %lld", (long long)out[0][1],
-		      (long long)out[1][1]);
+		CHECK(out[0][1] == 6000 && out[1][1] == 2000, "shares %lld %lld",
+		      (long long)out[0][1], (long long)out[1][1]);
 	}
 	{ /* more agents than connections */
 		int64_t cap[5] = {10, 10, 10, 10, 10}, lv[1] = {3};
@@ -85,8 +87,8 @@ int main(void)
 		int64_t cap[2] = {19990, 19990}, lv[1] = {50000};
 		double w[2] = {1, 1};
 		CHECK(split_connections(2, cap, w, lv, 1, out, why, sizeof(why)) == -1, "accepted");
-		CHECK(strstr(why, "needs 50000 connections") && strstr(why, "can hold 39980"), "why: %s",
-		      why);
+		CHECK(strstr(why, "needs 50000 connections") && strstr(why, "can hold 39980"),
+		      "why: %s", why);
 	}
 	return failures ? 1 : 0;
 }

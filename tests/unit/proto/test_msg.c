@@ -468,7 +468,9 @@ BAD_TABLE(assign_bad,
            "field \"payload_bytes\": expected an integer in 1..1048576, got 0"},
           {K_ASSIGN, "rounds", "1000001", "field \"rounds\": expected an integer in 0..1000000"},
           {K_ASSIGN, "connections", "-3",
-           "field \"connections\": expected a non-negative integer, got -3"},
+           "field \"connections\": expected an integer in 0..100000000, got -3"},
+          {K_ASSIGN, "connections", "100000001",
+           "assign: field \"connections\": expected an integer in 0..100000000, got 100000001"},
           {K_ASSIGN, "echo_timeout_ms", NULL, "assign: missing field \"echo_timeout_ms\""},
           {K_ASSIGN, "nsteps", "3", "assign: unknown field \"nsteps\""}, )
 
@@ -490,7 +492,10 @@ BAD_TABLE(go_bad,
            "go: field \"phase\": expected one of connect, echo, close, got integer"},
           {K_GO, "phase", NULL, "go: missing field \"phase\""},
           {K_GO, "step", "64", "go: field \"step\": expected an integer in 0..63, got 64"},
-          {K_GO, "target", "-1", "go: field \"target\": expected a non-negative integer, got -1"},
+          {K_GO, "target", "-1",
+           "go: field \"target\": expected an integer in 0..100000000, got -1"},
+          {K_GO, "target", "100000001",
+           "go: field \"target\": expected an integer in 0..100000000, got 100000001"},
           {K_GO, "type", "\"hello\"", "go: message has type \"hello\""}, )
 
 BAD_TABLE(

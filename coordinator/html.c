@@ -1,0 +1,671 @@
+/*
+ * html.c — the report as a page people look at. Charts are inline SVG drawn
+ * here from the report's numbers; nothing is fetched and nothing runs.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "html.h"
+
+#define W          1100.0
+#define H          330.0
+#define PAD_L      78.0
+#define PAD_R      24.0
+#define PAD_T      40.0
+#define PAD_B      48.0
+#define MAX_SERIES 24
+#define MAX_MARKS  128
+
+static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                                      "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"};
+#define NCOLORS (sizeof(palette) / sizeof(palette[0]))
+
+struct series {
+	char label[96];
+	int n;
+	double *x, *y; /* owned by the series */
+	bool area;     /* filled down to `base` (stacked) */
+	double *base;  /* the series below, or NULL for the axis */
+	unsigned color;
+	bool dashed;
+};
+
+struct chart {
+	const char *id, *title, *xlabel, *ylabel;
+	struct series s[MAX_SERIES];
+	int ns;
+	double marks[MAX_MARKS];
+	char mark_labels[MAX_MARKS][24];
+	int nmarks;
+};
+
+static const json_t *jpath(const json_t *o, const char *path)
+{
+	char key[64];
+
+	while (o != NULL && *path) {
+		size_t n = strcspn(path, ".");
+		if (n >= sizeof(key))
+			return NULL;
+		memcpy(key, path, n);
+		key[n] = '\0';
+		o = json_object_get(o, key);
+		path += n + (path[n] == '.');
+	}
+	return o;
+}
+
+static double jnum(const json_t *o, const char *path)
+{
+	const json_t *v = jpath(o, path);
+
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static const char *jstr(const json_t *o, const char *path)
+{
+	const char *s = json_string_value(jpath(o, path));
+
+	return s ? s : "";
+}
+
+/* Text into HTML: the five characters that matter. */
+static void esc(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		case '\'':
+			fputs("&#39;", f);
+			break;
+		default:
+			fputc(*s, f);
+		}
+	}
+}
+
+static struct series *series_add(struct chart *c, const char *label, int n, unsigned color)
+{
+	if (c->ns == MAX_SERIES || n <= 0)
+		return NULL;
+	struct series *s = &c->s[c->ns];
+	memset(s, 0, sizeof(*s));
+	s->x = calloc((size_t)n, sizeof(double));
+	s->y = calloc((size_t)n, sizeof(double));
+	if (s->x == NULL || s->y == NULL) {
+		free(s->x);
+		free(s->y);
+		return NULL;
+	}
+	snprintf(s->label, sizeof(s->label), "%s", label);
+	s->n = n;
+	s->color = color % NCOLORS;
+	c->ns++;
+	return s;
+}
+
+static void chart_free(struct chart *c)
+{
+	for (int i = 0; i < c->ns; i++) {
+		free(c->s[i].x);
+		free(c->s[i].y);
+	}
+	c->ns = 0;
+}
+
+/* A round step giving about `want` ticks over range: 1, 2 or 5 times a power of ten. */
+static double nice_step(double range, int want)
+{
+	double raw = range / want, mag = pow(10, floor(log10(raw)));
+	double norm = raw / mag;
+
+	return (norm < 1.5 ? 1 : norm < 3.5 ? 2 : norm < 7.5 ? 5 : 10) * mag;
+}
+
+struct scale {
+	double x0, x1, y0, y1; /* y0 < 0 only for data that goes negative (host deltas) */
+};
+
+static void bounds(const struct chart *c, struct scale *sc)
+{
+	sc->x0 = INFINITY;
+	sc->x1 = -INFINITY;
+	sc->y0 = 0;
+	sc->y1 = 0;
+	for (int i = 0; i < c->ns; i++)
+		for (int k = 0; k < c->s[i].n; k++) {
+			if (!isfinite(c->s[i].x[k]) || !isfinite(c->s[i].y[k]))
+				continue;
+			sc->x0 = fmin(sc->x0, c->s[i].x[k]);
+			sc->x1 = fmax(sc->x1, c->s[i].x[k]);
+			sc->y0 = fmin(sc->y0, c->s[i].y[k]);
+			sc->y1 = fmax(sc->y1, c->s[i].y[k]);
+		}
+	if (!isfinite(sc->x0)) {
+		sc->x0 = 0;
+		sc->x1 = 1;
+	}
+	if (sc->x1 <= sc->x0)
+		sc->x1 = sc->x0 + 1;
+	sc->y1 = sc->y1 > 0 ? sc->y1 * 1.08 : 1;
+	sc->y0 *= 1.08;
+}
+
+/* Data to pixels. */
+
+static double px(const struct scale *sc, double v)
+{
+	return PAD_L + (v - sc->x0) / (sc->x1 - sc->x0) * (W - PAD_L - PAD_R);
+}
+
+static double py(const struct scale *sc, double v)
+{
+	return H - PAD_B - (v - sc->y0) / (sc->y1 - sc->y0) * (H - PAD_T - PAD_B);
+}
+
+static void fmt_tick(char *buf, size_t size, double v)
+{
+	if (fabs(v) >= 1e6)
+		snprintf(buf, size, "%gM", v / 1e6);
+	else if (fabs(v) >= 1e4)
+		snprintf(buf, size, "%gk", v / 1e3);
+	else
+		snprintf(buf, size, "%g", v);
+}
+
+static void axes(FILE *f, const struct scale *sc, const struct chart *c)
+{
+	double sx = nice_step(sc->x1 - sc->x0, 8), sy = nice_step(sc->y1 - sc->y0, 5);
+	char t[32];
+
+	for (double v = ceil(sc->y0 / sy) * sy; v <= sc->y1 + 1e-9; v += sy) {
+		fmt_tick(t, sizeof(t), v);
+		fprintf(f,
+		        "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+		        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
+		        PAD_L, py(sc, v), W - PAD_R, py(sc, v), PAD_L - 6, py(sc, v) + 4, t);
+	}
+	for (double v = ceil(sc->x0 / sx) * sx; v <= sc->x1 + 1e-9; v += sx) {
+		fmt_tick(t, sizeof(t), v);
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
+		        px(sc, v), H - PAD_B + 18, t);
+	}
+	fprintf(f,
+	        "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+	        "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
+	        PAD_L, py(sc, 0), W - PAD_R, py(sc, 0), PAD_L, PAD_T, PAD_L, H - PAD_B);
+	fprintf(f, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
+	        (W + PAD_L) / 2, H - 8);
+	esc(f, c->xlabel);
+	fprintf(f,
+	        "</text><text class=\"label\" transform=\"translate(16 %.1f) rotate(-90)\" "
+	        "text-anchor=\"middle\">",
+	        (H - PAD_B + PAD_T) / 2);
+	esc(f, c->ylabel);
+	fputs("</text>\n", f);
+}
+
+static void draw_series(FILE *f, const struct series *s, const struct scale *sc)
+{
+	if (s->area || s->n == 1) { /* an area (stacked), or a lone point */
+		if (s->n == 1) {
+			fprintf(f,
+			        "<circle class=\"series\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\" "
+			        "fill=\"%s\"/>\n",
+			        px(sc, s->x[0]), py(sc, s->y[0]), palette[s->color]);
+			return;
+		}
+		fprintf(f,
+		        "<polygon class=\"series\" fill=\"%s\" fill-opacity=\"0.55\" stroke=\"%s\" "
+		        "points=\"",
+		        palette[s->color], palette[s->color]);
+		for (int k = 0; k < s->n; k++)
+			fprintf(f, "%.1f,%.1f ", px(sc, s->x[k]), py(sc, s->y[k]));
+		for (int k = s->n - 1; k >= 0; k--)
+			fprintf(f, "%.1f,%.1f ", px(sc, s->x[k]), py(sc, s->base ? s->base[k] : 0));
+		fputs("\"/>\n", f);
+		return;
+	}
+	fprintf(f,
+	        "<polyline class=\"series\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s "
+	        "points=\"",
+	        palette[s->color], s->dashed ? " stroke-dasharray=\"6 4\"" : "");
+	for (int k = 0; k < s->n; k++)
+		if (isfinite(s->y[k]))
+			fprintf(f, "%.1f,%.1f ", px(sc, s->x[k]), py(sc, s->y[k]));
+	fputs("\"/>\n", f);
+	for (int k = 0; k < s->n && s->n <= 40; k++)
+		if (isfinite(s->y[k]))
+			fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n",
+			        px(sc, s->x[k]), py(sc, s->y[k]), palette[s->color]);
+}
+
+static void chart_write(FILE *f, const struct chart *c)
+{
+	struct scale sc;
+
+	bounds(c, &sc);
+	fprintf(f, "<figure class=\"chart\"><figcaption>");
+	esc(f, c->title);
+	fprintf(f,
+	        "</figcaption>\n<svg id=\"%s\" viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" "
+	        "height=\"%.0f\" role=\"img\" xmlns=\"http://www.w3.org/2000/svg\">\n",
+	        c->id, W, H, W, H);
+	axes(f, &sc, c);
+	for (int m = 0; m < c->nmarks; m++) {
+		fprintf(f,
+		        "<line class=\"mark\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+		        "<text class=\"marklabel\" x=\"%.1f\" y=\"%.1f\">",
+		        px(&sc, c->marks[m]), PAD_T, px(&sc, c->marks[m]), H - PAD_B,
+		        px(&sc, c->marks[m]) + 3, PAD_T + 10 + (m % 3) * 11);
+		esc(f, c->mark_labels[m]);
+		fputs("</text>\n", f);
+	}
+	/* Areas last-to-first so the stack's lower layers stay visible. */
+	for (int i = c->ns - 1; i >= 0; i--)
+		draw_series(f, &c->s[i], &sc);
+	double lx = PAD_L + 8;
+	for (int i = 0; i < c->ns; i++) {
+		fprintf(f,
+		        "<rect x=\"%.1f\" y=\"8\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+		        "<text x=\"%.1f\" y=\"18\">",
+		        lx, palette[c->s[i].color], lx + 16);
+		esc(f, c->s[i].label);
+		fputs(c->s[i].dashed ? " (dashed)" : "", f);
+		fputs("</text>\n", f);
+		lx += 28 + 7.0 * (double)(strlen(c->s[i].label) + (c->s[i].dashed ? 9 : 0));
+	}
+	fputs("</svg></figure>\n", f);
+}
+
+/* "threads, 64 KiB stacks" / "epoll": how a report's server is labelled in comparisons. */
+static void model_label(const json_t *r, char *buf, size_t size)
+{
+	const json_t *final = jpath(r, "server.final");
+	const char *model = jstr(final, "model");
+	double stack = jnum(final, "stack_size");
+
+	if (*model == '\0')
+		model = jstr(r, "plan.local.server.model");
+	if (strcmp(model, "threads") == 0 && stack > 0)
+		snprintf(buf, size, "threads, %.0f KiB stacks", stack / 1024);
+	else
+		snprintf(buf, size, "%s", *model ? model : jstr(r, "plan.name"));
+}
+
+/* Connections held per agent over time, stacked, with phase boundaries. */
+static void chart_connections(FILE *f, const json_t *r)
+{
+	struct chart c = {.id = "chart-connections",
+	                  .title = "Connections over time",
+	                  .xlabel = "seconds since start",
+	                  .ylabel = "open connections"};
+	const json_t *tl = jpath(r, "timeline"), *t = json_object_get(tl, "t"), *a, *ph;
+	int n = (int)json_array_size(t);
+	size_t i;
+	double *below = NULL;
+
+	json_array_foreach(json_object_get(tl, "agents"), i, a)
+	{
+		struct series *s = series_add(&c, jstr(a, "name"), n, (unsigned)i);
+		const json_t *cur = json_object_get(a, "current");
+		if (s == NULL)
+			break;
+		for (int k = 0; k < n; k++) {
+			s->x[k] = json_number_value(json_array_get(t, (size_t)k));
+			s->y[k] = (below ? below[k] : 0) +
+			          json_number_value(json_array_get(cur, (size_t)k));
+		}
+		s->area = true;
+		s->base = below; /* NULL for the first: down to the axis */
+		below = s->y;
+	}
+	json_array_foreach(json_object_get(tl, "phases"), i, ph)
+	{
+		if (c.nmarks == MAX_MARKS)
+			break;
+		c.marks[c.nmarks] = jnum(ph, "t");
+		snprintf(c.mark_labels[c.nmarks++], sizeof(c.mark_labels[0]), "%s %.0f",
+		         jstr(ph, "phase"), jnum(ph, "step"));
+	}
+	if (c.ns == 0) {
+		fputs("<p class=\"note\">No per-agent timeline in this report.</p>\n", f);
+		return;
+	}
+	chart_write(f, &c);
+	chart_free(&c);
+}
+
+/* The server's memory over time: user RSS and the kernel's share, separately. */
+static void chart_memory(FILE *f, const json_t *r)
+{
+	static const struct {
+		const char *key, *label;
+	} parts[] = {{"rss_kb", "user RSS"},
+	             {"kernel_stack_kb", "kernel stacks"},
+	             {"slab_kb", "slab (sockets, task structs)"},
+	             {"page_tables_kb", "page tables"}};
+	struct chart c = {.id = "chart-memory",
+	                  .title = "Server memory over time",
+	                  .xlabel = "seconds since start",
+	                  .ylabel = "MiB"};
+	const json_t *samples = jpath(r, "server.samples"), *smp;
+	int n = (int)json_array_size(samples);
+	size_t k;
+
+	for (unsigned p = 0; p < sizeof(parts) / sizeof(parts[0]); p++) {
+		struct series *s = series_add(&c, parts[p].label, n, p);
+		if (s == NULL)
+			break;
+		json_array_foreach(samples, k, smp)
+		{
+			s->x[k] = jnum(smp, "t");
+			s->y[k] = jnum(smp, parts[p].key) / 1024.0;
+		}
+	}
+	if (c.ns == 0) {
+		fputs("<p class=\"note\">The server was not sampled (no server.stats in the "
+		      "plan).</p>\n",
+		      f);
+		return;
+	}
+	chart_write(f, &c);
+	chart_free(&c);
+}
+
+/* Memory per connection against connections: one colour per report, user solid, kernel dashed. */
+static void chart_per_conn(FILE *f, json_t *const *reports, int nreports)
+{
+	struct chart c = {.id = "chart-per-connection",
+	                  .title = "Memory per connection at each step (user solid, kernel dashed)",
+	                  .xlabel = "connections held",
+	                  .ylabel = "KiB per connection"};
+	char label[64], name[96];
+
+	for (int r = 0; r < nreports; r++) {
+		const json_t *steps = json_object_get(reports[r], "steps"), *st;
+		int n = (int)json_array_size(steps);
+		size_t k;
+		model_label(reports[r], label, sizeof(label));
+		for (int part = 0; part < 2; part++) {
+			snprintf(name, sizeof(name), "%s: %s", label, part ? "kernel" : "user");
+			struct series *s = series_add(&c, name, n, (unsigned)r);
+			if (s == NULL)
+				break;
+			s->dashed = part == 1;
+			json_array_foreach(steps, k, st)
+			{
+				s->x[k] = jnum(st, "server.conns_current");
+				s->y[k] = jnum(st, part ? "server.kernel_kb_per_conn"
+				                        : "server.user_kb_per_conn");
+			}
+		}
+	}
+	chart_write(f, &c);
+	chart_free(&c);
+}
+
+/* Latency percentiles per step: connect and echo p50/p99 (echo p99 only when comparing). */
+static void chart_latency(FILE *f, json_t *const *reports, int nreports)
+{
+	static const char *const which[][2] = {
+	    {"connect", "p50"}, {"connect", "p99"}, {"echo", "p50"}, {"echo", "p99"}};
+	struct chart c = {.id = "chart-latency",
+	                  .title = "Latency per step",
+	                  .xlabel = "connections held",
+	                  .ylabel = "milliseconds"};
+	char path[64], label[64], name[128];
+
+	for (int r = 0; r < nreports; r++) {
+		const json_t *steps = json_object_get(reports[r], "steps"), *st;
+		size_t k;
+		model_label(reports[r], label, sizeof(label));
+		for (int w = nreports > 1 ? 3 : 0; w < 4; w++) {
+			snprintf(name, sizeof(name), "%s%s%s %s", nreports > 1 ? label : "",
+			         nreports > 1 ? ": " : "", which[w][0], which[w][1]);
+			struct series *s = series_add(&c, name, (int)json_array_size(steps),
+			                              nreports > 1 ? (unsigned)r : (unsigned)w);
+			if (s == NULL)
+				break;
+			s->dashed = strcmp(which[w][1], "p50") == 0;
+			snprintf(path, sizeof(path), "latency.%s.%s", which[w][0], which[w][1]);
+			json_array_foreach(steps, k, st)
+			{
+				s->x[k] = jnum(st, "connections");
+				s->y[k] = jnum(st, path);
+			}
+		}
+	}
+	chart_write(f, &c);
+	chart_free(&c);
+}
+
+static void td_num(FILE *f, double v, const char *fmt)
+{
+	fputs("<td class=\"n\">", f);
+	if (isfinite(v))
+		fprintf(f, fmt, v);
+	else
+		fputs("–", f);
+	fputs("</td>", f);
+}
+
+static void td_str(FILE *f, const char *s, const char *cls)
+{
+	fprintf(f, "<td%s%s%s>", cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
+	esc(f, s);
+	fputs("</td>", f);
+}
+
+static void table_summary(FILE *f, json_t *const *reports, int nreports)
+{
+	char label[64];
+
+	fputs("<table id=\"summary\"><tr><th>run</th><th>server</th><th>status</th><th>planned</th>"
+	      "<th>established</th><th>failed</th><th>echo ok</th><th>echo errors</th>"
+	      "<th>connect p50/p99 ms</th><th>echo p50/p99 ms</th><th>server max conns</th>"
+	      "<th>user KiB/conn</th><th>kernel KiB/conn</th></tr>\n",
+	      f);
+	for (int i = 0; i < nreports; i++) {
+		const json_t *r = reports[i], *t = json_object_get(r, "totals");
+		double failed = 0;
+		const char *key;
+		json_t *v;
+		json_object_foreach((json_t *)json_object_get(t, "failed"), key, v) failed +=
+		    json_number_value(v);
+		model_label(r, label, sizeof(label));
+		fputs("<tr>", f);
+		td_str(f, jstr(r, "plan.name"), NULL);
+		td_str(f, label, NULL);
+		td_str(f, jstr(r, "status"), jstr(r, "status"));
+		td_num(f, jnum(r, "plan.connections"), "%.0f");
+		td_num(f, jnum(t, "established"), "%.0f");
+		td_num(f, failed, "%.0f");
+		td_num(f, jnum(t, "echo_ok"), "%.0f");
+		td_num(f, jnum(t, "echo_errors"), "%.0f");
+		fprintf(f, "<td class=\"n\">%.2f / %.2f</td><td class=\"n\">%.2f / %.2f</td>",
+		        jnum(t, "latency.connect.p50"), jnum(t, "latency.connect.p99"),
+		        jnum(t, "latency.echo.p50"), jnum(t, "latency.echo.p99"));
+		td_num(f, jnum(r, "server.final.conns_max"), "%.0f");
+		td_num(f, jnum(r, "server.per_connection.user_kb"), "%.2f");
+		td_num(f, jnum(r, "server.per_connection.kernel_kb"), "%.2f");
+		fputs("</tr>\n", f);
+	}
+	fputs("</table>\n", f);
+}
+
+static void table_thresholds(FILE *f, const json_t *r)
+{
+	const json_t *t;
+	size_t i;
+
+	fputs("<table class=\"thresholds\"><tr><th></th><th>threshold</th><th>measured</th></tr>\n",
+	      f);
+	json_array_foreach(json_object_get(r, "thresholds"), i, t)
+	{
+		bool ok = json_is_true(json_object_get(t, "ok"));
+		fprintf(f, "<tr><td class=\"%s\">%s</td>", ok ? "pass" : "fail",
+		        ok ? "pass" : "FAIL");
+		td_str(f, jstr(t, "expr"), "mono");
+		td_num(f, jnum(t, "value"), "%g");
+		fputs("</tr>\n", f);
+	}
+	fputs("</table>\n", f);
+}
+
+static void table_agents(FILE *f, const json_t *r)
+{
+	const json_t *a;
+	size_t i;
+
+	fputs("<table class=\"agents\"><tr><th>agent</th><th>host</th><th>state</th>"
+	      "<th>assigned</th><th>established</th><th>failed (by reason)</th><th>echo ok</th>"
+	      "<th>echo errors</th><th>connect p99 ms</th><th>echo p99 ms</th></tr>\n",
+	      f);
+	json_array_foreach(json_object_get(r, "agents"), i, a)
+	{
+		const char *key;
+		json_t *v;
+		char reasons[256] = "";
+		size_t off = 0;
+		json_object_foreach((json_t *)json_object_get(a, "failed"), key,
+		                    v) if (json_integer_value(v) > 0 && off < sizeof(reasons))
+		    off += (size_t)snprintf(reasons + off, sizeof(reasons) - off, "%s%s %lld",
+		                            off ? ", " : "", key, (long long)json_integer_value(v));
+		fputs("<tr>", f);
+		td_str(f, jstr(a, "name"), NULL);
+		td_str(f, jstr(a, "host"), NULL);
+		td_str(f, jstr(a, "state"), jstr(a, "state"));
+		td_num(f, jnum(a, "assigned"), "%.0f");
+		td_num(f, jnum(a, "established"), "%.0f");
+		td_str(f, off ? reasons : "none", NULL);
+		td_num(f, jnum(a, "echo_ok"), "%.0f");
+		td_num(f, jnum(a, "echo_errors"), "%.0f");
+		td_num(f, jnum(a, "latency.connect.p99"), "%.2f");
+		td_num(f, jnum(a, "latency.echo.p99"), "%.2f");
+		fputs("</tr>\n", f);
+		if (*jstr(a, "why")) {
+			fputs("<tr><td></td><td colspan=\"9\" class=\"note\">", f);
+			esc(f, jstr(a, "why"));
+			fputs("</td></tr>\n", f);
+		}
+	}
+	fputs("</table>\n", f);
+}
+
+/* What each component said would stop it: the capacity sentences. */
+static void list_limits(FILE *f, const json_t *r)
+{
+	const json_t *a;
+	size_t i;
+
+	fputs("<ul class=\"limits\">", f);
+	if (*jstr(r, "server.final.capacity_limit")) {
+		fputs("<li><b>server</b>: ", f);
+		esc(f, jstr(r, "server.final.capacity_limit"));
+		fputs("</li>", f);
+	}
+	json_array_foreach(json_object_get(r, "agents"), i, a)
+	{
+		if (*jstr(a, "capacity") == '\0')
+			continue;
+		fputs("<li><b>", f);
+		esc(f, jstr(a, "name"));
+		fputs("</b>: ", f);
+		esc(f, jstr(a, "capacity"));
+		fputs("</li>", f);
+	}
+	fputs("</ul>\n", f);
+}
+
+static const char style[] =
+    "body{font:14px/1.45 system-ui,sans-serif;color:#222;margin:0 auto;max-width:1160px;"
+    "padding:16px}h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid "
+    "#ddd}table{border-collapse:collapse;margin:8px 0;width:100%}th,td{border:1px solid #ddd;"
+    "padding:3px 7px;text-align:left}th{background:#f4f4f4}td.n{text-align:right;"
+    "font-variant-numeric:tabular-nums}.pass,.done{color:#1a7f37;font-weight:600}.fail,.FAIL,"
+    ".lost,.aborted,.degraded,.rejected{color:#c62828;font-weight:600}.mono{font-family:"
+    "monospace}.note{color:#666}figure.chart{margin:10px 0}figcaption{font-weight:600}"
+    "svg text{font:12px sans-serif;fill:#333}svg .label{font-weight:600}svg .grid{stroke:#eee}"
+    "svg .axis{stroke:#555}svg .mark{stroke:#999;stroke-dasharray:3 3}svg .marklabel{font-size:"
+    "10px;fill:#777}svg{max-width:100%;height:auto}@media print{body{max-width:none}"
+    "figure.chart{break-inside:avoid}}";
+
+static void page(FILE *f, json_t *const *reports, int n)
+{
+	const json_t *r = reports[0];
+
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	      "<meta name=\"viewport\" content=\"width=device-width\"><title>connscale: ",
+	      f);
+	esc(f, n > 1 ? "comparison" : jstr(r, "plan.name"));
+	fprintf(f, "</title><style>%s</style></head><body>\n<h1>connscale: ", style);
+	esc(f, n > 1 ? "comparison of server models" : jstr(r, "plan.name"));
+	fprintf(f,
+	        "</h1>\n<p class=\"note\">%s to %s. Is thread-per-connection scalable? Each "
+	        "connection's cost is shown as user memory (RSS) and the kernel's share "
+	        "(kernel stack, slab, page tables), which RSS alone hides.</p>\n",
+	        jstr(r, "started_at"), jstr(reports[n - 1], "ended_at"));
+	fputs("<h2>Summary</h2>\n", f);
+	table_summary(f, reports, n);
+	if (n == 1) {
+		chart_connections(f, r);
+		chart_memory(f, r);
+	}
+	chart_per_conn(f, reports, n);
+	chart_latency(f, reports, n);
+	for (int i = 0; i < n; i++) {
+		if (n > 1) {
+			fputs("<h2>Run ", f);
+			esc(f, jstr(reports[i], "plan.name"));
+			fputs("</h2>\n", f);
+		}
+		fputs("<h2>Thresholds</h2>\n", f);
+		table_thresholds(f, reports[i]);
+		fputs("<h2>Agents</h2>\n", f);
+		table_agents(f, reports[i]);
+		fputs("<h2>Host limits</h2>\n", f);
+		list_limits(f, reports[i]);
+	}
+	fputs("</body></html>\n", f);
+}
+
+int html_write(const char *path, json_t *const *reports, int nreports)
+{
+	char tmp[4096];
+	int err = 0;
+
+	if (nreports < 1)
+		return -EINVAL;
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	FILE *f = fopen(tmp, "w");
+	if (f == NULL)
+		return -errno;
+	page(f, reports, nreports);
+	if (fflush(f) != 0 || ferror(f))
+		err = errno ? -errno : -EIO;
+	if (fclose(f) != 0 && err == 0)
+		err = -errno;
+	if (err == 0 && rename(tmp, path) < 0)
+		err = -errno;
+	if (err != 0)
+		unlink(tmp);
+	return err;
+}

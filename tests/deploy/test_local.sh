@@ -1,0 +1,68 @@
+#!/bin/bash
+# deploy.local: site.yml and run.yml end to end on this machine. Four inventory "hosts" over
+# Ansible's local connection, each with its own install root (connscale_root): the package is
+# extracted there and the services run with connscale-service, as on a host without systemd.
+# Agents load the server from their own loopback addresses. Root only (the roles chown to root
+# and install the runtime libraries); exit 77 (skipped) otherwise.
+# usage: test_local.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+build=$1
+src=$2
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: deploy.local needs root (roles install packages and chown to root)"; exit 77; }
+command -v ansible-playbook >/dev/null || fail "ansible-playbook not installed (scripts/deps)"
+
+tmp=$(mktemp -d /tmp/connscale-deploy.XXXXXX)
+hosts="srv ag1 ag2 coord"
+cleanup() {
+	for h in $hosts; do
+		svc=$tmp/hosts/$h/usr/lib/connscale/connscale-service
+		[ -x "$svc" ] || continue
+		"$svc" --root "$tmp/hosts/$h" stop server >/dev/null 2>&1 || true
+		"$svc" --root "$tmp/hosts/$h" stop agent >/dev/null 2>&1 || true
+	done
+	[ -n "${DEPLOY_KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
+}
+trap cleanup EXIT
+mkdir -p "$tmp/ansible-tmp" "$tmp/cp"
+
+deb=$(deploy_build_deb "$build" "$tmp/out")
+port=$(deploy_free_port)
+stats=$(deploy_free_port)
+coord=$(deploy_free_port)
+cat >"$tmp/hosts.ini" <<EOF2
+[server]
+srv ansible_host=127.0.0.1 connscale_root=$tmp/hosts/srv
+
+[agents]
+ag1 ansible_host=127.0.0.1 connscale_root=$tmp/hosts/ag1 agent_source_ips='["127.0.0.71"]'
+ag2 ansible_host=127.0.0.1 connscale_root=$tmp/hosts/ag2 agent_source_ips='["127.0.0.72"]'
+
+[coordinator]
+coord ansible_host=127.0.0.1 connscale_root=$tmp/hosts/coord
+
+[all:vars]
+ansible_connection=local
+ansible_python_interpreter=/usr/bin/python3
+ansible_become=false
+connscale_deb=$deb
+tuning_apply=false
+tuning_keep_higher=false
+tuning_connections_per_host=1000
+tuning_sysctl_file=$tmp/hosts/{{ inventory_hostname }}/etc/sysctl.d/60-connscale.conf
+server_listen_address=127.0.0.1
+server_port=$port
+server_stats_port=$stats
+server_limit_nofile=4096
+agent_limit_nofile=4096
+coordinator_port=$coord
+coordinator_bind=tcp://127.0.0.1:$coord
+EOF2
+
+DEPLOY_E2E_AGENTS=ag1,ag2 deploy_e2e "$src/deploy" "$tmp/hosts.ini" \
+	"$src/examples/plans/local-demo.json" "$tmp"
+# Each host got its own sysctl file, sized from its variables, not applied.
+grep -q '^net.core.somaxconn = ' "$tmp/hosts/srv/etc/sysctl.d/60-connscale.conf" || fail "no sysctl file for srv"
+grep -q -- '--source-ip 127.0.0.71' "$tmp/hosts/ag1/etc/default/connscale-agent" || fail "ag1 settings"
+echo "PASS: site.yml + run.yml end to end over a local connection"
