@@ -263,8 +263,15 @@ static void chart_write(FILE *f, const struct chart *c)
 	bounds(c, &sc);
 	fprintf(f, "<figure class=\"chart\"><figcaption>");
 	esc(f, c->title);
+	/* The legend is HTML, so a long one wraps instead of running off the chart. */
+	fputs("</figcaption>\n<ul class=\"legend\">", f);
+	for (int i = 0; i < c->ns; i++) {
+		fprintf(f, "<li><span style=\"background:%s\"></span>", palette[c->s[i].color]);
+		esc(f, c->s[i].label);
+		fputs(c->s[i].dashed ? " (dashed)</li>" : "</li>", f);
+	}
 	fprintf(f,
-	        "</figcaption>\n<svg id=\"%s\" viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" "
+	        "</ul>\n<svg id=\"%s\" viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" "
 	        "height=\"%.0f\" role=\"img\" xmlns=\"http://www.w3.org/2000/svg\">\n",
 	        c->id, W, H, W, H);
 	axes(f, &sc, c);
@@ -280,17 +287,6 @@ static void chart_write(FILE *f, const struct chart *c)
 	/* Areas last-to-first so the stack's lower layers stay visible. */
 	for (int i = c->ns - 1; i >= 0; i--)
 		draw_series(f, &c->s[i], &sc);
-	double lx = PAD_L + 8;
-	for (int i = 0; i < c->ns; i++) {
-		fprintf(f,
-		        "<rect x=\"%.1f\" y=\"8\" width=\"12\" height=\"12\" fill=\"%s\"/>"
-		        "<text x=\"%.1f\" y=\"18\">",
-		        lx, palette[c->s[i].color], lx + 16);
-		esc(f, c->s[i].label);
-		fputs(c->s[i].dashed ? " (dashed)" : "", f);
-		fputs("</text>\n", f);
-		lx += 28 + 7.0 * (double)(strlen(c->s[i].label) + (c->s[i].dashed ? 9 : 0));
-	}
 	fputs("</svg></figure>\n", f);
 }
 
@@ -602,7 +598,9 @@ static const char style[] =
     "font-variant-numeric:tabular-nums}.pass,.done{color:#1a7f37;font-weight:600}.fail,.FAIL,"
     ".lost,.aborted,.degraded,.rejected{color:#c62828;font-weight:600}.mono{font-family:"
     "monospace}.note{color:#666}figure.chart{margin:10px 0}figcaption{font-weight:600}"
-    "svg text{font:12px sans-serif;fill:#333}svg .label{font-weight:600}svg .grid{stroke:#eee}"
+    "ul.legend{list-style:none;padding:0;margin:4px 0;display:flex;flex-wrap:"
+    "wrap;gap:4px 18px}ul.legend span{display:inline-block;width:12px;height:12px;margin-right:"
+    "5px;vertical-align:-1px}svg text{font:12px sans-serif;fill:#333}svg .label{font-weight:600}svg .grid{stroke:#eee}"
     "svg .axis{stroke:#555}svg .mark{stroke:#999;stroke-dasharray:3 3}svg .marklabel{font-size:"
     "10px;fill:#777}svg{max-width:100%;height:auto}@media print{body{max-width:none}"
     "figure.chart{break-inside:avoid}}";

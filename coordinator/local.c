@@ -43,7 +43,8 @@ static int find_binary(const char *name, char *path, size_t size)
 	return access(path, X_OK);
 }
 
-static pid_t spawn(char *const argv[], int *out)
+/* Starts argv; its stdout goes to *out (a pipe) or nowhere, its stderr ours unless quiet. */
+static pid_t spawn(char *const argv[], int *out, bool quiet)
 {
 	int fds[2] = {-1, -1};
 	pid_t parent = getpid();
@@ -59,6 +60,8 @@ static pid_t spawn(char *const argv[], int *out)
 		int null = open("/dev/null", O_RDWR);
 		dup2(null, STDIN_FILENO);
 		dup2(out != NULL ? fds[1] : null, STDOUT_FILENO);
+		if (quiet)
+			dup2(null, STDERR_FILENO);
 		execv(argv[0], argv);
 		fprintf(stderr, "coordinator: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -140,7 +143,7 @@ static int start_server(const struct plan *p, struct local_procs *lp)
 	                "--stats",
 	                "tcp://127.0.0.1:*",
 	                NULL};
-	lp->server = spawn(argv, &lp->server_out);
+	lp->server = spawn(argv, &lp->server_out, false);
 	if (lp->server < 0 || read_server_lines(lp) < 0) {
 		fprintf(stderr,
 		        "coordinator: local: the server did not start (see its messages above)\n");
@@ -167,7 +170,7 @@ static int start_agents(const struct plan *p, const char *endpoint, struct local
 		snprintf(source, sizeof(source), "127.0.%d.%d", (i + 2) / 254, (i + 2) % 254);
 		char *argv[] = {path, "--coordinator", (char *)endpoint, "--name",
 		                name, "--source-ip",   source,           NULL};
-		lp->agents[i] = spawn(argv, NULL);
+		lp->agents[i] = spawn(argv, NULL, lp->quiet);
 		if (lp->agents[i] < 0)
 			return -1;
 		lp->nagents = i + 1;
@@ -175,9 +178,10 @@ static int start_agents(const struct plan *p, const char *endpoint, struct local
 	return 0;
 }
 
-int local_start(const struct plan *p, const char *endpoint, struct local_procs *lp)
+int local_start(const struct plan *p, const char *endpoint, bool quiet, struct local_procs *lp)
 {
 	memset(lp, 0, sizeof(*lp));
+	lp->quiet = quiet;
 	lp->server_out = -1;
 	if (start_server(p, lp) < 0 || start_agents(p, endpoint, lp) < 0) {
 		local_stop(lp);

@@ -7,6 +7,7 @@
 #ifndef CONNSCALE_LOCAL_H
 #define CONNSCALE_LOCAL_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "msg.h"
@@ -20,14 +21,16 @@ struct local_procs {
 	char target_host[MSG_NAME_MAX]; /* where the server listens */
 	int64_t target_port;
 	char stats[MSG_TEXT_MAX]; /* its stats endpoint */
+	bool quiet;               /* --quiet: the agents' chatter goes nowhere */
 };
 
 /*
  * Starts the server, waits (bounded) for its address and stats endpoint,
  * then starts the agents pointed at `endpoint`. On failure everything started
- * is stopped and -1 returned after printing why.
+ * is stopped and -1 returned after printing why. With quiet, the agents'
+ * stderr is discarded (the coordinator reports what matters).
  */
-int local_start(const struct plan *p, const char *endpoint, struct local_procs *lp);
+int local_start(const struct plan *p, const char *endpoint, bool quiet, struct local_procs *lp);
 /* SIGTERM, a bounded wait, then SIGKILL; safe to call twice. */
 void local_stop(struct local_procs *lp);
 

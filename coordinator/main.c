@@ -356,7 +356,7 @@ int main(int argc, char **argv)
 	int code = COORD_RUN_FAILED;
 	/* Local processes first: no ZeroMQ context may exist when we fork. */
 	if (plan.local) {
-		if (local_start(&plan, endpoint, &lp) < 0)
+		if (local_start(&plan, endpoint, opt.quiet, &lp) < 0)
 			goto out;
 		snprintf(c.target_host, sizeof(c.target_host), "%s", lp.target_host);
 		c.target_port = lp.target_port;

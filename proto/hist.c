@@ -88,8 +88,9 @@ void hist_delta(struct hist *out, const struct hist *now, const struct hist *bef
 
 	hist_init(out);
 	for (unsigned i = 0; i < HIST_BUCKETS; i++) {
-		uint64_t n = now->buckets[i] >= before->buckets[i] ? now->buckets[i] - before->buckets[i]
-								 : 0;
+		uint64_t n = now->buckets[i] >= before->buckets[i]
+		                 ? now->buckets[i] - before->buckets[i]
+		                 : 0;
 		out->buckets[i] = n;
 		out->count += n;
 		if (n > 0 && first == HIST_BUCKETS)

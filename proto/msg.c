@@ -62,7 +62,7 @@ static const struct proto_field msg_welcome_fields[] = {
 static const struct proto_field msg_assign_fields[] = {
     PROTO_FIELD(struct msg_assign, target_host, PROTO_KIND_IPV4, 0, 0),
     PROTO_FIELD(struct msg_assign, target_port, PROTO_KIND_INT, 1, 65535),
-    PROTO_FIELD(struct msg_assign, connections, PROTO_KIND_INT, 0, INT64_MAX),
+    PROTO_FIELD(struct msg_assign, connections, PROTO_KIND_INT, 0, MSG_MAX_CONNECTIONS),
     PROTO_FIELD(struct msg_assign, rate_per_s, PROTO_KIND_DBL, 0, 0),
     PROTO_FIELD(struct msg_assign, connect_timeout_ms, PROTO_KIND_INT, 1, INT64_MAX),
     PROTO_FIELD(struct msg_assign, payload_bytes, PROTO_KIND_INT, 1, 1024 * 1024),
@@ -78,7 +78,7 @@ static const struct proto_field msg_reason_fields[] = {
 
 static const struct proto_field msg_go_fields[] = {
     PROTO_FIELD(struct msg_go, step, PROTO_KIND_INT, 0, MSG_MAX_STEPS - 1),
-    PROTO_FIELD(struct msg_go, target, PROTO_KIND_INT, 0, INT64_MAX),
+    PROTO_FIELD(struct msg_go, target, PROTO_KIND_INT, 0, MSG_MAX_CONNECTIONS),
 };
 
 static const struct proto_field msg_progress_fields[] = {

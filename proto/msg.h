@@ -32,6 +32,8 @@
 #define MSG_TEXT_MAX 256    /* reasons, capacity sentences (with NUL) */
 #define MSG_MAX_SOURCES 256 /* source addresses listed in hello */
 #define MSG_MAX_STEPS 64
+/* Most connections one assign or go may ask of an agent (the plan's own limit). */
+#define MSG_MAX_CONNECTIONS 100000000LL
 
 /* Failure reasons, the JSON keys under "failed", in this order everywhere. */
 enum msg_reason {

@@ -526,6 +526,9 @@ int plan_parse(const char *text, size_t len, const char *file, struct plan *p,
 	if (len > PLAN_MAX_BYTES)
 		return proto_fail(err, "%s: %zu bytes exceeds the plan size limit of %d", c.file,
 		                  len, PLAN_MAX_BYTES);
+	if (proto_json_depth(text, len, PLAN_MAX_DEPTH) > PLAN_MAX_DEPTH)
+		return proto_fail(err, "%s: nests deeper than the plan nesting limit of %d levels",
+		                  c.file, PLAN_MAX_DEPTH);
 	/* DECODE_ANY lets "42" reach the "expected an object" check, which says what it got. */
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (root == NULL)

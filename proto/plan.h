@@ -20,9 +20,10 @@
 #include "threshold.h"
 
 #define PLAN_MAX_BYTES (1024 * 1024)
+#define PLAN_MAX_DEPTH 16 /* nesting of arrays/objects; a valid plan nests 3 deep */
 #define PLAN_MAX_AGENTS 1024
 #define PLAN_MAX_THRESHOLDS 32
-#define PLAN_MAX_CONNECTIONS 100000000LL
+#define PLAN_MAX_CONNECTIONS MSG_MAX_CONNECTIONS
 
 struct plan_agent_weight {
 	char name[MSG_NAME_MAX];

@@ -129,6 +129,33 @@ static int proto_check_envelope(const json_t *root, struct proto_err *err)
 	return t;
 }
 
+int proto_json_depth(const void *buf, size_t len, int limit)
+{
+	const unsigned char *p = buf;
+	bool in_string = false, escaped = false;
+	int depth = 0, deepest = 0;
+
+	for (size_t i = 0; i < len && deepest <= limit; i++) {
+		if (in_string) {
+			/* A quote ends the string unless a backslash escapes it. */
+			if (escaped)
+				escaped = false;
+			else if (p[i] == '\\')
+				escaped = true;
+			else if (p[i] == '"')
+				in_string = false;
+		} else if (p[i] == '"') {
+			in_string = true;
+		} else if (p[i] == '[' || p[i] == '{') {
+			if (++depth > deepest)
+				deepest = depth;
+		} else if ((p[i] == ']' || p[i] == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	return deepest;
+}
+
 json_t *proto_decode(const void *buf, size_t len, enum proto_type *type, struct proto_err *err)
 {
 	json_error_t jerr;
@@ -138,6 +165,11 @@ json_t *proto_decode(const void *buf, size_t len, enum proto_type *type, struct 
 	/* Checked before parsing so a hostile peer cannot make us parse megabytes. */
 	if (len > PROTO_MAX_MSG) {
 		proto_fail(err, "message of %zu bytes exceeds the limit of %d", len, PROTO_MAX_MSG);
+		return NULL;
+	}
+	if (proto_json_depth(buf, len, PROTO_MAX_DEPTH) > PROTO_MAX_DEPTH) {
+		proto_fail(err, "message nests deeper than the limit of %d levels",
+		           PROTO_MAX_DEPTH);
 		return NULL;
 	}
 	/*

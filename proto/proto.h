@@ -19,6 +19,12 @@
 #define PROTO_VERSION 1
 /* Largest message either side accepts; also set as ZMQ_MAXMSGSIZE on sockets. */
 #define PROTO_MAX_MSG (1024 * 1024)
+/*
+ * Deepest nesting of arrays and objects either side accepts. The deepest real
+ * message (result: hist.connect.b[[bucket, n]]) nests 5 levels; the limit
+ * keeps a hostile peer from making jansson recurse thousands of levels deep.
+ */
+#define PROTO_MAX_DEPTH 16
 
 enum proto_type {
 	/* agent -> coordinator */
@@ -64,10 +70,18 @@ json_t *proto_new(enum proto_type type);
 /*
  * Stage one: parse len bytes (not NUL-terminated) as a message envelope.
  * Returns the root object (caller decrefs) with *type set, or NULL with err
- * filled: not JSON, not an object, oversized, missing/wrong "v" or "type",
+ * filled: not JSON, not an object, oversized, nested deeper than
+ * PROTO_MAX_DEPTH, missing/wrong "v" or "type",
  * unknown version (naming both versions), unknown type.
  */
 json_t *proto_decode(const void *buf, size_t len, enum proto_type *type, struct proto_err *err);
+
+/*
+ * (Addition.) How deeply arrays and objects nest in the JSON text buf, found
+ * by a scan that skips strings, without parsing. Stops counting once the
+ * depth passes limit, so the cost is one pass whatever the input.
+ */
+int proto_json_depth(const void *buf, size_t len, int limit);
 
 /* Serialises msg compactly; returns a malloc'ed buffer (caller frees) or NULL. */
 char *proto_encode(const json_t *msg, size_t *len);

@@ -12,11 +12,11 @@
 #include "proto.h"
 
 enum threshold_metric {
-	TM_ESTABLISHED_RATIO,  /* established / planned connections (0..1) */
-	TM_ESTABLISHED,        /* connections established, all agents */
-	TM_FAILED,             /* connection failures of every reason */
-	TM_ECHO_ERRORS,        /* connections whose echo failed */
-	TM_LOST_AGENTS,        /* agents marked lost */
+	TM_ESTABLISHED_RATIO, /* established / planned connections (0..1) */
+	TM_ESTABLISHED,       /* connections established, all agents */
+	TM_FAILED,            /* connection failures of every reason */
+	TM_ECHO_ERRORS,       /* connections whose echo failed */
+	TM_LOST_AGENTS,       /* agents marked lost */
 	TM_CONNECT_P50_MS,
 	TM_CONNECT_P90_MS,
 	TM_CONNECT_P99_MS,

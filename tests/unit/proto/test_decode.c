@@ -82,6 +82,32 @@ static void at_limit(int *fails)
 	free(buf);
 }
 
+/* 17 levels of arrays: refused before jansson parses (and recurses into) any of it. */
+BAD(too_deep, "{\"v\":1,\"type\":\"go\",\"x\":[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]}",
+    "message nests deeper than the limit of 16 levels")
+/* Brackets inside strings are text, not nesting. */
+static void depth_skips_strings(int *fails)
+{
+	static const char text[] = "{\"a\":\"[[[[[[[[[[[[[[[[[[[[\\\"[[[[[[\",\"b\":[[1]]}";
+
+	CHECK_U64(fails, proto_json_depth(text, sizeof(text) - 1, PROTO_MAX_DEPTH), 3);
+}
+
+/* Exactly at the depth limit is still parsed (and then refused for what it is). */
+static void at_depth_limit(int *fails)
+{
+	static const char text[] =
+	    "{\"v\":1,\"type\":\"go\",\"x\":[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]}";
+	struct proto_err err = {{0}};
+	enum proto_type type;
+	json_t *root = proto_decode(text, sizeof(text) - 1, &type, &err);
+
+	CHECK_U64(fails, proto_json_depth(text, sizeof(text) - 1, PROTO_MAX_DEPTH), 16);
+	CHECK(fails, root != NULL);
+	CHECK_U64(fails, type, PROTO_GO);
+	json_decref(root);
+}
+
 static const struct check_case cases[] = {
     {"not_json", not_json},
     {"truncated", truncated},
@@ -97,6 +123,9 @@ static const struct check_case cases[] = {
     {"duplicate_keys", duplicate_keys},
     {"oversized", oversized},
     {"at_limit", at_limit},
+    {"too_deep", too_deep},
+    {"depth_skips_strings", depth_skips_strings},
+    {"at_depth_limit", at_depth_limit},
 };
 
 int main(int argc, char **argv)
