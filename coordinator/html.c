@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "html.h"
+#include "report.h"
 
 #define W          1100.0
 #define H          330.0
@@ -644,26 +645,24 @@ static void page(FILE *f, json_t *const *reports, int n)
 	fputs("</body></html>\n", f);
 }
 
+struct html_pages {
+	json_t *const *reports;
+	int n;
+};
+
+static int fill_page(FILE *f, const void *arg)
+{
+	const struct html_pages *p = arg;
+
+	page(f, p->reports, p->n);
+	return 0;
+}
+
 int html_write(const char *path, json_t *const *reports, int nreports)
 {
-	char tmp[4096];
-	int err = 0;
+	struct html_pages p = {reports, nreports};
 
 	if (nreports < 1)
 		return -EINVAL;
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	FILE *f = fopen(tmp, "w");
-	if (f == NULL)
-		return -errno;
-	page(f, reports, nreports);
-	if (fflush(f) != 0 || ferror(f))
-		err = errno ? -errno : -EIO;
-	if (fclose(f) != 0 && err == 0)
-		err = -errno;
-	if (err == 0 && rename(tmp, path) < 0)
-		err = -errno;
-	if (err != 0)
-		unlink(tmp);
-	return err;
+	return report_write_file(path, fill_page, &p);
 }

@@ -306,27 +306,40 @@ json_t *report_build(const struct coord *c, const struct report_times *tm, int *
 	return r;
 }
 
-int report_write(const char *path, const json_t *report)
+int report_write_file(const char *path, int (*fill)(FILE *f, const void *arg), const void *arg)
 {
 	char tmp[4096];
 	int err = 0;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	FILE *f = fopen(tmp, "we");
+	if (f == NULL)
 		return -errno;
-	if (json_dumpfd(report, fd, JSON_INDENT(2) | JSON_REAL_PRECISION(6)) < 0 ||
-	    write(fd, "\n", 1) != 1)
+	if (fill(f, arg) < 0 || fflush(f) != 0 || ferror(f))
 		err = errno ? -errno : -EIO;
-	if (err == 0 && fsync(fd) < 0)
+	/* Durable before it is visible: a crash leaves the old file or the new, whole. */
+	if (err == 0 && fsync(fileno(f)) < 0)
 		err = -errno;
-	if (close(fd) < 0 && err == 0)
+	if (fclose(f) != 0 && err == 0)
 		err = -errno;
 	if (err == 0 && rename(tmp, path) < 0)
 		err = -errno;
 	if (err != 0)
 		unlink(tmp);
 	return err;
+}
+
+static int dump_json(FILE *f, const void *report)
+{
+	if (json_dumpf(report, f, JSON_INDENT(2) | JSON_REAL_PRECISION(6)) < 0)
+		return -1;
+	return fputc('\n', f) == EOF ? -1 : 0;
+}
+
+int report_write(const char *path, const json_t *report)
+{
+	return report_write_file(path, dump_json, report);
 }
 
 static long jint(const json_t *o, const char *key)

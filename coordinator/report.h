@@ -22,6 +22,8 @@ struct report_times {
 json_t *report_build(const struct coord *c, const struct report_times *t, int *exit_code);
 /* temp file + fsync + rename: a reader never sees half a report. 0 or -errno. */
 int report_write(const char *path, const json_t *report);
+/* The same for any content: fill writes it to f and returns 0 or -1. */
+int report_write_file(const char *path, int (*fill)(FILE *f, const void *arg), const void *arg);
 void report_print_summary(FILE *out, const json_t *report);
 
 #endif

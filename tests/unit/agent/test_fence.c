@@ -2,7 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 
-#include "check.h"
+#include "../check.h"
 #include "fence.h"
 #include "options.h"
 

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 
-#include "check.h"
+#include "../check.h"
 #include "options.h"
 #include "preflight.h"
 

@@ -2,7 +2,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "check.h"
+#include "../check.h"
 #include "payload.h"
 
 #define LEN 1000

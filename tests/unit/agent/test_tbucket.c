@@ -2,7 +2,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include "check.h"
+#include "../check.h"
 #include "tbucket.h"
 
 #define MS 1000000ULL

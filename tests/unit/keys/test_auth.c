@@ -12,7 +12,7 @@
 #include <zmq.h>
 
 #include "auth.h"
-#include "check.h"
+#include "../check.h"
 #include "keys.h"
 
 static char dir[64];

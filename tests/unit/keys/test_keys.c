@@ -14,7 +14,7 @@
 #include <zmq.h>
 
 #include "auth.h"
-#include "check.h"
+#include "../check.h"
 #include "keys.h"
 
 /* The test pair of libzmq's zmq_curve(7). */

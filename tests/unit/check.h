@@ -1,6 +1,6 @@
-/* Tiny assertion helpers for the keys unit tests: report and count, never abort early. */
-#ifndef CONNSCALE_KEYS_CHECK_H
-#define CONNSCALE_KEYS_CHECK_H
+/* Tiny assertion helpers for unit tests: report and count, never abort early. */
+#ifndef CONNSCALE_UNIT_CHECK_H
+#define CONNSCALE_UNIT_CHECK_H
 
 #include <stdio.h>
 #include <string.h>
