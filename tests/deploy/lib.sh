@@ -40,11 +40,94 @@ else:
 PY
 }
 
+# deploy_cmdline PID: the process's command line, arguments separated by blanks.
+deploy_cmdline() {
+	tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null
+}
+
+# deploy_watch_cmdline BIN OUT SECONDS: writes the command line of the first process running
+# BIN to OUT, polling /proc for at most SECONDS (run it in the background).
+deploy_watch_cmdline() {
+	local bin=$1 out=$2 i p
+	bin=$(readlink -f "$bin")
+	for ((i = 0; i < $3 * 10; i++)); do
+		for p in /proc/[0-9]*; do
+			[ "$(readlink "$p/exe" 2>/dev/null)" = "$bin" ] || continue
+			deploy_cmdline "${p#/proc/}" >"$out"
+			return 0
+		done
+		sleep 0.1
+	done
+}
+
+# deploy_check_keys WORK: after site.yml, the hosts srv, ag1, ag2 and coord (each installed
+# under WORK/hosts/NAME) hold their own key pair (secret mode 0600), the public keys were
+# fetched to WORK/keys (connscale_keys_fetch_dir beside the inventory) and went where they are
+# trusted; the service settings use them and never --insecure.
+deploy_check_keys() {
+	local work=$1 h name mode f
+	local pubs=$work/keys etc
+	for h in srv:server ag1:agent ag2:agent coord:coordinator; do
+		name=${h#*:}
+		h=${h%%:*}
+		f=$work/hosts/$h/etc/connscale/keys/$name.key
+		[ -f "$f" ] || fail "$h: no secret key $f"
+		mode=$(stat -c %a "$f")
+		[ "$mode" = 600 ] || fail "$h: $f has mode $mode, want 600"
+		cmp -s "$work/hosts/$h/etc/connscale/keys/$name.pub" "$pubs/$h/$name.pub" ||
+			fail "$h: $name.pub not fetched to $pubs/$h/"
+		[ -z "$(find "$pubs" -name '*.key')" ] || fail "a secret key left its host: $(find "$pubs" -name '*.key')"
+		# The services (a DynamicUser under systemd) must reach the public keys.
+		mode=$(stat -c %a "$work/hosts/$h/etc/connscale")
+		[ "$mode" = 755 ] || fail "$h: etc/connscale has mode $mode, want 755"
+	done
+	etc=$work/hosts/coord/etc/connscale
+	[ "$(ls "$etc/authorized-agents" | tr '\n' ' ')" = "ag1.pub ag2.pub " ] ||
+		fail "coordinator's authorized agents: $(ls "$etc/authorized-agents")"
+	cmp -s "$etc/authorized-agents/ag1.pub" "$pubs/ag1/agent.pub" || fail "ag1's key not authorized"
+	cmp -s "$etc/authorized-agents/ag2.pub" "$pubs/ag2/agent.pub" || fail "ag2's key not authorized"
+	cmp -s "$etc/server.pub" "$pubs/srv/server.pub" || fail "server's key not on the coordinator"
+	for h in ag1 ag2; do
+		cmp -s "$work/hosts/$h/etc/connscale/coordinator.pub" "$pubs/coord/coordinator.pub" ||
+			fail "coordinator's key not on $h"
+		grep -q -- "--curve-secret $work/hosts/$h/etc/connscale/keys/agent.key --coordinator-key " \
+			"$work/hosts/$h/etc/default/connscale-agent" || fail "$h settings do not use its keys"
+	done
+	[ "$(ls "$work/hosts/srv/etc/connscale/stats-clients")" = coord.pub ] ||
+		fail "server's stats clients: $(ls "$work/hosts/srv/etc/connscale/stats-clients")"
+	cmp -s "$work/hosts/srv/etc/connscale/stats-clients/coord.pub" "$pubs/coord/coordinator.pub" ||
+		fail "coordinator's key not authorized on the server"
+	grep -q -- "--curve-secret $work/hosts/srv/etc/connscale/keys/server.key --authorized-keys " \
+		"$work/hosts/srv/etc/default/connscale-server" || fail "server settings do not use its keys"
+	! grep -q -- --insecure "$work"/hosts/*/etc/default/connscale-* || fail "--insecure in the settings"
+	echo "ok: key pairs made on each host (0600), public keys fetched and distributed"
+}
+
+# deploy_check_running WORK: the server and agents run with their keys, not --insecure.
+deploy_check_running() {
+	local work=$1 h svc pid cmd
+	for h in srv:server ag1:agent ag2:agent; do
+		svc=${h#*:}
+		h=${h%%:*}
+		pid=$(cat "$work/hosts/$h/run/connscale/$svc.pid" 2>/dev/null) || fail "$h: no $svc pid file"
+		cmd=$(deploy_cmdline "$pid")
+		[ -n "$cmd" ] || fail "$h: $svc (pid $pid) is not running"
+		case "$cmd" in *--insecure*) fail "$h: $svc runs with --insecure: $cmd" ;; esac
+		case "$cmd" in *"--curve-secret $work/hosts/$h/etc/connscale/keys/$svc.key"*) ;;
+		*) fail "$h: $svc runs without its key: $cmd" ;; esac
+	done
+	grep -q '^server: 1 authorized key in ' "$work/hosts/srv/var/log/connscale/server.log" ||
+		fail "server did not load the coordinator's key: $(tail -n 5 "$work/hosts/srv/var/log/connscale/server.log")"
+}
+
 # deploy_e2e DEPLOY_DIR INVENTORY PLAN WORK_DIR: the end-to-end flow both deploy.local and
 # deploy.lab run against their inventory: site.yml installs and tunes (a second run changes
 # nothing), run.yml runs PLAN (a pass: report fetched, numbers checked), then a plan whose
 # threshold cannot hold (the play fails, the report is still fetched).
-# The inventory has one [server], two [agents], one [coordinator]; the plan gets 600 connections.
+# The inventory has one [server] srv, two [agents] ag1 and ag2, one [coordinator] coord, each
+# installed under WORK/hosts/NAME, and keys beside it (WORK/keys); the plan gets 600
+# connections. Over CURVE: keys checked after site.yml, command lines during the run, and an
+# agent with an unknown key (connecting to DEPLOY_E2E_COORDINATOR) is refused.
 deploy_e2e() {
 	local deploy=$1 inventory=$2 plan=$3 work=$4 out rc
 	export ANSIBLE_CONFIG=$deploy/ansible.cfg ANSIBLE_NOCOLOR=1 ANSIBLE_HOST_KEY_CHECKING=False
@@ -54,20 +137,27 @@ deploy_e2e() {
 	ansible-playbook -i "$inventory" site.yml >"$work/site1.log" 2>&1 ||
 		{ tail -n 60 "$work/site1.log"; fail "site.yml"; }
 	echo "ok: site.yml installed and started everything"
+	deploy_check_keys "$work"
+	cat "$work"/keys/*/*.pub >"$work/pubs-1"
 	ansible-playbook -i "$inventory" site.yml >"$work/site2.log" 2>&1 ||
 		{ tail -n 60 "$work/site2.log"; fail "site.yml (second run)"; }
 	if grep -E '^[^ ]+ +: .*changed=[1-9]' "$work/site2.log"; then
 		grep -B2 -E '^changed:' "$work/site2.log" | head -n 40
 		fail "site.yml is not idempotent"
 	fi
-	echo "ok: site.yml second run changed nothing"
+	cat "$work"/keys/*/*.pub >"$work/pubs-2"
+	cmp -s "$work/pubs-1" "$work/pubs-2" || fail "site.yml made new keys on its second run"
+	echo "ok: site.yml second run changed nothing (keys made once)"
 
 	local set='{"connections": 600, "steps": [300, 600], "hold_s": 1,
 		"agents": {"join_timeout_s": 20}, "ramp": {"rate_per_s": 2000},
 		"echo": {"rounds": 1, "interval_ms": 0}}'
+	deploy_watch_cmdline "$work/hosts/coord/usr/bin/coordinator" "$work/coordinator.cmdline" 120 &
+	local watcher=$!
 	ansible-playbook -i "$inventory" run.yml -e "run_plan=$plan" -e "run_fetch_dir=$work/pass" \
 		-e "{\"run_plan_set\": $set}" >"$work/run-pass.log" 2>&1 ||
-		{ tail -n 60 "$work/run-pass.log"; fail "run.yml (passing plan)"; }
+		{ kill $watcher 2>/dev/null || true; tail -n 60 "$work/run-pass.log"; fail "run.yml (passing plan)"; }
+	wait $watcher || true
 	local report=$work/pass/report.json
 	[ -s "$report" ] || fail "no report fetched to $report"
 	out=$(jq -r '[.status, .totals.established, (.agents | length),
@@ -84,16 +174,51 @@ deploy_e2e() {
 	fi
 	echo "ok: run.yml passed, report fetched: 600 established by $names, server sampled"
 
+	# Over CURVE: the coordinator ran with its keys (2 agents authorized, the server's stats
+	# key), the server and agents with theirs; --insecure nowhere.
+	local cmd
+	cmd=$(cat "$work/coordinator.cmdline" 2>/dev/null) || fail "the coordinator's command line was not seen"
+	echo "coordinator: $cmd"
+	case "$cmd" in *--insecure*) fail "coordinator ran with --insecure" ;; esac
+	for want in "--curve-secret $work/hosts/coord/etc/connscale/keys/coordinator.key" \
+		"--authorized-agents $work/hosts/coord/etc/connscale/authorized-agents" \
+		"--stats-key $work/hosts/coord/etc/connscale/server.pub"; do
+		case "$cmd" in *"$want"*) ;; *) fail "coordinator ran without $want" ;; esac
+	done
+	grep -q 'coordinator: 2 authorized keys in ' "$work/run-pass.log" ||
+		{ tail -n 30 "$work/run-pass.log"; fail "coordinator did not say it loaded 2 agent keys"; }
+	grep -q 'waiting for agents on .* (CURVE, authorized' "$work/run-pass.log" ||
+		fail "coordinator did not bind over CURVE"
+	deploy_check_running "$work"
+	echo "ok: the run went over CURVE (coordinator, server and agents with keys, no --insecure)"
+
+	# An agent whose key is not authorized stays out of the next run.
+	local agent=$work/hosts/coord/usr/bin/agent rogue
+	"$agent" --gen-keys "$work/rogue" --name rogue >/dev/null 2>&1 || fail "agent --gen-keys"
+	timeout 120 "$agent" --coordinator "$DEPLOY_E2E_COORDINATOR" --name rogue \
+		--curve-secret "$work/rogue/rogue.key" --coordinator-key "$work/keys/coord/coordinator.pub" \
+		>"$work/rogue.log" 2>&1 &
+	rogue=$!
+
 	set +e
 	ansible-playbook -i "$inventory" run.yml -e "run_plan=$plan" -e "run_fetch_dir=$work/fail" \
 		-e '{"run_plan_set": {"connections": 600, "steps": [600], "hold_s": 0,
 			"agents": {"join_timeout_s": 20}, "thresholds": ["echo_p99_ms < 0"]}}' \
 		>"$work/run-fail.log" 2>&1
 	rc=$?
+	kill $rogue 2>/dev/null
+	wait $rogue
 	set -e
 	[ $rc -ne 0 ] || { tail -n 30 "$work/run-fail.log"; fail "run.yml passed a run whose threshold failed"; }
 	grep -q 'coordinator exited 1: thresholds failed' "$work/run-fail.log" ||
 		{ tail -n 30 "$work/run-fail.log"; fail "run.yml failed without saying why"; }
 	[ "$(jq -r .status "$work/fail/report.json")" = fail ] || fail "failed run's report not fetched"
 	echo "ok: run.yml fails the play when thresholds fail (report still fetched)"
+	grep -q 'coordinator: refused an agent with unknown key' "$work/run-fail.log" ||
+		{ tail -n 30 "$work/run-fail.log"; fail "coordinator did not refuse the unauthorized agent"; }
+	grep -q "refused this agent's key" "$work/rogue.log" ||
+		{ cat "$work/rogue.log"; fail "the unauthorized agent was not told it was refused"; }
+	names=$(jq -r '[.agents[].name] | sort | join(",")' "$work/fail/report.json")
+	[ "$names" = "$DEPLOY_E2E_AGENTS" ] || fail "agents $names in the run, want $DEPLOY_E2E_AGENTS"
+	echo "ok: an agent with an unauthorized key was refused and left out of the run"
 }

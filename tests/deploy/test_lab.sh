@@ -98,7 +98,7 @@ coordinator_port=$coord
 coordinator_bind=tcp://198.18.0.254:$coord
 EOF2
 
-DEPLOY_E2E_AGENTS=ag1,ag2 deploy_e2e "$src/deploy" "$tmp/hosts.ini" \
+DEPLOY_E2E_AGENTS=ag1,ag2 DEPLOY_E2E_COORDINATOR=tcp://198.18.0.254:$coord deploy_e2e "$src/deploy" "$tmp/hosts.ini" \
 	"$src/examples/plans/local-demo.json" "$tmp"
 # The agents really ran in their namespaces: the server saw their addresses.
 grep -q -- '--source-ip 198.18.0.11' "$tmp/hosts/ag1/etc/default/connscale-agent" || fail "ag1 settings"

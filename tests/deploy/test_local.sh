@@ -60,7 +60,7 @@ coordinator_port=$coord
 coordinator_bind=tcp://127.0.0.1:$coord
 EOF2
 
-DEPLOY_E2E_AGENTS=ag1,ag2 deploy_e2e "$src/deploy" "$tmp/hosts.ini" \
+DEPLOY_E2E_AGENTS=ag1,ag2 DEPLOY_E2E_COORDINATOR=tcp://127.0.0.1:$coord deploy_e2e "$src/deploy" "$tmp/hosts.ini" \
 	"$src/examples/plans/local-demo.json" "$tmp"
 # Each host got its own sysctl file, sized from its variables, not applied.
 grep -q '^net.core.somaxconn = ' "$tmp/hosts/srv/etc/sysctl.d/60-connscale.conf" || fail "no sysctl file for srv"
