@@ -16,15 +16,15 @@
 #include "msg.h"
 #include "preflight.h"
 
-#define HELLO_MS 1000
-#define HEARTBEAT_MS 1000
-#define PROGRESS_MS 500
-#define RESULT_RESEND_MS 1000
+#define HELLO_MS           1000
+#define HEARTBEAT_MS       1000
+#define PROGRESS_MS        500
+#define RESULT_RESEND_MS   1000
 #define DEFAULT_DEADMAN_MS 5000
-#define CLOSE_WAIT_MS 10000
+#define CLOSE_WAIT_MS      10000
 
 _Static_assert((int)ENGINE_REASON_COUNT == (int)MSG_REASON_COUNT,
-	       "engine and wire failure reasons must line up");
+               "engine and wire failure reasons must line up");
 
 enum control_state {
 	CTL_IDLE,     /* saying hello until welcomed */
@@ -48,8 +48,8 @@ struct control {
 	int64_t last_heard_ms;
 	int64_t next_hello_ms, next_heartbeat_ms, next_progress_ms, next_result_ms;
 	bool phase_running;
-	struct msg_go go; /* the phase running or last run */
-	json_t *result;   /* resent until acknowledged */
+	struct msg_go go;           /* the phase running or last run */
+	json_t *result;             /* resent until acknowledged */
 	struct engine_result *seen; /* the engine's histograms when the last phase ended */
 };
 
@@ -61,7 +61,8 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void say(const struct control *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const struct control *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* One write per line, so lines of several local agents never interleave. */
 static void say(const struct control *c, const char *fmt, ...)
 {
@@ -100,9 +101,11 @@ static int64_t agent_capacity(const struct control *c, char *why, size_t whylen)
 	host_capacity(&l, HOST_MODEL_AGENT, 1, preflight_reserve_fds(c->o->threads), &cap);
 	int64_t ports = host_ports_per_source(&l) * (int64_t)nsources;
 	if (ports > 0 && ports < cap.conns) {
-		snprintf(why, whylen, "capacity %lld connections: %u source address%s x %ld ports "
-			 "(net.ipv4.ip_local_port_range) — add --source-ip addresses",
-			 (long long)ports, nsources, nsources == 1 ? "" : "es", host_ports_per_source(&l));
+		snprintf(why, whylen,
+		         "capacity %lld connections: %u source address%s x %ld ports "
+		         "(net.ipv4.ip_local_port_range) — add --source-ip addresses",
+		         (long long)ports, nsources, nsources == 1 ? "" : "es",
+		         host_ports_per_source(&l));
 		return ports;
 	}
 	snprintf(why, whylen, "%s", cap.sentence);
@@ -239,15 +242,15 @@ static int engine_from_assign(struct control *c, char *why, size_t whylen)
 		char nets[160];
 		fence_format(&c->o->fence, nets, sizeof(nets));
 		snprintf(why, whylen,
-			 "target %s:%lld is outside this agent's allowed networks (%.80s); see "
-			 "agent --allow-target",
-			 a->target_host, (long long)a->target_port, nets);
+		         "target %s:%lld is outside this agent's allowed networks (%.80s); see "
+		         "agent --allow-target",
+		         a->target_host, (long long)a->target_port, nets);
 		return -1;
 	}
 	host_limits_read(&l);
 	if (preflight_sources(c->o->sources, c->o->nsources, why, whylen) < 0 ||
 	    preflight_limits(&l, (uint64_t)a->connections, c->o->threads, c->o->nsources, why,
-			     whylen) < 0)
+	                     whylen) < 0)
 		return -1;
 	p.sources = c->o->sources;
 	p.nsources = c->o->nsources;
@@ -352,7 +355,7 @@ static void on_message(struct control *c, const void *buf, size_t len)
 	case PROTO_WELCOME:
 		if (c->state == CTL_IDLE && msg_welcome_unpack(msg, &w, &err) == 0) {
 			c->deadman_ms = w.heartbeat_timeout_ms > 0 ? w.heartbeat_timeout_ms
-								   : DEFAULT_DEADMAN_MS;
+			                                           : DEFAULT_DEADMAN_MS;
 			c->state = CTL_WELCOMED;
 			say(c, "joined run \"%s\"", w.run);
 		}
@@ -436,8 +439,8 @@ static int control_monitor(struct control *c)
 {
 	char ep[96];
 	int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-		     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-		     ZMQ_EVENT_DISCONNECTED;
+	             ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+	             ZMQ_EVENT_DISCONNECTED;
 
 	snprintf(ep, sizeof(ep), "inproc://agent-monitor-%p", c->sock);
 	if (zmq_socket_monitor(c->sock, ep, events) < 0)
@@ -511,7 +514,7 @@ static int control_open(struct control *c)
 	    (curve && auth_curve_client(c->sock, &kp, server_z85) < 0) ||
 	    (curve && control_monitor(c) < 0) || zmq_connect(c->sock, c->o->coordinator) < 0) {
 		fprintf(stderr, "agent: --coordinator %s: %s\n", c->o->coordinator,
-			zmq_strerror(zmq_errno()));
+		        zmq_strerror(zmq_errno()));
 		memset(&kp, 0, sizeof(kp));
 		return -1;
 	}
@@ -548,8 +551,8 @@ int control_run(const struct agent_options *o, volatile sig_atomic_t *stop)
 		    o->coordinator);
 	while (!*stop) {
 		zmq_pollitem_t items[2] = {
-			{.socket = c.sock, .events = ZMQ_POLLIN},
-			{.socket = c.monitor, .events = ZMQ_POLLIN},
+		    {.socket = c.sock, .events = ZMQ_POLLIN},
+		    {.socket = c.monitor, .events = ZMQ_POLLIN},
 		};
 		char buf[65536];
 		if (zmq_poll(items, c.monitor ? 2 : 1, 100) > 0) {
@@ -561,7 +564,8 @@ int control_run(const struct agent_options *o, volatile sig_atomic_t *stop)
 				if (n < 0)
 					break;
 				if (n > (int)sizeof(buf))
-					say(&c, "dropped a %d-byte message (limit %zu)", n, sizeof(buf));
+					say(&c, "dropped a %d-byte message (limit %zu)", n,
+					    sizeof(buf));
 				else
 					on_message(&c, buf, (size_t)n);
 			}

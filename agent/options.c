@@ -359,7 +359,8 @@ int options_parse(int argc, char **argv, struct agent_options *o, char *err, siz
 		case OPT_NAME:
 			if (optarg[0] == '\0' || strlen(optarg) >= 48) {
 				snprintf(err, errlen,
-				         "agent: --name: expected 1 to 47 characters, got '%s'", optarg);
+				         "agent: --name: expected 1 to 47 characters, got '%s'",
+				         optarg);
 				rc = -EINVAL;
 			}
 			o->name = optarg;

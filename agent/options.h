@@ -40,7 +40,7 @@ struct agent_options {
 	unsigned echo_timeout_ms;    /* --echo-timeout MS, default 5000 */
 	struct in_addr *sources;     /* --source-ip LIST|CIDR (malloc'ed) */
 	unsigned nsources;
-	bool json; /* --json */
+	bool json;                   /* --json */
 	const char *gen_keys;        /* --gen-keys DIR */
 	const char *curve_secret;    /* --curve-secret FILE: our CURVE secret key */
 	const char *coordinator_key; /* --coordinator-key FILE: the coordinator's .pub */

@@ -54,13 +54,13 @@ static int open_router(struct coord *c)
 	if (!c->curve)
 		return 0;
 	if (auth_start(&c->auth, c->ctx, c->opt->authorized_agents, "coordinator", "an agent", err,
-		       sizeof(err)) < 0) {
+	               sizeof(err)) < 0) {
 		fprintf(stderr, "coordinator: %s; refusing to run\n", err);
 		return -2;
 	}
 	if (auth_curve_server(c->router, &c->kp, true) < 0) {
 		fprintf(stderr, "coordinator: cannot make %s a CURVE server: %s; refusing to run\n",
-			c->opt->bind, zmq_strerror(zmq_errno()));
+		        c->opt->bind, zmq_strerror(zmq_errno()));
 		return -2;
 	}
 	return 0;
@@ -79,12 +79,12 @@ int coord_open(struct coord *c)
 	if (rc < 0 || zmq_bind(c->router, c->opt->bind) < 0 ||
 	    zmq_getsockopt(c->router, ZMQ_LAST_ENDPOINT, bound, &len) < 0) {
 		fprintf(stderr, "coordinator: cannot bind %s: %s\n", c->opt->bind,
-			zmq_strerror(zmq_errno()));
+		        zmq_strerror(zmq_errno()));
 		return -1;
 	}
 	if (!c->opt->quiet)
 		fprintf(stderr, "coordinator: waiting for agents on %s%s\n", bound,
-			c->curve ? " (CURVE, authorized keys only)" : "");
+		        c->curve ? " (CURVE, authorized keys only)" : "");
 	if (c->stats_endpoint[0] == '\0')
 		return 0;
 	c->stats_sock = zmq_socket(c->ctx, ZMQ_DEALER);
@@ -92,7 +92,7 @@ int coord_open(struct coord *c)
 	    (c->stats_key[0] && auth_curve_client(c->stats_sock, &c->kp, c->stats_key) < 0) ||
 	    zmq_connect(c->stats_sock, c->stats_endpoint) < 0) {
 		fprintf(stderr, "coordinator: server.stats %s: %s\n", c->stats_endpoint,
-			zmq_strerror(zmq_errno()));
+		        zmq_strerror(zmq_errno()));
 		return -1;
 	}
 	return 0;
@@ -132,7 +132,7 @@ int coord_send(struct coord *c, const char *id, json_t *msg)
 		rc = zmq_send(c->router, body, len, ZMQ_DONTWAIT) < 0 ? -1 : 0;
 	if (rc < 0 && zmq_errno() != EHOSTUNREACH)
 		fprintf(stderr, "coordinator: send to %s failed: %s\n", id,
-			body ? zmq_strerror(zmq_errno()) : "out of memory");
+		        body ? zmq_strerror(zmq_errno()) : "out of memory");
 	free(body);
 	return rc;
 }
@@ -182,7 +182,8 @@ static void on_hello(struct coord *c, const char *id, struct coord_agent *a, jso
 		coord_send(c, id, msg_welcome_pack(&w));
 	} else if (coord_agent_active(a)) {
 		/* Its dead man's switch fired or it restarted: its connections are gone. */
-		coord_mark_lost(c, a, "it started over (said hello again) in the middle of the run");
+		coord_mark_lost(c, a,
+		                "it started over (said hello again) in the middle of the run");
 	}
 }
 
@@ -204,8 +205,8 @@ static void on_counts(struct coord *c, struct coord_agent *a, enum proto_type ty
 	/* This step's latency: each agent's share of the phase, merged. */
 	struct coord_step *st = &c->steps[p.step];
 	struct hist **into = p.phase == MSG_PHASE_CONNECT ? &st->connect
-			     : p.phase == MSG_PHASE_ECHO  ? &st->echo
-							  : NULL;
+	                     : p.phase == MSG_PHASE_ECHO  ? &st->echo
+	                                                  : NULL;
 	if (p.has_hist && into != NULL) {
 		if (*into == NULL && (*into = malloc(sizeof(**into))) != NULL)
 			hist_init(*into);
@@ -234,7 +235,7 @@ static void on_result(struct coord *c, struct coord_agent *a, json_t *msg)
 }
 
 static void on_agent_message(struct coord *c, struct coord_agent *a, enum proto_type type,
-			     json_t *msg)
+                             json_t *msg)
 {
 	struct proto_err err;
 	struct msg_reject rj;
@@ -287,7 +288,7 @@ static void on_message(struct coord *c, const char *id, const void *body, size_t
 		if (strstr(err.msg, "protocol version") != NULL) {
 			struct msg_stop st;
 			coord_text(st.reason, sizeof(st.reason), "refused by the coordinator: %s",
-				   err.msg);
+			           err.msg);
 			coord_send(c, id, msg_stop_pack(&st));
 		}
 		return;
@@ -388,7 +389,7 @@ static void timeline_add(struct coord *c, int64_t now)
 		if (t != NULL)
 			c->tl_t = t;
 		int64_t *cur = realloc(c->tl_current,
-				       (size_t)cap * (size_t)c->plan->agents_count * sizeof(*cur));
+		                       (size_t)cap * (size_t)c->plan->agents_count * sizeof(*cur));
 		if (t == NULL || cur == NULL)
 			return; /* the timeline stops growing; the run goes on */
 		c->tl_current = cur;
@@ -453,8 +454,8 @@ static void housekeeping(struct coord *c)
 void coord_pump(struct coord *c, int timeout_ms)
 {
 	zmq_pollitem_t items[2] = {
-		{.socket = c->router, .events = ZMQ_POLLIN},
-		{.socket = c->stats_sock, .events = ZMQ_POLLIN},
+	    {.socket = c->router, .events = ZMQ_POLLIN},
+	    {.socket = c->stats_sock, .events = ZMQ_POLLIN},
 	};
 
 	if (zmq_poll(items, c->stats_sock ? 2 : 1, timeout_ms) > 0) {

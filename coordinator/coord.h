@@ -16,9 +16,9 @@
 #include "plan.h"
 #include "stats.h"
 
-#define COORD_HEARTBEAT_MS 1000
-#define COORD_LOST_MS 3000           /* an agent silent this long is lost */
-#define COORD_AGENT_DEADMAN_MS 5000  /* agents give up on a silent coordinator */
+#define COORD_HEARTBEAT_MS     1000
+#define COORD_LOST_MS          3000 /* an agent silent this long is lost */
+#define COORD_AGENT_DEADMAN_MS 5000 /* agents give up on a silent coordinator */
 
 enum coord_exit { COORD_PASS = 0, COORD_FAIL = 1, COORD_USAGE = 2, COORD_RUN_FAILED = 3 };
 
@@ -38,8 +38,8 @@ struct coord_agent {
 	enum agent_state state;
 	char why[MSG_TEXT_MAX]; /* reject reason, or why it was marked lost */
 	int64_t last_seen_ms;
-	bool phase_done;        /* the current phase's barrier */
-	struct msg_counts counts; /* latest from progress, phase_done or result */
+	bool phase_done;           /* the current phase's barrier */
+	struct msg_counts counts;  /* latest from progress, phase_done or result */
 	struct msg_result *result; /* NULL until the result arrives */
 };
 
@@ -68,7 +68,7 @@ struct coord_mark {
 };
 
 #define COORD_TIMELINE_MS 500
-#define COORD_MAX_MARKS (MSG_MAX_STEPS * 4 + 4)
+#define COORD_MAX_MARKS   (MSG_MAX_STEPS * 4 + 4)
 
 struct coord_options {
 	const char *bind;              /* --bind ENDPOINT */
@@ -95,13 +95,13 @@ struct coord {
 	char stats_endpoint[MSG_TEXT_MAX]; /* "" = no server sampling */
 
 	void *ctx;
-	struct auth auth;           /* the ZAP handler, with --authorized-agents */
-	bool curve;                 /* keys given: the ROUTER is a CURVE server */
-	struct keys_pair kp;        /* ours, from --curve-secret */
+	struct auth auth;                 /* the ZAP handler, with --authorized-agents */
+	bool curve;                       /* keys given: the ROUTER is a CURVE server */
+	struct keys_pair kp;              /* ours, from --curve-secret */
 	char stats_key[KEYS_Z85_LEN + 1]; /* the server's, from --stats-key; "" = none */
 	void *router;
-	void *stats_sock;          /* DEALER to the server's stats endpoint */
-	int64_t stats_sent_ms;     /* outstanding stats_req, 0 = none */
+	void *stats_sock;      /* DEALER to the server's stats endpoint */
+	int64_t stats_sent_ms; /* outstanding stats_req, 0 = none */
 	int64_t next_sample_ms;
 
 	struct coord_agent *agents;
@@ -113,16 +113,16 @@ struct coord {
 	int64_t closed_ms;  /* the close barrier passed */
 	int64_t results_ms; /* every result in */
 	int64_t next_heartbeat_ms;
-	const char *phase;  /* for progress */
-	int cur_phase;      /* enum msg_phase of the barrier in progress, -1 = none */
+	const char *phase; /* for progress */
+	int cur_phase;     /* enum msg_phase of the barrier in progress, -1 = none */
 	int step;
-	bool joining;       /* new agents are welcome */
-	long dropped;       /* malformed or unexpected messages */
+	bool joining; /* new agents are welcome */
+	long dropped; /* malformed or unexpected messages */
 
 	struct coord_sample *samples;
 	int nsamples, samples_cap;
-	long stats_seq;            /* samples received so far */
-	long plateau_seq;          /* stats_seq when a plateau sample was asked for */
+	long stats_seq;   /* samples received so far */
+	long plateau_seq; /* stats_seq when a plateau sample was asked for */
 	bool have_last_stats;
 	struct server_stats last_stats;
 	struct coord_step steps[MSG_MAX_STEPS];
@@ -179,9 +179,8 @@ void coord_on_new_agent(struct coord *c, const char *id, const struct msg_hello 
  * levels[k] exactly and every row is non-decreasing. Returns 0, or -1 with
  * why filled when the agents together cannot hold the last level.
  */
-int split_connections(int n, const int64_t *capacity, const double *weight,
-		      const int64_t *levels, int nlevels, int64_t (*out)[MSG_MAX_STEPS], char *why,
-		      size_t whylen);
+int split_connections(int n, const int64_t *capacity, const double *weight, const int64_t *levels,
+                      int nlevels, int64_t (*out)[MSG_MAX_STEPS], char *why, size_t whylen);
 
 /* progress.c */
 void coord_progress(struct coord *c, bool force);

@@ -601,7 +601,8 @@ static const char style[] =
     "monospace}.note{color:#666}figure.chart{margin:10px 0}figcaption{font-weight:600}"
     "ul.legend{list-style:none;padding:0;margin:4px 0;display:flex;flex-wrap:"
     "wrap;gap:4px 18px}ul.legend span{display:inline-block;width:12px;height:12px;margin-right:"
-    "5px;vertical-align:-1px}svg text{font:12px sans-serif;fill:#333}svg .label{font-weight:600}svg .grid{stroke:#eee}"
+    "5px;vertical-align:-1px}svg text{font:12px sans-serif;fill:#333}svg "
+    ".label{font-weight:600}svg .grid{stroke:#eee}"
     "svg .axis{stroke:#555}svg .mark{stroke:#999;stroke-dasharray:3 3}svg .marklabel{font-size:"
     "10px;fill:#777}svg{max-width:100%;height:auto}@media print{body{max-width:none}"
     "figure.chart{break-inside:avoid}}";

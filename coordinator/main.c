@@ -29,29 +29,29 @@ static void on_signal(int sig)
 }
 
 static const char usage[] =
-	"usage: coordinator [--bind ENDPOINT] [--report PATH] [--html PATH] [--quiet] [security]\n"
-	"                   PLAN.json\n"
-	"       coordinator --render-html PATH REPORT.json...\n"
-	"       coordinator --gen-keys DIR [--name NAME]\n"
-	"\n"
-	"  --bind ENDPOINT  where agents connect (default tcp://*:5700; with a \"local\"\n"
-	"                   plan, a private ipc:// endpoint)\n"
-	"  --report PATH    report file, written atomically (default report.json)\n"
-	"  --quiet          no progress on stderr\n"
-	"  --html PATH      also write the report as one self-contained HTML page\n"
-	"  --render-html PATH REPORT.json...\n"
-	"                   write a page from existing reports (several: compared) and exit\n"
-	"\n"
-	"Security (without keys, only a loopback or ipc:// --bind is allowed):\n"
-	"  --curve-secret FILE       the coordinator's CURVE secret key (from --gen-keys)\n"
-	"  --authorized-agents DIR   admit only agents whose public key is a DIR/*.pub\n"
-	"  --stats-key FILE          the server's public key: sample its stats over CURVE\n"
-	"  --insecure                allow a non-loopback --bind without keys\n"
-	"  --gen-keys DIR            write DIR/NAME.pub and DIR/NAME.key and exit\n"
-	"  --name NAME               the key files' name (default coordinator)\n"
-	"\n"
-	"Exit: 0 pass, 1 thresholds failed, 2 bad invocation or plan, 3 run failed,\n"
-	"degraded or aborted.\n";
+    "usage: coordinator [--bind ENDPOINT] [--report PATH] [--html PATH] [--quiet] [security]\n"
+    "                   PLAN.json\n"
+    "       coordinator --render-html PATH REPORT.json...\n"
+    "       coordinator --gen-keys DIR [--name NAME]\n"
+    "\n"
+    "  --bind ENDPOINT  where agents connect (default tcp://*:5700; with a \"local\"\n"
+    "                   plan, a private ipc:// endpoint)\n"
+    "  --report PATH    report file, written atomically (default report.json)\n"
+    "  --quiet          no progress on stderr\n"
+    "  --html PATH      also write the report as one self-contained HTML page\n"
+    "  --render-html PATH REPORT.json...\n"
+    "                   write a page from existing reports (several: compared) and exit\n"
+    "\n"
+    "Security (without keys, only a loopback or ipc:// --bind is allowed):\n"
+    "  --curve-secret FILE       the coordinator's CURVE secret key (from --gen-keys)\n"
+    "  --authorized-agents DIR   admit only agents whose public key is a DIR/*.pub\n"
+    "  --stats-key FILE          the server's public key: sample its stats over CURVE\n"
+    "  --insecure                allow a non-loopback --bind without keys\n"
+    "  --gen-keys DIR            write DIR/NAME.pub and DIR/NAME.key and exit\n"
+    "  --name NAME               the key files' name (default coordinator)\n"
+    "\n"
+    "Exit: 0 pass, 1 thresholds failed, 2 bad invocation or plan, 3 run failed,\n"
+    "degraded or aborted.\n";
 
 enum {
 	OPT_CURVE_SECRET = 256,
@@ -67,19 +67,19 @@ enum {
 static int parse_args(int argc, char **argv, struct coord_options *o, const char **plan)
 {
 	static const struct option longopts[] = {
-		{"bind", required_argument, NULL, 'b'},
-		{"report", required_argument, NULL, 'r'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{"curve-secret", required_argument, NULL, OPT_CURVE_SECRET},
-		{"authorized-agents", required_argument, NULL, OPT_AUTHORIZED},
-		{"stats-key", required_argument, NULL, OPT_STATS_KEY},
-		{"insecure", no_argument, NULL, OPT_INSECURE},
-		{"gen-keys", required_argument, NULL, OPT_GEN_KEYS},
-		{"name", required_argument, NULL, OPT_NAME},
-		{"html", required_argument, NULL, OPT_HTML},
-		{"render-html", required_argument, NULL, OPT_RENDER_HTML},
-		{NULL, 0, NULL, 0},
+	    {"bind", required_argument, NULL, 'b'},
+	    {"report", required_argument, NULL, 'r'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"curve-secret", required_argument, NULL, OPT_CURVE_SECRET},
+	    {"authorized-agents", required_argument, NULL, OPT_AUTHORIZED},
+	    {"stats-key", required_argument, NULL, OPT_STATS_KEY},
+	    {"insecure", no_argument, NULL, OPT_INSECURE},
+	    {"gen-keys", required_argument, NULL, OPT_GEN_KEYS},
+	    {"name", required_argument, NULL, OPT_NAME},
+	    {"html", required_argument, NULL, OPT_HTML},
+	    {"render-html", required_argument, NULL, OPT_RENDER_HTML},
+	    {NULL, 0, NULL, 0},
 	};
 	int opt;
 
@@ -125,8 +125,8 @@ static int parse_args(int argc, char **argv, struct coord_options *o, const char
 			exit(COORD_PASS);
 		default:
 			fprintf(stderr, "coordinator: %s '%s'\n%s",
-				opt == ':' ? "missing value for" : "unknown option", argv[optind - 1],
-				usage);
+			        opt == ':' ? "missing value for" : "unknown option",
+			        argv[optind - 1], usage);
 			return -1;
 		}
 	}
@@ -137,7 +137,8 @@ static int parse_args(int argc, char **argv, struct coord_options *o, const char
 		o->nreports = argc - optind;
 		if (o->nreports > 0)
 			return 0;
-		fprintf(stderr, "coordinator: --render-html: expected REPORT.json files\n%s", usage);
+		fprintf(stderr, "coordinator: --render-html: expected REPORT.json files\n%s",
+		        usage);
 		return -1;
 	}
 	if (optind != argc - 1) {
@@ -161,13 +162,14 @@ static int render_html(const struct coord_options *o)
 		reports[n] = json_load_file(o->reports[n], 0, &jerr);
 		if (reports[n] == NULL || !json_is_object(json_object_get(reports[n], "plan"))) {
 			fprintf(stderr, "coordinator: %s: %s\n", o->reports[n],
-				reports[n] ? "not a connscale report" : jerr.text);
+			        reports[n] ? "not a connscale report" : jerr.text);
 			goto out;
 		}
 	}
 	int err = html_write(o->render_html, reports, n);
 	if (err < 0)
-		fprintf(stderr, "coordinator: cannot write %s: %s\n", o->render_html, strerror(-err));
+		fprintf(stderr, "coordinator: cannot write %s: %s\n", o->render_html,
+		        strerror(-err));
 	code = err < 0 ? COORD_RUN_FAILED : COORD_PASS;
 out:
 	for (int i = 0; i <= n && i < o->nreports; i++)
@@ -182,12 +184,11 @@ static int gen_keys(const struct coord_options *o)
 	char pub[4096], secret[4096], err[512];
 
 	if (keys_generate(o->gen_keys, o->name ? o->name : "coordinator", pub, secret, sizeof(pub),
-			  err, sizeof(err)) < 0) {
+	                  err, sizeof(err)) < 0) {
 		fprintf(stderr, "coordinator: %s\n", err);
 		return COORD_USAGE;
 	}
-	printf("coordinator: public key %s\ncoordinator: secret key %s (mode 0600)\n", pub,
-	       secret);
+	printf("coordinator: public key %s\ncoordinator: secret key %s (mode 0600)\n", pub, secret);
 	return fflush(stdout) == 0 ? COORD_PASS : COORD_RUN_FAILED;
 }
 
@@ -202,19 +203,19 @@ static int check_security(const struct coord_options *o, bool local, struct coor
 
 	if ((o->curve_secret == NULL) != (o->authorized_agents == NULL)) {
 		fprintf(stderr, "coordinator: %s needs %s too\n",
-			o->curve_secret ? "--curve-secret" : "--authorized-agents",
-			o->curve_secret ? "--authorized-agents DIR" : "--curve-secret FILE");
+		        o->curve_secret ? "--curve-secret" : "--authorized-agents",
+		        o->curve_secret ? "--authorized-agents DIR" : "--curve-secret FILE");
 		return -1;
 	}
 	if (o->stats_key != NULL && o->curve_secret == NULL) {
 		fprintf(stderr, "coordinator: --stats-key needs --curve-secret FILE (the "
-				"coordinator's own key pair)\n");
+		                "coordinator's own key pair)\n");
 		return -1;
 	}
 	if (o->curve_secret != NULL && local) {
 		fprintf(stderr, "coordinator: a \"local\" plan starts its own agents on this "
-				"host over ipc://; --curve-secret and --authorized-agents do not "
-				"apply\n");
+		                "host over ipc://; --curve-secret and --authorized-agents do not "
+		                "apply\n");
 		return -1;
 	}
 	if (o->curve_secret != NULL) {
@@ -228,25 +229,27 @@ static int check_security(const struct coord_options *o, bool local, struct coor
 		return 0;
 	}
 	if (auth_endpoint_is_loopback(o->bind)) {
-		fprintf(stderr, "coordinator: the control plane on %s is unauthenticated (no "
-				"--curve-secret): only processes on this host can reach it\n",
-			o->bind);
+		fprintf(stderr,
+		        "coordinator: the control plane on %s is unauthenticated (no "
+		        "--curve-secret): only processes on this host can reach it\n",
+		        o->bind);
 		return 0;
 	}
 	if (!o->insecure) {
 		fprintf(stderr,
-			"coordinator: --bind %s is reachable from other hosts, and without keys "
-			"anyone there could join the run and command its agents: give "
-			"--curve-secret FILE --authorized-agents DIR (keys from --gen-keys), "
-			"bind a loopback or ipc:// endpoint, or pass --insecure to accept an "
-			"unauthenticated control plane\n",
-			o->bind);
+		        "coordinator: --bind %s is reachable from other hosts, and without keys "
+		        "anyone there could join the run and command its agents: give "
+		        "--curve-secret FILE --authorized-agents DIR (keys from --gen-keys), "
+		        "bind a loopback or ipc:// endpoint, or pass --insecure to accept an "
+		        "unauthenticated control plane\n",
+		        o->bind);
 		return -1;
 	}
-	fprintf(stderr, "coordinator: warning: --insecure: the control plane on %s is "
-			"unauthenticated and unencrypted; anyone who can reach it can join the run "
-			"and command its agents\n",
-		o->bind);
+	fprintf(stderr,
+	        "coordinator: warning: --insecure: the control plane on %s is "
+	        "unauthenticated and unencrypted; anyone who can reach it can join the run "
+	        "and command its agents\n",
+	        o->bind);
 	return 0;
 }
 
@@ -259,9 +262,10 @@ static int local_endpoint(const struct coord_options *o, char *buf, size_t size)
 		return 0;
 	}
 	if (strchr(o->bind, '*') != NULL) {
-		fprintf(stderr, "coordinator: --bind %s: a local plan needs a concrete endpoint "
-				"(its agents are started before the coordinator binds)\n",
-			o->bind);
+		fprintf(stderr,
+		        "coordinator: --bind %s: a local plan needs a concrete endpoint "
+		        "(its agents are started before the coordinator binds)\n",
+		        o->bind);
 		return -1;
 	}
 	snprintf(buf, size, "%s", o->bind);
@@ -281,10 +285,11 @@ static int finish(struct coord *c, const struct report_times *t)
 	int err = report_write(c->opt->report, report);
 	if (!c->opt->quiet)
 		fprintf(stderr, "coordinator: report built and written in %lld ms\n",
-			(long long)(coord_now_ms() - t0));
+		        (long long)(coord_now_ms() - t0));
 	report_print_summary(stdout, report);
 	if (err < 0) {
-		fprintf(stderr, "coordinator: cannot write %s: %s\n", c->opt->report, strerror(-err));
+		fprintf(stderr, "coordinator: cannot write %s: %s\n", c->opt->report,
+		        strerror(-err));
 		code = COORD_RUN_FAILED;
 	} else {
 		printf("\n  report: %s\n", c->opt->report);
@@ -293,7 +298,7 @@ static int finish(struct coord *c, const struct report_times *t)
 		err = html_write(c->opt->html, &report, 1);
 		if (err < 0) {
 			fprintf(stderr, "coordinator: cannot write %s: %s\n", c->opt->html,
-				strerror(-err));
+			        strerror(-err));
 			code = COORD_RUN_FAILED;
 		} else {
 			printf("  html:   %s\n", c->opt->html);

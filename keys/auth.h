@@ -31,7 +31,7 @@ struct auth {
 	const char *prog;                 /* log prefix: "coordinator" */
 	const char *peer;                 /* what is refused: "an agent" */
 	uint8_t (*refused)[KEYS_BIN_LEN]; /* thread-owned: keys already logged */
-	atomic_int nrefused; /* read by tests while the handler runs */
+	atomic_int nrefused;              /* read by tests while the handler runs */
 	atomic_long admitted, denied;
 };
 

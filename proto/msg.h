@@ -28,10 +28,10 @@
 #include "hist.h"
 #include "proto.h"
 
-#define MSG_NAME_MAX 64     /* agent names, run names, host names (with NUL) */
-#define MSG_TEXT_MAX 256    /* reasons, capacity sentences (with NUL) */
+#define MSG_NAME_MAX    64  /* agent names, run names, host names (with NUL) */
+#define MSG_TEXT_MAX    256 /* reasons, capacity sentences (with NUL) */
 #define MSG_MAX_SOURCES 256 /* source addresses listed in hello */
-#define MSG_MAX_STEPS 64
+#define MSG_MAX_STEPS   64
 /* Most connections one assign or go may ask of an agent (the plan's own limit). */
 #define MSG_MAX_CONNECTIONS 100000000LL
 
@@ -52,14 +52,14 @@ enum msg_phase { MSG_PHASE_CONNECT, MSG_PHASE_ECHO, MSG_PHASE_CLOSE, MSG_PHASE_C
 const char *msg_phase_name(enum msg_phase p); /* "connect", "echo", "close" */
 
 struct msg_hello {
-	char name[MSG_NAME_MAX];    /* unique per agent; also its ZeroMQ routing id */
-	char version[32];           /* connscale version, e.g. "0.1.0" */
-	char host[MSG_NAME_MAX];    /* hostname */
-	int64_t max_connections;    /* what it can hold: min(open files, sources x ports) */
-	int64_t threads;            /* engine worker threads */
-	int64_t nofile;             /* its RLIMIT_NOFILE */
-	int64_t ports_per_source;   /* ip_local_port_range size */
-	int64_t nsources;           /* 0 = the kernel picks the source address */
+	char name[MSG_NAME_MAX];  /* unique per agent; also its ZeroMQ routing id */
+	char version[32];         /* connscale version, e.g. "0.1.0" */
+	char host[MSG_NAME_MAX];  /* hostname */
+	int64_t max_connections;  /* what it can hold: min(open files, sources x ports) */
+	int64_t threads;          /* engine worker threads */
+	int64_t nofile;           /* its RLIMIT_NOFILE */
+	int64_t ports_per_source; /* ip_local_port_range size */
+	int64_t nsources;         /* 0 = the kernel picks the source address */
 	char sources[MSG_MAX_SOURCES][16];
 	char capacity[MSG_TEXT_MAX]; /* the sentence naming what binds max_connections */
 };
@@ -156,6 +156,6 @@ int msg_stop_unpack(json_t *msg, struct msg_stop *m, struct proto_err *err);
 /* The counters as a JSON object, the shape used in progress, result and the report. */
 json_t *msg_counts_pack(const struct msg_counts *c);
 int msg_counts_unpack(const json_t *j, struct msg_counts *c, const char *what,
-		      struct proto_err *err);
+                      struct proto_err *err);
 
 #endif

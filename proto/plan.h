@@ -19,10 +19,10 @@
 #include "proto.h"
 #include "threshold.h"
 
-#define PLAN_MAX_BYTES (1024 * 1024)
-#define PLAN_MAX_DEPTH 16 /* nesting of arrays/objects; a valid plan nests 3 deep */
-#define PLAN_MAX_AGENTS 1024
-#define PLAN_MAX_THRESHOLDS 32
+#define PLAN_MAX_BYTES       (1024 * 1024)
+#define PLAN_MAX_DEPTH       16 /* nesting of arrays/objects; a valid plan nests 3 deep */
+#define PLAN_MAX_AGENTS      1024
+#define PLAN_MAX_THRESHOLDS  32
 #define PLAN_MAX_CONNECTIONS MSG_MAX_CONNECTIONS
 
 struct plan_agent_weight {
@@ -31,40 +31,40 @@ struct plan_agent_weight {
 };
 
 struct plan {
-	char name[MSG_NAME_MAX];              /* "name" (required) */
-	char target_host[MSG_NAME_MAX];       /* target.host: IPv4 dotted quad (required) */
-	int64_t target_port;                  /* target.port: 1..65535; 0 only with "local" */
-	int64_t agents_count;                 /* agents.count (required, 1..PLAN_MAX_AGENTS) */
-	double join_timeout_s;                /* agents.join_timeout_s, default 30 */
-	int64_t nnames;                       /* agents.names: if given, exactly these agents */
-	char (*names)[MSG_NAME_MAX];          /*   (malloc'ed; count must equal nnames) */
-	int64_t nweights;                     /* agents.weights: {"name": weight > 0} */
-	struct plan_agent_weight *weights;    /*   (malloc'ed) */
-	int64_t connections;                  /* "connections" (required, >= 1) */
-	int64_t nsteps;                       /* "steps": increasing, last == connections; */
-	int64_t steps[MSG_MAX_STEPS];         /*   default one step == connections */
-	double rate_per_s;                    /* ramp.rate_per_s, default 0 = unlimited */
-	int64_t connect_timeout_ms;           /* ramp.connect_timeout_ms, default 3000 */
-	int64_t payload_bytes;                /* echo.payload_bytes, default 64, 1..1 MiB */
-	int64_t rounds;                       /* echo.rounds, default 1, 0..1e6 */
-	int64_t interval_ms;                  /* echo.interval_ms, default 0 */
-	int64_t echo_timeout_ms;              /* echo.timeout_ms, default 5000 */
-	double hold_s;                        /* "hold_s", default 0 */
-	char server_stats[MSG_TEXT_MAX];      /* server.stats endpoint, "" = none */
-	int64_t server_interval_ms;           /* server.interval_ms, default 500 */
+	char name[MSG_NAME_MAX];           /* "name" (required) */
+	char target_host[MSG_NAME_MAX];    /* target.host: IPv4 dotted quad (required) */
+	int64_t target_port;               /* target.port: 1..65535; 0 only with "local" */
+	int64_t agents_count;              /* agents.count (required, 1..PLAN_MAX_AGENTS) */
+	double join_timeout_s;             /* agents.join_timeout_s, default 30 */
+	int64_t nnames;                    /* agents.names: if given, exactly these agents */
+	char (*names)[MSG_NAME_MAX];       /*   (malloc'ed; count must equal nnames) */
+	int64_t nweights;                  /* agents.weights: {"name": weight > 0} */
+	struct plan_agent_weight *weights; /*   (malloc'ed) */
+	int64_t connections;               /* "connections" (required, >= 1) */
+	int64_t nsteps;                    /* "steps": increasing, last == connections; */
+	int64_t steps[MSG_MAX_STEPS];      /*   default one step == connections */
+	double rate_per_s;                 /* ramp.rate_per_s, default 0 = unlimited */
+	int64_t connect_timeout_ms;        /* ramp.connect_timeout_ms, default 3000 */
+	int64_t payload_bytes;             /* echo.payload_bytes, default 64, 1..1 MiB */
+	int64_t rounds;                    /* echo.rounds, default 1, 0..1e6 */
+	int64_t interval_ms;               /* echo.interval_ms, default 0 */
+	int64_t echo_timeout_ms;           /* echo.timeout_ms, default 5000 */
+	double hold_s;                     /* "hold_s", default 0 */
+	char server_stats[MSG_TEXT_MAX];   /* server.stats endpoint, "" = none */
+	int64_t server_interval_ms;        /* server.interval_ms, default 500 */
 	int64_t nthresholds;
 	struct threshold thresholds[PLAN_MAX_THRESHOLDS];
-	bool local;                           /* "local" present */
-	int64_t local_agents;                 /* local.agents, default agents.count; must equal it */
-	char local_model[16];                 /* local.server.model: threads|epoll, default threads */
-	char local_stack_size[16];            /* local.server.stack_size, default "64k" */
-	int64_t local_processes;              /* local.server.processes, default: enough for nofile */
-	json_t *json;                         /* the plan with defaults filled in, for the report */
+	bool local;                /* "local" present */
+	int64_t local_agents;      /* local.agents, default agents.count; must equal it */
+	char local_model[16];      /* local.server.model: threads|epoll, default threads */
+	char local_stack_size[16]; /* local.server.stack_size, default "64k" */
+	int64_t local_processes;   /* local.server.processes, default: enough for nofile */
+	json_t *json;              /* the plan with defaults filled in, for the report */
 };
 
 /* Parses len bytes of plan text; `file` prefixes every error. */
 int plan_parse(const char *text, size_t len, const char *file, struct plan *p,
-	       struct proto_err *err);
+               struct proto_err *err);
 /* Reads and parses path (at most PLAN_MAX_BYTES). */
 int plan_load(const char *path, struct plan *p, struct proto_err *err);
 void plan_free(struct plan *p);

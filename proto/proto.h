@@ -53,8 +53,7 @@ struct proto_err {
 };
 
 /* printf into err->msg; returns -1 so callers can `return proto_fail(...)`. */
-int proto_fail(struct proto_err *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int proto_fail(struct proto_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* "hello", "server_stats", ...; NULL for an out-of-range value. */
 const char *proto_type_name(enum proto_type type);
@@ -117,7 +116,7 @@ struct proto_field {
 
 #define PROTO_FIELD(type, member, kind, min, max)                                                  \
 	{                                                                                          \
-		#member, kind, offsetof(type, member), sizeof(((type *)0)->member), min, max       \
+#member, kind, offsetof(type, member), sizeof(((type *)0)->member), min, max       \
 	}
 
 /* Sets every table field of struct s on obj; 0 or -1 (out of memory). */

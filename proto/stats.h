@@ -12,38 +12,39 @@
 
 /* Refusal reasons, in the order they appear in "refused". */
 enum stats_refusal {
-	STATS_REFUSED_EMFILE,     /* accept: process open-files limit */
-	STATS_REFUSED_ENFILE,     /* accept: system-wide file table full */
-	STATS_REFUSED_THREAD,     /* pthread_create failed (EAGAIN, ENOMEM) */
-	STATS_REFUSED_MAX_CONNS,  /* --max-conns reached */
-	STATS_REFUSED_OTHER,      /* any other accept error (ENOBUFS, ENOMEM, ...) */
+	STATS_REFUSED_EMFILE,    /* accept: process open-files limit */
+	STATS_REFUSED_ENFILE,    /* accept: system-wide file table full */
+	STATS_REFUSED_THREAD,    /* pthread_create failed (EAGAIN, ENOMEM) */
+	STATS_REFUSED_MAX_CONNS, /* --max-conns reached */
+	STATS_REFUSED_OTHER,     /* any other accept error (ENOBUFS, ENOMEM, ...) */
 	STATS_REFUSED_COUNT
 };
 
-const char *stats_refusal_name(enum stats_refusal r); /* "emfile", "enfile", "thread", "max_conns", "other" */
+const char *
+stats_refusal_name(enum stats_refusal r); /* "emfile", "enfile", "thread", "max_conns", "other" */
 
 struct server_stats {
-	char model[16];           /* "threads" | "epoll" */
+	char model[16]; /* "threads" | "epoll" */
 	int64_t processes;
-	int64_t stack_size;       /* bytes; 0 for epoll */
+	int64_t stack_size; /* bytes; 0 for epoll */
 	int64_t uptime_ms;
 	int64_t conns_current;
-	int64_t conns_max;        /* highest concurrent since start */
-	int64_t conns_total;      /* accepted and served since start */
+	int64_t conns_max;   /* highest concurrent since start */
+	int64_t conns_total; /* accepted and served since start */
 	int64_t refused[STATS_REFUSED_COUNT];
-	int64_t resets;           /* connections ended by ECONNRESET/EPIPE */
-	int64_t threads;          /* threads across all server processes */
-	int64_t fds;              /* open fds across all server processes */
-	int64_t rss_kb;           /* VmRSS, summed over processes */
-	int64_t hwm_kb;           /* VmHWM, summed over processes */
-	int64_t pss_kb;           /* Pss from smaps_rollup, summed */
-	int64_t kernel_stack_kb;  /* host /proc/meminfo KernelStack, delta since start */
-	int64_t slab_kb;          /* host Slab, delta since start */
-	int64_t page_tables_kb;   /* host PageTables, delta since start */
+	int64_t resets;            /* connections ended by ECONNRESET/EPIPE */
+	int64_t threads;           /* threads across all server processes */
+	int64_t fds;               /* open fds across all server processes */
+	int64_t rss_kb;            /* VmRSS, summed over processes */
+	int64_t hwm_kb;            /* VmHWM, summed over processes */
+	int64_t pss_kb;            /* Pss from smaps_rollup, summed */
+	int64_t kernel_stack_kb;   /* host /proc/meminfo KernelStack, delta since start */
+	int64_t slab_kb;           /* host Slab, delta since start */
+	int64_t page_tables_kb;    /* host PageTables, delta since start */
 	double user_kb_per_conn;   /* (rss - rss at start) / conns_current; 0 without connections */
 	double kernel_kb_per_conn; /* (kernel_stack + slab + page_tables deltas) / conns_current */
-	int64_t capacity;         /* connections the host limits allow this server */
-	char capacity_limit[256]; /* the sentence naming the binding limit */
+	int64_t capacity;          /* connections the host limits allow this server */
+	char capacity_limit[256];  /* the sentence naming the binding limit */
 };
 
 json_t *stats_req_new(void);

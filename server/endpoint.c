@@ -22,7 +22,7 @@ static int secure(struct server_endpoint *ep, const struct server_config *cfg)
 
 	if (rc == 0 && zap)
 		rc = auth_start(&ep->auth, ep->ctx, cfg->authorized_keys, "server",
-				"a stats client", err, sizeof(err));
+		                "a stats client", err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "server: stats endpoint: %s\n", err);
 		return -1;
@@ -31,7 +31,7 @@ static int secure(struct server_endpoint *ep, const struct server_config *cfg)
 	memset(&kp, 0, sizeof(kp));
 	if (rc < 0)
 		fprintf(stderr, "server: stats endpoint: cannot set up CURVE: %s\n",
-			zmq_strerror(zmq_errno()));
+		        zmq_strerror(zmq_errno()));
 	return rc;
 }
 
@@ -47,8 +47,7 @@ int server_endpoint_open(struct server_endpoint *ep, const struct server_config 
 	if (ep->ctx == NULL)
 		goto error;
 	ep->sock = zmq_socket(ep->ctx, ZMQ_ROUTER);
-	if (ep->sock == NULL ||
-	    zmq_setsockopt(ep->sock, ZMQ_LINGER, &linger, sizeof(linger)) < 0 ||
+	if (ep->sock == NULL || zmq_setsockopt(ep->sock, ZMQ_LINGER, &linger, sizeof(linger)) < 0 ||
 	    zmq_setsockopt(ep->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) < 0)
 		goto error;
 	if (cfg->curve_secret != NULL && secure(ep, cfg) < 0) {
@@ -75,7 +74,7 @@ error:
 }
 
 static int reply(struct server_endpoint *ep, zmq_msg_t *env, int nenv,
-		 const struct server_sampler *sampler)
+                 const struct server_sampler *sampler)
 {
 	struct server_stats st;
 	size_t len;
@@ -118,13 +117,13 @@ static void serve_one(struct server_endpoint *ep, const struct server_sampler *s
 	json_t *req = proto_decode(zmq_msg_data(&body), zmq_msg_size(&body), &type, &err);
 	if (req != NULL && type != PROTO_STATS_REQ)
 		snprintf(err.msg, sizeof(err.msg), "expected stats_req, got %s",
-			 proto_type_name(type));
+		         proto_type_name(type));
 	if (req == NULL || type != PROTO_STATS_REQ) {
 		ep->bad_requests++;
 		fprintf(stderr, "server: stats endpoint: dropped a request: %s\n", err.msg);
 	} else if (reply(ep, env, nenv, sampler) < 0) {
 		fprintf(stderr, "server: stats endpoint: reply failed: %s\n",
-			zmq_strerror(zmq_errno()));
+		        zmq_strerror(zmq_errno()));
 	}
 	json_decref(req);
 out:
@@ -134,7 +133,7 @@ out:
 }
 
 void server_endpoint_poll(struct server_endpoint *ep, const struct server_sampler *sampler,
-			  int timeout_ms)
+                          int timeout_ms)
 {
 	zmq_pollitem_t item = {.socket = ep->sock, .events = ZMQ_POLLIN};
 

@@ -25,7 +25,7 @@ struct server_endpoint {
 int server_endpoint_open(struct server_endpoint *ep, const struct server_config *cfg);
 /* Waits up to timeout_ms for requests and answers all that arrived. */
 void server_endpoint_poll(struct server_endpoint *ep, const struct server_sampler *sampler,
-			  int timeout_ms);
+                          int timeout_ms);
 void server_endpoint_close(struct server_endpoint *ep);
 
 #endif

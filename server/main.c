@@ -103,15 +103,15 @@ static void workers_reap(struct supervisor *sv)
 			if (sv->pids[i] != pid)
 				continue;
 			fprintf(stderr, "server: worker %d (pid %d) %s %d; restarting it\n", i,
-				(int)pid, WIFSIGNALED(status) ? "killed by signal" : "exited with",
-				WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+			        (int)pid, WIFSIGNALED(status) ? "killed by signal" : "exited with",
+			        WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 			sv->pids[i] = 0;
 			/* A worker that dies at once would otherwise be forked in a tight loop. */
 			if (time(NULL) - sv->started[i] < 1)
 				sleep(1);
 			if (worker_spawn(sv, i) < 0)
 				fprintf(stderr, "server: cannot restart worker %d: %s\n", i,
-					strerror(errno));
+				        strerror(errno));
 		}
 	}
 }
@@ -166,7 +166,7 @@ static int supervisor_setup(struct supervisor *sv, struct host_capacity *cap)
 	if (sv->cfg.backlog == 0)
 		sv->cfg.backlog = lim.somaxconn > 0 ? (int)lim.somaxconn : 4096;
 	sv->counters = mmap(NULL, sizeof(*sv->counters), PROT_READ | PROT_WRITE,
-			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	sv->listeners = calloc((size_t)n, sizeof(int));
 	sv->pids = calloc((size_t)n, sizeof(pid_t));
 	sv->started = calloc((size_t)n, sizeof(time_t));
@@ -181,14 +181,14 @@ static int supervisor_setup(struct supervisor *sv, struct host_capacity *cap)
 		if (fd < 0) {
 			inet_ntop(AF_INET, &sv->cfg.listen.sin_addr, addr, sizeof(addr));
 			fprintf(stderr, "server: cannot listen on %s:%u: %s\n", addr,
-				ntohs(sv->cfg.listen.sin_port), strerror(-fd));
+			        ntohs(sv->cfg.listen.sin_port), strerror(-fd));
 			return fd;
 		}
 		sv->listeners[i] = fd;
 	}
-	host_capacity(&lim, sv->cfg.model == SERVER_MODEL_THREADS ? HOST_MODEL_THREADS
-								   : HOST_MODEL_EPOLL,
-		      n, 8, cap);
+	host_capacity(&lim,
+	              sv->cfg.model == SERVER_MODEL_THREADS ? HOST_MODEL_THREADS : HOST_MODEL_EPOLL,
+	              n, 8, cap);
 	return 0;
 }
 

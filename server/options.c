@@ -13,24 +13,24 @@
 #include "options.h"
 
 static const char usage[] =
-	"usage: server [--listen ADDR:PORT] [--model threads|epoll] [--stack-size SIZE]\n"
-	"              [--processes N] [--backlog N] [--stats ENDPOINT] [--max-conns N]\n"
-	"              [--curve-secret FILE [--authorized-keys DIR]]\n"
-	"       server --gen-keys DIR [--name NAME]\n"
-	"\n"
-	"  --listen ADDR:PORT   address to listen on (default 0.0.0.0:1234; port 0 picks one)\n"
-	"  --model MODEL        threads: a thread per connection (default); epoll: one event loop\n"
-	"  --stack-size SIZE    thread stack: 16k, 64k, 8m, a byte count, or default (ulimit -s)\n"
-	"  --processes N        N pre-forked workers sharing the port (SO_REUSEPORT); default 1\n"
-	"  --backlog N          listen backlog (default net.core.somaxconn)\n"
-	"  --stats ENDPOINT     ZeroMQ endpoint answering stats_req, e.g. tcp://127.0.0.1:5701\n"
-	"  --max-conns N        refuse connections beyond N concurrent (default: no limit)\n"
-	"  --curve-secret FILE  the stats endpoint is a CURVE server with this secret key\n"
-	"  --authorized-keys DIR  and answers only clients whose public key is a DIR/*.pub\n"
-	"  --gen-keys DIR       write DIR/NAME.pub and DIR/NAME.key (NAME: --name or server)\n"
-	"                       and exit\n"
-	"\n"
-	"On SIGINT/SIGTERM it prints a summary and exits 0. Exit 1: could not listen; 2: bad usage.\n";
+    "usage: server [--listen ADDR:PORT] [--model threads|epoll] [--stack-size SIZE]\n"
+    "              [--processes N] [--backlog N] [--stats ENDPOINT] [--max-conns N]\n"
+    "              [--curve-secret FILE [--authorized-keys DIR]]\n"
+    "       server --gen-keys DIR [--name NAME]\n"
+    "\n"
+    "  --listen ADDR:PORT   address to listen on (default 0.0.0.0:1234; port 0 picks one)\n"
+    "  --model MODEL        threads: a thread per connection (default); epoll: one event loop\n"
+    "  --stack-size SIZE    thread stack: 16k, 64k, 8m, a byte count, or default (ulimit -s)\n"
+    "  --processes N        N pre-forked workers sharing the port (SO_REUSEPORT); default 1\n"
+    "  --backlog N          listen backlog (default net.core.somaxconn)\n"
+    "  --stats ENDPOINT     ZeroMQ endpoint answering stats_req, e.g. tcp://127.0.0.1:5701\n"
+    "  --max-conns N        refuse connections beyond N concurrent (default: no limit)\n"
+    "  --curve-secret FILE  the stats endpoint is a CURVE server with this secret key\n"
+    "  --authorized-keys DIR  and answers only clients whose public key is a DIR/*.pub\n"
+    "  --gen-keys DIR       write DIR/NAME.pub and DIR/NAME.key (NAME: --name or server)\n"
+    "                       and exit\n"
+    "\n"
+    "On SIGINT/SIGTERM it prints a summary and exits 0. Exit 1: could not listen; 2: bad usage.\n";
 
 int server_parse_size(const char *text, size_t *out)
 {
@@ -90,7 +90,7 @@ static int parse_count(const char *opt, const char *text, long min, long max, lo
 	long n = strtol(text, &end, 10);
 	if (errno != 0 || end == text || *end != '\0' || n < min || n > max) {
 		fprintf(stderr, "server: %s: expected an integer in %ld..%ld, got '%s'\n", opt, min,
-			max, text);
+		        max, text);
 		return -1;
 	}
 	*out = n;
@@ -110,9 +110,9 @@ static size_t clamp_stack(size_t want, const char *text)
 	size_t size = (want + (size_t)page - 1) / (size_t)page * (size_t)page;
 	if (size < (size_t)min) {
 		fprintf(stderr,
-			"server: --stack-size %s is below the platform minimum of %ld bytes; "
-			"using %ld\n",
-			text, min, min);
+		        "server: --stack-size %s is below the platform minimum of %ld bytes; "
+		        "using %ld\n",
+		        text, min, min);
 		size = (size_t)min;
 	}
 	return size;
@@ -139,9 +139,9 @@ static int set_option(int opt, const char *arg, struct server_config *cfg)
 	case 's':
 		if (server_parse_size(arg, &size) < 0) {
 			fprintf(stderr,
-				"server: --stack-size: expected a size like 16k, 64k, 8m or "
-				"default, got '%s'\n",
-				arg);
+			        "server: --stack-size: expected a size like 16k, 64k, 8m or "
+			        "default, got '%s'\n",
+			        arg);
 			return -1;
 		}
 		cfg->stack_size = size == 0 ? 0 : clamp_stack(size, arg);
@@ -190,19 +190,19 @@ static int gen_key_pair(const char *dir, const char *name)
 int server_options_parse(int argc, char **argv, struct server_config *cfg)
 {
 	static const struct option longopts[] = {
-		{"listen", required_argument, NULL, 'l'},
-		{"model", required_argument, NULL, 'm'},
-		{"stack-size", required_argument, NULL, 's'},
-		{"processes", required_argument, NULL, 'p'},
-		{"backlog", required_argument, NULL, 'b'},
-		{"stats", required_argument, NULL, 'S'},
-		{"max-conns", required_argument, NULL, 'c'},
-		{"curve-secret", required_argument, NULL, 'K'},
-		{"authorized-keys", required_argument, NULL, 'A'},
-		{"gen-keys", required_argument, NULL, 'G'},
-		{"name", required_argument, NULL, 'N'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"model", required_argument, NULL, 'm'},
+	    {"stack-size", required_argument, NULL, 's'},
+	    {"processes", required_argument, NULL, 'p'},
+	    {"backlog", required_argument, NULL, 'b'},
+	    {"stats", required_argument, NULL, 'S'},
+	    {"max-conns", required_argument, NULL, 'c'},
+	    {"curve-secret", required_argument, NULL, 'K'},
+	    {"authorized-keys", required_argument, NULL, 'A'},
+	    {"gen-keys", required_argument, NULL, 'G'},
+	    {"name", required_argument, NULL, 'N'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *gen_keys = NULL, *name = "server";
 	int opt;
@@ -224,8 +224,8 @@ int server_options_parse(int argc, char **argv, struct server_config *cfg)
 		}
 		if (opt == '?' || opt == ':') {
 			fprintf(stderr, "server: %s '%s'\n%s",
-				opt == '?' ? "unknown option" : "missing value for",
-				argv[optind - 1], usage);
+			        opt == '?' ? "unknown option" : "missing value for",
+			        argv[optind - 1], usage);
 			return -1;
 		}
 		if (opt == 'G' || opt == 'N') {
@@ -247,7 +247,7 @@ int server_options_parse(int argc, char **argv, struct server_config *cfg)
 	}
 	if (cfg->curve_secret != NULL && cfg->stats == NULL) {
 		fprintf(stderr, "server: --curve-secret secures the stats endpoint: give --stats "
-				"ENDPOINT too\n");
+		                "ENDPOINT too\n");
 		return -1;
 	}
 	return 0;

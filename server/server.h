@@ -20,14 +20,14 @@
 enum server_model { SERVER_MODEL_THREADS, SERVER_MODEL_EPOLL };
 
 struct server_config {
-	struct sockaddr_in listen; /* --listen ADDR:PORT (default 0.0.0.0:1234) */
-	enum server_model model;   /* --model threads|epoll */
-	size_t stack_size;         /* --stack-size; bytes, already clamped */
-	int processes;             /* --processes N */
-	int backlog;               /* --backlog N (default net.core.somaxconn) */
-	const char *stats;         /* --stats ENDPOINT, or NULL */
-	int64_t max_conns;         /* --max-conns N, 0 = no limit */
-	const char *curve_secret;  /* --curve-secret FILE: the stats endpoint speaks CURVE */
+	struct sockaddr_in listen;   /* --listen ADDR:PORT (default 0.0.0.0:1234) */
+	enum server_model model;     /* --model threads|epoll */
+	size_t stack_size;           /* --stack-size; bytes, already clamped */
+	int processes;               /* --processes N */
+	int backlog;                 /* --backlog N (default net.core.somaxconn) */
+	const char *stats;           /* --stats ENDPOINT, or NULL */
+	int64_t max_conns;           /* --max-conns N, 0 = no limit */
+	const char *curve_secret;    /* --curve-secret FILE: the stats endpoint speaks CURVE */
 	const char *authorized_keys; /* --authorized-keys DIR: only these clients (ZAP) */
 };
 
@@ -54,11 +54,10 @@ void server_leave(struct server_counters *c, int reset);
 void server_refuse(struct server_counters *c, enum stats_refusal why);
 
 /*
- * Accepts from a non-blocking listener with the spare-descriptor trick: on EMFILE/ENFILE it frees its
- * reserve fd, accepts and closes the connection (counted), and takes the
- * reserve back, so a full fd table never turns into a busy accept loop.
- * Returns a connected socket, or -1 when there was nothing to serve
- * (EAGAIN, EINTR, or a refused connection).
+ * Accepts from a non-blocking listener with the spare-descriptor trick: on EMFILE/ENFILE it frees
+ * its reserve fd, accepts and closes the connection (counted), and takes the reserve back, so a
+ * full fd table never turns into a busy accept loop. Returns a connected socket, or -1 when there
+ * was nothing to serve (EAGAIN, EINTR, or a refused connection).
  */
 int server_accept(int lfd, int *spare_fd, struct server_counters *c);
 
