@@ -67,12 +67,30 @@ static void shed_one(int lfd, int *spare_fd, struct server_counters *c, int err)
 	*spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
+/*
+ * The reserve can be lost: between shed_one()'s close and reopen another
+ * thread may take the slot for a moment (glibc opens
+ * /sys/devices/system/cpu/online the first time a new thread needs a malloc
+ * arena), and then a connection takes it for good. Take it back from the next
+ * connection, or the backlog could never be drained again at the limit.
+ */
+static int reserve_restore(int fd, int *spare_fd, struct server_counters *c)
+{
+	*spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (*spare_fd >= 0 || errno != EMFILE)
+		return fd; /* room after all, or no /dev/null here: serve it */
+	close(fd);
+	*spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	server_refuse(c, STATS_REFUSED_EMFILE);
+	return -1;
+}
+
 int server_accept(int lfd, int *spare_fd, struct server_counters *c)
 {
 	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
 	if (fd >= 0)
-		return fd;
+		return *spare_fd >= 0 ? fd : reserve_restore(fd, spare_fd, c);
 	switch (errno) {
 	case EAGAIN:
 	case EINTR:

@@ -68,6 +68,16 @@ static void run(const struct scenario *sc, char **argv)
 			break;
 		usleep(50 * 1000);
 	}
+	struct server_stats st;
+	if (shed + current < NCONN && tl_stats(endpoint, &st, 2000) == 0)
+		fprintf(stderr,
+		        "%s: stalled: current %lld, refused emfile %lld enfile %lld thread %lld "
+		        "other %lld, fds %lld, threads %lld\n",
+		        sc->name, (long long)st.conns_current, (long long)st.refused[STATS_REFUSED_EMFILE],
+		        (long long)st.refused[STATS_REFUSED_ENFILE],
+		        (long long)st.refused[STATS_REFUSED_THREAD],
+		        (long long)st.refused[STATS_REFUSED_OTHER], (long long)st.fds,
+		        (long long)st.threads);
 	int ok = 0;
 	for (int i = 0; i < NCONN; i++) {
 		if (fds[i] >= 0 && tl_echo(fds[i], msg, sizeof(msg), 5000) == 0)
