@@ -14,15 +14,27 @@ int server_admit(struct server_counters *c)
 	int_fast64_t now = atomic_fetch_add(&c->current, 1) + 1;
 
 	if (c->max_conns > 0 && now > c->max_conns) {
-		atomic_fetch_sub(&c->current, 1);
-		server_refuse(c, STATS_REFUSED_MAX_CONNS);
+		server_unadmit(c, STATS_REFUSED_MAX_CONNS);
 		return -1;
 	}
-	atomic_fetch_add(&c->total, 1);
+	return 0;
+}
+
+/* Counted only once the connection is really served, so a failed thread never shows. */
+void server_admitted(struct server_counters *c)
+{
+	int_fast64_t now = atomic_load(&c->current);
 	int_fast64_t max = atomic_load(&c->max);
+
+	atomic_fetch_add(&c->total, 1);
 	while (now > max && !atomic_compare_exchange_weak(&c->max, &max, now))
 		;
-	return 0;
+}
+
+void server_unadmit(struct server_counters *c, enum stats_refusal why)
+{
+	atomic_fetch_sub(&c->current, 1);
+	server_refuse(c, why);
 }
 
 void server_leave(struct server_counters *c, int reset)

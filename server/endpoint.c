@@ -98,7 +98,7 @@ static int reply(struct server_endpoint *ep, zmq_msg_t *env, int nenv,
 static void serve_one(struct server_endpoint *ep, const struct server_sampler *sampler)
 {
 	zmq_msg_t env[MAX_ENVELOPE], body;
-	int nenv = 0, more = 1;
+	int nenv = 0, more = 1, overflow = 0;
 	struct proto_err err;
 	enum proto_type type;
 
@@ -109,10 +109,18 @@ static void serve_one(struct server_endpoint *ep, const struct server_sampler *s
 		more = zmq_msg_more(&body);
 		if (!more)
 			break;
-		if (nenv == MAX_ENVELOPE) /* too deep to be ours: drain and drop */
+		if (nenv == MAX_ENVELOPE) { /* too deep to be ours: drain and drop */
+			overflow = 1;
 			continue;
+		}
 		zmq_msg_init(&env[nenv]);
 		zmq_msg_move(&env[nenv++], &body);
+	}
+	if (overflow) {
+		ep->bad_requests++;
+		fprintf(stderr, "server: stats endpoint: dropped a request with over %d routing frames\n",
+		        MAX_ENVELOPE);
+		goto out;
 	}
 	json_t *req = proto_decode(zmq_msg_data(&body), zmq_msg_size(&body), &type, &err);
 	if (req != NULL && type != PROTO_STATS_REQ)

@@ -150,9 +150,11 @@ static void ep_on_accept(struct ep_loop *l)
 		int fl = fcntl(fd, F_GETFL);
 		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
 		    ep_watch(l, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLRDHUP) < 0) {
-			ep_close(l, fd, 0);
+			close(fd);
+			server_unadmit(l->counters, STATS_REFUSED_OTHER);
 			continue;
 		}
+		server_admitted(l->counters);
 	}
 }
 
@@ -188,20 +190,23 @@ int server_epoll_run(int lfd, const struct server_config *cfg, struct server_cou
 	l.epfd = epoll_create1(EPOLL_CLOEXEC);
 	l.spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (l.conns == NULL || l.epfd < 0) {
-		fprintf(stderr, "server: epoll set-up: %s\n", strerror(errno));
-		return -ENOMEM;
+		int err = l.conns == NULL ? ENOMEM : errno;
+		fprintf(stderr, "server: epoll set-up: %s\n", strerror(err));
+		return -err;
 	}
 	int fl = fcntl(lfd, F_GETFL);
 	if (fl < 0 || fcntl(lfd, F_SETFL, fl | O_NONBLOCK) < 0 ||
 	    ep_watch(&l, EPOLL_CTL_ADD, lfd, EPOLLIN) < 0) {
-		fprintf(stderr, "server: epoll listener: %s\n", strerror(errno));
-		return -errno;
+		int err = errno;
+		fprintf(stderr, "server: epoll listener: %s\n", strerror(err));
+		return -err;
 	}
 	for (;;) {
 		int n = epoll_wait(l.epfd, events, EPOLL_BATCH, -1);
 		if (n < 0 && errno != EINTR) {
-			fprintf(stderr, "server: epoll_wait: %s\n", strerror(errno));
-			return -errno;
+			int err = errno;
+			fprintf(stderr, "server: epoll_wait: %s\n", strerror(err));
+			return -err;
 		}
 		for (int i = 0; i < n; i++)
 			ep_dispatch(&l, &events[i]);

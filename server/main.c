@@ -41,6 +41,7 @@ struct supervisor {
 	int *listeners;
 	pid_t *pids;
 	time_t *started; /* when each worker was last forked */
+	pid_t supervisor;
 };
 
 static int listener_open(const struct server_config *cfg, struct sockaddr_in *bound)
@@ -69,13 +70,19 @@ static void worker_main(struct supervisor *sv, int idx)
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	for (int i = 0; i < sv->cfg.processes; i++)
-		if (i != idx)
-			close(sv->listeners[i]);
+	if (getppid() != sv->supervisor)
+		_exit(SERVER_EXIT_FAIL); /* it died before prctl took effect */
+	/*
+	 * Keep stdio and this worker's listener only. A restarted worker is forked
+	 * after ZeroMQ started: its sockets (the stats port) must not live on here.
+	 */
+	int lfd = sv->listeners[idx];
+	close_range(3, (unsigned)lfd - 1, 0);
+	close_range((unsigned)lfd + 1, ~0U, 0);
 	if (sv->cfg.model == SERVER_MODEL_THREADS)
-		server_threads_run(sv->listeners[idx], &sv->cfg, sv->counters);
+		server_threads_run(lfd, &sv->cfg, sv->counters);
 	else
-		server_epoll_run(sv->listeners[idx], &sv->cfg, sv->counters);
+		server_epoll_run(lfd, &sv->cfg, sv->counters);
 	_exit(SERVER_EXIT_FAIL);
 }
 
@@ -114,6 +121,10 @@ static void workers_reap(struct supervisor *sv)
 				        strerror(errno));
 		}
 	}
+	/* One that could not be forked is tried again: its listener's clients are waiting. */
+	for (int i = 0; i < sv->cfg.processes; i++)
+		if (sv->pids[i] == 0 && time(NULL) - sv->started[i] >= 1 && worker_spawn(sv, i) < 0)
+			sv->started[i] = time(NULL);
 }
 
 static void workers_stop(struct supervisor *sv)
@@ -128,6 +139,10 @@ static void workers_stop(struct supervisor *sv)
 	for (int waited = 0; alive > 0; waited++) {
 		pid_t pid = waitpid(-1, NULL, WNOHANG);
 		if (pid > 0) {
+			/* Forget it, so the SIGKILL below cannot reach a recycled pid. */
+			for (int i = 0; i < sv->cfg.processes; i++)
+				if (sv->pids[i] == pid)
+					sv->pids[i] = 0;
 			alive--;
 			continue;
 		}
@@ -249,6 +264,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = {.sa_handler = on_stop}; /* no SA_RESTART: waits must wake */
 	struct timespec settle = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
 
+	sv.supervisor = getpid();
 	int r = server_options_parse(argc, argv, &sv.cfg);
 	if (r != 0)
 		return r > 0 ? SERVER_EXIT_OK : SERVER_EXIT_USAGE;

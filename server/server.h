@@ -45,10 +45,14 @@ struct server_counters {
 #define SERVER_ECHO_BUF 2048
 
 /*
- * Admits one accepted connection: 0, or -1 after counting a max_conns refusal
- * (the caller closes the socket).
+ * Admission in two steps: server_admit() reserves a place (0, or -1 after
+ * counting a max_conns refusal; the caller closes the socket), then
+ * server_admitted() once the connection is really served (a thread runs it,
+ * or the event loop watches it), or server_unadmit() if that failed.
  */
 int server_admit(struct server_counters *c);
+void server_admitted(struct server_counters *c);
+void server_unadmit(struct server_counters *c, enum stats_refusal why);
 /* A served connection ended; reset says whether the peer reset it. */
 void server_leave(struct server_counters *c, int reset);
 void server_refuse(struct server_counters *c, enum stats_refusal why);

@@ -80,14 +80,13 @@ static void spawn(const pthread_attr_t *attr, int fd, struct server_counters *c)
 		a->fd = fd;
 		err = pthread_create(&tid, attr, conn_main, a);
 	}
-	if (err == 0)
+	if (err == 0) {
+		server_admitted(c);
 		return;
+	}
 	free(a);
 	close(fd);
-	/* Admitted but never served: undo the admission, count the refusal. */
-	atomic_fetch_sub(&c->current, 1);
-	atomic_fetch_sub(&c->total, 1);
-	server_refuse(c, STATS_REFUSED_THREAD);
+	server_unadmit(c, STATS_REFUSED_THREAD);
 }
 
 int server_threads_run(int lfd, const struct server_config *cfg, struct server_counters *c)
