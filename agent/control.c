@@ -20,6 +20,7 @@
 #define HEARTBEAT_MS       1000
 #define PROGRESS_MS        500
 #define RESULT_RESEND_MS   1000
+#define ANSWER_RESEND_MS   1000
 #define DEFAULT_DEADMAN_MS 5000
 #define CLOSE_WAIT_MS      10000
 
@@ -48,8 +49,10 @@ struct control {
 	int64_t last_heard_ms;
 	int64_t next_hello_ms, next_heartbeat_ms, next_progress_ms, next_result_ms;
 	bool phase_running;
-	struct msg_go go;           /* the phase running or last run */
-	json_t *result;             /* resent until acknowledged */
+	struct msg_go go; /* the phase running or last run */
+	json_t *result;   /* resent until acknowledged */
+	json_t *answer;   /* ready or phase_done, resent until the next command */
+	int64_t next_answer_ms;
 	struct engine_result *seen; /* the engine's histograms when the last phase ended */
 };
 
@@ -79,7 +82,12 @@ static void say(const struct control *c, const char *fmt, ...)
 		return; /* nowhere left to complain */
 }
 
-/* Sends msg (consumed). Never blocks: a full queue drops it, the next tick retries. */
+/*
+ * Sends msg (consumed). Never blocks: with ZMQ_IMMEDIATE a send during a
+ * reconnect is dropped. Periodic messages (hello, heartbeat, progress, result)
+ * simply go again; one-shot answers are kept in c->answer and resent until
+ * the coordinator's next command shows they arrived.
+ */
 static void send_msg(struct control *c, json_t *msg)
 {
 	size_t len;
@@ -170,6 +178,14 @@ static struct hist *phase_latency(struct control *c)
 	return delta;
 }
 
+/* Keeps a one-shot answer (ready, phase_done) to resend until it is acknowledged by use. */
+static void answer(struct control *c, json_t *msg)
+{
+	json_decref(c->answer);
+	c->answer = msg;
+	c->next_answer_ms = now_ms() + ANSWER_RESEND_MS;
+}
+
 static void send_progress(struct control *c, enum proto_type type)
 {
 	struct engine_counts ec;
@@ -179,8 +195,11 @@ static void send_progress(struct control *c, enum proto_type type)
 	counts_from(&ec, &p.counts);
 	if (type == PROTO_PHASE_DONE && c->go.phase != MSG_PHASE_CLOSE)
 		p.hist = phase_latency(c);
-	send_msg(c, msg_progress_pack(type, &p));
+	json_t *msg = msg_progress_pack(type, &p);
 	free(p.hist);
+	if (type == PROTO_PHASE_DONE)
+		answer(c, json_incref(msg));
+	send_msg(c, msg);
 }
 
 /* Builds the result from the engine and starts sending it until acknowledged. */
@@ -220,6 +239,7 @@ static void go_idle(struct control *c)
 	engine_drop(c);
 	json_decref(c->result);
 	c->result = NULL;
+	answer(c, NULL);
 	c->phase_running = false;
 	c->state = CTL_IDLE;
 	c->next_hello_ms = 0;
@@ -281,7 +301,8 @@ static void on_assign(struct control *c, json_t *msg)
 		say(c, "assigned %lld connections to %s:%lld", (long long)c->assign.connections,
 		    c->assign.target_host, (long long)c->assign.target_port);
 		c->state = CTL_READY;
-		send_msg(c, msg_empty_pack(PROTO_READY));
+		answer(c, msg_empty_pack(PROTO_READY));
+		send_msg(c, json_incref(c->answer));
 		return;
 	}
 	say(c, "refusing the assignment: %s", rj.reason);
@@ -317,6 +338,7 @@ static void on_go(struct control *c, json_t *msg)
 	c->go = go;
 	c->phase_running = true;
 	c->next_progress_ms = now_ms() + PROGRESS_MS;
+	answer(c, NULL); /* a go means our last answer arrived */
 }
 
 static void on_stop(struct control *c, json_t *msg)
@@ -333,6 +355,7 @@ static void on_stop(struct control *c, json_t *msg)
 		return;
 	}
 	/* Close everything; tick() sends the result once the close is done. */
+	answer(c, NULL);
 	engine_close(c->engine);
 	c->state = CTL_READY;
 	c->go.phase = MSG_PHASE_CLOSE;
@@ -414,6 +437,10 @@ static void tick(struct control *c)
 	} else if (c->phase_running && now >= c->next_progress_ms) {
 		c->next_progress_ms = now + PROGRESS_MS;
 		send_progress(c, PROTO_PROGRESS);
+	}
+	if (c->answer != NULL && now >= c->next_answer_ms) {
+		c->next_answer_ms = now + ANSWER_RESEND_MS;
+		send_msg(c, json_incref(c->answer));
 	}
 	if (c->state == CTL_RESULT && c->result && now >= c->next_result_ms) {
 		c->next_result_ms = now + RESULT_RESEND_MS;

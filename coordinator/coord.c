@@ -197,6 +197,9 @@ static void on_counts(struct coord *c, struct coord_agent *a, enum proto_type ty
 		drop(c, a->id, err.msg);
 		return;
 	}
+	/* Late news from a lost agent would count connections it no longer holds. */
+	if (a->state != AGENT_READY)
+		return;
 	a->counts = p.counts;
 	if (type != PROTO_PHASE_DONE || (int)p.phase != c->cur_phase || p.step != c->step ||
 	    a->phase_done)
@@ -339,44 +342,68 @@ static void record_sample(struct coord *c, const struct server_stats *st)
 	c->samples[c->nsamples++].stats = *st;
 	c->last_stats = *st;
 	c->have_last_stats = true;
-	c->stats_seq++;
 }
 
+/*
+ * Replies come back as [seq, body]: the server's ROUTER returns every frame
+ * before the body, so each reply names the request it answers, and a slow
+ * server's late answer to an old request is never taken for a fresh one.
+ */
 static void recv_stats(struct coord *c)
 {
 	char buf[8192];
+	uint64_t seq = 0;
 	enum proto_type type;
 	struct proto_err err;
 	struct server_stats st;
+	int more = 0;
+	size_t sz = sizeof(more);
 
-	int n = zmq_recv(c->stats_sock, buf, sizeof(buf), ZMQ_DONTWAIT);
+	int n = zmq_recv(c->stats_sock, &seq, sizeof(seq), ZMQ_DONTWAIT);
 	if (n < 0)
 		return;
-	c->stats_sent_ms = 0;
+	if (n != (int)sizeof(seq) || zmq_getsockopt(c->stats_sock, ZMQ_RCVMORE, &more, &sz) < 0 ||
+	    !more) {
+		drop(c, "the server", "stats reply without its request number");
+		return;
+	}
+	n = zmq_recv(c->stats_sock, buf, sizeof(buf), 0);
+	if (n < 0)
+		return;
+	if (seq == c->stats_sent_seq)
+		c->stats_sent_ms = 0;
 	json_t *msg = n <= (int)sizeof(buf) ? proto_decode(buf, (size_t)n, &type, &err) : NULL;
-	if (msg != NULL && stats_unpack(msg, &st, &err) == 0)
+	if (msg != NULL && stats_unpack(msg, &st, &err) == 0) {
 		record_sample(c, &st);
-	else
+		if (seq > c->stats_seq)
+			c->stats_seq = seq;
+	} else {
 		drop(c, "the server", n > (int)sizeof(buf) ? "stats reply too large" : err.msg);
+	}
 	json_decref(msg);
 }
 
-void coord_request_stats(struct coord *c)
+/* Asks the server for a sample; `fresh` sends a new request even if one is outstanding. */
+void coord_request_stats(struct coord *c, bool fresh)
 {
 	int64_t now = coord_now_ms();
 	size_t len;
 
 	/*
-	 * One outstanding request; a reply later than 10 s counts as missed (a
-	 * server holding 300K threads needs seconds to sum its memory).
+	 * One outstanding periodic request; a reply later than 10 s counts as
+	 * missed (a server holding 300K threads needs seconds to sum its memory).
 	 */
-	if (c->stats_sock == NULL || (c->stats_sent_ms && now - c->stats_sent_ms < 10000))
+	if (c->stats_sock == NULL || (!fresh && c->stats_sent_ms && now - c->stats_sent_ms < 10000))
 		return;
 	json_t *req = stats_req_new();
 	char *body = req ? proto_encode(req, &len) : NULL;
+	uint64_t seq = c->stats_sent_seq + 1;
 	json_decref(req);
-	if (body && zmq_send(c->stats_sock, body, len, ZMQ_DONTWAIT) >= 0)
+	if (body && zmq_send(c->stats_sock, &seq, sizeof(seq), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
+	    zmq_send(c->stats_sock, body, len, ZMQ_DONTWAIT) >= 0) {
 		c->stats_sent_ms = now;
+		c->stats_sent_seq = seq;
+	}
 	free(body);
 }
 
@@ -390,14 +417,18 @@ static void timeline_add(struct coord *c, int64_t now)
 			c->tl_t = t;
 		int64_t *cur = realloc(c->tl_current,
 		                       (size_t)cap * (size_t)c->plan->agents_count * sizeof(*cur));
+		if (cur != NULL)
+			c->tl_current = cur;
 		if (t == NULL || cur == NULL)
 			return; /* the timeline stops growing; the run goes on */
-		c->tl_current = cur;
 		c->tl_cap = cap;
 	}
 	int64_t *row = &c->tl_current[(size_t)c->tl_n * (size_t)c->plan->agents_count];
+	/* A lost agent's connections are gone (its dead man's switch closed them). */
 	for (int i = 0; i < c->plan->agents_count; i++)
-		row[i] = i < c->nagents ? c->agents[i].counts.current : 0;
+		row[i] = i < c->nagents && c->agents[i].state != AGENT_LOST
+		             ? c->agents[i].counts.current
+		             : 0;
 	c->tl_t[c->tl_n++] = (double)(now - c->started_ms) / 1000.0;
 }
 
@@ -446,7 +477,7 @@ static void housekeeping(struct coord *c)
 	}
 	if (c->stats_sock && now >= c->next_sample_ms) {
 		c->next_sample_ms = now + c->plan->server_interval_ms;
-		coord_request_stats(c);
+		coord_request_stats(c, false);
 	}
 	coord_progress(c, false);
 }

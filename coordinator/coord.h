@@ -121,8 +121,9 @@ struct coord {
 
 	struct coord_sample *samples;
 	int nsamples, samples_cap;
-	long stats_seq;   /* samples received so far */
-	long plateau_seq; /* stats_seq when a plateau sample was asked for */
+	uint64_t stats_sent_seq; /* number of the last stats request sent */
+	uint64_t stats_seq;      /* newest request a reply has answered */
+	uint64_t plateau_seq;    /* the request a plateau sample waits for */
 	bool have_last_stats;
 	struct server_stats last_stats;
 	struct coord_step steps[MSG_MAX_STEPS];
@@ -163,7 +164,7 @@ int coord_send(struct coord *c, const char *id, json_t *msg);
 struct coord_agent *coord_agent_find(struct coord *c, const char *id);
 bool coord_agent_active(const struct coord_agent *a);
 void coord_mark_lost(struct coord *c, struct coord_agent *a, const char *why);
-void coord_request_stats(struct coord *c);
+void coord_request_stats(struct coord *c, bool fresh);
 /* Notes a phase boundary on the timeline. */
 void coord_mark(struct coord *c, const char *phase, int step);
 /* Frees what the run allocated (steps' histograms, timeline, samples, results). */

@@ -53,6 +53,11 @@ static pid_t spawn(char *const argv[], int *out, bool quiet)
 		return -1;
 	pid_t pid = fork();
 	if (pid == 0) {
+		/*
+		 * Its own process group: Ctrl-C reaches the coordinator alone, which
+		 * then stops the agents in order and gathers their numbers.
+		 */
+		setpgid(0, 0);
 		/* A coordinator that dies must not leave a local server or agents behind. */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() != parent)

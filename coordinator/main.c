@@ -122,7 +122,7 @@ static int parse_args(int argc, char **argv, struct coord_options *o, const char
 			break;
 		case 'h':
 			fputs(usage, stdout);
-			exit(COORD_PASS);
+			return 1;
 		default:
 			fprintf(stderr, "coordinator: %s '%s'\n%s",
 			        opt == ':' ? "missing value for" : "unknown option",
@@ -321,8 +321,9 @@ int main(int argc, char **argv)
 	struct sigaction sa = {.sa_handler = on_signal};
 	int rc;
 
-	if (parse_args(argc, argv, &opt, &plan_path) < 0)
-		return COORD_USAGE;
+	int parsed = parse_args(argc, argv, &opt, &plan_path);
+	if (parsed != 0)
+		return parsed > 0 ? COORD_PASS : COORD_USAGE; /* 1: --help was printed */
 	if (opt.gen_keys != NULL)
 		return gen_keys(&opt);
 	if (opt.render_html != NULL)

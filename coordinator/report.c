@@ -316,6 +316,7 @@ int report_write_file(const char *path, int (*fill)(FILE *f, const void *arg), c
 	FILE *f = fopen(tmp, "we");
 	if (f == NULL)
 		return -errno;
+	errno = 0;
 	if (fill(f, arg) < 0 || fflush(f) != 0 || ferror(f))
 		err = errno ? -errno : -EIO;
 	/* Durable before it is visible: a crash leaves the old file or the new, whole. */

@@ -252,7 +252,8 @@ static int run_phase(struct coord *c, enum msg_phase ph, int step, int64_t timeo
 		if (ph == MSG_PHASE_CONNECT)
 			go.target = a->assign.steps[step];
 		a->phase_done = false;
-		coord_send(c, a->id, msg_go_pack(&go));
+		if (coord_send(c, a->id, msg_go_pack(&go)) < 0)
+			coord_mark_lost(c, a, "unreachable: its go could not be sent");
 	}
 	bool ok = wait_for(c, barrier_done, timeout_ms);
 	if (*c->interrupted)
@@ -288,7 +289,7 @@ static int64_t echo_timeout(const struct plan *p)
 
 static bool stats_arrived(struct coord *c)
 {
-	return c->stats_seq > c->plateau_seq;
+	return c->stats_seq >= c->plateau_seq;
 }
 
 /* A fresh server sample, bounded; false if the server did not answer. */
@@ -296,9 +297,11 @@ static bool sample_now(struct coord *c)
 {
 	if (c->stats_sock == NULL)
 		return false;
-	c->plateau_seq = c->stats_seq;
-	c->stats_sent_ms = 0;
-	coord_request_stats(c);
+	uint64_t before = c->stats_sent_seq;
+	coord_request_stats(c, true);
+	if (c->stats_sent_seq == before)
+		return false; /* the request could not even be queued */
+	c->plateau_seq = c->stats_sent_seq;
 	return wait_until(c, stats_arrived, PLATEAU_SAMPLE_MS, false);
 }
 
@@ -309,7 +312,8 @@ static void record_plateau(struct coord *c, int step, double connect_s, double e
 	s->connections = c->plan->steps[step];
 	s->established = 0;
 	for (int i = 0; i < c->nagents; i++)
-		s->established += c->agents[i].counts.current;
+		if (c->agents[i].state == AGENT_READY || c->agents[i].state == AGENT_DONE)
+			s->established += c->agents[i].counts.current;
 	s->connect_s = connect_s;
 	s->echo_s = echo_s;
 	s->have_server = sample_now(c);
@@ -375,6 +379,12 @@ void coord_run(struct coord *c)
 		return;
 	}
 	c->ready_ms = coord_now_ms() - c->started_ms;
+	if (*c->interrupted) {
+		c->aborted = true;
+		stop_all(c, "the coordinator was interrupted");
+		collect_results(c);
+		return;
+	}
 	int rc = 0;
 	for (int k = 0; k < c->plan->nsteps && rc == 0; k++)
 		rc = run_step(c, k);
