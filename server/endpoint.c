@@ -118,7 +118,8 @@ static void serve_one(struct server_endpoint *ep, const struct server_sampler *s
 	}
 	if (overflow) {
 		ep->bad_requests++;
-		fprintf(stderr, "server: stats endpoint: dropped a request with over %d routing frames\n",
+		fprintf(stderr,
+		        "server: stats endpoint: dropped a request with over %d routing frames\n",
 		        MAX_ENVELOPE);
 		goto out;
 	}

@@ -73,7 +73,8 @@ static void run(const struct scenario *sc, char **argv)
 		fprintf(stderr,
 		        "%s: stalled: current %lld, refused emfile %lld enfile %lld thread %lld "
 		        "other %lld, fds %lld, threads %lld\n",
-		        sc->name, (long long)st.conns_current, (long long)st.refused[STATS_REFUSED_EMFILE],
+		        sc->name, (long long)st.conns_current,
+		        (long long)st.refused[STATS_REFUSED_EMFILE],
 		        (long long)st.refused[STATS_REFUSED_ENFILE],
 		        (long long)st.refused[STATS_REFUSED_THREAD],
 		        (long long)st.refused[STATS_REFUSED_OTHER], (long long)st.fds,
