@@ -141,13 +141,19 @@ int tl_connect(const char *src, const struct sockaddr_in *dst)
 	return fd;
 }
 
-int tl_echo(int fd, const unsigned char *data, size_t len, int timeout_ms)
+int tl_echo_ex(int fd, const unsigned char *data, size_t len, int timeout_ms, bool half_close)
 {
-	unsigned char buf[16384];
+	static _Thread_local unsigned char buf[65536];
 	size_t sent = 0, got = 0;
 	long deadline = now_ms() + timeout_ms;
+	bool shut = false;
 
-	while (got < len) {
+	while (half_close || got < len) {
+		if (half_close && sent == len && !shut) {
+			if (shutdown(fd, SHUT_WR) < 0)
+				return -1;
+			shut = true;
+		}
 		struct pollfd pfd = {.fd = fd, .events = POLLIN | (sent < len ? POLLOUT : 0)};
 		long left = deadline - now_ms();
 		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
@@ -160,7 +166,10 @@ int tl_echo(int fd, const unsigned char *data, size_t len, int timeout_ms)
 		}
 		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
 			ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-			if (n == 0 || (n < 0 && errno != EAGAIN))
+			if (n ==
+			    0) /* EOF: right only after a half-close, once everything came back */
+				return shut && got == len ? 0 : -1;
+			if (n < 0 && errno != EAGAIN)
 				return -1;
 			if (n > 0 && (got + (size_t)n > sent || memcmp(buf, data + got, (size_t)n)))
 				return -1;
@@ -168,6 +177,11 @@ int tl_echo(int fd, const unsigned char *data, size_t len, int timeout_ms)
 		}
 	}
 	return 0;
+}
+
+int tl_echo(int fd, const unsigned char *data, size_t len, int timeout_ms)
+{
+	return tl_echo_ex(fd, data, len, timeout_ms, false);
 }
 
 int tl_stats(const char *endpoint, struct server_stats *out, int timeout_ms)

@@ -7,6 +7,7 @@
 #define CONNSCALE_TESTLIB_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -53,6 +54,8 @@ int tl_connect(const char *src, const struct sockaddr_in *dst);
  * the echo matched byte for byte, -1 on mismatch/EOF/error/timeout.
  */
 int tl_echo(int fd, const unsigned char *data, size_t len, int timeout_ms);
+/* With half_close: shutdown(SHUT_WR) once all is sent, and expect EOF after the whole echo. */
+int tl_echo_ex(int fd, const unsigned char *data, size_t len, int timeout_ms, bool half_close);
 
 /* One stats_req to endpoint, answered within timeout_ms. */
 int tl_stats(const char *endpoint, struct server_stats *out, int timeout_ms);

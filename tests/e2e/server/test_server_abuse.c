@@ -264,43 +264,6 @@ static void case_resets(struct ctx *c)
 	CHECK(good_echo(c, 3) == 0, "fresh echo after the resets");
 }
 
-/* Sends len bytes, then shutdown(SHUT_WR); reads the echo until EOF. 0 if all came back. */
-static int half_close_echo(int fd, const unsigned char *data, size_t len, int timeout_ms)
-{
-	static unsigned char buf[65536];
-	size_t sent = 0, got = 0;
-	long deadline = now_ms() + timeout_ms;
-	int shut = 0;
-
-	for (;;) {
-		if (sent == len && !shut) {
-			if (shutdown(fd, SHUT_WR) < 0)
-				return -1;
-			shut = 1;
-		}
-		struct pollfd pfd = {.fd = fd, .events = POLLIN | (sent < len ? POLLOUT : 0)};
-		long left = deadline - now_ms();
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
-			return -1;
-		if ((pfd.revents & POLLOUT) && sent < len) {
-			ssize_t n = send(fd, data + sent, len - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
-			if (n < 0 && errno != EAGAIN)
-				return -1;
-			sent += n > 0 ? (size_t)n : 0;
-		}
-		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
-			ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-			if (n == 0) /* EOF: only right once everything came back */
-				return shut && got == len ? 0 : -1;
-			if (n < 0 && errno != EAGAIN)
-				return -1;
-			if (n > 0 && (got + (size_t)n > sent || memcmp(buf, data + got, (size_t)n)))
-				return -1;
-			got += n > 0 ? (size_t)n : 0;
-		}
-	}
-}
-
 static void case_halfopen(struct ctx *c)
 {
 	static unsigned char data[256 * 1024];
@@ -312,7 +275,7 @@ static void case_halfopen(struct ctx *c)
 		size_t len = sizes[i % (int)(sizeof(sizes) / sizeof(sizes[0]))];
 		int fd = tl_connect(c->src, &c->dst);
 
-		if (fd >= 0 && half_close_echo(fd, data, len, 10000) == 0)
+		if (fd >= 0 && tl_echo_ex(fd, data, len, 10000, true) == 0)
 			ok++;
 		else
 			CHECK(0, "half-closed connection %d (%zu bytes): echo then EOF", i, len);
