@@ -1,10 +1,7 @@
 #!/bin/bash
 # Helpers shared by the tests/deploy scripts (sourced).
 
-fail() {
-	echo "FAIL: $*"
-	exit 1
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/assert.sh"
 
 # deploy_build_deb BUILD_DIR OUT_DIR: builds the package from BUILD_DIR (as `make package`
 # does) into OUT_DIR, prints its path.

@@ -8,7 +8,7 @@ build=$1
 version=$2
 tmp=$(mktemp -d /tmp/connscale-pkg.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/../lib/assert.sh"
 
 # Into a directory of its own: never races `make package` or another test over build/.
 cpack --config "$build/CPackConfig.cmake" -G DEB -B "$tmp/out" >"$tmp/cpack.log" 2>&1 ||

@@ -9,14 +9,7 @@ SCALE=$1 BUILD=$2
 N=30000
 SINGLE_SOURCE_PORTS=28232 # 60999 - 32768 + 1, the default range
 
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-expect() {
-	[ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"
-	echo "ok: $1 = $3"
-}
+. "$(dirname "$0")/../lib/assert.sh"
 
 if [ "$(id -u)" = 0 ]; then
 	# Held until the end, so the "lab left up" check sees only this run.

@@ -8,14 +8,7 @@ set -u
 LAB=$1 SERVER=$2 AGENT=$3
 SYSCTLS="kernel/pid_max kernel/threads-max vm/max_map_count"
 
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-expect() {
-	[ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"
-	echo "ok: $1 = $3"
-}
+. "$(dirname "$0")/../lib/assert.sh"
 snapshot() {
 	local k
 	for k in $SYSCTLS; do printf '%s=%s ' "$k" "$(cat "/proc/sys/$k")"; done

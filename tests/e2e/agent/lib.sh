@@ -1,16 +1,7 @@
 # Shared helpers for the agent's e2e scripts (sourced, bash).
 set -u
 
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-
-# expect NAME GOT WANT
-expect() {
-	[ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"
-	echo "ok: $1 = $3"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../../lib/assert.sh"
 
 LPIDS=""
 cleanup() {
