@@ -21,12 +21,13 @@ int server_admit(struct server_counters *c)
 }
 
 /* Counted only once the connection is really served, so a failed thread never shows. */
-void server_admitted(struct server_counters *c)
+void server_admitted(struct server_counters *c, int worker)
 {
 	int_fast64_t now = atomic_load(&c->current);
 	int_fast64_t max = atomic_load(&c->max);
 
 	atomic_fetch_add(&c->total, 1);
+	atomic_fetch_add(&c->served[worker], 1);
 	while (now > max && !atomic_compare_exchange_weak(&c->max, &max, now))
 		;
 }

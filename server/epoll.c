@@ -30,6 +30,7 @@ struct ep_conn {
 struct ep_loop {
 	int epfd;
 	int lfd;
+	int worker; /* this process's index, for the per-worker count */
 	int spare;
 	struct ep_conn *conns; /* indexed by fd */
 	size_t nconns;
@@ -154,7 +155,7 @@ static void ep_on_accept(struct ep_loop *l)
 			server_unadmit(l->counters, STATS_REFUSED_OTHER);
 			continue;
 		}
-		server_admitted(l->counters);
+		server_admitted(l->counters, l->worker);
 	}
 }
 
@@ -175,10 +176,11 @@ static void ep_dispatch(struct ep_loop *l, const struct epoll_event *ev)
 		ep_on_readable(l, fd);
 }
 
-int server_epoll_run(int lfd, const struct server_config *cfg, struct server_counters *c)
+int server_epoll_run(int lfd, int worker, const struct server_config *cfg,
+                     struct server_counters *c)
 {
 	struct rlimit rl;
-	struct ep_loop l = {.lfd = lfd, .counters = c};
+	struct ep_loop l = {.lfd = lfd, .worker = worker, .counters = c};
 	struct epoll_event events[EPOLL_BATCH];
 
 	(void)cfg;

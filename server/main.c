@@ -1,6 +1,7 @@
 /*
- * server: the supervisor. Opens one SO_REUSEPORT listener per worker (so a
- * bad address fails here, before anything forks), forks the workers, then
+ * server: the supervisor. Opens one SO_REUSEPORT listener per worker on a
+ * port no other process listens on (so a bad or busy address fails here,
+ * before anything forks), forks the workers, then
  * serves the stats endpoint, restarts a worker that dies, and on SIGINT or
  * SIGTERM samples, stops the workers and prints the summary.
  *
@@ -9,6 +10,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/filter.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -44,23 +46,109 @@ struct supervisor {
 	pid_t supervisor;
 };
 
-static int listener_open(const struct server_config *cfg, struct sockaddr_in *bound)
+/* A TCP socket with SO_REUSEADDR (and SO_REUSEPORT if asked) bound to sa; fd or -errno. */
+static int socket_bind(const struct sockaddr_in *sa, int reuseport)
 {
 	int one = 1;
-	socklen_t len = sizeof(*bound);
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -errno;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
-	    bind(fd, (const struct sockaddr *)bound, sizeof(*bound)) < 0 ||
-	    listen(fd, cfg->backlog) < 0 || getsockname(fd, (struct sockaddr *)bound, &len) < 0) {
+	    (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) ||
+	    bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0) {
 		int err = errno;
 		close(fd);
 		return -err;
 	}
 	return fd;
+}
+
+/*
+ * The reuseport group's sockets are kept in the order they joined, ours
+ * first: a cBPF program returning random() % n picks one of ours, and a
+ * socket appended later is never chosen. Random, not a hash of the packet:
+ * cBPF cannot see the kernel's flow hash, and skb->hash is 0 on NICs without
+ * RSS, which would send every connection to worker 0.
+ */
+static int listeners_steer(int fd, int n)
+{
+	struct sock_filter code[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_RANDOM)),
+	    BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, (uint32_t)n),
+	    BPF_STMT(BPF_RET | BPF_A, 0),
+	};
+	struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
+
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog)) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * One port, one server. SO_REUSEPORT lets the workers share the port, but it
+ * would let a second server (same user) join too and silently take a share
+ * of the connections. Clearing SO_REUSEPORT after listen() does not stop it
+ * (measured on Linux 6.18: the newcomer still binds, through the bind
+ * bucket's cached reuseport state, and the group stops balancing: one
+ * listener gets every connection). Instead:
+ *  - a guard socket without SO_REUSEPORT binds first: that fails with
+ *    EADDRINUSE if anything listens on the address (a socket without
+ *    SO_REUSEPORT conflicts with every listener), and it resolves port 0;
+ *  - the listeners bind that port with SO_REUSEPORT beside it (the guard has
+ *    SO_REUSEADDR and never listens, so it conflicts with none of them) and
+ *    listen; then the guard goes;
+ *  - listeners_steer() keeps the connections on these listeners even if
+ *    something joins the port later (an older server, or one whose guard
+ *    raced ours in the same instant).
+ * One worker needs no SO_REUSEPORT at all, and then nothing can join.
+ * Returns 0, or -errno after saying what failed.
+ */
+static int listeners_open(struct supervisor *sv)
+{
+	struct sockaddr_in *sa = &sv->cfg.listen;
+	socklen_t len = sizeof(*sa);
+	char addr[INET_ADDRSTRLEN];
+	int n = sv->cfg.processes, err = 0;
+	int guard = socket_bind(sa, 0);
+
+	if (guard < 0) {
+		err = guard;
+		goto error;
+	}
+	if (getsockname(guard, (struct sockaddr *)sa, &len) < 0) {
+		err = -errno;
+		goto error;
+	}
+	for (int i = 0; i < n; i++) {
+		int fd = socket_bind(sa, n > 1);
+		if (fd < 0) {
+			err = fd;
+			goto error;
+		}
+		sv->listeners[i] = fd;
+		if (listen(fd, sv->cfg.backlog) < 0) {
+			err = -errno;
+			goto error;
+		}
+	}
+	close(guard);
+	if (n > 1 && (err = listeners_steer(sv->listeners[0], n)) < 0)
+		fprintf(stderr,
+		        "server: warning: SO_ATTACH_REUSEPORT_CBPF: %s: a process that joins "
+		        "this port later would take a share of its connections\n",
+		        strerror(-err));
+	return 0;
+error:
+	inet_ntop(AF_INET, &sa->sin_addr, addr, sizeof(addr));
+	fprintf(stderr, "server: cannot listen on %s:%u: %s%s\n", addr, ntohs(sa->sin_port),
+	        strerror(-err),
+	        err == -EADDRINUSE ? " (another process listens there; a second server "
+	                             "would take a share of its connections)"
+	                           : "");
+	if (guard >= 0)
+		close(guard);
+	return err;
 }
 
 static void worker_main(struct supervisor *sv, int idx)
@@ -80,9 +168,9 @@ static void worker_main(struct supervisor *sv, int idx)
 	close_range(3, (unsigned)lfd - 1, 0);
 	close_range((unsigned)lfd + 1, ~0U, 0);
 	if (sv->cfg.model == SERVER_MODEL_THREADS)
-		server_threads_run(lfd, &sv->cfg, sv->counters);
+		server_threads_run(lfd, idx, &sv->cfg, sv->counters);
 	else
-		server_epoll_run(lfd, &sv->cfg, sv->counters);
+		server_epoll_run(lfd, idx, &sv->cfg, sv->counters);
 	_exit(SERVER_EXIT_FAIL);
 }
 
@@ -172,7 +260,6 @@ static size_t default_stack_size(void)
 static int supervisor_setup(struct supervisor *sv, struct host_capacity *cap)
 {
 	struct host_limits lim;
-	char addr[INET_ADDRSTRLEN];
 	int n = sv->cfg.processes;
 
 	host_limits_read(&lim);
@@ -190,17 +277,9 @@ static int supervisor_setup(struct supervisor *sv, struct host_capacity *cap)
 		return -ENOMEM;
 	}
 	sv->counters->max_conns = sv->cfg.max_conns;
-	/* The first bind resolves port 0; the other workers join that port. */
-	for (int i = 0; i < n; i++) {
-		int fd = listener_open(&sv->cfg, &sv->cfg.listen);
-		if (fd < 0) {
-			inet_ntop(AF_INET, &sv->cfg.listen.sin_addr, addr, sizeof(addr));
-			fprintf(stderr, "server: cannot listen on %s:%u: %s\n", addr,
-			        ntohs(sv->cfg.listen.sin_port), strerror(-fd));
-			return fd;
-		}
-		sv->listeners[i] = fd;
-	}
+	int err = listeners_open(sv);
+	if (err < 0)
+		return err;
 	host_capacity(&lim,
 	              sv->cfg.model == SERVER_MODEL_THREADS ? HOST_MODEL_THREADS : HOST_MODEL_EPOLL,
 	              n, 8, cap);
@@ -290,7 +369,7 @@ int main(int argc, char **argv)
 	supervise(&sv, &sampler);
 	server_sampler_collect(&sampler, &final);
 	workers_stop(&sv);
-	server_print_summary(&final, stdout);
+	server_print_summary(&sampler, &final, stdout);
 	supervisor_free(&sv);
 	return stop_signal < 0 ? SERVER_EXIT_FAIL : SERVER_EXIT_OK;
 }

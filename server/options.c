@@ -21,7 +21,8 @@ static const char usage[] =
     "  --listen ADDR:PORT   address to listen on (default 0.0.0.0:1234; port 0 picks one)\n"
     "  --model MODEL        threads: a thread per connection (default); epoll: one event loop\n"
     "  --stack-size SIZE    thread stack: 16k, 64k, 8m, a byte count, or default (ulimit -s)\n"
-    "  --processes N        N pre-forked workers sharing the port (SO_REUSEPORT); default 1\n"
+    "  --processes N        N pre-forked workers sharing the port (SO_REUSEPORT, kept to\n"
+    "                       this server's workers); default 1\n"
     "  --backlog N          listen backlog (default net.core.somaxconn)\n"
     "  --stats ENDPOINT     ZeroMQ endpoint answering stats_req, e.g. tcp://127.0.0.1:5701\n"
     "  --max-conns N        refuse connections beyond N concurrent (default: no limit)\n"
@@ -30,7 +31,8 @@ static const char usage[] =
     "  --gen-keys DIR       write DIR/NAME.pub and DIR/NAME.key (NAME: --name or server)\n"
     "                       and exit\n"
     "\n"
-    "On SIGINT/SIGTERM it prints a summary and exits 0. Exit 1: could not listen; 2: bad usage.\n";
+    "On SIGINT/SIGTERM it prints a summary and exits 0. Exit 1: could not listen (also\n"
+    "\"Address already in use\" when anything listens on the port already); 2: bad usage.\n";
 
 int server_parse_size(const char *text, size_t *out)
 {
@@ -147,7 +149,7 @@ static int set_option(int opt, const char *arg, struct server_config *cfg)
 		cfg->stack_size = size == 0 ? 0 : clamp_stack(size, arg);
 		return 0;
 	case 'p':
-		if (parse_count("--processes", arg, 1, 1024, &n) < 0)
+		if (parse_count("--processes", arg, 1, SERVER_MAX_PROCESSES, &n) < 0)
 			return -1;
 		cfg->processes = (int)n;
 		return 0;

@@ -86,13 +86,19 @@ void server_sampler_collect(const struct server_sampler *s, struct server_stats 
 	snprintf(out->capacity_limit, sizeof(out->capacity_limit), "%s", s->capacity.sentence);
 }
 
-void server_print_summary(const struct server_stats *st, FILE *out)
+void server_print_summary(const struct server_sampler *s, const struct server_stats *st, FILE *out)
 {
 	fprintf(out, "server: summary (%s, %lld process%s)\n", st->model, (long long)st->processes,
 	        st->processes == 1 ? "" : "es");
 	fprintf(out, "  resident        %lld kB\n", (long long)st->rss_kb);
 	fprintf(out, "  Max conc        %lld\n", (long long)st->conns_max);
 	fprintf(out, "  Total           %lld\n", (long long)st->conns_total);
+	if (s->cfg->processes > 1) {
+		fprintf(out, "  by worker      ");
+		for (int i = 0; i < s->cfg->processes; i++)
+			fprintf(out, " %lld", (long long)atomic_load(&s->counters->served[i]));
+		fprintf(out, "\n");
+	}
 	fprintf(out, "  Now             %lld\n", (long long)st->conns_current);
 	fprintf(out, "  refused        ");
 	for (int r = 0; r < STATS_REFUSED_COUNT; r++)

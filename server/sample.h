@@ -28,7 +28,10 @@ void server_sampler_init(struct server_sampler *s, const struct server_config *c
                          struct server_counters *counters, const pid_t *pids,
                          const struct host_capacity *capacity);
 void server_sampler_collect(const struct server_sampler *s, struct server_stats *out);
-/* The summary printed on SIGINT/SIGTERM (the original server's field names first). */
-void server_print_summary(const struct server_stats *st, FILE *out);
+/*
+ * The summary printed on SIGINT/SIGTERM (the original server's field names
+ * first); with several workers, what each one served.
+ */
+void server_print_summary(const struct server_sampler *s, const struct server_stats *st, FILE *out);
 
 #endif

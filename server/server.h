@@ -3,9 +3,11 @@
  *
  * A supervisor process forks `processes` workers. Each worker owns one
  * SO_REUSEPORT listener and runs one model: `threads` (a detached pthread per
- * connection) or `epoll` (one event loop). Workers share one block of atomic
- * counters in MAP_SHARED memory; the supervisor sums process memory, serves the
- * stats endpoint and prints the summary.
+ * connection) or `epoll` (one event loop). The port is this server's alone: a
+ * second server on it fails with EADDRINUSE (see listeners_open() in main.c).
+ * Workers share one block of atomic counters in MAP_SHARED memory; the
+ * supervisor sums process memory, serves the stats endpoint and prints the
+ * summary.
  */
 #ifndef CONNSCALE_SERVER_H
 #define CONNSCALE_SERVER_H
@@ -18,6 +20,9 @@
 #include "stats.h"
 
 enum server_model { SERVER_MODEL_THREADS, SERVER_MODEL_EPOLL };
+
+/* The most --processes accepts. */
+#define SERVER_MAX_PROCESSES 1024
 
 struct server_config {
 	struct sockaddr_in listen;   /* --listen ADDR:PORT (default 0.0.0.0:1234) */
@@ -38,6 +43,7 @@ struct server_counters {
 	atomic_int_fast64_t total;
 	atomic_int_fast64_t resets;
 	atomic_int_fast64_t refused[STATS_REFUSED_COUNT];
+	atomic_int_fast64_t served[SERVER_MAX_PROCESSES]; /* total, by worker index */
 	int64_t max_conns;
 };
 
@@ -48,10 +54,11 @@ struct server_counters {
  * Admission in two steps: server_admit() reserves a place (0, or -1 after
  * counting a max_conns refusal; the caller closes the socket), then
  * server_admitted() once the connection is really served (a thread runs it,
- * or the event loop watches it), or server_unadmit() if that failed.
+ * or the event loop watches it) by worker number `worker`, or server_unadmit()
+ * if that failed.
  */
 int server_admit(struct server_counters *c);
-void server_admitted(struct server_counters *c);
+void server_admitted(struct server_counters *c, int worker);
 void server_unadmit(struct server_counters *c, enum stats_refusal why);
 /* A served connection ended; reset says whether the peer reset it. */
 void server_leave(struct server_counters *c, int reset);
@@ -65,8 +72,13 @@ void server_refuse(struct server_counters *c, enum stats_refusal why);
  */
 int server_accept(int lfd, int *spare_fd, struct server_counters *c);
 
-/* Models: run until the process is killed. Return only on a fatal error. */
-int server_threads_run(int lfd, const struct server_config *cfg, struct server_counters *c);
-int server_epoll_run(int lfd, const struct server_config *cfg, struct server_counters *c);
+/*
+ * Models: worker number `worker` serves listener lfd until the process is
+ * killed. Return only on a fatal error.
+ */
+int server_threads_run(int lfd, int worker, const struct server_config *cfg,
+                       struct server_counters *c);
+int server_epoll_run(int lfd, int worker, const struct server_config *cfg,
+                     struct server_counters *c);
 
 #endif

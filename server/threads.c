@@ -69,7 +69,7 @@ static void *conn_main(void *p)
 }
 
 /* Hands fd to a new detached thread; on failure the connection is refused. */
-static void spawn(const pthread_attr_t *attr, int fd, struct server_counters *c)
+static void spawn(const pthread_attr_t *attr, int fd, int worker, struct server_counters *c)
 {
 	struct conn_arg *a = malloc(sizeof(*a));
 	pthread_t tid;
@@ -81,7 +81,7 @@ static void spawn(const pthread_attr_t *attr, int fd, struct server_counters *c)
 		err = pthread_create(&tid, attr, conn_main, a);
 	}
 	if (err == 0) {
-		server_admitted(c);
+		server_admitted(c, worker);
 		return;
 	}
 	free(a);
@@ -89,7 +89,8 @@ static void spawn(const pthread_attr_t *attr, int fd, struct server_counters *c)
 	server_unadmit(c, STATS_REFUSED_THREAD);
 }
 
-int server_threads_run(int lfd, const struct server_config *cfg, struct server_counters *c)
+int server_threads_run(int lfd, int worker, const struct server_config *cfg,
+                       struct server_counters *c)
 {
 	pthread_attr_t attr;
 	int spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -122,6 +123,6 @@ int server_threads_run(int lfd, const struct server_config *cfg, struct server_c
 			close(fd);
 			continue;
 		}
-		spawn(&attr, fd, c);
+		spawn(&attr, fd, worker, c);
 	}
 }
