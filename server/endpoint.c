@@ -66,6 +66,14 @@ int server_endpoint_open(struct server_endpoint *ep, const struct server_config 
 		printf("server: stats endpoint: CURVE, %s\n",
 		       cfg->authorized_keys ? "authorized client keys only" : "any client key");
 	fflush(stdout);
+	/* As the coordinator and agent do for their control planes: say it, once, at start. */
+	if (cfg->curve_secret == NULL && !auth_endpoint_is_loopback(endpoint))
+		fprintf(stderr,
+		        "server: warning: the stats endpoint on %s is reachable from other hosts "
+		        "and unauthenticated (no --curve-secret): anyone who can reach it can read "
+		        "this server's stats; give --curve-secret FILE --authorized-keys DIR (keys "
+		        "from --gen-keys), or bind a loopback endpoint\n",
+		        bound);
 	return 0;
 error:
 	fprintf(stderr, "server: stats endpoint %s: %s\n", endpoint, zmq_strerror(zmq_errno()));

@@ -25,6 +25,7 @@ static const char usage[] =
     "                       this server's workers); default 1\n"
     "  --backlog N          listen backlog (default net.core.somaxconn)\n"
     "  --stats ENDPOINT     ZeroMQ endpoint answering stats_req, e.g. tcp://127.0.0.1:5701\n"
+    "                       (off loopback without --curve-secret: a warning, anyone can read it)\n"
     "  --max-conns N        refuse connections beyond N concurrent (default: no limit)\n"
     "  --curve-secret FILE  the stats endpoint is a CURVE server with this secret key\n"
     "  --authorized-keys DIR  and answers only clients whose public key is a DIR/*.pub\n"
