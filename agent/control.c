@@ -13,6 +13,7 @@
 #include "control.h"
 #include "engine.h"
 #include "host.h"
+#include "loglimit.h"
 #include "msg.h"
 #include "preflight.h"
 
@@ -23,6 +24,13 @@
 #define ANSWER_RESEND_MS   1000
 #define DEFAULT_DEADMAN_MS 5000
 #define CLOSE_WAIT_MS      10000
+#define POLL_MS            100
+#define DRAIN_MAX          64    /* messages read per loop pass, at most... */
+#define DRAIN_MS           20    /* ...and for at most this long, so heartbeats are never late */
+#define RELINK_MIN_MS      1000  /* at most one new coordinator connection a second */
+#define SILENT_FIRST_MS    3000  /* an unanswered agent says so after this long... */
+#define SILENT_EVERY_MS    10000 /* ...then this often for a minute... */
+#define SILENT_LATER_MS    60000 /* ...then this often */
 
 _Static_assert((int)ENGINE_REASON_COUNT == (int)MSG_REASON_COUNT,
                "engine and wire failure reasons must line up");
@@ -34,13 +42,36 @@ enum control_state {
 	CTL_RESULT,   /* result sent, waiting for its ack */
 };
 
+/* Kinds of line a peer can trigger; each kind has its own loglimit. */
+enum say_kind {
+	SAY_RUN,        /* joined, assigned, refusing an assignment */
+	SAY_STOP,       /* stopped by the coordinator */
+	SAY_GO,         /* a go refused, ignored or failed */
+	SAY_BAD,        /* undecodable messages */
+	SAY_UNEXPECTED, /* well-formed messages out of place */
+	SAY_LINK,       /* the connection to the coordinator lost */
+	SAY_SILENT,     /* the coordinator silent */
+	SAY_KIND_COUNT
+};
+
 struct control {
 	const struct agent_options *o;
 	void *ctx;
 	void *sock;
-	void *monitor; /* PAIR: the DEALER's handshake events, with keys only */
+	void *monitor;  /* PAIR: the DEALER's connection and handshake events */
+	unsigned nopen; /* sockets opened so far (names each monitor endpoint) */
+	bool curve;
+	struct keys_pair kp; /* read once; every reconnection uses them */
+	char server_z85[KEYS_Z85_LEN + 1];
+	bool connected;    /* a TCP/IPC connection is up */
+	bool linked;       /* ...and it carried a handshake or a message */
+	bool in_multipart; /* dropping the rest of a multipart message */
+	int64_t opened_ms; /* when the current socket was opened */
+	int64_t relink_ms; /* when to replace a lost connection; 0 = not lost */
+	int64_t next_silent_ms;
 	bool handshake_ok;
 	int handshake_logged; /* 0, 1 a failure logged, 2 a refused key logged (until a success) */
+	struct loglimit limits[SAY_KIND_COUNT];
 	char name[MSG_NAME_MAX];
 	enum control_state state;
 	struct engine *engine;
@@ -80,6 +111,32 @@ static void say(const struct control *c, const char *fmt, ...)
 	line[n++] = '\n';
 	if (write(STDERR_FILENO, line, (size_t)n) < 0)
 		return; /* nowhere left to complain */
+}
+
+static void say_as(struct control *c, enum say_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A line a peer can trigger: at most a burst per kind, then a periodic summary (loglimit.h). */
+static void say_as(struct control *c, enum say_kind kind, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (loglimit_pass(&c->limits[kind], now_ms(), line))
+		say(c, "%s", line);
+}
+
+/* The summaries of lines held back in windows now over. */
+static void say_suppressed(struct control *c, int64_t now)
+{
+	for (int k = 0; k < SAY_KIND_COUNT; k++) {
+		unsigned n = loglimit_due(&c->limits[k], now);
+		if (n > 0)
+			say(c, "(%u more like this suppressed in the last %d s; the last: %s)", n,
+			    LOGLIMIT_WINDOW_MS / 1000, c->limits[k].last);
+	}
 }
 
 /*
@@ -193,7 +250,8 @@ static void send_progress(struct control *c, enum proto_type type)
 
 	engine_snapshot(c->engine, &ec);
 	counts_from(&ec, &p.counts);
-	if (type == PROTO_PHASE_DONE && c->go.phase != MSG_PHASE_CLOSE)
+	if (type == PROTO_PHASE_DONE &&
+	    (c->go.phase == MSG_PHASE_CONNECT || c->go.phase == MSG_PHASE_ECHO))
 		p.hist = phase_latency(c);
 	json_t *msg = msg_progress_pack(type, &p);
 	free(p.hist);
@@ -241,8 +299,12 @@ static void go_idle(struct control *c)
 	c->result = NULL;
 	answer(c, NULL);
 	c->phase_running = false;
+	/*
+	 * The next hello keeps its one-second spacing: a coordinator answering
+	 * every hello with stop must not make the agent spin (it once logged
+	 * 77,521 lines in 30 s).
+	 */
 	c->state = CTL_IDLE;
-	c->next_hello_ms = 0;
 }
 
 static int engine_from_assign(struct control *c, char *why, size_t whylen)
@@ -292,21 +354,68 @@ static void on_assign(struct control *c, json_t *msg)
 	struct msg_reject rj = {{0}};
 
 	if (c->state != CTL_WELCOMED) {
-		say(c, "ignored an assignment outside a run's set-up");
+		say_as(c, SAY_UNEXPECTED, "ignored an assignment outside a run's set-up");
 		return;
 	}
 	if (msg_assign_unpack(msg, &c->assign, &err) < 0) {
-		snprintf(rj.reason, sizeof(rj.reason), "%s", err.msg);
+		snprintf(rj.reason, sizeof(rj.reason), "%.200s", err.msg);
 	} else if (engine_from_assign(c, rj.reason, sizeof(rj.reason)) == 0) {
-		say(c, "assigned %lld connections to %s:%lld", (long long)c->assign.connections,
-		    c->assign.target_host, (long long)c->assign.target_port);
+		say_as(c, SAY_RUN, "assigned %lld connections to %s:%lld",
+		       (long long)c->assign.connections, c->assign.target_host,
+		       (long long)c->assign.target_port);
 		c->state = CTL_READY;
 		answer(c, msg_empty_pack(PROTO_READY));
 		send_msg(c, json_incref(c->answer));
 		return;
 	}
-	say(c, "refusing the assignment: %s", rj.reason);
+	say_as(c, SAY_RUN, "refusing the assignment: %s", rj.reason);
 	send_msg(c, msg_reject_pack(PROTO_REJECT, &rj));
+	go_idle(c);
+}
+
+/*
+ * Whether go stays within the assignment (which preflight and the fence
+ * accepted): a step it has, and no more connections than that step's level.
+ * false with why filled otherwise.
+ */
+static bool go_within_assignment(const struct control *c, const struct msg_go *go, char *why,
+                                 size_t whylen)
+{
+	const struct msg_assign *a = &c->assign;
+
+	if (go->step < 0 || go->step >= a->nsteps) {
+		snprintf(why, whylen, "the assignment has %lld step%s", (long long)a->nsteps,
+		         a->nsteps == 1 ? "" : "s");
+		return false;
+	}
+	if (go->phase != MSG_PHASE_CONNECT)
+		return true;
+	if (go->target > a->connections) {
+		snprintf(why, whylen, "more than the %lld connections assigned",
+		         (long long)a->connections);
+		return false;
+	}
+	if (go->target > a->steps[go->step]) {
+		snprintf(why, whylen, "more than the %lld connections assigned to step %lld",
+		         (long long)a->steps[go->step], (long long)go->step);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * A go beyond the assignment is refused whole, never clamped: the coordinator
+ * asking for it is broken or not ours, so the agent leaves the run (bye with
+ * the reason, every connection closed) and says hello again.
+ */
+static void go_refuse(struct control *c, const struct msg_go *go, const char *why)
+{
+	struct msg_reject bye = {{0}};
+
+	snprintf(bye.reason, sizeof(bye.reason), "refused go %s (step %lld, target %lld): %s",
+	         msg_phase_name(go->phase), (long long)go->step, (long long)go->target, why);
+	say_as(c, SAY_GO, "%s; leaving the run", bye.reason);
+	send_msg(c, msg_reject_pack(PROTO_BYE, &bye));
 	go_idle(c);
 }
 
@@ -314,25 +423,31 @@ static void on_go(struct control *c, json_t *msg)
 {
 	struct proto_err err;
 	struct msg_go go;
+	char why[160];
 	int rc = 0;
 
 	if (msg_go_unpack(msg, &go, &err) < 0) {
-		say(c, "dropped a go: %s", err.msg);
+		say_as(c, SAY_BAD, "dropped a go: %s", err.msg);
 		return;
 	}
 	if (c->state != CTL_READY || c->phase_running) {
-		say(c, "ignored go %s: %s", msg_phase_name(go.phase),
-		    c->phase_running ? "a phase is running" : "not assigned");
+		say_as(c, SAY_GO, "ignored go %s: %s", msg_phase_name(go.phase),
+		       c->phase_running ? "a phase is running" : "not assigned");
+		return;
+	}
+	if (!go_within_assignment(c, &go, why, sizeof(why))) {
+		go_refuse(c, &go, why);
 		return;
 	}
 	if (go.phase == MSG_PHASE_CONNECT)
 		rc = engine_connect(c->engine, (uint64_t)go.target);
 	else if (go.phase == MSG_PHASE_ECHO)
 		rc = engine_echo(c->engine);
-	else
+	else if (go.phase == MSG_PHASE_CLOSE)
 		rc = engine_close(c->engine);
+	/* verify starts nothing: the idle engine's counts go back at once (tick). */
 	if (rc < 0) {
-		say(c, "cannot start %s: %s", msg_phase_name(go.phase), strerror(-rc));
+		say_as(c, SAY_GO, "cannot start %s: %s", msg_phase_name(go.phase), strerror(-rc));
 		return;
 	}
 	c->go = go;
@@ -347,9 +462,9 @@ static void on_stop(struct control *c, json_t *msg)
 	struct msg_stop st;
 
 	if (msg_stop_unpack(msg, &st, &err) < 0)
-		say(c, "stopped by the coordinator (unreadable reason: %s)", err.msg);
+		say_as(c, SAY_STOP, "stopped by the coordinator (unreadable reason: %s)", err.msg);
 	else
-		say(c, "stopped by the coordinator: %s", st.reason);
+		say_as(c, SAY_STOP, "stopped by the coordinator: %s", st.reason);
 	if (c->engine == NULL) {
 		go_idle(c);
 		return;
@@ -370,17 +485,19 @@ static void on_message(struct control *c, const void *buf, size_t len)
 	json_t *msg = proto_decode(buf, len, &type, &err);
 
 	if (msg == NULL) {
-		say(c, "dropped a message from the coordinator: %s", err.msg);
+		say_as(c, SAY_BAD, "dropped a message from the coordinator: %s", err.msg);
 		return;
 	}
 	c->last_heard_ms = now_ms();
+	c->next_silent_ms = 0;
+	c->linked = true;
 	switch (type) {
 	case PROTO_WELCOME:
 		if (c->state == CTL_IDLE && msg_welcome_unpack(msg, &w, &err) == 0) {
 			c->deadman_ms = w.heartbeat_timeout_ms > 0 ? w.heartbeat_timeout_ms
 			                                           : DEFAULT_DEADMAN_MS;
 			c->state = CTL_WELCOMED;
-			say(c, "joined run \"%s\"", w.run);
+			say_as(c, SAY_RUN, "joined run \"%s\"", w.run);
 		}
 		break;
 	case PROTO_ASSIGN:
@@ -399,9 +516,26 @@ static void on_message(struct control *c, const void *buf, size_t len)
 	case PROTO_HEARTBEAT:
 		break;
 	default:
-		say(c, "dropped an unexpected %s", proto_type_name(type));
+		say_as(c, SAY_UNEXPECTED, "dropped an unexpected %s", proto_type_name(type));
 	}
 	json_decref(msg);
+}
+
+/* An agent nobody answers says so: after SILENT_FIRST_MS, then at a bounded rate. */
+static void say_silent(struct control *c, int64_t now)
+{
+	int64_t quiet = now - c->last_heard_ms;
+	const char *why = "not connected: is it running, and bound to that address?";
+
+	if (quiet < SILENT_FIRST_MS || now < c->next_silent_ms)
+		return;
+	c->next_silent_ms = now + (quiet < 60000 ? SILENT_EVERY_MS : SILENT_LATER_MS);
+	if (c->connected && c->curve && !c->handshake_ok)
+		why = "connected, but no key handshake yet";
+	else if (c->connected)
+		why = "connected, but no welcome for its hellos";
+	say_as(c, SAY_SILENT, "no answer from the coordinator at %s for %lld s (%s); still trying",
+	       c->o->coordinator, (long long)(quiet / 1000), why);
 }
 
 /* What is due: hello, heartbeat, progress, phase completion, result resend, dead man. */
@@ -409,19 +543,22 @@ static void tick(struct control *c)
 {
 	int64_t now = now_ms();
 
+	say_suppressed(c, now);
 	if (c->state == CTL_IDLE) {
 		if (now >= c->next_hello_ms) {
 			c->next_hello_ms = now + HELLO_MS;
 			send_msg(c, hello_new(c));
 		}
+		say_silent(c, now);
 		return;
 	}
 	if (now - c->last_heard_ms > c->deadman_ms) {
 		struct engine_counts ec = {0};
 		if (c->engine)
 			engine_snapshot(c->engine, &ec);
-		say(c, "the coordinator is silent for %lld ms: closing %llu connections",
-		    (long long)c->deadman_ms, (unsigned long long)ec.current);
+		say_as(c, SAY_SILENT,
+		       "the coordinator is silent for %lld ms: closing %llu connections",
+		       (long long)c->deadman_ms, (unsigned long long)ec.current);
 		go_idle(c);
 		return;
 	}
@@ -448,34 +585,88 @@ static void tick(struct control *c)
 	}
 }
 
+/*
+ * Reads what the socket holds: at most DRAIN_MAX messages and DRAIN_MS, so a
+ * flood waits for the next pass and the heartbeat goes on time. zmq_msg_t
+ * takes any size the socket let through (ZMQ_MAXMSGSIZE = PROTO_MAX_MSG), so
+ * nothing is truncated. A message is one frame; a multipart one is dropped whole.
+ */
+static void control_drain(struct control *c)
+{
+	int64_t until = now_ms() + DRAIN_MS;
+	zmq_msg_t m;
+
+	for (int i = 0; i < DRAIN_MAX && now_ms() < until; i++) {
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, c->sock, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&m);
+			return;
+		}
+		bool part = c->in_multipart || zmq_msg_more(&m);
+		c->in_multipart = zmq_msg_more(&m);
+		if (!part)
+			on_message(c, zmq_msg_data(&m), zmq_msg_size(&m));
+		else if (!c->in_multipart)
+			say_as(c, SAY_BAD,
+			       "dropped a multipart message from the coordinator (a "
+			       "message is one frame)");
+		zmq_msg_close(&m);
+	}
+}
+
 /* Reads our key pair and the coordinator's public key; 0 or -1 with the reason printed. */
-static int control_keys(const struct agent_options *o, struct keys_pair *kp, char *server_z85)
+static int control_keys(struct control *c)
 {
 	char err[512];
 
-	if (keys_read_secret(o->curve_secret, kp, err, sizeof(err)) < 0 ||
-	    keys_read_public(o->coordinator_key, server_z85, err, sizeof(err)) < 0) {
+	if (keys_read_secret(c->o->curve_secret, &c->kp, err, sizeof(err)) < 0 ||
+	    keys_read_public(c->o->coordinator_key, c->server_z85, err, sizeof(err)) < 0) {
 		fprintf(stderr, "agent: %s\n", err);
 		return -1;
 	}
 	return 0;
 }
 
-/* Handshake events, so a refused key or a false coordinator is named, not just silent. */
+/*
+ * Connection and handshake events: a refused key or a false coordinator is
+ * named, and a lost connection is seen (libzmq gives up for good on a peer that
+ * broke the protocol, e.g. a message over ZMQ_MAXMSGSIZE, without a word).
+ */
 static int control_monitor(struct control *c)
 {
 	char ep[96];
-	int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-	             ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-	             ZMQ_EVENT_DISCONNECTED;
+	int events = ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+	             ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+	             ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
 
-	snprintf(ep, sizeof(ep), "inproc://agent-monitor-%p", c->sock);
+	snprintf(ep, sizeof(ep), "inproc://agent-monitor-%u", c->nopen);
 	if (zmq_socket_monitor(c->sock, ep, events) < 0)
 		return -1;
 	c->monitor = zmq_socket(c->ctx, ZMQ_PAIR);
 	if (c->monitor == NULL || zmq_connect(c->monitor, ep) < 0)
 		return -1;
 	return 0;
+}
+
+/* A connection that carried the conversation went away: rejoin on a new one. */
+static void control_on_lost(struct control *c, const char *addr)
+{
+	int64_t now = now_ms();
+	struct engine_counts ec = {0};
+
+	if (c->engine)
+		engine_snapshot(c->engine, &ec);
+	if (c->state == CTL_IDLE)
+		say_as(c, SAY_LINK, "the connection to the coordinator at %s closed; reconnecting",
+		       addr);
+	else
+		say_as(c, SAY_LINK,
+		       "lost the connection to the coordinator at %s (it went away, or sent a "
+		       "message over the %d KiB limit): leaving the run, closing %llu "
+		       "connections; reconnecting to say hello again",
+		       addr, PROTO_MAX_MSG / 1024, (unsigned long long)ec.current);
+	go_idle(c);
+	c->relink_ms = c->opened_ms + RELINK_MIN_MS > now ? c->opened_ms + RELINK_MIN_MS : now;
 }
 
 static void control_on_event(struct control *c)
@@ -492,16 +683,27 @@ static void control_on_event(struct control *c)
 	addr[m < (int)sizeof(addr) - 1 ? m : (int)sizeof(addr) - 1] = '\0';
 	memcpy(&event, ev, sizeof(event));
 	memcpy(&value, ev + 2, sizeof(value));
+	if (event == ZMQ_EVENT_CONNECTED) {
+		c->connected = true;
+		return;
+	}
+	if (event == ZMQ_EVENT_DISCONNECTED) {
+		bool was_linked = c->linked;
+		c->connected = c->linked = c->handshake_ok = false;
+		if (was_linked)
+			control_on_lost(c, addr);
+		return;
+	}
 	if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-		if (!c->handshake_ok)
+		if (c->curve && !c->handshake_ok)
 			say(c, "CURVE handshake with %s: the coordinator holds the expected key",
 			    addr);
 		c->handshake_ok = true;
 		c->handshake_logged = 0;
-		return;
-	}
-	if (event == ZMQ_EVENT_DISCONNECTED && c->handshake_ok) {
-		c->handshake_ok = false;
+		c->linked = true;
+		/* A new connection: hello now (one sent while there was none was dropped). */
+		if (c->state == CTL_IDLE)
+			c->next_hello_ms = 0;
 		return;
 	}
 	/* It retries every 100 ms: each kind of failure is said once. */
@@ -513,39 +715,78 @@ static void control_on_event(struct control *c)
 		    addr, (unsigned)value);
 	} else if (event != ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && c->handshake_logged == 0) {
 		c->handshake_logged = 1;
-		say(c,
-		    "CURVE handshake with %s failed: it is not the coordinator of "
-		    "--coordinator-key %s (or it does not speak CURVE)",
-		    addr, c->o->coordinator_key);
+		if (c->curve)
+			say(c,
+			    "CURVE handshake with %s failed: it is not the coordinator of "
+			    "--coordinator-key %s (or it does not speak CURVE)",
+			    addr, c->o->coordinator_key);
+		else
+			say(c,
+			    "handshake with %s failed: it is not a connscale coordinator (or it "
+			    "wants CURVE keys)",
+			    addr);
 	}
 }
 
+/* A DEALER (and its monitor) connected to the coordinator; 0 or -1 with errno for zmq_strerror. */
 static int control_open(struct control *c)
 {
-	int linger = 500, one = 1;
+	int linger = 500, one = 1, ivl = 100, ivl_max = 1000;
 	int64_t maxmsg = PROTO_MAX_MSG;
-	struct keys_pair kp;
-	char server_z85[KEYS_Z85_LEN + 1];
-	bool curve = c->o->curve_secret != NULL;
 
-	if (curve && control_keys(c->o, &kp, server_z85) < 0)
-		return -1;
-	c->ctx = zmq_ctx_new();
-	c->sock = c->ctx ? zmq_socket(c->ctx, ZMQ_DEALER) : NULL;
+	c->nopen++;
+	c->opened_ms = now_ms();
+	c->connected = c->linked = c->handshake_ok = c->in_multipart = false;
+	c->sock = zmq_socket(c->ctx, ZMQ_DEALER);
 	/* IMMEDIATE: nothing queues for a coordinator that is not there (no stale hellos). */
 	if (c->sock == NULL ||
 	    zmq_setsockopt(c->sock, ZMQ_ROUTING_ID, c->name, strlen(c->name)) < 0 ||
 	    zmq_setsockopt(c->sock, ZMQ_LINGER, &linger, sizeof(linger)) < 0 ||
 	    zmq_setsockopt(c->sock, ZMQ_IMMEDIATE, &one, sizeof(one)) < 0 ||
 	    zmq_setsockopt(c->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) < 0 ||
-	    (curve && auth_curve_client(c->sock, &kp, server_z85) < 0) ||
-	    (curve && control_monitor(c) < 0) || zmq_connect(c->sock, c->o->coordinator) < 0) {
-		fprintf(stderr, "agent: --coordinator %s: %s\n", c->o->coordinator,
-		        zmq_strerror(zmq_errno()));
-		memset(&kp, 0, sizeof(kp));
+	    zmq_setsockopt(c->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl)) < 0 ||
+	    zmq_setsockopt(c->sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof(ivl_max)) < 0 ||
+	    (c->curve && auth_curve_client(c->sock, &c->kp, c->server_z85) < 0) ||
+	    control_monitor(c) < 0 || zmq_connect(c->sock, c->o->coordinator) < 0)
 		return -1;
+	return 0;
+}
+
+static void control_close(struct control *c)
+{
+	if (c->monitor) {
+		zmq_socket_monitor(c->sock, NULL, 0);
+		zmq_close(c->monitor);
+		c->monitor = NULL;
 	}
-	memset(&kp, 0, sizeof(kp));
+	if (c->sock)
+		zmq_close(c->sock);
+	c->sock = NULL;
+}
+
+/* One pass of the loop: due work first, then a bounded read, then due work again. */
+static int control_step(struct control *c)
+{
+	zmq_pollitem_t items[2] = {
+	    {.socket = c->sock, .events = ZMQ_POLLIN},
+	    {.socket = c->monitor, .events = ZMQ_POLLIN},
+	};
+
+	if (zmq_poll(items, 2, POLL_MS) < 0 && zmq_errno() != EINTR)
+		return -1;
+	tick(c);
+	if (items[1].revents & ZMQ_POLLIN)
+		for (int i = 0; i < 16; i++)
+			control_on_event(c);
+	if (items[0].revents & ZMQ_POLLIN)
+		control_drain(c);
+	if (c->relink_ms != 0 && now_ms() >= c->relink_ms) {
+		c->relink_ms = 0;
+		control_close(c);
+		if (control_open(c) < 0)
+			return -1;
+	}
+	tick(c);
 	return 0;
 }
 
@@ -561,11 +802,19 @@ int control_run(const struct agent_options *o, volatile sig_atomic_t *stop)
 		gethostname(host, sizeof(host) - 1);
 		snprintf(c.name, sizeof(c.name), "%s-%d", host, (int)getpid());
 	}
-	if (control_open(&c) < 0) {
+	c.curve = o->curve_secret != NULL;
+	if (c.curve && control_keys(&c) < 0) {
 		code = 2;
 		goto out;
 	}
-	if (o->curve_secret != NULL)
+	c.ctx = zmq_ctx_new();
+	if (c.ctx == NULL || control_open(&c) < 0) {
+		fprintf(stderr, "agent: --coordinator %s: %s\n", o->coordinator,
+		        zmq_strerror(zmq_errno()));
+		code = 2;
+		goto out;
+	}
+	if (c.curve)
 		say(&c, "connecting to %s (CURVE: only the holder of %s)", o->coordinator,
 		    o->coordinator_key);
 	else if (!auth_endpoint_is_loopback(o->coordinator))
@@ -576,41 +825,25 @@ int control_run(const struct agent_options *o, volatile sig_atomic_t *stop)
 	else
 		say(&c, "connecting to %s (unauthenticated control plane, this host only)",
 		    o->coordinator);
+	c.last_heard_ms = now_ms();
 	while (!*stop) {
-		zmq_pollitem_t items[2] = {
-		    {.socket = c.sock, .events = ZMQ_POLLIN},
-		    {.socket = c.monitor, .events = ZMQ_POLLIN},
-		};
-		char buf[65536];
-		if (zmq_poll(items, c.monitor ? 2 : 1, 100) > 0) {
-			if (c.monitor && (items[1].revents & ZMQ_POLLIN))
-				for (int i = 0; i < 16; i++)
-					control_on_event(&c);
-			for (int i = 0; i < 64; i++) {
-				int n = zmq_recv(c.sock, buf, sizeof(buf), ZMQ_DONTWAIT);
-				if (n < 0)
-					break;
-				if (n > (int)sizeof(buf))
-					say(&c, "dropped a %d-byte message (limit %zu)", n,
-					    sizeof(buf));
-				else
-					on_message(&c, buf, (size_t)n);
-			}
+		if (control_step(&c) < 0) {
+			say(&c, "the control socket to %s failed: %s; exiting", o->coordinator,
+			    zmq_strerror(zmq_errno()));
+			code = 1;
+			break;
 		}
-		tick(&c);
 	}
-	struct msg_reject bye = {{0}};
-	snprintf(bye.reason, sizeof(bye.reason), "agent stopped by a signal");
-	send_msg(&c, msg_reject_pack(PROTO_BYE, &bye));
+	if (code == 0) {
+		struct msg_reject bye = {{0}};
+		snprintf(bye.reason, sizeof(bye.reason), "agent stopped by a signal");
+		send_msg(&c, msg_reject_pack(PROTO_BYE, &bye));
+	}
 out:
 	go_idle(&c);
-	if (c.monitor) {
-		zmq_socket_monitor(c.sock, NULL, 0);
-		zmq_close(c.monitor);
-	}
-	if (c.sock)
-		zmq_close(c.sock);
+	control_close(&c);
 	if (c.ctx)
 		zmq_ctx_term(c.ctx);
+	memset(&c.kp, 0, sizeof(c.kp));
 	return code;
 }

@@ -266,6 +266,14 @@ int options_parse_sources(const char *arg, struct in_addr **out, unsigned *count
 /* Keys come in pairs; without them, only a coordinator on this host (or --insecure). */
 static int options_check_control(const struct agent_options *o, char *err, size_t errlen)
 {
+	/* Without a transport, zmq_connect says only "Invalid argument". */
+	if (strstr(o->coordinator, "://") == NULL) {
+		snprintf(err, errlen,
+		         "agent: --coordinator %s: expected a ZeroMQ endpoint with its transport, "
+		         "e.g. tcp://%s",
+		         o->coordinator, o->coordinator[0] ? o->coordinator : "127.0.0.1:5700");
+		return -EINVAL;
+	}
 	if ((o->curve_secret == NULL) != (o->coordinator_key == NULL)) {
 		snprintf(err, errlen, "agent: %s needs %s too",
 		         o->curve_secret ? "--curve-secret" : "--coordinator-key",
