@@ -349,6 +349,34 @@ static void chart_connections(FILE *f, const json_t *r)
 	chart_free(&c);
 }
 
+/*
+ * Why there is no memory chart. "No server.stats in the plan" only when there
+ * was none: a local plan samples its own server, and an endpoint that never
+ * answered is reported in server.error.
+ */
+static void server_not_sampled(FILE *f, const json_t *r)
+{
+	const char *stats =
+	    *jstr(r, "plan.server.stats") ? jstr(r, "plan.server.stats") : jstr(r, "server.stats");
+	const char *error = jstr(r, "server.error");
+
+	fputs("<p class=\"note\">The server was not sampled", f);
+	if (*error) {
+		fputs(": ", f);
+		esc(f, error);
+	} else if (*stats) {
+		fputs(": server.stats ", f);
+		esc(f, stats);
+		fputs(" gave no samples", f);
+	} else if (jpath(r, "plan.local") != NULL) {
+		fputs(": the local server gave no samples", f);
+	} else {
+		fputs(" (no server.stats in the plan)", f);
+	}
+	/* server.error is a sentence of its own; it may bring its full stop. */
+	fputs(*error && error[strlen(error) - 1] == '.' ? "</p>\n" : ".</p>\n", f);
+}
+
 /* The server's memory over time: user RSS and the kernel's share, separately. */
 static void chart_memory(FILE *f, const json_t *r)
 {
@@ -377,13 +405,17 @@ static void chart_memory(FILE *f, const json_t *r)
 		}
 	}
 	if (c.ns == 0) {
-		fputs("<p class=\"note\">The server was not sampled (no server.stats in the "
-		      "plan).</p>\n",
-		      f);
+		server_not_sampled(f, r);
 		return;
 	}
 	chart_write(f, &c);
 	chart_free(&c);
+	if (*jstr(r, "server.error")) { /* sampled, then it stopped answering */
+		const char *error = jstr(r, "server.error");
+		fputs("<p class=\"note\">Server sampling ended early: ", f);
+		esc(f, error);
+		fputs(error[strlen(error) - 1] == '.' ? "</p>\n" : ".</p>\n", f);
+	}
 }
 
 /* Memory per connection against connections: one colour per report, user solid, kernel dashed. */
@@ -463,9 +495,16 @@ static void td_num(FILE *f, double v, const char *fmt)
 	fputs("</td>", f);
 }
 
+/* A cell; cls, when given, is a class taken from the report (a state), so escaped too. */
 static void td_str(FILE *f, const char *s, const char *cls)
 {
-	fprintf(f, "<td%s%s%s>", cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
+	fputs("<td", f);
+	if (cls != NULL) {
+		fputs(" class=\"", f);
+		esc(f, cls);
+		fputc('"', f);
+	}
+	fputc('>', f);
 	esc(f, s);
 	fputs("</td>", f);
 }
@@ -617,11 +656,15 @@ static void page(FILE *f, json_t *const *reports, int n)
 	esc(f, n > 1 ? "comparison" : jstr(r, "plan.name"));
 	fprintf(f, "</title><style>%s</style></head><body>\n<h1>connscale: ", style);
 	esc(f, n > 1 ? "comparison of server models" : jstr(r, "plan.name"));
-	fprintf(f,
-	        "</h1>\n<p class=\"note\">%s to %s. Is thread-per-connection scalable? Each "
-	        "connection's cost is shown as user memory (RSS) and the kernel's share "
-	        "(kernel stack, slab, page tables), which RSS alone hides.</p>\n",
-	        jstr(r, "started_at"), jstr(reports[n - 1], "ended_at"));
+	/* Every string from a report goes through esc(): a report is input, not markup. */
+	fputs("</h1>\n<p class=\"note\">", f);
+	esc(f, jstr(r, "started_at"));
+	fputs(" to ", f);
+	esc(f, jstr(reports[n - 1], "ended_at"));
+	fputs(". Is thread-per-connection scalable? Each connection's cost is shown as user "
+	      "memory (RSS) and the kernel's share (kernel stack, slab, page tables), which RSS "
+	      "alone hides.</p>\n",
+	      f);
 	fputs("<h2>Summary</h2>\n", f);
 	table_summary(f, reports, n);
 	if (n == 1) {

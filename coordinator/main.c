@@ -5,11 +5,18 @@
  * Exit codes: 0 pass, 1 thresholds failed, 2 bad invocation or plan,
  * 3 run failed, degraded (an agent lost) or aborted (SIGINT).
  */
+#include <arpa/inet.h>
+#include <errno.h>
 #include <getopt.h>
+#include <net/if.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "auth.h"
@@ -149,6 +156,65 @@ static int parse_args(int argc, char **argv, struct coord_options *o, const char
 	return 0;
 }
 
+/*
+ * An output file is written after the run: a path that cannot take it would
+ * lose the run's results, so it is checked before anything starts. The file
+ * is written as PATH.tmp.PID in PATH's directory and renamed over PATH.
+ */
+static int check_output(const char *option, const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	size_t n = strlen(path);
+	struct stat st;
+
+	if (n == 0) {
+		fprintf(stderr, "coordinator: %s: an empty path\n", option);
+		return -1;
+	}
+	if (path[n - 1] == '/' || (stat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
+		fprintf(stderr, "coordinator: %s %s: is a directory; name a file\n", option, path);
+		return -1;
+	}
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* The rename would replace a device or FIFO node with the report. */
+		fprintf(stderr, "coordinator: %s %s: exists and is not a regular file\n", option,
+		        path);
+		return -1;
+	}
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if ((size_t)snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path) >=
+	         sizeof(dir)) {
+		fprintf(stderr, "coordinator: %s %s: path too long\n", option, path);
+		return -1;
+	}
+	if (dir[0] == '\0')
+		snprintf(dir, sizeof(dir), "/");
+	int e = stat(dir, &st) < 0             ? errno
+	        : !S_ISDIR(st.st_mode)         ? ENOTDIR
+	        : access(dir, W_OK | X_OK) < 0 ? errno
+	                                       : 0;
+	if (e != 0) {
+		fprintf(stderr, "coordinator: %s %s: cannot write in %s: %s\n", option, path, dir,
+		        strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
+static int check_outputs(const struct coord_options *o)
+{
+	if (check_output("--report", o->report) < 0 ||
+	    (o->html != NULL && check_output("--html", o->html) < 0))
+		return -1;
+	if (o->html != NULL && strcmp(o->html, o->report) == 0) {
+		fprintf(stderr, "coordinator: --html %s: is also the --report file\n", o->html);
+		return -1;
+	}
+	return 0;
+}
+
 /* --render-html PATH REPORT.json...: one page, the reports side by side. */
 static int render_html(const struct coord_options *o)
 {
@@ -158,6 +224,8 @@ static int render_html(const struct coord_options *o)
 
 	if (reports == NULL)
 		return COORD_RUN_FAILED;
+	if (check_output("--render-html", o->render_html) < 0)
+		goto out;
 	for (; n < o->nreports; n++) {
 		reports[n] = json_load_file(o->reports[n], 0, &jerr);
 		if (reports[n] == NULL || !json_is_object(json_object_get(reports[n], "plan"))) {
@@ -272,6 +340,135 @@ static int local_endpoint(const struct coord_options *o, char *buf, size_t size)
 	return 0;
 }
 
+/*
+ * libzmq's bind takes an address or an interface name, not a host name:
+ * "tcp://localhost:5700" fails with "No such device". The host is resolved
+ * here, once (IPv4, as the agents connect), and the policy check then sees
+ * the address that is really bound.
+ */
+static int resolve_bind(const char *bind, bool quiet, char *buf, size_t size)
+{
+	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res;
+	struct in_addr a;
+	char host[256], ip[INET_ADDRSTRLEN];
+	const char *p = bind + 6, *colon = strrchr(bind, ':');
+
+	snprintf(buf, size, "%s", bind);
+	if (strncmp(bind, "tcp://", 6) != 0 || strchr(p, ';') != NULL || colon < p || colon == p ||
+	    p[0] == '[' || (size_t)(colon - p) >= sizeof(host))
+		return 0; /* not tcp, or a form libzmq takes as is (or rejects itself) */
+	memcpy(host, p, (size_t)(colon - p));
+	host[colon - p] = '\0';
+	if (strcmp(host, "*") == 0 || inet_pton(AF_INET, host, &a) == 1 ||
+	    if_nametoindex(host) != 0)
+		return 0;
+	int rc = getaddrinfo(host, NULL, &hints, &res);
+	if (rc != 0) {
+		fprintf(stderr, "coordinator: --bind %s: cannot resolve %s: %s\n", bind, host,
+		        rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		return -1;
+	}
+	inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr, ip, sizeof(ip));
+	freeaddrinfo(res);
+	if ((size_t)snprintf(buf, size, "tcp://%s%s", ip, colon) >= size) {
+		fprintf(stderr, "coordinator: --bind %s: endpoint too long\n", bind);
+		return -1;
+	}
+	if (!quiet)
+		fprintf(stderr, "coordinator: --bind %s: %s is %s, binding %s\n", bind, host, ip,
+		        buf);
+	return 0;
+}
+
+/* The socket file an ipc:// endpoint binds, and whether this run made it. */
+struct ipc_file {
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	dev_t dev;
+	ino_t ino;
+	bool ours;
+};
+
+/*
+ * libzmq unlinks whatever is at an ipc:// path before it binds: a regular
+ * file would be lost, and a running coordinator's endpoint silently taken
+ * over. So the path must be free, or a stale socket nobody listens on (a run
+ * killed with -9), which is removed here.
+ */
+static int ipc_claim(const char *endpoint, struct ipc_file *f)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	const char *path = endpoint + 6;
+	struct stat st;
+
+	f->path[0] = '\0';
+	f->ours = false;
+	if (strncmp(endpoint, "ipc://", 6) != 0 || path[0] == '@' || strcmp(path, "*") == 0)
+		return 0; /* not a file, or one libzmq names and removes itself */
+	if (strlen(path) >= sizeof(f->path)) {
+		fprintf(stderr, "coordinator: --bind %s: the path is longer than %zu bytes\n",
+		        endpoint, sizeof(f->path) - 1);
+		return -1;
+	}
+	snprintf(f->path, sizeof(f->path), "%s", path);
+	if (lstat(path, &st) < 0 && errno == ENOENT)
+		return 0;
+	if (lstat(path, &st) < 0) {
+		fprintf(stderr, "coordinator: --bind %s: %s\n", endpoint, strerror(errno));
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		fprintf(stderr,
+		        "coordinator: --bind %s: %s exists and is not a socket; binding would "
+		        "delete it\n",
+		        endpoint, path);
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path));
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		perror("coordinator: socket");
+		return -1;
+	}
+	int rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? errno : 0;
+	close(fd);
+	if (rc != ECONNREFUSED) {
+		fprintf(stderr, "coordinator: --bind %s: %s\n", endpoint,
+		        rc == 0 || rc == EAGAIN ? "another process is listening there (another "
+		                                  "coordinator?)"
+		                                : strerror(rc));
+		return -1;
+	}
+	if (unlink(path) < 0 && errno != ENOENT) {
+		fprintf(stderr, "coordinator: --bind %s: cannot remove the stale socket: %s\n",
+		        endpoint, strerror(errno));
+		return -1;
+	}
+	fprintf(stderr, "coordinator: removed a stale socket %s (nobody listened on it)\n", path);
+	return 0;
+}
+
+/* After the bind: the socket file at the path is the one this run made. */
+static void ipc_note(struct ipc_file *f)
+{
+	struct stat st;
+
+	if (f->path[0] != '\0' && lstat(f->path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		f->dev = st.st_dev;
+		f->ino = st.st_ino;
+		f->ours = true;
+	}
+}
+
+/* Once the sockets are closed: libzmq leaves the file behind. Only ours goes. */
+static void ipc_remove(const struct ipc_file *f)
+{
+	struct stat st;
+
+	if (f->ours && lstat(f->path, &st) == 0 && st.st_dev == f->dev && st.st_ino == f->ino &&
+	    unlink(f->path) < 0 && errno != ENOENT)
+		fprintf(stderr, "coordinator: cannot remove %s: %s\n", f->path, strerror(errno));
+}
+
 static int finish(struct coord *c, const struct report_times *t)
 {
 	int code = COORD_RUN_FAILED;
@@ -316,7 +513,8 @@ int main(int argc, char **argv)
 	struct local_procs lp = {.server_out = -1};
 	struct coord c = {0};
 	struct report_times t;
-	char endpoint[512];
+	struct ipc_file ipc = {0};
+	char endpoint[512], bind[512];
 	const char *plan_path;
 	struct sigaction sa = {.sa_handler = on_signal};
 	int rc;
@@ -332,6 +530,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "coordinator: %s\n", err.msg);
 		return COORD_USAGE;
 	}
+	if (check_outputs(&opt) < 0 ||
+	    (opt.bind != NULL && resolve_bind(opt.bind, opt.quiet, bind, sizeof(bind)) < 0)) {
+		plan_free(&plan);
+		return COORD_USAGE;
+	}
+	if (opt.bind != NULL)
+		opt.bind = bind;
 	c.plan = &plan;
 	c.opt = &opt;
 	c.interrupted = &interrupted;
@@ -348,7 +553,7 @@ int main(int argc, char **argv)
 		opt.bind = endpoint;
 	else if (opt.bind == NULL)
 		opt.bind = "tcp://*:5700";
-	if (check_security(&opt, plan.local, &c) < 0) {
+	if (check_security(&opt, plan.local, &c) < 0 || ipc_claim(opt.bind, &ipc) < 0) {
 		memset(&c.kp, 0, sizeof(c.kp));
 		plan_free(&plan);
 		free(c.agents);
@@ -369,6 +574,7 @@ int main(int argc, char **argv)
 		snprintf(c.stats_endpoint, sizeof(c.stats_endpoint), "%s", lp.stats);
 	}
 	rc = c.agents ? coord_open(&c) : -1;
+	ipc_note(&ipc);
 	if (rc < 0) {
 		code = rc == -2 ? COORD_USAGE : COORD_RUN_FAILED;
 		goto out;
@@ -378,9 +584,8 @@ int main(int argc, char **argv)
 	code = finish(&c, &t);
 out:
 	coord_close(&c);
+	ipc_remove(&ipc);
 	local_stop(&lp);
-	if (plan.local && strncmp(endpoint, "ipc://", 6) == 0)
-		unlink(endpoint + 6);
 	coord_free(&c);
 	plan_free(&plan);
 	return code;

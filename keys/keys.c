@@ -49,14 +49,33 @@ int keys_parse(const char *path, const char *text, size_t len, char *z85, uint8_
 	return 0;
 }
 
-/* Reads a small key file whole; secret files must be private to their owner. */
+/* What a path that is not a regular file is, for the message that refuses it. */
+static const char *keys_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "of another kind";
+}
+
+/*
+ * Reads a small key file whole; secret files must be private to their owner.
+ * A symlink is followed (systemd credentials and key stores hand keys out that
+ * way); what it leads to must be a regular file. O_NONBLOCK: opening a FIFO
+ * would otherwise wait for a writer forever, before fstat could refuse it.
+ */
 static int keys_slurp(const char *path, bool secret, char *buf, size_t *len, char *err,
                       size_t errlen)
 {
 	struct stat st;
 	ssize_t n;
 	int rc = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 
 	if (fd < 0) {
 		rc = -errno;
@@ -71,7 +90,8 @@ static int keys_slurp(const char *path, bool secret, char *buf, size_t *len, cha
 	}
 	if (!S_ISREG(st.st_mode)) {
 		rc = -EINVAL;
-		snprintf(err, errlen, "%s: not a regular file", path);
+		snprintf(err, errlen, "%s: the %s key is %s, not a regular file", path,
+		         secret ? "secret" : "public", keys_kind(st.st_mode));
 		goto out;
 	}
 	if (secret && (st.st_mode & 077) != 0) {

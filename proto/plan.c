@@ -7,12 +7,17 @@
  * expected and what was found. Rules that span sections (port 0 needs
  * "local", steps end at connections, ...) run last, in plan_check().
  */
+#define _POSIX_C_SOURCE 200809L /* O_CLOEXEC, fdopen */
+
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "plan.h"
 
@@ -560,16 +565,63 @@ static int plan_too_big(FILE *f, const char *path, struct proto_err *err)
 	                  PLAN_MAX_BYTES);
 }
 
+static const char *plan_file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return strerror(EISDIR);
+	if (S_ISFIFO(mode))
+		return "Is a FIFO";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "Is a device";
+	return "Not a regular file";
+}
+
+/*
+ * The plan as a stream, refused unless it is a regular file: a FIFO would
+ * block the run before it starts (O_NONBLOCK lets the open return so fstat can
+ * say so), a device could be read forever.
+ */
+static FILE *plan_open(const char *path, struct proto_err *err)
+{
+	struct stat st;
+	FILE *f;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+
+	if (fd < 0) {
+		proto_fail(err, "%s: cannot read: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0) {
+		proto_fail(err, "%s: cannot read: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		proto_fail(err, "%s: cannot read: %s (a plan must be a regular file)", path,
+		           plan_file_kind(st.st_mode));
+		goto fail;
+	}
+	f = fdopen(fd, "rb");
+	if (f == NULL) {
+		proto_fail(err, "%s: cannot read: %s", path, strerror(errno));
+		goto fail;
+	}
+	return f;
+fail:
+	close(fd);
+	return NULL;
+}
+
 int plan_load(const char *path, struct plan *p, struct proto_err *err)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f;
 	char *buf;
 	size_t n;
 	int rc;
 
 	plan_defaults(p);
+	f = plan_open(path, err);
 	if (f == NULL)
-		return proto_fail(err, "%s: cannot read: %s", path, strerror(errno));
+		return -1;
 	/* One byte past the limit tells "too big" from "exactly at the limit". */
 	buf = malloc(PLAN_MAX_BYTES + 1);
 	if (buf == NULL) {
