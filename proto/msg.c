@@ -38,6 +38,7 @@ static const char *const msg_phase_names[MSG_PHASE_COUNT] = {
     [MSG_PHASE_CONNECT] = "connect",
     [MSG_PHASE_ECHO] = "echo",
     [MSG_PHASE_CLOSE] = "close",
+    [MSG_PHASE_VERIFY] = "verify",
 };
 
 /* Keys every message carries besides its own fields (checked by proto_decode). */
@@ -102,6 +103,18 @@ const char *msg_reason_name(enum msg_reason r)
 	if ((int)r < 0 || r >= MSG_REASON_COUNT)
 		return NULL;
 	return msg_failed_fields[r].name;
+}
+
+bool msg_agent_name_valid(const void *bytes, size_t len)
+{
+	const unsigned char *b = bytes;
+
+	if (len == 0 || len > MSG_AGENT_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (b[i] <= ' ' || b[i] > '~')
+			return false;
+	return true;
 }
 
 const char *msg_phase_name(enum msg_phase p)
@@ -206,8 +219,9 @@ static int msg_read_phase(const json_t *msg, const char *what, enum msg_phase *p
 		snprintf(got, sizeof(got), "%s", proto_json_type_name(v));
 	else
 		snprintf(got, sizeof(got), "\"%.32s\"", name);
-	return proto_fail(err, "%s: field \"phase\": expected one of connect, echo, close, got %s",
-	                  what, got);
+	return proto_fail(
+	    err, "%s: field \"phase\": expected one of connect, echo, close, verify, got %s", what,
+	    got);
 }
 
 json_t *msg_hello_pack(const struct msg_hello *m)

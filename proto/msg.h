@@ -28,10 +28,11 @@
 #include "hist.h"
 #include "proto.h"
 
-#define MSG_NAME_MAX    64  /* agent names, run names, host names (with NUL) */
-#define MSG_TEXT_MAX    256 /* reasons, capacity sentences (with NUL) */
-#define MSG_MAX_SOURCES 256 /* source addresses listed in hello */
-#define MSG_MAX_STEPS   64
+#define MSG_NAME_MAX       64  /* agent names, run names, host names (with NUL) */
+#define MSG_AGENT_NAME_MAX 47  /* an agent's name (its routing id): bytes, without NUL */
+#define MSG_TEXT_MAX       256 /* reasons, capacity sentences (with NUL) */
+#define MSG_MAX_SOURCES    256 /* source addresses listed in hello */
+#define MSG_MAX_STEPS      64
 /* Most connections one assign or go may ask of an agent (the plan's own limit). */
 #define MSG_MAX_CONNECTIONS 100000000LL
 
@@ -48,8 +49,26 @@ enum msg_reason {
 };
 const char *msg_reason_name(enum msg_reason r);
 
-enum msg_phase { MSG_PHASE_CONNECT, MSG_PHASE_ECHO, MSG_PHASE_CLOSE, MSG_PHASE_COUNT };
-const char *msg_phase_name(enum msg_phase p); /* "connect", "echo", "close" */
+/*
+ * An agent's name is its ZeroMQ routing id, so it arrives as bytes: 1 to
+ * MSG_AGENT_NAME_MAX of printable ASCII without spaces. Anything else (a NUL
+ * inside, control characters, UTF-8) would print or compare as another name.
+ */
+bool msg_agent_name_valid(const void *bytes, size_t len);
+
+/*
+ * verify ends a plateau: the agent answers at once with its counts as they are
+ * now, so the coordinator counts what is still open (and was verified by the
+ * echo phase) after the hold, not what was open before it.
+ */
+enum msg_phase {
+	MSG_PHASE_CONNECT,
+	MSG_PHASE_ECHO,
+	MSG_PHASE_CLOSE,
+	MSG_PHASE_VERIFY,
+	MSG_PHASE_COUNT
+};
+const char *msg_phase_name(enum msg_phase p); /* "connect", "echo", "close", "verify" */
 
 struct msg_hello {
 	char name[MSG_NAME_MAX];  /* unique per agent; also its ZeroMQ routing id */

@@ -102,6 +102,20 @@ json_t *proto_new(enum proto_type type)
 	return msg;
 }
 
+bool proto_other_version(const void *buf, size_t len)
+{
+	json_error_t jerr;
+	bool sane =
+	    len <= PROTO_MAX_MSG && proto_json_depth(buf, len, PROTO_MAX_DEPTH) <= PROTO_MAX_DEPTH;
+	json_t *root = sane ? json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+	const json_t *v = json_object_get(root, "v");
+	bool other = json_is_integer(v) && json_integer_value(v) != PROTO_VERSION &&
+	             json_is_string(json_object_get(root, "type"));
+
+	json_decref(root);
+	return other;
+}
+
 /* Checks "v" and "type" of a parsed root object; returns the type or -1. */
 static int proto_check_envelope(const json_t *root, struct proto_err *err)
 {

@@ -49,7 +49,7 @@ enum proto_type {
 };
 
 struct proto_err {
-	char msg[256];
+	char msg[512]; /* room for a long file path before the sentence */
 };
 
 /* printf into err->msg; returns -1 so callers can `return proto_fail(...)`. */
@@ -74,6 +74,13 @@ json_t *proto_new(enum proto_type type);
  * unknown version (naming both versions), unknown type.
  */
 json_t *proto_decode(const void *buf, size_t len, enum proto_type *type, struct proto_err *err);
+
+/*
+ * True when buf is a well-formed envelope of another protocol version: a
+ * peer worth telling why nothing will happen (decided on the message, never
+ * on an error's wording).
+ */
+bool proto_other_version(const void *buf, size_t len);
 
 /*
  * (Addition.) How deeply arrays and objects nest in the JSON text buf, found

@@ -13,6 +13,8 @@
 #include "threshold.h"
 
 static const char *const threshold_metric_names[TM_METRIC_COUNT] = {
+    [TM_HELD_RATIO] = "held_ratio",
+    [TM_HELD] = "held",
     [TM_ESTABLISHED_RATIO] = "established_ratio",
     [TM_ESTABLISHED] = "established",
     [TM_FAILED] = "failed",
@@ -39,7 +41,7 @@ static const char *const threshold_metric_names[TM_METRIC_COUNT] = {
  * checks that it covers every name above.
  */
 #define THRESHOLD_METRIC_LIST                                                                      \
-	"established_ratio, established, failed, echo_errors, lost_agents, "                       \
+	"held_ratio, held, established_ratio, established, failed, echo_errors, lost_agents, "     \
 	"{connect,echo}_{p50,p90,p99,p999,max}_ms, server_{user,kernel}_kb_per_conn, "             \
 	"server_max_conns"
 

@@ -12,6 +12,8 @@
 #include "proto.h"
 
 enum threshold_metric {
+	TM_HELD_RATIO,        /* the worst plateau's held / planned connections (0..1) */
+	TM_HELD,              /* connections open and verified at the last plateau */
 	TM_ESTABLISHED_RATIO, /* established / planned connections (0..1) */
 	TM_ESTABLISHED,       /* connections established, all agents */
 	TM_FAILED,            /* connection failures of every reason */

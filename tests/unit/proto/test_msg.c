@@ -268,7 +268,23 @@ static void names(int *fails)
 	CHECK(fails, strcmp(msg_reason_name(MSG_ADDR_NOT_AVAILABLE), "addr_not_available") == 0);
 	CHECK(fails, msg_reason_name(MSG_REASON_COUNT) == NULL);
 	CHECK(fails, strcmp(msg_phase_name(MSG_PHASE_CLOSE), "close") == 0);
+	CHECK(fails, strcmp(msg_phase_name(MSG_PHASE_VERIFY), "verify") == 0);
 	CHECK(fails, msg_phase_name(MSG_PHASE_COUNT) == NULL);
+}
+
+/* Routing ids arrive as bytes: a NUL, a space or a control byte makes another name. */
+static void agent_names(int *fails)
+{
+	CHECK(fails, msg_agent_name_valid("a1", 2));
+	CHECK(fails, msg_agent_name_valid("host-1.example:4242_x", 21));
+	CHECK(fails, msg_agent_name_valid("abcdefghijabcdefghijabcdefghijabcdefghijabcdefg", 47));
+	CHECK(fails, !msg_agent_name_valid("abcdefghijabcdefghijabcdefghijabcdefghijabcdefgh", 48));
+	CHECK(fails, !msg_agent_name_valid("", 0));
+	CHECK(fails, !msg_agent_name_valid("a1\0x", 4));
+	CHECK(fails, !msg_agent_name_valid("a 1", 3));
+	CHECK(fails, !msg_agent_name_valid("a\n", 2));
+	CHECK(fails, !msg_agent_name_valid("\xc3\xa9", 2));
+	CHECK(fails, !msg_agent_name_valid("\x7f", 1));
 }
 
 /* ---- malformed messages ---- */
@@ -487,9 +503,9 @@ BAD_TABLE(reason_bad, {K_REJECT, "reason", NULL, "reject: missing field \"reason
 
 BAD_TABLE(go_bad,
           {K_GO, "phase", "\"hold\"",
-           "go: field \"phase\": expected one of connect, echo, close, got \"hold\""},
+           "go: field \"phase\": expected one of connect, echo, close, verify, got \"hold\""},
           {K_GO, "phase", "1",
-           "go: field \"phase\": expected one of connect, echo, close, got integer"},
+           "go: field \"phase\": expected one of connect, echo, close, verify, got integer"},
           {K_GO, "phase", NULL, "go: missing field \"phase\""},
           {K_GO, "step", "64", "go: field \"step\": expected an integer in 0..63, got 64"},
           {K_GO, "target", "-1",
@@ -592,6 +608,7 @@ static const struct check_case cases[] = {
     {"result_round_trip", result_round_trip},
     {"counts_shape", counts_shape},
     {"names", names},
+    {"agent_names", agent_names},
     {"hello_bad", hello_bad},
     {"welcome_bad", welcome_bad},
     {"assign_bad", assign_bad},

@@ -180,12 +180,12 @@ static void bad_threshold_whole(int *fails)
 		return;
 	CHECK(fails,
 	      plan_parse(text, len, "tests/plans/bad/bad-threshold.json", &plan_a, &err) == -1);
-	CHECK_STR_HAS(
-	    fails, err.msg,
-	    "tests/plans/bad/bad-threshold.json: thresholds[1]: unknown metric "
-	    "\"echo_p98_ms\" (one of established_ratio, established, failed, echo_errors, "
-	    "lost_agents, {connect,echo}_{p50,p90,p99,p999,max}_ms, "
-	    "server_{user,kernel}_kb_per_conn, server_max_conns)");
+	CHECK_STR_HAS(fails, err.msg,
+	              "tests/plans/bad/bad-threshold.json: thresholds[1]: unknown metric "
+	              "\"echo_p98_ms\" (one of held_ratio, held, established_ratio, established, "
+	              "failed, echo_errors, "
+	              "lost_agents, {connect,echo}_{p50,p90,p99,p999,max}_ms, "
+	              "server_{user,kernel}_kb_per_conn, server_max_conns)");
 	free(text);
 }
 

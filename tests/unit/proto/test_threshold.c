@@ -91,7 +91,8 @@ static void expect_bad(int *fails, const char *text, const char *want)
 static void bad_metric(int *fails)
 {
 	expect_bad(fails, "echo_p98_ms < 50",
-	           "unknown metric \"echo_p98_ms\" (one of established_ratio, established, failed, "
+	           "unknown metric \"echo_p98_ms\" (one of held_ratio, held, established_ratio, "
+	           "established, failed, "
 	           "echo_errors, lost_agents, {connect,echo}_{p50,p90,p99,p999,max}_ms, "
 	           "server_{user,kernel}_kb_per_conn, server_max_conns)");
 	expect_bad(fails, "Echo_errors == 0", "unknown metric \"Echo_errors\"");
