@@ -66,6 +66,26 @@ static int open_router(struct coord *c)
 	return 0;
 }
 
+/*
+ * The stats connection's events tell a dead server (its connection closes at
+ * once) from a slow one (connected, still summing 300K threads' memory).
+ */
+static int open_stats_monitor(struct coord *c)
+{
+	char ep[64];
+	int events = ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED |
+	             ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+	             ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+
+	snprintf(ep, sizeof(ep), "inproc://coord-stats-%p", c->stats_sock);
+	if (zmq_socket_monitor(c->stats_sock, ep, events) < 0)
+		return -1;
+	c->stats_monitor = zmq_socket(c->ctx, ZMQ_PAIR);
+	if (c->stats_monitor == NULL || zmq_connect(c->stats_monitor, ep) < 0)
+		return -1;
+	return 0;
+}
+
 int coord_open(struct coord *c)
 {
 	char bound[256];
@@ -90,16 +110,21 @@ int coord_open(struct coord *c)
 	c->stats_sock = zmq_socket(c->ctx, ZMQ_DEALER);
 	if (c->stats_sock == NULL || set_common_opts(c->stats_sock) < 0 ||
 	    (c->stats_key[0] && auth_curve_client(c->stats_sock, &c->kp, c->stats_key) < 0) ||
-	    zmq_connect(c->stats_sock, c->stats_endpoint) < 0) {
+	    open_stats_monitor(c) < 0 || zmq_connect(c->stats_sock, c->stats_endpoint) < 0) {
 		fprintf(stderr, "coordinator: server.stats %s: %s\n", c->stats_endpoint,
 		        zmq_strerror(zmq_errno()));
 		return -1;
 	}
+	c->stats_opened_ms = coord_now_ms();
 	return 0;
 }
 
 void coord_close(struct coord *c)
 {
+	if (c->stats_monitor) {
+		zmq_socket_monitor(c->stats_sock, NULL, 0);
+		zmq_close(c->stats_monitor);
+	}
 	if (c->stats_sock)
 		zmq_close(c->stats_sock);
 	if (c->router)
@@ -108,7 +133,7 @@ void coord_close(struct coord *c)
 	auth_stop(&c->auth);
 	if (c->ctx)
 		zmq_ctx_term(c->ctx);
-	c->stats_sock = c->router = c->ctx = NULL;
+	c->stats_sock = c->stats_monitor = c->router = c->ctx = NULL;
 	memset(&c->kp, 0, sizeof(c->kp));
 }
 
@@ -147,19 +172,68 @@ void coord_mark_lost(struct coord *c, struct coord_agent *a, const char *why)
 	if (a->state == AGENT_LOST)
 		return;
 	a->state = AGENT_LOST;
+	a->lost_step = c->step;
 	coord_text(a->why, sizeof(a->why), "%s", why);
 	coord_progress_end(c);
 	fprintf(stderr, "coordinator: agent %s lost: %s\n", a->id, why);
 }
 
+bool coord_log_allowed(struct coord *c, struct coord_loglimit *l, const char *kind)
+{
+	int64_t now = coord_now_ms();
+
+	if (now - l->window_start_ms >= COORD_LOG_WINDOW_MS) {
+		if (l->suppressed > 0) {
+			coord_progress_end(c);
+			fprintf(stderr, "coordinator: %ld more %s not shown in the last %d s\n",
+			        l->suppressed, kind, COORD_LOG_WINDOW_MS / 1000);
+		}
+		l->window_start_ms = now;
+		l->n = 0;
+		l->suppressed = 0;
+	}
+	if (l->n < COORD_LOG_BURST) {
+		l->n++;
+		return true;
+	}
+	l->suppressed++;
+	return false;
+}
+
+/* Counts a message that is not acted on, and says why (within the log limit). */
 static void drop(struct coord *c, const char *id, const char *why)
 {
 	c->dropped++;
+	if (!coord_log_allowed(c, &c->log_drop, "dropped messages"))
+		return;
 	coord_progress_end(c);
 	fprintf(stderr, "coordinator: dropped a message from %s: %s\n", id, why);
 }
 
-static void on_hello(struct coord *c, const char *id, struct coord_agent *a, json_t *msg)
+static void welcome(struct coord *c, const char *id)
+{
+	struct msg_welcome w = {.heartbeat_timeout_ms = COORD_AGENT_DEADMAN_MS};
+
+	coord_text(w.run, sizeof(w.run), "%s", c->plan->name);
+	coord_send(c, id, msg_welcome_pack(&w));
+}
+
+/* A stranger's message while no one may join: one stop says why (within a limit). */
+static void refuse_stranger(struct coord *c, const char *id)
+{
+	struct msg_stop st;
+
+	c->dropped++;
+	if (!coord_log_allowed(c, &c->log_stop, "messages from agents not in this run"))
+		return;
+	coord_progress_end(c);
+	fprintf(stderr, "coordinator: %s is not an agent of this run; told it to stop\n", id);
+	coord_text(st.reason, sizeof(st.reason), "run \"%s\" is under way", c->plan->name);
+	coord_send(c, id, msg_stop_pack(&st));
+}
+
+static void on_hello(struct coord *c, const char *id, const char *key, struct coord_agent *a,
+                     json_t *msg)
 {
 	struct msg_hello h;
 	struct proto_err err;
@@ -173,67 +247,142 @@ static void on_hello(struct coord *c, const char *id, struct coord_agent *a, jso
 		return;
 	}
 	if (a == NULL) {
-		coord_on_new_agent(c, id, &h);
+		coord_on_new_agent(c, id, key, &h);
 		return;
 	}
 	if (a->state == AGENT_JOINED) {
-		struct msg_welcome w = {.heartbeat_timeout_ms = COORD_AGENT_DEADMAN_MS};
-		coord_text(w.run, sizeof(w.run), "%s", c->plan->name);
-		coord_send(c, id, msg_welcome_pack(&w));
-	} else if (coord_agent_active(a)) {
-		/* Its dead man's switch fired or it restarted: its connections are gone. */
-		coord_mark_lost(c, a,
-		                "it started over (said hello again) in the middle of the run");
+		a->last_seen_ms = coord_now_ms();
+		welcome(c, id); /* our welcome crossed its next hello */
+		return;
 	}
+	/*
+	 * A second hello in the middle of the run is not acted on: it neither
+	 * restarts the agent's part nor keeps it alive. An agent that really
+	 * started over sends nothing else, so it is marked lost when its
+	 * silence runs out, and the report says it restarted.
+	 */
+	if (coord_agent_active(a))
+		a->restarted = true;
+	drop(c, id, "hello in the middle of the run");
+}
+
+static int64_t counts_failed(const struct msg_counts *k)
+{
+	int64_t n = 0;
+
+	for (int r = 0; r < MSG_REASON_COUNT; r++)
+		n += k->failed[r];
+	return n;
+}
+
+/*
+ * What an agent may report is bounded by what it was asked: each step opens
+ * at most its level, so nothing counts past assigned x steps, and nothing is
+ * open past the assignment. Returns NULL, or what is impossible.
+ */
+static const char *counts_impossible(const struct coord *c, const struct coord_agent *a,
+                                     const struct msg_counts *k, char *buf, size_t size)
+{
+	int64_t assigned = a->assign.connections;
+	int64_t ever = assigned * c->plan->nsteps;
+
+	if (k->current > assigned || k->max_concurrent > assigned)
+		coord_text(buf, size, "%lld connections open, but it was assigned %lld",
+		           (long long)(k->current > assigned ? k->current : k->max_concurrent),
+		           (long long)assigned);
+	else if (k->attempted > ever || k->established > ever || counts_failed(k) > ever ||
+	         k->lost > ever || k->echo_ok > ever || k->echo_errors > ever)
+		coord_text(buf, size,
+		           "counters past %lld (%lld connections at most in each of %lld steps)",
+		           (long long)ever, (long long)assigned, (long long)c->plan->nsteps);
+	else
+		return NULL;
+	return buf;
+}
+
+static void merge_phase_hist(struct coord *c, const struct msg_progress *p)
+{
+	struct coord_step *st = &c->steps[p->step];
+	struct hist **into = p->phase == MSG_PHASE_CONNECT ? &st->connect
+	                     : p->phase == MSG_PHASE_ECHO  ? &st->echo
+	                                                   : NULL;
+
+	if (!p->has_hist || into == NULL)
+		return;
+	if (*into == NULL && (*into = malloc(sizeof(**into))) != NULL)
+		hist_init(*into);
+	if (*into != NULL)
+		hist_merge(*into, p->hist);
 }
 
 static void on_counts(struct coord *c, struct coord_agent *a, enum proto_type type, json_t *msg)
 {
 	struct msg_progress p;
 	struct proto_err err;
+	char why[160];
 
 	p.hist = c->phase_hist;
 	if (msg_progress_unpack(msg, &p, &err) < 0) {
 		drop(c, a->id, err.msg);
 		return;
 	}
-	/* Late news from a lost agent would count connections it no longer holds. */
-	if (a->state != AGENT_READY)
+	if (a->state != AGENT_READY || a->go_phase < 0) {
+		drop(c, a->id, "progress before any go");
 		return;
+	}
+	/* A resent answer to an earlier go is old news: ignored, not an offence. */
+	if ((int)p.phase != a->go_phase || p.step != a->go_step)
+		return;
+	if (counts_impossible(c, a, &p.counts, why, sizeof(why)) != NULL ||
+	    (p.has_hist &&
+	     (int64_t)p.hist->count >
+	         a->assign.connections * (p.phase == MSG_PHASE_ECHO ? c->plan->rounds : 1))) {
+		drop(c, a->id,
+		     p.has_hist && why[0] == '\0' ? "more latencies than connections" : why);
+		return;
+	}
 	a->counts = p.counts;
 	if (type != PROTO_PHASE_DONE || (int)p.phase != c->cur_phase || p.step != c->step ||
 	    a->phase_done)
 		return;
 	a->phase_done = true;
-	/* This step's latency: each agent's share of the phase, merged. */
-	struct coord_step *st = &c->steps[p.step];
-	struct hist **into = p.phase == MSG_PHASE_CONNECT ? &st->connect
-	                     : p.phase == MSG_PHASE_ECHO  ? &st->echo
-	                                                  : NULL;
-	if (p.has_hist && into != NULL) {
-		if (*into == NULL && (*into = malloc(sizeof(**into))) != NULL)
-			hist_init(*into);
-		if (*into != NULL)
-			hist_merge(*into, p.hist);
-	}
+	if (p.phase == MSG_PHASE_VERIFY)
+		a->held[p.step] = p.counts.current;
+	if (p.phase == MSG_PHASE_CLOSE)
+		a->result_due = true;
+	merge_phase_hist(c, &p);
 }
 
 static void on_result(struct coord *c, struct coord_agent *a, json_t *msg)
 {
 	struct proto_err err;
-	struct msg_result *r = a->result ? a->result : malloc(sizeof(*r));
+	struct msg_result *r;
+	char why[160], lost[200];
 
+	if (a->state == AGENT_DONE) {
+		/* Our ack was lost: ack again; the numbers are already in. */
+		coord_send(c, a->id, msg_empty_pack(PROTO_RESULT_ACK));
+		return;
+	}
+	if (a->state != AGENT_READY || !a->result_due) {
+		drop(c, a->id, "a result before the agent was told to close");
+		return;
+	}
+	r = malloc(sizeof(*r));
 	if (r == NULL || msg_result_unpack(msg, r, &err) < 0) {
-		if (r != a->result)
-			free(r);
 		drop(c, a->id, r ? err.msg : "out of memory");
+		free(r);
+		return;
+	}
+	if (counts_impossible(c, a, &r->counts, why, sizeof(why)) != NULL) {
+		free(r);
+		coord_text(lost, sizeof(lost), "its result is impossible: %s", why);
+		coord_mark_lost(c, a, lost);
 		return;
 	}
 	a->result = r;
 	a->counts = r->counts;
-	if (a->state != AGENT_LOST)
-		a->state = AGENT_DONE;
-	/* Acknowledged every time: a lost ack makes the agent send it again. */
+	a->state = AGENT_DONE;
 	coord_send(c, a->id, msg_empty_pack(PROTO_RESULT_ACK));
 }
 
@@ -247,6 +396,8 @@ static void on_agent_message(struct coord *c, struct coord_agent *a, enum proto_
 	case PROTO_READY:
 		if (a->state == AGENT_ASSIGNED)
 			a->state = AGENT_READY;
+		else if (a->state != AGENT_READY) /* READY: its resend, until our go */
+			drop(c, a->id, "ready without an assignment");
 		break;
 	case PROTO_REJECT:
 	case PROTO_BYE:
@@ -261,6 +412,8 @@ static void on_agent_message(struct coord *c, struct coord_agent *a, enum proto_
 			char why[MSG_TEXT_MAX + 32];
 			coord_text(why, sizeof(why), "it left: %s", rj.reason);
 			coord_mark_lost(c, a, why);
+		} else if (type == PROTO_REJECT) {
+			drop(c, a->id, "reject without an assignment");
 		}
 		break;
 	case PROTO_PROGRESS:
@@ -278,17 +431,17 @@ static void on_agent_message(struct coord *c, struct coord_agent *a, enum proto_
 	}
 }
 
-static void on_message(struct coord *c, const char *id, const void *body, size_t len)
+static void on_message(struct coord *c, const char *id, const char *key, struct coord_agent *a,
+                       const void *body, size_t len)
 {
 	enum proto_type type;
 	struct proto_err err;
-	struct coord_agent *a = coord_agent_find(c, id);
 	json_t *msg = proto_decode(body, len, &type, &err);
 
 	if (msg == NULL) {
 		drop(c, id, err.msg);
 		/* Tell a peer speaking another version why nothing will happen. */
-		if (strstr(err.msg, "protocol version") != NULL) {
+		if (proto_other_version(body, len)) {
 			struct msg_stop st;
 			coord_text(st.reason, sizeof(st.reason), "refused by the coordinator: %s",
 			           err.msg);
@@ -296,35 +449,98 @@ static void on_message(struct coord *c, const char *id, const void *body, size_t
 		}
 		return;
 	}
-	if (a != NULL)
-		a->last_seen_ms = coord_now_ms();
-	if (type == PROTO_HELLO)
-		on_hello(c, id, a, msg);
-	else if (a == NULL)
+	if (type == PROTO_HELLO) {
+		on_hello(c, id, key, a, msg);
+	} else if (a == NULL) {
 		drop(c, id, "not from an agent of this run (no hello)");
-	else
+	} else {
+		a->last_seen_ms = coord_now_ms();
 		on_agent_message(c, a, type, msg);
+	}
 	json_decref(msg);
+}
+
+/* A routing id as text for a log line: printable bytes as they are, others as \xNN. */
+static void id_printable(const unsigned char *b, size_t n, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && o + 5 < size; i++)
+		o += (size_t)snprintf(out + o, size - o,
+		                      b[i] > ' ' && b[i] <= '~' ? "%c" : "\\x%02x", b[i]);
+	out[o] = '\0';
+}
+
+/*
+ * Who sent a message, before a byte of it is parsed: the routing id must be
+ * an agent name (bytes, so "a1\0x" is not "a1"), a stranger may send a hello
+ * and nothing larger, and with keys the name stays with the key it joined
+ * with. Returns the agent (NULL for a stranger), or sets *refuse.
+ */
+static struct coord_agent *sender(struct coord *c, zmq_msg_t *id, zmq_msg_t *body, char *name,
+                                  char *key, bool *refuse)
+{
+	const char *uid = c->curve ? zmq_msg_gets(body, "User-Id") : NULL;
+	struct coord_agent *a;
+	char shown[4 * MSG_NAME_MAX];
+
+	*refuse = true;
+	if (!msg_agent_name_valid(zmq_msg_data(id), zmq_msg_size(id))) {
+		id_printable(zmq_msg_data(id), zmq_msg_size(id), shown, sizeof(shown));
+		drop(c, shown,
+		     "its routing id is not an agent name (1 to 47 printable characters)");
+		return NULL;
+	}
+	memcpy(name, zmq_msg_data(id), zmq_msg_size(id));
+	name[zmq_msg_size(id)] = '\0';
+	coord_text(key, KEYS_Z85_LEN + 1, "%s", uid ? uid : "");
+	a = coord_agent_find(c, name);
+	if (a != NULL && strcmp(a->key, key) != 0) {
+		drop(c, name, "the name of an agent that joined with another key");
+		return NULL;
+	}
+	if (a == NULL && !c->joining) {
+		refuse_stranger(c, name);
+		return NULL;
+	}
+	if (a == NULL && zmq_msg_size(body) > COORD_HELLO_MAX) {
+		drop(c, name, "a stranger's message larger than any hello");
+		return NULL;
+	}
+	*refuse = false;
+	return a;
 }
 
 /* Reads one [routing id, body] message; extra frames are dropped. */
 static int recv_agent(struct coord *c)
 {
-	char id[MSG_NAME_MAX];
-	zmq_msg_t body;
-	int more;
-	size_t sz = sizeof(more);
+	zmq_msg_t id, body;
+	char name[MSG_NAME_MAX], key[KEYS_Z85_LEN + 1];
+	bool refuse;
 
-	int n = zmq_recv(c->router, id, sizeof(id) - 1, ZMQ_DONTWAIT);
-	if (n < 0)
+	zmq_msg_init(&id);
+	if (zmq_msg_recv(&id, c->router, ZMQ_DONTWAIT) < 0) {
+		zmq_msg_close(&id);
 		return -1;
-	id[n < (int)sizeof(id) - 1 ? n : (int)sizeof(id) - 1] = '\0';
+	}
 	zmq_msg_init(&body);
-	if (zmq_msg_recv(&body, c->router, 0) >= 0)
-		on_message(c, id, zmq_msg_data(&body), zmq_msg_size(&body));
-	while (zmq_getsockopt(c->router, ZMQ_RCVMORE, &more, &sz) == 0 && more)
-		zmq_msg_recv(&body, c->router, 0);
+	bool whole = zmq_msg_more(&id) && zmq_msg_recv(&body, c->router, 0) >= 0;
+	if (whole && zmq_msg_more(&body)) {
+		zmq_msg_t extra;
+		zmq_msg_init(&extra);
+		while (zmq_msg_recv(&extra, c->router, 0) >= 0 && zmq_msg_more(&extra))
+			;
+		zmq_msg_close(&extra);
+		whole = false;
+		c->dropped++;
+	}
+	if (whole) {
+		struct coord_agent *a = sender(c, &id, &body, name, key, &refuse);
+		if (!refuse)
+			on_message(c, name, key, a, zmq_msg_data(&body), zmq_msg_size(&body));
+	}
 	zmq_msg_close(&body);
+	zmq_msg_close(&id);
 	return 0;
 }
 
@@ -374,6 +590,7 @@ static void recv_stats(struct coord *c)
 		c->stats_sent_ms = 0;
 	json_t *msg = n <= (int)sizeof(buf) ? proto_decode(buf, (size_t)n, &type, &err) : NULL;
 	if (msg != NULL && stats_unpack(msg, &st, &err) == 0) {
+		c->last_answer_ms = coord_now_ms();
 		record_sample(c, &st);
 		if (seq > c->stats_seq)
 			c->stats_seq = seq;
@@ -383,6 +600,64 @@ static void recv_stats(struct coord *c)
 	json_decref(msg);
 }
 
+void coord_server_lost(struct coord *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->server_gone)
+		return;
+	c->server_gone = true;
+	va_start(ap, fmt);
+	vsnprintf(c->server_error, sizeof(c->server_error), fmt, ap);
+	va_end(ap);
+	coord_progress_end(c);
+	fprintf(stderr, "coordinator: %s; not asking it again\n", c->server_error);
+}
+
+static double run_s(const struct coord *c, int64_t ms)
+{
+	return (double)(ms - c->started_ms) / 1000.0;
+}
+
+static void on_stats_event(struct coord *c)
+{
+	uint8_t ev[6];
+	char addr[256];
+	uint16_t event;
+	int n = zmq_recv(c->stats_monitor, ev, sizeof(ev), ZMQ_DONTWAIT);
+
+	if (n != (int)sizeof(ev) || zmq_recv(c->stats_monitor, addr, sizeof(addr), 0) < 0)
+		return;
+	memcpy(&event, ev, sizeof(event));
+	if (event == ZMQ_EVENT_CONNECTED) {
+		c->stats_connected = true;
+	} else if (event == ZMQ_EVENT_DISCONNECTED && c->stats_connected) {
+		c->stats_connected = false;
+		coord_server_lost(c, "the server stopped answering at t=%.1f s (%s closed)",
+		                  run_s(c, coord_now_ms()), c->stats_endpoint);
+	} else if (event != ZMQ_EVENT_DISCONNECTED) {
+		coord_server_lost(c, "the server at %s failed the CURVE handshake (%s)",
+		                  c->stats_endpoint,
+		                  event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+		                      ? "it refused the coordinator's key"
+		                      : "it is not the server of --stats-key, or speaks no CURVE");
+	}
+}
+
+/* A request unanswered too long: the server is hung, or was never there. */
+static void check_server(struct coord *c, int64_t now)
+{
+	if (c->stats_sock == NULL || c->server_gone || c->stats_sent_ms == 0 ||
+	    now - c->stats_sent_ms < COORD_STATS_SILENT_MS)
+		return;
+	if (c->last_answer_ms == 0)
+		coord_server_lost(c, "the server never answered at %s", c->stats_endpoint);
+	else
+		coord_server_lost(c,
+		                  "the server stopped answering at t=%.1f s (no answer for %d s)",
+		                  run_s(c, c->last_answer_ms), COORD_STATS_SILENT_MS / 1000);
+}
+
 /* Asks the server for a sample; `fresh` sends a new request even if one is outstanding. */
 void coord_request_stats(struct coord *c, bool fresh)
 {
@@ -390,10 +665,11 @@ void coord_request_stats(struct coord *c, bool fresh)
 	size_t len;
 
 	/*
-	 * One outstanding periodic request; a reply later than 10 s counts as
-	 * missed (a server holding 300K threads needs seconds to sum its memory).
+	 * One outstanding periodic request at a time (a server holding 300K
+	 * threads needs seconds to sum its memory).
 	 */
-	if (c->stats_sock == NULL || (!fresh && c->stats_sent_ms && now - c->stats_sent_ms < 10000))
+	if (c->stats_sock == NULL || c->server_gone ||
+	    (!fresh && c->stats_sent_ms && now - c->stats_sent_ms < COORD_STATS_SILENT_MS))
 		return;
 	json_t *req = stats_req_new();
 	char *body = req ? proto_encode(req, &len) : NULL;
@@ -456,25 +732,34 @@ void coord_free(struct coord *c)
 	free(c->tl_current);
 }
 
+static void send_heartbeats(struct coord *c, int64_t now)
+{
+	if (now < c->next_heartbeat_ms)
+		return;
+	c->next_heartbeat_ms = now + COORD_HEARTBEAT_MS;
+	for (int i = 0; i < c->nagents; i++)
+		if (coord_agent_active(&c->agents[i]))
+			coord_send(c, c->agents[i].id, msg_empty_pack(PROTO_HEARTBEAT));
+}
+
 static void housekeeping(struct coord *c)
 {
 	int64_t now = coord_now_ms();
 
-	if (now >= c->next_heartbeat_ms) {
-		c->next_heartbeat_ms = now + COORD_HEARTBEAT_MS;
-		for (int i = 0; i < c->nagents; i++)
-			if (coord_agent_active(&c->agents[i]))
-				coord_send(c, c->agents[i].id, msg_empty_pack(PROTO_HEARTBEAT));
-	}
+	send_heartbeats(c, now);
 	for (int i = 0; i < c->nagents; i++) {
 		struct coord_agent *a = &c->agents[i];
 		if (coord_agent_active(a) && now - a->last_seen_ms > COORD_LOST_MS)
-			coord_mark_lost(c, a, "silent for 3 s");
+			coord_mark_lost(c, a,
+			                a->restarted ? "it started over (said hello again) and "
+			                               "fell silent"
+			                             : "silent for 3 s");
 	}
 	if (now >= c->next_timeline_ms && c->nagents > 0) {
 		c->next_timeline_ms = now + COORD_TIMELINE_MS;
 		timeline_add(c, now);
 	}
+	check_server(c, now);
 	if (c->stats_sock && now >= c->next_sample_ms) {
 		c->next_sample_ms = now + c->plan->server_interval_ms;
 		coord_request_stats(c, false);
@@ -484,18 +769,26 @@ static void housekeeping(struct coord *c)
 
 void coord_pump(struct coord *c, int timeout_ms)
 {
-	zmq_pollitem_t items[2] = {
+	zmq_pollitem_t items[3] = {
 	    {.socket = c->router, .events = ZMQ_POLLIN},
 	    {.socket = c->stats_sock, .events = ZMQ_POLLIN},
+	    {.socket = c->stats_monitor, .events = ZMQ_POLLIN},
 	};
 
-	if (zmq_poll(items, c->stats_sock ? 2 : 1, timeout_ms) > 0) {
-		/* Bounded, so 1,000 chatty agents cannot starve heartbeats. */
+	/* Due heartbeats go out before any bulk work, whatever is arriving. */
+	send_heartbeats(c, coord_now_ms());
+	if (zmq_poll(items, c->stats_sock ? 3 : 1, timeout_ms) > 0) {
+		int64_t until = coord_now_ms() + COORD_PASS_MS;
+		/* Bounded in count and time, so no flood can starve heartbeats. */
 		for (int i = 0; i < 4096 && recv_agent(c) == 0; i++)
-			;
+			if ((i & 63) == 63 && coord_now_ms() >= until)
+				break;
 		if (c->stats_sock && (items[1].revents & ZMQ_POLLIN))
 			for (int i = 0; i < 16; i++)
 				recv_stats(c);
+		if (c->stats_monitor && (items[2].revents & ZMQ_POLLIN))
+			for (int i = 0; i < 16; i++)
+				on_stats_event(c);
 	}
 	housekeeping(c);
 }

@@ -19,6 +19,14 @@
 #define COORD_HEARTBEAT_MS     1000
 #define COORD_LOST_MS          3000 /* an agent silent this long is lost */
 #define COORD_AGENT_DEADMAN_MS 5000 /* agents give up on a silent coordinator */
+/* The largest hello (256 sources and every text field full) is under 10 KiB. */
+#define COORD_HELLO_MAX (16 * 1024)
+/* A stats request unanswered this long over a live connection: the server is hung. */
+#define COORD_STATS_SILENT_MS 15000
+/* How long the server may take to answer at all once the agents are in. */
+#define COORD_STATS_FIRST_MS 2000
+/* Work on received messages per pump pass, before heartbeats are looked at again. */
+#define COORD_PASS_MS 50
 
 enum coord_exit { COORD_PASS = 0, COORD_FAIL = 1, COORD_USAGE = 2, COORD_RUN_FAILED = 3 };
 
@@ -32,16 +40,36 @@ enum agent_state {
 };
 
 struct coord_agent {
-	char id[MSG_NAME_MAX]; /* its ZeroMQ routing id == hello.name */
+	char id[MSG_NAME_MAX];      /* its ZeroMQ routing id == hello.name */
+	char key[KEYS_Z85_LEN + 1]; /* the CURVE key it joined with; "" without CURVE */
 	struct msg_hello hello;
 	struct msg_assign assign;
 	enum agent_state state;
 	char why[MSG_TEXT_MAX]; /* reject reason, or why it was marked lost */
 	int64_t last_seen_ms;
-	bool phase_done;           /* the current phase's barrier */
-	struct msg_counts counts;  /* latest from progress, phase_done or result */
-	struct msg_result *result; /* NULL until the result arrives */
+	int go_phase;                /* enum msg_phase of the last go sent, -1 = none yet */
+	int go_step;                 /*   and its step */
+	bool phase_done;             /* the current phase's barrier */
+	bool result_due;             /* it was told to close (or stop): a result may come */
+	bool restarted;              /* it said hello again in the middle of the run */
+	int lost_step;               /* the step it was lost in, -1 = not lost */
+	struct msg_counts counts;    /* latest from progress, phase_done or result */
+	int64_t held[MSG_MAX_STEPS]; /* open and verified at each plateau's end */
+	struct msg_result *result;   /* NULL until the result arrives */
 };
+
+/*
+ * A log line that a peer can trigger is written at most `burst` times a
+ * window; the rest are counted and summed up in one line when the next
+ * window opens, so a flood can neither fill a disk nor slow the pump.
+ */
+struct coord_loglimit {
+	int64_t window_start_ms;
+	int n;           /* lines written in this window */
+	long suppressed; /* lines not written since the last summary */
+};
+#define COORD_LOG_WINDOW_MS 10000
+#define COORD_LOG_BURST     10
 
 struct coord_sample {
 	double t_s;
@@ -51,7 +79,8 @@ struct coord_sample {
 /* Server memory at a step's plateau. */
 struct coord_step {
 	int64_t connections; /* planned level */
-	int64_t established; /* agents' current at the plateau */
+	int64_t established; /* handshakes completed so far, agents not lost */
+	int64_t held;        /* still open and verified at the plateau's end */
 	bool have_server;
 	struct server_stats server;
 	double connect_s; /* connect phase duration */
@@ -117,13 +146,21 @@ struct coord {
 	int cur_phase;     /* enum msg_phase of the barrier in progress, -1 = none */
 	int step;
 	bool joining; /* new agents are welcome */
-	long dropped; /* malformed or unexpected messages */
+	long dropped; /* malformed, unexpected or forged messages, never acted on */
+	struct coord_loglimit log_drop; /* lines a peer can trigger, each kind bounded */
+	struct coord_loglimit log_stop; /* stops answered to strangers */
 
 	struct coord_sample *samples;
 	int nsamples, samples_cap;
-	uint64_t stats_sent_seq; /* number of the last stats request sent */
-	uint64_t stats_seq;      /* newest request a reply has answered */
-	uint64_t plateau_seq;    /* the request a plateau sample waits for */
+	uint64_t stats_sent_seq;         /* number of the last stats request sent */
+	uint64_t stats_seq;              /* newest request a reply has answered */
+	uint64_t plateau_seq;            /* the request a plateau sample waits for */
+	void *stats_monitor;             /* PAIR: the stats socket's connection events */
+	bool stats_connected;            /* its connection is up (and, with keys, authenticated) */
+	int64_t stats_opened_ms;         /* when the stats socket was connected */
+	int64_t last_answer_ms;          /* the newest reply, 0 = none ever */
+	bool server_gone;                /* stopped (or never started) answering: not asked again */
+	char server_error[MSG_TEXT_MAX]; /* says so, for the report */
 	bool have_last_stats;
 	struct server_stats last_stats;
 	struct coord_step steps[MSG_MAX_STEPS];
@@ -164,13 +201,18 @@ int coord_send(struct coord *c, const char *id, json_t *msg);
 struct coord_agent *coord_agent_find(struct coord *c, const char *id);
 bool coord_agent_active(const struct coord_agent *a);
 void coord_mark_lost(struct coord *c, struct coord_agent *a, const char *why);
+/* true if a line of this kind may be written now (see struct coord_loglimit). */
+bool coord_log_allowed(struct coord *c, struct coord_loglimit *l, const char *kind);
 void coord_request_stats(struct coord *c, bool fresh);
+/* The server stopped answering (or never did): said once, it is not asked again. */
+void coord_server_lost(struct coord *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Notes a phase boundary on the timeline. */
 void coord_mark(struct coord *c, const char *phase, int step);
 /* Frees what the run allocated (steps' histograms, timeline, samples, results). */
 void coord_free(struct coord *c);
 /* run.c: a hello from an identity not yet in the table. */
-void coord_on_new_agent(struct coord *c, const char *id, const struct msg_hello *h);
+void coord_on_new_agent(struct coord *c, const char *id, const char *key,
+                        const struct msg_hello *h);
 
 /* split.c: connections per agent per step. */
 /*

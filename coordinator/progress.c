@@ -34,7 +34,9 @@ void coord_progress(struct coord *c, bool force)
 	        c->step + 1, (long long)c->plan->nsteps, host_fmt_count((long)cur, b1, sizeof(b1)),
 	        host_fmt_count((long)planned, b2, sizeof(b2)), (long long)failed,
 	        host_fmt_count((long)echo_ok, b3, sizeof(b3)), alive, c->nagents);
-	if (c->have_last_stats)
+	if (c->server_gone)
+		fprintf(stderr, "  server silent");
+	else if (c->have_last_stats)
 		fprintf(stderr, "  server %s conns %lld MB rss",
 		        host_fmt_count((long)c->last_stats.conns_current, b1, sizeof(b1)),
 		        (long long)(c->last_stats.rss_kb / 1024));

@@ -46,9 +46,26 @@ static json_t *latency_json(const struct hist *connect, const struct hist *echo)
 	                 hist_summary_json(echo));
 }
 
-static json_t *agent_json(const struct coord_agent *a)
+/* Each plateau's held connections, and the last one's as a number. */
+static void held_json(json_t *j, const int64_t *held, int nsteps)
+{
+	json_t *steps = json_array();
+
+	for (int k = 0; k < nsteps; k++)
+		json_array_append_new(steps, json_integer(held[k]));
+	json_object_set_new(j, "held", json_integer(nsteps > 0 ? held[nsteps - 1] : 0));
+	json_object_set_new(j, "held_steps", steps);
+}
+
+static json_t *agent_json(const struct coord *c, const struct coord_agent *a)
 {
 	json_t *j = msg_counts_pack(&a->counts);
+	int64_t held[MSG_MAX_STEPS];
+
+	/* An agent lost in a step held nothing from then on. */
+	for (int k = 0; k < c->nsteps_done; k++)
+		held[k] = a->lost_step >= 0 && k >= a->lost_step ? 0 : a->held[k];
+	held_json(j, held, c->nsteps_done);
 
 	json_object_set_new(j, "name", json_string(a->id));
 	json_object_set_new(j, "host", json_string(a->hello.host));
@@ -107,9 +124,25 @@ static const struct coord_step *last_plateau(const struct coord *c)
 	return NULL;
 }
 
+/* The worst plateau: held over planned; 0 when no plateau was reached. */
+static double held_ratio(const struct coord *c)
+{
+	double worst = c->nsteps_done > 0 ? 1.0 : 0.0;
+
+	for (int k = 0; k < c->nsteps_done; k++) {
+		double r = (double)c->steps[k].held / (double)c->steps[k].connections;
+		if (r < worst)
+			worst = r;
+	}
+	return worst;
+}
+
 static void metrics(const struct coord *c, const struct totals *t, double *v)
 {
 	const struct coord_step *plateau = last_plateau(c);
+
+	v[TM_HELD_RATIO] = held_ratio(c);
+	v[TM_HELD] = c->nsteps_done > 0 ? (double)c->steps[c->nsteps_done - 1].held : 0;
 
 	v[TM_ESTABLISHED_RATIO] = (double)t->counts.established / (double)c->plan->connections;
 	v[TM_ESTABLISHED] = (double)t->counts.established;
@@ -136,21 +169,26 @@ static json_t *number_or_null(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
-/* The plan's thresholds, or by default: everything established, every echo verified. */
+/*
+ * The plan's thresholds, or by default: every planned connection held at
+ * every plateau, not one refused, reset, timed out or closed early, and
+ * every echo verified.
+ */
 static json_t *thresholds_json(const struct plan *p, const double *v, bool *all_ok)
 {
-	static const char *defaults[] = {"established_ratio >= 1.0", "echo_errors == 0"};
+	static const char *defaults[] = {"held_ratio >= 1.0", "failed == 0", "echo_errors == 0"};
+	enum { NDEFAULTS = sizeof(defaults) / sizeof(defaults[0]) };
 	json_t *arr = json_array();
-	struct threshold dflt[2];
+	struct threshold dflt[NDEFAULTS];
 	const struct threshold *ts = p->thresholds;
 	int n = (int)p->nthresholds;
 	struct proto_err err;
 
 	if (n == 0) {
-		for (int i = 0; i < 2; i++)
+		for (int i = 0; i < NDEFAULTS; i++)
 			threshold_parse(defaults[i], &dflt[i], &err);
 		ts = dflt;
-		n = 2;
+		n = NDEFAULTS;
 	}
 	*all_ok = true;
 	for (int i = 0; i < n; i++) {
@@ -188,11 +226,24 @@ static json_t *server_json(const struct coord *c)
 		              (json_int_t)s->kernel_stack_kb, "slab_kb", (json_int_t)s->slab_kb,
 		              "page_tables_kb", (json_int_t)s->page_tables_kb));
 	}
-	return json_pack(
+	/* A server that stopped answering has no final word: its last one is not it. */
+	json_t *j = json_pack(
 	    "{s:o, s:o, s:{s:o, s:o}}", "samples", samples, "final",
-	    c->have_last_stats ? server_stats_json(&c->last_stats) : json_null(), "per_connection",
-	    "user_kb", number_or_null(plateau ? plateau->server.user_kb_per_conn : NAN),
-	    "kernel_kb", number_or_null(plateau ? plateau->server.kernel_kb_per_conn : NAN));
+	    c->have_last_stats && !c->server_gone ? server_stats_json(&c->last_stats) : json_null(),
+	    "per_connection", "user_kb",
+	    number_or_null(plateau ? plateau->server.user_kb_per_conn : NAN), "kernel_kb",
+	    number_or_null(plateau ? plateau->server.kernel_kb_per_conn : NAN));
+	if (j != NULL && c->stats_endpoint[0]) {
+		json_object_set_new(j, "stats", json_string(c->stats_endpoint));
+		json_object_set_new(
+		    j, "last_answer_s",
+		    c->last_answer_ms
+		        ? json_real((double)(c->last_answer_ms - c->started_ms) / 1000.0)
+		        : json_null());
+	}
+	if (j != NULL && c->server_gone)
+		json_object_set_new(j, "error", json_string(c->server_error));
+	return j;
 }
 
 static json_t *step_latency_json(const struct hist *h)
@@ -212,11 +263,13 @@ static json_t *steps_json(const struct coord *c)
 	for (int k = 0; k < c->nsteps_done; k++) {
 		const struct coord_step *s = &c->steps[k];
 		json_array_append_new(
-		    arr, json_pack("{s:I, s:I, s:f, s:f, s:{s:o, s:o}, s:o}", "connections",
-		                   (json_int_t)s->connections, "established",
-		                   (json_int_t)s->established, "connect_s", s->connect_s, "echo_s",
-		                   s->echo_s, "latency", "connect", step_latency_json(s->connect),
-		                   "echo", step_latency_json(s->echo), "server",
+		    arr, json_pack("{s:I, s:I, s:I, s:f, s:f, s:f, s:{s:o, s:o}, s:o}",
+		                   "connections", (json_int_t)s->connections, "established",
+		                   (json_int_t)s->established, "held", (json_int_t)s->held,
+		                   "held_ratio", (double)s->held / (double)s->connections,
+		                   "connect_s", s->connect_s, "echo_s", s->echo_s, "latency",
+		                   "connect", step_latency_json(s->connect), "echo",
+		                   step_latency_json(s->echo), "server",
 		                   s->have_server ? server_stats_json(&s->server) : json_null()));
 	}
 	return arr;
@@ -274,12 +327,14 @@ json_t *report_build(const struct coord *c, const struct report_times *tm, int *
 	json_t *agents = json_array();
 	for (int i = 0; i < c->nagents; i++) {
 		add_totals(t, &c->agents[i]);
-		json_array_append_new(agents, agent_json(&c->agents[i]));
+		json_array_append_new(agents, agent_json(c, &c->agents[i]));
 	}
 	metrics(c, t, v);
 	json_t *thresholds = thresholds_json(c->plan, v, &ok);
 	json_t *totals = msg_counts_pack(&t->counts);
 	json_object_set_new(totals, "assigned", json_integer(t->assigned));
+	json_object_set_new(totals, "held", json_integer((json_int_t)v[TM_HELD]));
+	json_object_set_new(totals, "held_ratio", json_real(v[TM_HELD_RATIO]));
 	json_object_set_new(totals, "established_ratio", json_real(v[TM_ESTABLISHED_RATIO]));
 	json_object_set_new(totals, "lost_agents", json_integer(t->lost));
 	json_object_set_new(totals, "latency", latency_json(&t->connect, &t->echo));
@@ -357,16 +412,46 @@ static double jnum(const json_t *o, const char *path1, const char *path2)
 	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* Every failure, whatever its reason: the sum of counts.failed. */
+static long failed_total(const json_t *j)
+{
+	const json_t *failed = json_object_get(j, "failed");
+	long n = 0;
+
+	for (int r = 0; r < MSG_REASON_COUNT; r++)
+		n += jint(failed, msg_reason_name((enum msg_reason)r));
+	return n;
+}
+
+/* "failures: eof_early 500, refused 3" — the reasons, not only a count. */
+static void print_failures(FILE *out, const json_t *totals)
+{
+	const json_t *failed = json_object_get(totals, "failed");
+	const char *sep = "";
+	char b[32];
+
+	if (failed_total(totals) == 0)
+		return;
+	fprintf(out, "\n  failures:");
+	for (int r = 0; r < MSG_REASON_COUNT; r++) {
+		const char *name = msg_reason_name((enum msg_reason)r);
+		if (jint(failed, name) == 0)
+			continue;
+		fprintf(out, "%s %s %s", sep, name, host_fmt_count(jint(failed, name), b, 32));
+		sep = ",";
+	}
+	fputc('\n', out);
+}
+
 static void print_row(FILE *out, const char *name, const char *state, const json_t *j)
 {
 	char b[4][32];
 	const json_t *lat = json_object_get(j, "latency");
 
-	fprintf(out, "  %-16s %-9s %9s %11s %7ld %9s %8ld", name, state,
+	fprintf(out, "  %-16s %-9s %9s %11s %9s %7ld %9s %8ld", name, state,
 	        host_fmt_count(jint(j, "assigned"), b[0], 32),
 	        host_fmt_count(jint(j, "established"), b[1], 32),
-	        jint(j, "attempted") - jint(j, "established") + jint(j, "echo_errors") +
-	            jint(j, "lost"),
+	        host_fmt_count(jint(j, "held"), b[3], 32), failed_total(j),
 	        host_fmt_count(jint(j, "echo_ok"), b[2], 32), jint(j, "echo_errors"));
 	if (lat != NULL)
 		fprintf(out, "   %7.2f %7.2f   %7.2f %7.2f",
@@ -381,17 +466,18 @@ static void print_steps(FILE *out, const json_t *steps)
 {
 	size_t i;
 	const json_t *s;
-	char b[3][32];
+	char b[4][32];
 
 	if (json_array_size(steps) == 0)
 		return;
-	fprintf(out, "\n  %-12s %12s %13s %10s %14s %16s\n", "step", "established", "server conns",
-	        "rss MB", "user kB/conn", "kernel kB/conn");
+	fprintf(out, "\n  %-12s %12s %9s %13s %10s %14s %16s\n", "step", "established", "held",
+	        "server conns", "rss MB", "user kB/conn", "kernel kB/conn");
 	json_array_foreach(steps, i, s)
 	{
 		const json_t *srv = json_object_get(s, "server");
-		fprintf(out, "  %-12s %12s", host_fmt_count(jint(s, "connections"), b[0], 32),
-		        host_fmt_count(jint(s, "established"), b[1], 32));
+		fprintf(out, "  %-12s %12s %9s", host_fmt_count(jint(s, "connections"), b[0], 32),
+		        host_fmt_count(jint(s, "established"), b[1], 32),
+		        host_fmt_count(jint(s, "held"), b[3], 32));
 		if (json_is_object(srv))
 			fprintf(out, " %13s %10.1f %14.2f %16.2f",
 			        host_fmt_count(jint(srv, "conns_current"), b[2], 32),
@@ -412,15 +498,24 @@ void report_print_summary(FILE *out, const json_t *r)
 	        json_string_value(json_object_get(r, "status")));
 	if (json_object_get(r, "error"))
 		fprintf(out, "  error: %s\n", json_string_value(json_object_get(r, "error")));
-	fprintf(out, "\n  %-16s %-9s %9s %11s %7s %9s %8s   %-15s   %-15s\n", "agent", "state",
-	        "assigned", "established", "failed", "echo ok", "echo err", "connect p50/p99",
-	        "echo p50/p99 ms");
+	fprintf(out, "\n  %-16s %-9s %9s %11s %9s %7s %9s %8s   %-15s   %-15s\n", "agent", "state",
+	        "assigned", "established", "held", "failed", "echo ok", "echo err",
+	        "connect p50/p99", "echo p50/p99 ms");
 	json_array_foreach(json_object_get(r, "agents"), i, a)
 	    print_row(out, json_string_value(json_object_get(a, "name")),
 	              json_string_value(json_object_get(a, "state")), a);
 	print_row(out, "total", "", json_object_get(r, "totals"));
+	print_failures(out, json_object_get(r, "totals"));
+	json_array_foreach(json_object_get(r, "agents"), i, a) if (json_object_get(a, "why"))
+	    fprintf(out, "  agent %s %s: %s\n", json_string_value(json_object_get(a, "name")),
+	            json_string_value(json_object_get(a, "state")),
+	            json_string_value(json_object_get(a, "why")));
 	print_steps(out, json_object_get(r, "steps"));
-	const json_t *final = json_object_get(json_object_get(r, "server"), "final");
+	const json_t *server = json_object_get(r, "server");
+	const json_t *final = json_object_get(server, "final");
+	if (json_object_get(server, "error"))
+		fprintf(out, "\n  server: %s\n",
+		        json_string_value(json_object_get(server, "error")));
 	if (json_is_object(final))
 		fprintf(
 		    out, "\n  server: %s model, max concurrent %ld, total accepted %ld, now %ld\n",

@@ -18,6 +18,7 @@
 /* A server with 300K threads takes seconds to walk its maps for Pss. */
 #define PLATEAU_SAMPLE_MS 15000
 #define DRAIN_TIMEOUT_MS  5000
+#define VERIFY_TIMEOUT_MS 10000
 
 typedef bool (*coord_pred)(struct coord *c);
 
@@ -52,11 +53,18 @@ static bool name_planned(const struct plan *p, const char *name)
 	return false;
 }
 
-void coord_on_new_agent(struct coord *c, const char *id, const struct msg_hello *h)
+void coord_on_new_agent(struct coord *c, const char *id, const char *key, const struct msg_hello *h)
 {
 	struct msg_stop st;
 
 	if (!c->joining || c->nagents >= c->plan->agents_count || !name_planned(c->plan, id)) {
+		c->dropped++;
+		if (!coord_log_allowed(c, &c->log_stop, "hellos without a place in this run"))
+			return;
+		coord_progress_end(c);
+		fprintf(stderr, "coordinator: agent %s has no place in this run (%s)\n", id,
+		        !name_planned(c->plan, id) ? "not in agents.names"
+		                                   : "every place is taken");
 		coord_text(st.reason, sizeof(st.reason), "run \"%s\" %s", c->plan->name,
 		           !c->joining ? "is under way" : "has no place for this agent");
 		coord_send(c, id, msg_stop_pack(&st));
@@ -65,8 +73,11 @@ void coord_on_new_agent(struct coord *c, const char *id, const struct msg_hello 
 	struct coord_agent *a = &c->agents[c->nagents++];
 	memset(a, 0, sizeof(*a));
 	coord_text(a->id, sizeof(a->id), "%s", id);
+	coord_text(a->key, sizeof(a->key), "%s", key);
 	a->hello = *h;
 	a->state = AGENT_JOINED;
+	a->go_phase = -1;
+	a->lost_step = -1;
 	a->last_seen_ms = coord_now_ms();
 	struct msg_welcome w = {.heartbeat_timeout_ms = COORD_AGENT_DEADMAN_MS};
 	coord_text(w.run, sizeof(w.run), "%s", c->plan->name);
@@ -94,9 +105,14 @@ static void stop_all(struct coord *c, const char *reason)
 	struct msg_stop st;
 
 	coord_text(st.reason, sizeof(st.reason), "%s", reason);
-	for (int i = 0; i < c->nagents; i++)
-		if (coord_agent_active(&c->agents[i]))
-			coord_send(c, c->agents[i].id, msg_stop_pack(&st));
+	for (int i = 0; i < c->nagents; i++) {
+		struct coord_agent *a = &c->agents[i];
+		if (!coord_agent_active(a))
+			continue;
+		/* A stopped agent closes everything and answers with its result. */
+		a->result_due = a->state == AGENT_READY;
+		coord_send(c, a->id, msg_stop_pack(&st));
+	}
 }
 
 static int join(struct coord *c)
@@ -252,6 +268,9 @@ static int run_phase(struct coord *c, enum msg_phase ph, int step, int64_t timeo
 		if (ph == MSG_PHASE_CONNECT)
 			go.target = a->assign.steps[step];
 		a->phase_done = false;
+		a->go_phase = (int)ph;
+		a->go_step = step;
+		a->result_due = ph == MSG_PHASE_CLOSE;
 		if (coord_send(c, a->id, msg_go_pack(&go)) < 0)
 			coord_mark_lost(c, a, "unreachable: its go could not be sent");
 	}
@@ -289,20 +308,35 @@ static int64_t echo_timeout(const struct plan *p)
 
 static bool stats_arrived(struct coord *c)
 {
-	return c->stats_seq >= c->plateau_seq;
+	return c->stats_seq >= c->plateau_seq || c->server_gone;
+}
+
+static bool server_answered(struct coord *c)
+{
+	return c->last_answer_ms != 0 || c->server_gone;
+}
+
+/* Once the agents are in, a server that has not answered gets a short while more. */
+static void first_answer(struct coord *c)
+{
+	if (c->stats_sock == NULL || c->last_answer_ms != 0)
+		return;
+	coord_request_stats(c, true);
+	if (!wait_until(c, server_answered, COORD_STATS_FIRST_MS, true) && !*c->interrupted)
+		coord_server_lost(c, "the server never answered at %s", c->stats_endpoint);
 }
 
 /* A fresh server sample, bounded; false if the server did not answer. */
 static bool sample_now(struct coord *c)
 {
-	if (c->stats_sock == NULL)
+	if (c->stats_sock == NULL || c->server_gone)
 		return false;
 	uint64_t before = c->stats_sent_seq;
 	coord_request_stats(c, true);
 	if (c->stats_sent_seq == before)
 		return false; /* the request could not even be queued */
 	c->plateau_seq = c->stats_sent_seq;
-	return wait_until(c, stats_arrived, PLATEAU_SAMPLE_MS, false);
+	return wait_until(c, stats_arrived, PLATEAU_SAMPLE_MS, false) && !c->server_gone;
 }
 
 static void record_plateau(struct coord *c, int step, double connect_s, double echo_s)
@@ -310,10 +344,15 @@ static void record_plateau(struct coord *c, int step, double connect_s, double e
 	struct coord_step *s = &c->steps[step];
 
 	s->connections = c->plan->steps[step];
-	s->established = 0;
-	for (int i = 0; i < c->nagents; i++)
-		if (c->agents[i].state == AGENT_READY || c->agents[i].state == AGENT_DONE)
-			s->established += c->agents[i].counts.current;
+	s->established = s->held = 0;
+	/* A lost agent's connections are gone: none of them is held. */
+	for (int i = 0; i < c->nagents; i++) {
+		const struct coord_agent *a = &c->agents[i];
+		if (a->state != AGENT_READY && a->state != AGENT_DONE)
+			continue;
+		s->established += a->counts.established;
+		s->held += a->held[step];
+	}
 	s->connect_s = connect_s;
 	s->echo_s = echo_s;
 	s->have_server = sample_now(c);
@@ -337,6 +376,9 @@ static int run_step(struct coord *c, int step)
 	coord_mark(c, c->phase, step + 1);
 	wait_for(c, NULL, (int64_t)(p->hold_s * 1000));
 	if (*c->interrupted)
+		return -1;
+	/* What is still open after the hold, counted now, not before it. */
+	if (run_phase(c, MSG_PHASE_VERIFY, step, VERIFY_TIMEOUT_MS) < 0)
 		return -1;
 	record_plateau(c, step, (double)(t1 - t0) / 1000.0, (double)(t2 - t1) / 1000.0);
 	return 0;
@@ -374,6 +416,7 @@ void coord_run(struct coord *c)
 		return;
 	}
 	c->joined_ms = coord_now_ms() - c->started_ms;
+	first_answer(c);
 	if (assign(c) < 0) {
 		c->aborted = *c->interrupted != 0;
 		return;

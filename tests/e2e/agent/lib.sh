@@ -6,7 +6,7 @@ set -u
 LPIDS=""
 cleanup() {
 	for p in $LPIDS; do kill -KILL "$p" 2>/dev/null; done
-	rm -rf "$WORK"
+	[ -n "${KEEP:-}" ] || rm -rf "$WORK"
 }
 WORK=$(mktemp -d)
 trap cleanup EXIT

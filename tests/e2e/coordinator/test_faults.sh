@@ -63,6 +63,10 @@ expect "b established" "$(jq -r '.agents[] | select(.name == "b") | .established
 expect "b echo ok" "$(jq -r '.agents[] | select(.name == "b") | .echo_ok' "$r")" 1000
 expect "b latency" "$(jq -r '.agents[] | select(.name == "b") | .latency.echo.count' "$r")" 1000
 expect "lost agents" "$(jq -r .totals.lost_agents "$r")" 1
+# The step's plateau counts only what b still held: a's connections died with it.
+expect "held at the plateau" "$(jq -r '.steps[0].held' "$r")" 1000
+expect "held_ratio" "$(jq -r .totals.held_ratio "$r")" 0.5
+expect "a held" "$(jq -r '.agents[] | select(.name == "a") | .held' "$r")" 0
 # a's 1,000 sockets died with it; b closed its own: the server is empty again.
 "$probe" "$stats" 0 10000 >/dev/null || fail "server still holds connections"
 kill -KILL "$agent_b_pid" 2>/dev/null

@@ -27,7 +27,7 @@ render "$WORK/r.html" "$WORK/single"
 python3 "$here/check_html.py" "$WORK/r.html" "$WORK/single.dom" "$WORK/single.png" \
 	chart-connections chart-memory chart-per-connection chart-latency || fail "single report"
 grep -q '<table id="summary">' "$WORK/single.dom" || fail "no summary table"
-grep -q "established_ratio" "$WORK/single.dom" || fail "no thresholds table"
+grep -q "held_ratio" "$WORK/single.dom" || fail "no thresholds table"
 grep -q "open-files limit" "$WORK/single.dom" || fail "no host limits"
 
 # A comparison page from two reports (the same one twice is enough to test the layout).

@@ -1,0 +1,77 @@
+#!/bin/bash
+# e2e: a connection counts as held only if it is still open and verified at
+# the end of its plateau.
+#  1. A server that closes every connection past 1,500 right after accept
+#     (--max-conns 1500): a plan of 2,000 in steps [1000, 2000] with two echo
+#     rounds fails (exit 1): held 1,000 then 1,500, held_ratio 0.75, 500
+#     failures (eof_early or reset) named in the summary, and the server's own count
+#     agrees (1,500 at most at once).
+#  2. The same plan against a server that takes them all passes, held 2,000.
+. "$(dirname "$0")/../agent/lib.sh"
+coord=$1 agent=$2 server=$3
+src=127.0.0.22
+
+plan() { # plan NAME STATS
+	cat <<PLAN
+{"name": "$1", "target": {"host": "127.0.0.1", "port": $PORT},
+ "agents": {"count": 2, "join_timeout_s": 15}, "connections": 2000, "steps": [1000, 2000],
+ "echo": {"rounds": 2, "interval_ms": 10}, "hold_s": 0.5,
+ "server": {"stats": "$2", "interval_ms": 200}}
+PLAN
+}
+
+# run NAME SERVER_ARGS...: server, two agents and the coordinator; sets R and CODE.
+run() {
+	local name=$1 stats i
+	shift
+	start_listener server "$server" --listen 127.0.0.1:0 --stats 'tcp://127.0.0.1:*' "$@"
+	for i in $(seq 50); do
+		stats=$(sed -n 's/^server: stats on //p' "$WORK/server.out")
+		[ -n "$stats" ] && break
+		sleep 0.1
+	done
+	[ -n "$stats" ] || fail "no stats endpoint: $(cat "$WORK/server.err")"
+	plan "$name" "$stats" >"$WORK/$name.json"
+	local ep="ipc://$WORK/$name.ipc"
+	for n in a b; do
+		"$agent" --coordinator "$ep" --name "$n" --source-ip $src >"$WORK/$name-$n.out" 2>&1 &
+		LPIDS="$LPIDS $!"
+	done
+	"$coord" --bind "$ep" --report "$WORK/$name-r.json" "$WORK/$name.json" \
+		>"$WORK/$name.out" 2>"$WORK/$name.err"
+	CODE=$?
+	R=$WORK/$name-r.json
+	stop_listener server
+	for p in $LPIDS; do kill -TERM "$p" 2>/dev/null; done
+	LPIDS=""
+}
+
+# 1. The server drops 500 of 2,000.
+run dropped --model threads --max-conns 1500
+expect "exit code" "$CODE" 1
+expect status "$(jq -r .status "$R")" fail
+expect "held per step" "$(jq -c '[.steps[].held]' "$R")" "[1000,1500]"
+expect "established per step" "$(jq -c '[.steps[].established]' "$R")" "[1000,2000]"
+expect "held" "$(jq -r .totals.held "$R")" 1500
+expect "held_ratio" "$(jq -r .totals.held_ratio "$R")" 0.75
+# Closed right after accept: a FIN (eof_early) or, if the echo was already
+# on its way, a reset; either way a failure with its reason.
+expect "closed by the server" "$(jq -r '.totals.failed | .eof_early + .reset' "$R")" 500
+expect "other failures" "$(jq -r '[.totals.failed[]] | add' "$R")" 500
+expect "held per agent" "$(jq -r '[.agents[].held] | add' "$R")" 1500
+expect "failed thresholds" \
+	"$(jq -r '[.thresholds[] | select(.ok | not) | .expr] | join(", ")' "$R")" \
+	"held_ratio >= 1.0, failed == 0, echo_errors == 0"
+# The server's own count: never more than 1,500 at once.
+expect "server max" "$(jq -r .server.final.conns_max "$R")" 1500
+grep -Eq "failures: (eof_early|reset) [0-9]" "$WORK/dropped.out" ||
+	fail "the summary does not name the failures: $(cat "$WORK/dropped.out")"
+grep -q "FAIL held_ratio >= 1.0" "$WORK/dropped.out" || fail "summary: no failed held_ratio"
+
+# 2. A server that holds them all: the same plan passes.
+run whole --model epoll
+expect "exit code (whole)" "$CODE" 0
+expect "held per step (whole)" "$(jq -c '[.steps[].held]' "$R")" "[1000,2000]"
+expect "held_ratio (whole)" "$(jq -r .totals.held_ratio "$R")" 1
+expect "failed (whole)" "$(jq -r '[.totals.failed[]] | add' "$R")" 0
+expect "server max (whole)" "$(jq -r .server.final.conns_max "$R")" 2000
