@@ -178,16 +178,28 @@ void coord_mark_lost(struct coord *c, struct coord_agent *a, const char *why)
 	fprintf(stderr, "coordinator: agent %s lost: %s\n", a->id, why);
 }
 
+static void log_summary(struct coord *c, struct coord_loglimit *l)
+{
+	if (l->suppressed == 0)
+		return;
+	coord_progress_end(c);
+	fprintf(stderr, "coordinator: %ld more %s not shown in the last %d s\n", l->suppressed,
+	        l->kind, COORD_LOG_WINDOW_MS / 1000);
+	l->suppressed = 0;
+}
+
+void coord_log_flush(struct coord *c)
+{
+	log_summary(c, &c->log_drop);
+	log_summary(c, &c->log_stop);
+}
+
 bool coord_log_allowed(struct coord *c, struct coord_loglimit *l, const char *kind)
 {
 	int64_t now = coord_now_ms();
 
 	if (now - l->window_start_ms >= COORD_LOG_WINDOW_MS) {
-		if (l->suppressed > 0) {
-			coord_progress_end(c);
-			fprintf(stderr, "coordinator: %ld more %s not shown in the last %d s\n",
-			        l->suppressed, kind, COORD_LOG_WINDOW_MS / 1000);
-		}
+		log_summary(c, l);
 		l->window_start_ms = now;
 		l->n = 0;
 		l->suppressed = 0;
@@ -197,6 +209,7 @@ bool coord_log_allowed(struct coord *c, struct coord_loglimit *l, const char *ki
 		return true;
 	}
 	l->suppressed++;
+	l->kind = kind;
 	return false;
 }
 
@@ -256,11 +269,14 @@ static void on_hello(struct coord *c, const char *id, const char *key, struct co
 		return;
 	}
 	/*
-	 * A second hello in the middle of the run is not acted on: it neither
-	 * restarts the agent's part nor keeps it alive. An agent that really
-	 * started over sends nothing else, so it is marked lost when its
-	 * silence runs out, and the report says it restarted.
+	 * Before its first go, a hello may just have crossed our welcome. After
+	 * it, a second hello is not acted on: it neither restarts the agent's
+	 * part nor keeps it alive. An agent that really started over sends
+	 * nothing else, so it is marked lost when its silence runs out, and the
+	 * report says it restarted.
 	 */
+	if (a->go_phase < 0 && coord_agent_active(a))
+		return;
 	if (coord_agent_active(a))
 		a->restarted = true;
 	drop(c, id, "hello in the middle of the run");

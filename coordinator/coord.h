@@ -65,11 +65,12 @@ struct coord_agent {
  */
 struct coord_loglimit {
 	int64_t window_start_ms;
-	int n;           /* lines written in this window */
-	long suppressed; /* lines not written since the last summary */
+	int n;            /* lines written in this window */
+	long suppressed;  /* lines not written since the last summary */
+	const char *kind; /* what the lines are, for the summary */
 };
 #define COORD_LOG_WINDOW_MS 10000
-#define COORD_LOG_BURST     10
+#define COORD_LOG_BURST     5
 
 struct coord_sample {
 	double t_s;
@@ -203,6 +204,8 @@ bool coord_agent_active(const struct coord_agent *a);
 void coord_mark_lost(struct coord *c, struct coord_agent *a, const char *why);
 /* true if a line of this kind may be written now (see struct coord_loglimit). */
 bool coord_log_allowed(struct coord *c, struct coord_loglimit *l, const char *kind);
+/* Sums up what the limits held back, at the end of the run. */
+void coord_log_flush(struct coord *c);
 void coord_request_stats(struct coord *c, bool fresh);
 /* The server stopped answering (or never did): said once, it is not asked again. */
 void coord_server_lost(struct coord *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

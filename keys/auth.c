@@ -96,6 +96,13 @@ static void auth_serve_one(struct auth *a)
 			zmq_msg_close(&f[nf]); /* too many frames: keep the count, drop the data */
 	}
 	const char *status = auth_decide(a, f, nf, &text);
+	/*
+	 * The user id names the key: libzmq hands it to every message of the
+	 * connection ("User-Id"), so a name can stay tied to the key it joined with.
+	 */
+	char user[KEYS_Z85_LEN + 1] = "";
+	if (strcmp(status, "200") == 0)
+		zmq_z85_encode(user, zmq_msg_data(&f[ZAP_CRED]), KEYS_BIN_LEN);
 	const char *id = nf > ZAP_ID ? zmq_msg_data(&f[ZAP_ID]) : "";
 	size_t idlen = nf > ZAP_ID ? zmq_msg_size(&f[ZAP_ID]) : 0;
 	/* version, request id, status code, status text, user id, metadata */
@@ -103,7 +110,7 @@ static void auth_serve_one(struct auth *a)
 	    zmq_send(a->zap, id, idlen, ZMQ_SNDMORE) < 0 ||
 	    zmq_send(a->zap, status, 3, ZMQ_SNDMORE) < 0 ||
 	    zmq_send(a->zap, text, strlen(text), ZMQ_SNDMORE) < 0 ||
-	    zmq_send(a->zap, "", 0, ZMQ_SNDMORE) < 0 || zmq_send(a->zap, "", 0, 0) < 0)
+	    zmq_send(a->zap, user, strlen(user), ZMQ_SNDMORE) < 0 || zmq_send(a->zap, "", 0, 0) < 0)
 		fprintf(stderr, "%s: ZAP reply failed: %s\n", a->prog, zmq_strerror(zmq_errno()));
 out:
 	for (int i = 0; i < nf; i++)
