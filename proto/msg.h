@@ -11,7 +11,9 @@
  *   coordinator: assign                              agent: ready | reject
  *   coordinator: go {connect, step, target}          agent: progress..., phase_done
  *   coordinator: go {echo, step}                     agent: progress..., phase_done
- *   (hold: nothing but heartbeats; repeat per step)
+ *   (hold: nothing but heartbeats)
+ *   coordinator: go {verify, step}                   agent: phase_done (counts now)
+ *   (repeat per step)
  *   coordinator: go {close}                          agent: phase_done, then result
  *   coordinator: result_ack                          agent: back to idle (hello again)
  *   either side: heartbeat every second; coordinator: stop {reason} at any time
