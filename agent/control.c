@@ -66,6 +66,7 @@ struct control {
 	bool connected;    /* a TCP/IPC connection is up */
 	bool linked;       /* ...and it carried a handshake or a message */
 	bool in_multipart; /* dropping the rest of a multipart message */
+	bool rejoin;       /* the link was lost mid-run: leave the run once a new one is up */
 	int64_t opened_ms; /* when the current socket was opened */
 	int64_t relink_ms; /* when to replace a lost connection; 0 = not lost */
 	int64_t next_silent_ms;
@@ -299,6 +300,7 @@ static void go_idle(struct control *c)
 	c->result = NULL;
 	answer(c, NULL);
 	c->phase_running = false;
+	c->rejoin = false;
 	/*
 	 * The next hello keeps its one-second spacing: a coordinator answering
 	 * every hello with stop must not make the agent spin (it once logged
@@ -477,6 +479,31 @@ static void on_stop(struct control *c, json_t *msg)
 	c->phase_running = true;
 }
 
+/*
+ * The coordinator is back after its connection was lost mid-run. What went
+ * missing with the connection (a go, a stop, a message too big to take)
+ * cannot be told, so the agent leaves the run with a bye naming why, closes
+ * its connections and says hello again; the coordinator never counts on an
+ * agent that missed part of the conversation.
+ */
+static void control_rejoin(struct control *c)
+{
+	struct msg_reject bye = {{0}};
+	struct engine_counts ec = {0};
+
+	if (c->engine)
+		engine_snapshot(c->engine, &ec);
+	say_as(c, SAY_LINK,
+	       "reconnected to the coordinator at %s; what the lost connection carried cannot "
+	       "be told, so leaving the run (closing %llu connections) and saying hello again",
+	       c->o->coordinator, (unsigned long long)ec.current);
+	snprintf(bye.reason, sizeof(bye.reason),
+	         "lost its connection to the coordinator mid-run (messages may be missing)");
+	send_msg(c, msg_reject_pack(PROTO_BYE, &bye));
+	go_idle(c);
+	c->next_hello_ms = 0;
+}
+
 static void on_message(struct control *c, const void *buf, size_t len)
 {
 	enum proto_type type;
@@ -491,6 +518,11 @@ static void on_message(struct control *c, const void *buf, size_t len)
 	c->last_heard_ms = now_ms();
 	c->next_silent_ms = 0;
 	c->linked = true;
+	if (c->rejoin) { /* a message of the conversation the lost connection broke */
+		control_rejoin(c);
+		json_decref(msg);
+		return;
+	}
 	switch (type) {
 	case PROTO_WELCOME:
 		if (c->state == CTL_IDLE && msg_welcome_unpack(msg, &w, &err) == 0) {
@@ -648,24 +680,27 @@ static int control_monitor(struct control *c)
 	return 0;
 }
 
-/* A connection that carried the conversation went away: rejoin on a new one. */
+/*
+ * A connection that carried the conversation went away: a new one replaces
+ * it (libzmq never reconnects after a protocol error such as a message over
+ * ZMQ_MAXMSGSIZE). Mid-run, the connections stay until the coordinator is back
+ * (then control_rejoin) or its dead man's switch fires.
+ */
 static void control_on_lost(struct control *c, const char *addr)
 {
 	int64_t now = now_ms();
-	struct engine_counts ec = {0};
 
-	if (c->engine)
-		engine_snapshot(c->engine, &ec);
-	if (c->state == CTL_IDLE)
+	if (c->state == CTL_IDLE) {
 		say_as(c, SAY_LINK, "the connection to the coordinator at %s closed; reconnecting",
 		       addr);
-	else
+	} else {
 		say_as(c, SAY_LINK,
 		       "lost the connection to the coordinator at %s (it went away, or sent a "
-		       "message over the %d KiB limit): leaving the run, closing %llu "
-		       "connections; reconnecting to say hello again",
-		       addr, PROTO_MAX_MSG / 1024, (unsigned long long)ec.current);
-	go_idle(c);
+		       "message over the %d KiB limit); reconnecting (this run ends when it is "
+		       "back, or after %lld ms of silence)",
+		       addr, PROTO_MAX_MSG / 1024, (long long)c->deadman_ms);
+		c->rejoin = true;
+	}
 	c->relink_ms = c->opened_ms + RELINK_MIN_MS > now ? c->opened_ms + RELINK_MIN_MS : now;
 }
 
@@ -702,7 +737,9 @@ static void control_on_event(struct control *c)
 		c->handshake_logged = 0;
 		c->linked = true;
 		/* A new connection: hello now (one sent while there was none was dropped). */
-		if (c->state == CTL_IDLE)
+		if (c->rejoin)
+			control_rejoin(c);
+		else if (c->state == CTL_IDLE)
 			c->next_hello_ms = 0;
 		return;
 	}
