@@ -361,20 +361,41 @@ json_t *report_build(const struct coord *c, const struct report_times *tm, int *
 	return r;
 }
 
+/*
+ * PATH.tmp.PID, then renamed over PATH: a crash leaves the old file or the new,
+ * whole. The temporary file is created, never opened as found: O_EXCL (with
+ * O_NOFOLLOW) refuses a name that exists, so a symlink planted there in a
+ * shared directory is not followed. A taken name (a plant, or a crashed run's
+ * leftover with our pid) is left alone and the next of a few suffixes is tried.
+ */
 int report_write_file(const char *path, int (*fill)(FILE *f, const void *arg), const void *arg)
 {
 	char tmp[4096];
-	int err = 0;
+	int err = 0, fd = -1;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	FILE *f = fopen(tmp, "we");
-	if (f == NULL)
-		return -errno;
+	for (int i = 0; i < 8 && fd < 0; i++) {
+		int n = i == 0 ? snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid())
+		               : snprintf(tmp, sizeof(tmp), "%s.tmp.%d.%d", path, (int)getpid(), i);
+		if (n < 0 || (size_t)n >= sizeof(tmp))
+			return -ENAMETOOLONG;
+		/* 0666: the umask decides, as it did for fopen(). */
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+		if (fd < 0 && errno != EEXIST)
+			return -errno;
+	}
+	if (fd < 0)
+		return -EEXIST;
+	FILE *f = fdopen(fd, "w");
+	if (f == NULL) {
+		err = -errno;
+		close(fd);
+		unlink(tmp);
+		return err;
+	}
 	errno = 0;
 	if (fill(f, arg) < 0 || fflush(f) != 0 || ferror(f))
 		err = errno ? -errno : -EIO;
-	/* Durable before it is visible: a crash leaves the old file or the new, whole. */
+	/* Durable before it is visible. */
 	if (err == 0 && fsync(fileno(f)) < 0)
 		err = -errno;
 	if (fclose(f) != 0 && err == 0)
