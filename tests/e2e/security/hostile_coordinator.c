@@ -40,8 +40,10 @@ struct peer {
 	int log_fd; /* read end of the agent's stdout+stderr */
 	char *log;  /* everything it printed */
 	size_t loglen;
-	long last_hb; /* when the agent's last heartbeat arrived */
-	long max_gap; /* longest wait between two heartbeats while counting */
+	long last_hb;   /* when the agent's last heartbeat arrived */
+	long max_gap;   /* longest wait between two heartbeats while counting */
+	long last_read; /* when we last looked for the agent's messages */
+	long max_stall; /* longest we did not look, while counting: our share of max_gap */
 	bool count_gaps;
 	int hellos;
 	int heartbeats;
@@ -189,7 +191,12 @@ static int recv_type(struct peer *p, int want, int timeout_ms, json_t **out)
 		                           {.fd = p->log_fd, .events = ZMQ_POLLIN}};
 		if (left <= 0)
 			return -1;
-		if (zmq_poll(items, 2, left < 100 ? left : 100) < 0 && zmq_errno() != EINTR)
+		long polled = now_ms();
+		if (p->count_gaps && p->last_read > 0 && polled - p->last_read > p->max_stall)
+			p->max_stall = polled - p->last_read;
+		int rc = zmq_poll(items, 2, left < 100 ? left : 100);
+		p->last_read = now_ms();
+		if (rc < 0 && zmq_errno() != EINTR)
 			return -1;
 		log_drain(p);
 		if (!(items[0].revents & ZMQ_POLLIN))
@@ -396,7 +403,8 @@ static int case_flood(struct peer *p)
 	idle_for(p, "flooded", 1500);
 	int before = log_lines(p);
 	p->count_gaps = true;
-	p->max_gap = 0;
+	p->max_gap = p->max_stall = 0;
+	p->last_read = now_ms();
 	long t0 = now_ms();
 	/* 10,000 over about 3 s, reading the agent's messages meanwhile. */
 	for (int i = 0; i < 10000; i++) {
@@ -404,21 +412,27 @@ static int case_flood(struct peer *p)
 			send_to(p, "flooded", heavy, heavy_len);
 		else
 			send_to(p, "flooded", junk[i % nj], strlen(junk[i % nj]));
-		if (i % 100 == 99) {
+		/* Read often, so a heartbeat's arrival is timed by the agent, not by us. */
+		if (i % 10 == 9)
+			recv_type(p, PROTO_TYPE_COUNT, 1, NULL);
+		if (i % 100 == 99)
 			send_msg(p, "flooded", msg_empty_pack(PROTO_HEARTBEAT));
-			recv_type(p, PROTO_TYPE_COUNT, 30, NULL);
-		}
 	}
 	long sent_ms = now_ms() - t0;
-	idle_for(p, "flooded", 4000);
+	/* Heartbeats go on after it, and the summary comes once the agent's 10 s window ends. */
+	idle_for(p, "flooded", 3000);
+	for (int s = 0; s < 12 && strstr(p->log, "more like this suppressed") == NULL; s++)
+		idle_for(p, "flooded", 1000);
 	p->count_gaps = false;
 	free(heavy);
 	int lines = log_lines(p) - before;
 	printf("flood: 10000 messages sent in %ld ms; agent log %d lines; longest heartbeat gap "
-	       "%ld ms; %d heartbeats\n",
-	       sent_ms, lines, p->max_gap, p->heartbeats);
+	       "%ld ms (we did not look for at most %ld ms of it); %d heartbeats\n",
+	       sent_ms, lines, p->max_gap, p->max_stall, p->heartbeats);
 	CHECK(lines < 50, "the agent wrote %d lines for a flood", lines);
-	CHECK(p->max_gap > 0 && p->max_gap <= 1500, "longest heartbeat gap %ld ms", p->max_gap);
+	/* A gap we caused by not reading (a loaded test host) is not the agent's. */
+	CHECK(p->max_gap > 0 && p->max_gap - p->max_stall <= 1500,
+	      "longest heartbeat gap %ld ms, %ld ms of it ours", p->max_gap, p->max_stall);
 	CHECK(strstr(p->log, "more like this suppressed") != NULL,
 	      "no suppression summary:\n%.4000s", p->log);
 	agent_stop(p);
