@@ -12,12 +12,13 @@ AGENT=$1 SERVER=$2
 HALF=$(scaled 15000)
 start_listener srv "$SERVER" --listen 127.0.0.1:0 --model epoll --processes 2
 for i in 1 2; do
-	"$AGENT" --target 127.0.0.1:$PORT -n $HALF --rounds 1 --hold 4 --connect-timeout 10000 \
+	"$AGENT" --target 127.0.0.1:$PORT -n $HALF --rounds 1 --hold 8 --connect-timeout 10000 \
 		--echo-timeout 10000 --source-ip 127.0.0.1,127.0.0.2 --json \
 		>"$WORK/a$i.json" 2>"$WORK/a$i.err" &
 	eval "A${i}_PID=$!"
 done
-# Sample while the agents hold (each holds 4 s after its echo phase).
+# Sample while the agents hold (each holds 8 s after its echo phase, so the two
+# overlap even when SYN retransmits stall one agent's last connects for seconds).
 best=0 s1=0 s2=0
 for i in $(seq 200); do
 	kill -0 $A1_PID 2>/dev/null || kill -0 $A2_PID 2>/dev/null || break
