@@ -270,15 +270,14 @@ static void on_hello(struct coord *c, const char *id, const char *key, struct co
 	}
 	/*
 	 * Before its first go, a hello may just have crossed our welcome. After
-	 * it, a second hello is not acted on: it neither restarts the agent's
-	 * part nor keeps it alive. An agent that really started over sends
-	 * nothing else, so it is marked lost when its silence runs out, and the
-	 * report says it restarted.
+	 * it, and until its result is in, a second hello is not acted on: it neither restarts the
+	 * agent's part nor keeps it alive. An agent that really started over sends nothing else, so
+	 * it is marked lost when its silence runs out, and the report says it restarted.
 	 */
-	if (a->go_phase < 0 && coord_agent_active(a))
+	/* Done (or out): back to idle, it says hello for the next run. */
+	if (!coord_agent_active(a) || a->go_phase < 0)
 		return;
-	if (coord_agent_active(a))
-		a->restarted = true;
+	a->restarted = true;
 	drop(c, id, "hello in the middle of the run");
 }
 

@@ -7,6 +7,7 @@
 #     failures (eof_early or reset) named in the summary, and the server's own count
 #     agrees (1,500 at most at once).
 #  2. The same plan against a server that takes them all passes, held 2,000.
+#  3. examples/plans/local-demo.json under `ulimit -n 2100` fails on held.
 . "$(dirname "$0")/../agent/lib.sh"
 coord=$1 agent=$2 server=$3
 src=127.0.0.22
@@ -15,7 +16,8 @@ plan() { # plan NAME STATS
 	cat <<PLAN
 {"name": "$1", "target": {"host": "127.0.0.1", "port": $PORT},
  "agents": {"count": 2, "join_timeout_s": 15}, "connections": 2000, "steps": [1000, 2000],
- "echo": {"rounds": 2, "interval_ms": 10}, "hold_s": 0.5,
+ "echo": {"rounds": 2, "interval_ms": 10, "timeout_ms": 30000}, "hold_s": 0.5,
+ "ramp": {"connect_timeout_ms": 30000},
  "server": {"stats": "$2", "interval_ms": 200}}
 PLAN
 }
@@ -75,3 +77,23 @@ expect "held per step (whole)" "$(jq -c '[.steps[].held]' "$R")" "[1000,2000]"
 expect "held_ratio (whole)" "$(jq -r .totals.held_ratio "$R")" 1
 expect "failed (whole)" "$(jq -r '[.totals.failed[]] | add' "$R")" 0
 expect "server max (whole)" "$(jq -r .server.final.conns_max "$R")" 2000
+
+# 3. The demo plan under `ulimit -n 2100`: its local server can hold about 2,090
+#    connections of 4,000 and closes the rest after accept; the demo fails on held.
+demo=$(dirname "$0")/../../../examples/plans/local-demo.json
+(
+	ulimit -n 2100
+	exec "$coord" --quiet --report "$WORK/demo-r.json" "$demo" >"$WORK/demo.out" 2>"$WORK/demo.err"
+)
+expect "demo under ulimit: exit" "$?" 1
+R=$WORK/demo-r.json
+held=$(jq -r .totals.held "$R")
+[ "$held" -lt 4000 ] && [ "$held" -gt 1000 ] || fail "demo under ulimit: held $held"
+# Every connection not held has a failure with its reason (a step may also
+# replace connections lost in an earlier one, so failures can be more).
+failed=$(jq -r '[.totals.failed[]] | add' "$R")
+[ "$failed" -ge $((4000 - held)) ] || fail "demo: held $held but only $failed failures"
+# The server saw at least what was held (and no more than its fds allow).
+smax=$(jq -r .server.final.conns_max "$R")
+[ "$smax" -ge "$held" ] && [ "$smax" -lt 2100 ] || fail "demo: server max $smax, held $held"
+grep -q "FAIL held_ratio >= 1.0" "$WORK/demo.out" || fail "demo: $(cat "$WORK/demo.out")"
