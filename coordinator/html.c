@@ -514,7 +514,7 @@ static void table_summary(FILE *f, json_t *const *reports, int nreports)
 	char label[64];
 
 	fputs("<table id=\"summary\"><tr><th>run</th><th>server</th><th>status</th><th>planned</th>"
-	      "<th>established</th><th>failed</th><th>echo ok</th><th>echo errors</th>"
+	      "<th>established</th><th>held</th><th>failed</th><th>echo ok</th><th>echo errors</th>"
 	      "<th>connect p50/p99 ms</th><th>echo p50/p99 ms</th><th>server max conns</th>"
 	      "<th>user KiB/conn</th><th>kernel KiB/conn</th></tr>\n",
 	      f);
@@ -532,6 +532,7 @@ static void table_summary(FILE *f, json_t *const *reports, int nreports)
 		td_str(f, jstr(r, "status"), jstr(r, "status"));
 		td_num(f, jnum(r, "plan.connections"), "%.0f");
 		td_num(f, jnum(t, "established"), "%.0f");
+		td_num(f, jnum(t, "held"), "%.0f");
 		td_num(f, failed, "%.0f");
 		td_num(f, jnum(t, "echo_ok"), "%.0f");
 		td_num(f, jnum(t, "echo_errors"), "%.0f");
@@ -571,7 +572,8 @@ static void table_agents(FILE *f, const json_t *r)
 	size_t i;
 
 	fputs("<table class=\"agents\"><tr><th>agent</th><th>host</th><th>state</th>"
-	      "<th>assigned</th><th>established</th><th>failed (by reason)</th><th>echo ok</th>"
+	      "<th>assigned</th><th>established</th><th>held</th><th>failed (by reason)</th>"
+	      "<th>echo ok</th>"
 	      "<th>echo errors</th><th>connect p99 ms</th><th>echo p99 ms</th></tr>\n",
 	      f);
 	json_array_foreach(json_object_get(r, "agents"), i, a)
@@ -590,6 +592,7 @@ static void table_agents(FILE *f, const json_t *r)
 		td_str(f, jstr(a, "state"), jstr(a, "state"));
 		td_num(f, jnum(a, "assigned"), "%.0f");
 		td_num(f, jnum(a, "established"), "%.0f");
+		td_num(f, jnum(a, "held"), "%.0f");
 		td_str(f, off ? reasons : "none", NULL);
 		td_num(f, jnum(a, "echo_ok"), "%.0f");
 		td_num(f, jnum(a, "echo_errors"), "%.0f");
@@ -597,7 +600,7 @@ static void table_agents(FILE *f, const json_t *r)
 		td_num(f, jnum(a, "latency.echo.p99"), "%.2f");
 		fputs("</tr>\n", f);
 		if (*jstr(a, "why")) {
-			fputs("<tr><td></td><td colspan=\"9\" class=\"note\">", f);
+			fputs("<tr><td></td><td colspan=\"10\" class=\"note\">", f);
 			esc(f, jstr(a, "why"));
 			fputs("</td></tr>\n", f);
 		}
