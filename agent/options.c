@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "msg.h"
 #include "options.h"
 
 const char options_usage[] =
@@ -367,10 +368,13 @@ int options_parse(int argc, char **argv, struct agent_options *o, char *err, siz
 			o->mode = AGENT_MODE_CONTROL;
 			break;
 		case OPT_NAME:
-			if (optarg[0] == '\0' || strlen(optarg) >= 48) {
-				snprintf(err, errlen,
-				         "agent: --name: expected 1 to 47 characters, got '%s'",
-				         optarg);
+			/* The name is the routing id: the coordinator admits nothing else. */
+			if (!msg_agent_name_valid(optarg, strlen(optarg))) {
+				snprintf(
+				    err, errlen,
+				    "agent: --name: expected 1 to %d printable ASCII characters "
+				    "without spaces, got '%.64s'",
+				    MSG_AGENT_NAME_MAX, optarg);
 				rc = -EINVAL;
 			}
 			o->name = optarg;

@@ -281,35 +281,48 @@ static void on_hello(struct coord *c, const char *id, const char *key, struct co
 	drop(c, id, "hello in the middle of the run");
 }
 
-static int64_t counts_failed(const struct msg_counts *k)
+/* The largest counter, so one bound covers each without summing (no overflow). */
+static int64_t counts_max(const struct msg_counts *k)
 {
-	int64_t n = 0;
+	int64_t m = k->attempted;
+	const int64_t v[] = {k->established, k->lost, k->echo_ok, k->echo_errors};
 
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		m = v[i] > m ? v[i] : m;
 	for (int r = 0; r < MSG_REASON_COUNT; r++)
-		n += k->failed[r];
-	return n;
+		m = k->failed[r] > m ? k->failed[r] : m;
+	return m;
 }
 
 /*
  * What an agent may report is bounded by what it was asked: each step opens
- * at most its level, so nothing counts past assigned x steps, and nothing is
- * open past the assignment. Returns NULL, or what is impossible.
+ * at most its level, so no counter (each failure reason on its own, so no
+ * sum can wrap) passes assigned x steps, nothing is open past `open_max`
+ * (the step's level, or the whole assignment), and no histogram holds more
+ * samples than connections x echo rounds. Returns NULL, or what is impossible.
  */
 static const char *counts_impossible(const struct coord *c, const struct coord_agent *a,
-                                     const struct msg_counts *k, char *buf, size_t size)
+                                     const struct msg_counts *k, int64_t open_max,
+                                     const struct hist *connect, const struct hist *echo, char *buf,
+                                     size_t size)
 {
 	int64_t assigned = a->assign.connections;
 	int64_t ever = assigned * c->plan->nsteps;
+	int64_t rounds = c->plan->rounds > 0 ? c->plan->rounds : 1;
 
-	if (k->current > assigned || k->max_concurrent > assigned)
+	if (k->current > open_max || k->max_concurrent > assigned)
 		coord_text(buf, size, "%lld connections open, but it was assigned %lld",
-		           (long long)(k->current > assigned ? k->current : k->max_concurrent),
-		           (long long)assigned);
-	else if (k->attempted > ever || k->established > ever || counts_failed(k) > ever ||
-	         k->lost > ever || k->echo_ok > ever || k->echo_errors > ever)
+		           (long long)(k->current > open_max ? k->current : k->max_concurrent),
+		           (long long)(k->current > open_max ? open_max : assigned));
+	else if (counts_max(k) > ever)
 		coord_text(buf, size,
 		           "counters past %lld (%lld connections at most in each of %lld steps)",
 		           (long long)ever, (long long)assigned, (long long)c->plan->nsteps);
+	else if ((connect && connect->count > (uint64_t)ever) ||
+	         (echo && echo->count > (uint64_t)(ever * rounds)))
+		coord_text(buf, size,
+		           "more latencies than its connections could give (%lld x %lld)",
+		           (long long)ever, (long long)rounds);
 	else
 		return NULL;
 	return buf;
@@ -348,12 +361,12 @@ static void on_counts(struct coord *c, struct coord_agent *a, enum proto_type ty
 	/* A resent answer to an earlier go is old news: ignored, not an offence. */
 	if ((int)p.phase != a->go_phase || p.step != a->go_step)
 		return;
-	if (counts_impossible(c, a, &p.counts, why, sizeof(why)) != NULL ||
-	    (p.has_hist &&
-	     (int64_t)p.hist->count >
-	         a->assign.connections * (p.phase == MSG_PHASE_ECHO ? c->plan->rounds : 1))) {
-		drop(c, a->id,
-		     p.has_hist && why[0] == '\0' ? "more latencies than connections" : why);
+	/* A step opens connections up to its level, never past it. */
+	const struct hist *h = p.has_hist ? p.hist : NULL;
+	if (counts_impossible(c, a, &p.counts, a->assign.steps[p.step],
+	                      p.phase == MSG_PHASE_CONNECT ? h : NULL,
+	                      p.phase == MSG_PHASE_ECHO ? h : NULL, why, sizeof(why)) != NULL) {
+		drop(c, a->id, why);
 		return;
 	}
 	a->counts = p.counts;
@@ -389,7 +402,8 @@ static void on_result(struct coord *c, struct coord_agent *a, json_t *msg)
 		free(r);
 		return;
 	}
-	if (counts_impossible(c, a, &r->counts, why, sizeof(why)) != NULL) {
+	if (counts_impossible(c, a, &r->counts, a->assign.connections, &r->connect, &r->echo, why,
+	                      sizeof(why)) != NULL) {
 		free(r);
 		coord_text(lost, sizeof(lost), "its result is impossible: %s", why);
 		coord_mark_lost(c, a, lost);
@@ -487,6 +501,17 @@ static void id_printable(const unsigned char *b, size_t n, char *out, size_t siz
 }
 
 /*
+ * With keys, a name is the key file's: NAME.pub admits the agent NAME, and
+ * NAME-1, NAME-2... for several agent processes sharing one host's key.
+ */
+static bool name_of_key(const char *name, const char *keyname)
+{
+	size_t n = strlen(keyname);
+
+	return n > 0 && strncmp(name, keyname, n) == 0 && (name[n] == '\0' || name[n] == '-');
+}
+
+/*
  * Who sent a message, before a byte of it is parsed: the routing id must be
  * an agent name (bytes, so "a1\0x" is not "a1"), a stranger may send a hello
  * and nothing larger, and with keys the name stays with the key it joined
@@ -503,12 +528,19 @@ static struct coord_agent *sender(struct coord *c, zmq_msg_t *id, zmq_msg_t *bod
 	if (!msg_agent_name_valid(zmq_msg_data(id), zmq_msg_size(id))) {
 		id_printable(zmq_msg_data(id), zmq_msg_size(id), shown, sizeof(shown));
 		drop(c, shown,
-		     "its routing id is not an agent name (1 to 47 printable characters)");
+		     "its routing id is not an agent name (1 to 47 printable ASCII characters, no "
+		     "spaces)");
 		return NULL;
 	}
 	memcpy(name, zmq_msg_data(id), zmq_msg_size(id));
 	name[zmq_msg_size(id)] = '\0';
-	coord_text(key, KEYS_Z85_LEN + 1, "%s", uid ? uid : "");
+	coord_text(key, KEYS_NAME_MAX, "%s", uid ? uid : "");
+	if (c->curve && !name_of_key(name, key)) {
+		drop(
+		    c, name,
+		    "a name its key does not carry (an agent keyed by NAME.pub is NAME or NAME-*)");
+		return NULL;
+	}
 	a = coord_agent_find(c, name);
 	if (a != NULL && strcmp(a->key, key) != 0) {
 		drop(c, name, "the name of an agent that joined with another key");
@@ -530,7 +562,7 @@ static struct coord_agent *sender(struct coord *c, zmq_msg_t *id, zmq_msg_t *bod
 static int recv_agent(struct coord *c)
 {
 	zmq_msg_t id, body;
-	char name[MSG_NAME_MAX], key[KEYS_Z85_LEN + 1];
+	char name[MSG_NAME_MAX], key[KEYS_NAME_MAX];
 	bool refuse;
 
 	zmq_msg_init(&id);
@@ -601,16 +633,23 @@ static void recv_stats(struct coord *c)
 	n = zmq_recv(c->stats_sock, buf, sizeof(buf), 0);
 	if (n < 0)
 		return;
-	if (seq == c->stats_sent_seq)
-		c->stats_sent_ms = 0;
 	json_t *msg = n <= (int)sizeof(buf) ? proto_decode(buf, (size_t)n, &type, &err) : NULL;
 	if (msg != NULL && stats_unpack(msg, &st, &err) == 0) {
+		/* Only a readable answer settles a request: garbage is no answer. */
+		if (seq == c->stats_sent_seq)
+			c->stats_sent_ms = 0;
 		c->last_answer_ms = coord_now_ms();
+		c->stats_bad = 0;
 		record_sample(c, &st);
 		if (seq > c->stats_seq)
 			c->stats_seq = seq;
 	} else {
-		drop(c, "the server", n > (int)sizeof(buf) ? "stats reply too large" : err.msg);
+		const char *why = n > (int)sizeof(buf) ? "stats reply too large" : err.msg;
+		drop(c, "the server", why);
+		if (++c->stats_bad == COORD_STATS_BAD_MAX)
+			coord_server_lost(
+			    c, "the server at %s answered %d unreadable replies in a row (%s)",
+			    c->stats_endpoint, COORD_STATS_BAD_MAX, why);
 	}
 	json_decref(msg);
 }
@@ -747,28 +786,46 @@ void coord_free(struct coord *c)
 	free(c->tl_current);
 }
 
+/* One heartbeat, encoded once, to every agent still taking part. */
 static void send_heartbeats(struct coord *c, int64_t now)
 {
+	size_t len;
+
 	if (now < c->next_heartbeat_ms)
 		return;
 	c->next_heartbeat_ms = now + COORD_HEARTBEAT_MS;
-	for (int i = 0; i < c->nagents; i++)
-		if (coord_agent_active(&c->agents[i]))
-			coord_send(c, c->agents[i].id, msg_empty_pack(PROTO_HEARTBEAT));
+	json_t *msg = msg_empty_pack(PROTO_HEARTBEAT);
+	char *body = msg ? proto_encode(msg, &len) : NULL;
+	json_decref(msg);
+	for (int i = 0; body != NULL && i < c->nagents; i++) {
+		const char *id = c->agents[i].id;
+		if (coord_agent_active(&c->agents[i]) &&
+		    zmq_send(c->router, id, strlen(id), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+			zmq_send(c->router, body, len, ZMQ_DONTWAIT);
+	}
+	free(body);
 }
 
-static void housekeeping(struct coord *c)
+/*
+ * `drained`: every message that had arrived was read. Only then is silence
+ * surely an agent's: with a backlog, its heartbeat may be among the unread
+ * (twice the limit ends that benefit of the doubt, so a flood cannot hide a
+ * dead agent for ever).
+ */
+static void housekeeping(struct coord *c, bool drained)
 {
 	int64_t now = coord_now_ms();
 
 	send_heartbeats(c, now);
 	for (int i = 0; i < c->nagents; i++) {
 		struct coord_agent *a = &c->agents[i];
-		if (coord_agent_active(a) && now - a->last_seen_ms > COORD_LOST_MS)
-			coord_mark_lost(c, a,
-			                a->restarted ? "it started over (said hello again) and "
-			                               "fell silent"
-			                             : "silent for 3 s");
+		int64_t silent = now - a->last_seen_ms;
+		if (!coord_agent_active(a) || silent <= COORD_LOST_MS ||
+		    (!drained && silent <= 2 * COORD_LOST_MS))
+			continue;
+		coord_mark_lost(c, a,
+		                a->restarted ? "it started over (said hello again) and fell silent"
+		                             : "silent for 3 s");
 	}
 	if (now >= c->next_timeline_ms && c->nagents > 0) {
 		c->next_timeline_ms = now + COORD_TIMELINE_MS;
@@ -790,14 +847,18 @@ void coord_pump(struct coord *c, int timeout_ms)
 	    {.socket = c->stats_monitor, .events = ZMQ_POLLIN},
 	};
 
+	bool drained = true;
+
 	/* Due heartbeats go out before any bulk work, whatever is arriving. */
 	send_heartbeats(c, coord_now_ms());
 	if (zmq_poll(items, c->stats_sock ? 3 : 1, timeout_ms) > 0) {
 		int64_t until = coord_now_ms() + COORD_PASS_MS;
-		/* Bounded in count and time, so no flood can starve heartbeats. */
-		for (int i = 0; i < 4096 && recv_agent(c) == 0; i++)
-			if ((i & 63) == 63 && coord_now_ms() >= until)
+		/* Bounded in time, so no flood can starve heartbeats. */
+		for (int n = 1; recv_agent(c) == 0; n++)
+			if (n % 64 == 0 && coord_now_ms() >= until) {
+				drained = false;
 				break;
+			}
 		if (c->stats_sock && (items[1].revents & ZMQ_POLLIN))
 			for (int i = 0; i < 16; i++)
 				recv_stats(c);
@@ -805,5 +866,5 @@ void coord_pump(struct coord *c, int timeout_ms)
 			for (int i = 0; i < 16; i++)
 				on_stats_event(c);
 	}
-	housekeeping(c);
+	housekeeping(c, drained);
 }

@@ -25,6 +25,8 @@
 #define COORD_STATS_SILENT_MS 15000
 /* How long the server may take to answer at all once the agents are in. */
 #define COORD_STATS_FIRST_MS 2000
+/* Unreadable stats replies in a row that count as a server gone wrong. */
+#define COORD_STATS_BAD_MAX 3
 /* Work on received messages per pump pass, before heartbeats are looked at again. */
 #define COORD_PASS_MS 50
 
@@ -40,8 +42,8 @@ enum agent_state {
 };
 
 struct coord_agent {
-	char id[MSG_NAME_MAX];      /* its ZeroMQ routing id == hello.name */
-	char key[KEYS_Z85_LEN + 1]; /* the CURVE key it joined with; "" without CURVE */
+	char id[MSG_NAME_MAX];   /* its ZeroMQ routing id == hello.name */
+	char key[KEYS_NAME_MAX]; /* NAME of the NAME.pub it joined with; "" without CURVE */
 	struct msg_hello hello;
 	struct msg_assign assign;
 	enum agent_state state;
@@ -161,6 +163,7 @@ struct coord {
 	int64_t stats_opened_ms;         /* when the stats socket was connected */
 	int64_t last_answer_ms;          /* the newest reply, 0 = none ever */
 	bool server_gone;                /* stopped (or never started) answering: not asked again */
+	int stats_bad;                   /* unreadable stats replies in a row */
 	char server_error[MSG_TEXT_MAX]; /* says so, for the report */
 	bool have_last_stats;
 	struct server_stats last_stats;

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <net/if.h>
 #include <netdb.h>
 #include <signal.h>
@@ -203,12 +204,38 @@ static int check_output(const char *option, const char *path)
 	return 0;
 }
 
+/* The real path of a file that may not exist yet: its folder resolved, then its name. */
+static void real_output(const char *path, char *out, size_t size)
+{
+	char dir[PATH_MAX], real[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	if (realpath(dir, real) == NULL)
+		snprintf(real, sizeof(real), "%s", dir);
+	snprintf(out, size, "%s/%s", real, base);
+}
+
+/* --report r.json and --html ./r.json are one file, however they are written. */
+static bool same_file(const char *a, const char *b)
+{
+	char ra[2 * PATH_MAX], rb[2 * PATH_MAX];
+
+	real_output(a, ra, sizeof(ra));
+	real_output(b, rb, sizeof(rb));
+	return strcmp(ra, rb) == 0;
+}
+
 static int check_outputs(const struct coord_options *o)
 {
 	if (check_output("--report", o->report) < 0 ||
 	    (o->html != NULL && check_output("--html", o->html) < 0))
 		return -1;
-	if (o->html != NULL && strcmp(o->html, o->report) == 0) {
+	if (o->html != NULL && same_file(o->html, o->report)) {
 		fprintf(stderr, "coordinator: --html %s: is also the --report file\n", o->html);
 		return -1;
 	}
@@ -354,6 +381,13 @@ static int resolve_bind(const char *bind, bool quiet, char *buf, size_t size)
 	const char *p = bind + 6, *colon = strrchr(bind, ':');
 
 	snprintf(buf, size, "%s", bind);
+	if (strstr(bind, "://") == NULL) {
+		fprintf(stderr,
+		        "coordinator: --bind %s: expected a ZeroMQ endpoint with its transport, "
+		        "e.g. tcp://%s\n",
+		        bind, bind);
+		return -1;
+	}
 	if (strncmp(bind, "tcp://", 6) != 0 || strchr(p, ';') != NULL || colon < p || colon == p ||
 	    p[0] == '[' || (size_t)(colon - p) >= sizeof(host))
 		return 0; /* not tcp, or a form libzmq takes as is (or rejects itself) */

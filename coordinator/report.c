@@ -161,7 +161,9 @@ static void metrics(const struct coord *c, const struct totals *t, double *v)
 	v[TM_ECHO_MAX_MS] = t->echo.count ? (double)t->echo.max_us / 1000.0 : NAN;
 	v[TM_SERVER_USER_KB_PER_CONN] = plateau ? plateau->server.user_kb_per_conn : NAN;
 	v[TM_SERVER_KERNEL_KB_PER_CONN] = plateau ? plateau->server.kernel_kb_per_conn : NAN;
-	v[TM_SERVER_MAX_CONNS] = c->have_last_stats ? (double)c->last_stats.conns_max : NAN;
+	/* A server that stopped answering has no final count: the last one is stale. */
+	v[TM_SERVER_MAX_CONNS] =
+	    c->have_last_stats && !c->server_gone ? (double)c->last_stats.conns_max : NAN;
 }
 
 static json_t *number_or_null(double v)
@@ -305,7 +307,8 @@ static const char *status_of(const struct coord *c, const struct totals *t, bool
 		*code = COORD_RUN_FAILED;
 		return "aborted";
 	}
-	if (t->lost > 0) {
+	/* An agent lost, or a server whose memory was asked for and not measured. */
+	if (t->lost > 0 || c->server_gone) {
 		*code = COORD_RUN_FAILED;
 		return "degraded";
 	}
@@ -444,6 +447,25 @@ static long failed_total(const json_t *j)
 	return n;
 }
 
+/* "server refused: max_conns 400" — the server's side of the failures. */
+static void print_refused(FILE *out, const json_t *refused)
+{
+	const char *key, *sep = "";
+	json_t *v;
+	char b[32];
+
+	json_object_foreach((json_t *)refused, key, v)
+	{
+		if (json_integer_value(v) <= 0)
+			continue;
+		fprintf(out, "%s%s %s", *sep ? sep : "  server refused: ", key,
+		        host_fmt_count(json_integer_value(v), b, 32));
+		sep = ", ";
+	}
+	if (*sep)
+		fputc('\n', out);
+}
+
 /* "failures: eof_early 500, refused 3" — the reasons, not only a count. */
 static void print_failures(FILE *out, const json_t *totals)
 {
@@ -466,14 +488,16 @@ static void print_failures(FILE *out, const json_t *totals)
 
 static void print_row(FILE *out, const char *name, const char *state, const json_t *j)
 {
-	char b[4][32];
+	char b[6][32];
 	const json_t *lat = json_object_get(j, "latency");
 
-	fprintf(out, "  %-16s %-9s %9s %11s %9s %7ld %9s %8ld", name, state,
+	fprintf(out, "  %-16s %-9s %9s %11s %9s %7s %9s %8s", name, state,
 	        host_fmt_count(jint(j, "assigned"), b[0], 32),
 	        host_fmt_count(jint(j, "established"), b[1], 32),
-	        host_fmt_count(jint(j, "held"), b[3], 32), failed_total(j),
-	        host_fmt_count(jint(j, "echo_ok"), b[2], 32), jint(j, "echo_errors"));
+	        host_fmt_count(jint(j, "held"), b[3], 32),
+	        host_fmt_count(failed_total(j), b[4], 32),
+	        host_fmt_count(jint(j, "echo_ok"), b[2], 32),
+	        host_fmt_count(jint(j, "echo_errors"), b[5], 32));
 	if (lat != NULL)
 		fprintf(out, "   %7.2f %7.2f   %7.2f %7.2f",
 		        jnum(json_object_get(lat, "connect"), "p50", NULL),
@@ -535,13 +559,13 @@ void report_print_summary(FILE *out, const json_t *r)
 	const json_t *server = json_object_get(r, "server");
 	const json_t *final = json_object_get(server, "final");
 	if (json_object_get(server, "error"))
-		fprintf(out, "\n  server: %s\n",
-		        json_string_value(json_object_get(server, "error")));
+		fprintf(out, "\n  %s\n", json_string_value(json_object_get(server, "error")));
 	if (json_is_object(final))
 		fprintf(
 		    out, "\n  server: %s model, max concurrent %ld, total accepted %ld, now %ld\n",
 		    json_string_value(json_object_get(final, "model")), jint(final, "conns_max"),
 		    jint(final, "conns_total"), jint(final, "conns_current"));
+	print_refused(out, json_object_get(final, "refused"));
 	fprintf(out, "\n  thresholds:\n");
 	json_array_foreach(json_object_get(r, "thresholds"), i, t)
 	    fprintf(out, "    %-4s %-36s (measured %g)\n",

@@ -99,6 +99,18 @@ static void fail(struct coord *c, const char *fmt, const char *arg)
 		coord_text(c->failure, sizeof(c->failure), fmt, arg);
 }
 
+/* The report says why the run stopped early: the signal, when, and in which phase. */
+static void note_interrupt(struct coord *c)
+{
+	char why[128];
+
+	coord_text(why, sizeof(why), "interrupted by a signal at t=%.1f s (%s)",
+	           (double)(coord_now_ms() - c->started_ms) / 1000.0,
+	           c->phase ? c->phase : "start");
+	fail(c, "%s", why);
+	c->aborted = true;
+}
+
 /* Stops every agent still taking part, saying why. */
 static void stop_all(struct coord *c, const char *reason)
 {
@@ -126,6 +138,11 @@ static int join(struct coord *c)
 	c->joining = false;
 	if (ok)
 		return 0;
+	if (*c->interrupted) {
+		note_interrupt(c);
+		stop_all(c, "the coordinator was interrupted");
+		return -1;
+	}
 	for (int i = 0; i < c->nagents && off < sizeof(who) - 1; i++)
 		off += (size_t)snprintf(who + off, sizeof(who) - off, "%s%s", i ? ", " : "",
 		                        c->agents[i].id);
@@ -196,6 +213,14 @@ static int assign(struct coord *c)
 		goto out;
 	}
 	for (int i = 0; i < n; i++) {
+		/* The split counts on every agent: one lost while joining ends the run here. */
+		if (c->agents[i].state != AGENT_JOINED) {
+			coord_text(why, sizeof(why), "agent %s was lost before the run started: %s",
+			           c->agents[i].id, c->agents[i].why);
+			fail(c, "%s", why);
+			stop_all(c, why);
+			goto out;
+		}
 		cap[i] = c->agents[i].hello.max_connections;
 		w[i] = weight_of(c->plan, c->agents[i].id);
 	}
@@ -298,7 +323,10 @@ static int64_t connect_timeout(const struct plan *p, int step)
 	double expect_ms =
 	    p->rate_per_s > 0 ? (double)delta * 1000.0 / p->rate_per_s : (double)delta;
 
-	return p->connect_timeout_ms + (int64_t)(expect_ms * 1.5) + 30000;
+	/* A day at most: a rate near zero must not overflow the deadline. */
+	double budget_ms = fmin(expect_ms * 1.5, 86400000.0);
+
+	return p->connect_timeout_ms + (int64_t)budget_ms + 30000;
 }
 
 static int64_t echo_timeout(const struct plan *p)
@@ -411,19 +439,18 @@ void coord_run(struct coord *c)
 		fail(c, "%s", "out of memory");
 		return;
 	}
-	if (join(c) < 0) {
-		c->aborted = *c->interrupted != 0;
+	if (join(c) < 0)
 		return;
-	}
 	c->joined_ms = coord_now_ms() - c->started_ms;
 	first_answer(c);
 	if (assign(c) < 0) {
-		c->aborted = *c->interrupted != 0;
+		if (*c->interrupted)
+			note_interrupt(c);
 		return;
 	}
 	c->ready_ms = coord_now_ms() - c->started_ms;
 	if (*c->interrupted) {
-		c->aborted = true;
+		note_interrupt(c);
 		stop_all(c, "the coordinator was interrupted");
 		collect_results(c);
 		return;
@@ -432,7 +459,7 @@ void coord_run(struct coord *c)
 	for (int k = 0; k < c->plan->nsteps && rc == 0; k++)
 		rc = run_step(c, k);
 	if (*c->interrupted) {
-		c->aborted = true;
+		note_interrupt(c);
 		coord_progress_end(c);
 		fprintf(stderr, "coordinator: interrupted; stopping the agents\n");
 		stop_all(c, "the coordinator was interrupted");

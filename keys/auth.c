@@ -97,12 +97,13 @@ static void auth_serve_one(struct auth *a)
 	}
 	const char *status = auth_decide(a, f, nf, &text);
 	/*
-	 * The user id names the key: libzmq hands it to every message of the
-	 * connection ("User-Id"), so a name can stay tied to the key it joined with.
+	 * The user id is the NAME of the key's NAME.pub: libzmq hands it to every
+	 * message of the connection ("User-Id"), so a peer's name can be checked
+	 * against the key file it was admitted by.
 	 */
-	char user[KEYS_Z85_LEN + 1] = "";
-	if (strcmp(status, "200") == 0)
-		zmq_z85_encode(user, zmq_msg_data(&f[ZAP_CRED]), KEYS_BIN_LEN);
+	const char *user = strcmp(status, "200") == 0
+	                       ? keys_set_name(&a->allowed, zmq_msg_data(&f[ZAP_CRED]))
+	                       : "";
 	const char *id = nf > ZAP_ID ? zmq_msg_data(&f[ZAP_ID]) : "";
 	size_t idlen = nf > ZAP_ID ? zmq_msg_size(&f[ZAP_ID]) : 0;
 	/* version, request id, status code, status text, user id, metadata */

@@ -249,7 +249,9 @@ int keys_load_dir(const char *dir, struct keys_set *set, char *err, size_t errle
 		goto out;
 	}
 	set->keys = calloc((size_t)n, sizeof(*set->keys));
-	if (set->keys == NULL) {
+	set->names = calloc((size_t)n, sizeof(*set->names));
+	if (set->keys == NULL || set->names == NULL) {
+		keys_set_free(set);
 		rc = -ENOMEM;
 		snprintf(err, errlen, "%s: out of memory", dir);
 		goto out;
@@ -261,8 +263,13 @@ int keys_load_dir(const char *dir, struct keys_set *set, char *err, size_t errle
 		rc = keys_slurp(path, false, buf, &len, err, errlen);
 		if (rc == 0)
 			rc = keys_parse(path, buf, len, z85, set->keys[set->nkeys], err, errlen);
-		if (rc == 0)
+		if (rc == 0) {
+			/* NAME: the file name without ".pub" (longer names are cut, never matched).
+			 */
+			snprintf(set->names[set->nkeys], KEYS_NAME_MAX, "%.*s",
+			         (int)(strlen(names[i]->d_name) - 4), names[i]->d_name);
 			set->nkeys++;
+		}
 	}
 	if (rc < 0)
 		keys_set_free(set);
@@ -273,17 +280,24 @@ out:
 	return rc;
 }
 
-int keys_set_contains(const struct keys_set *set, const uint8_t *key)
+const char *keys_set_name(const struct keys_set *set, const uint8_t *key)
 {
 	for (int i = 0; i < set->nkeys; i++)
 		if (memcmp(set->keys[i], key, KEYS_BIN_LEN) == 0)
-			return 1;
-	return 0;
+			return set->names[i];
+	return NULL;
+}
+
+int keys_set_contains(const struct keys_set *set, const uint8_t *key)
+{
+	return keys_set_name(set, key) != NULL;
 }
 
 void keys_set_free(struct keys_set *set)
 {
 	free(set->keys);
+	free(set->names);
 	set->keys = NULL;
+	set->names = NULL;
 	set->nkeys = 0;
 }

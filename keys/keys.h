@@ -23,9 +23,12 @@ struct keys_pair {
 	char secret_z85[KEYS_Z85_LEN + 1];
 };
 
-/* The public keys found in a directory of NAME.pub files. */
+#define KEYS_NAME_MAX 64 /* NAME of NAME.pub, with its NUL */
+
+/* The public keys found in a directory of NAME.pub files, with their NAMEs. */
 struct keys_set {
 	uint8_t (*keys)[KEYS_BIN_LEN]; /* malloc'ed, nkeys entries */
+	char (*names)[KEYS_NAME_MAX];  /* keys[i] came from names[i].pub */
 	int nkeys;
 };
 
@@ -49,6 +52,8 @@ int keys_parse(const char *path, const char *text, size_t len, char *z85, uint8_
 /* Loads every DIR/NAME.pub (name order); one unreadable or malformed file is an error. */
 int keys_load_dir(const char *dir, struct keys_set *set, char *err, size_t errlen);
 int keys_set_contains(const struct keys_set *set, const uint8_t *key);
+/* The NAME whose .pub holds key, or NULL. */
+const char *keys_set_name(const struct keys_set *set, const uint8_t *key);
 void keys_set_free(struct keys_set *set);
 
 #endif

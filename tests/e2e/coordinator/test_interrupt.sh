@@ -28,6 +28,8 @@ took=$(($(date +%s) - start))
 [ $took -le 15 ] || fail "took $took s to stop"
 r=$WORK/report.json
 expect status "$(jq -r .status "$r")" aborted
+jq -r .error "$r" | grep -Eq '^interrupted by a signal at t=[0-9.]+ s \((connect|echo|hold|verify)\)$' ||
+	fail "the report does not say it was interrupted: $(jq -r .error "$r")"
 expect "established kept" "$(jq -r .totals.established "$r")" 1000
 expect "agents answered the stop" "$(jq -r '[.agents[] | select(.state == "done")] | length' "$r")" 2
 expect "latency gathered" "$(jq -r .totals.latency.connect.count "$r")" 1000

@@ -6,8 +6,8 @@
 #  2. an agent that breaks the protocol (a result before go, a second hello, a
 #     phase_done claiming 999,999 of its 200, a result mid-run): each dropped and
 #     counted, never acted on; its honest answers are;
-#  3. with CURVE, a name stays with the key it joined with: another authorized
-#     key sending under that name is dropped;
+#  3. with CURVE, a name is its key file's (x1.pub admits x1): another
+#     authorized key sending under that name is dropped;
 #  4. a flood of 900 KB messages for 10 s from a stranger: both agents keep their
 #     heartbeats (none lost), the run passes, and the log stays short.
 . "$(dirname "$0")/lib.sh"
@@ -88,7 +88,7 @@ grep -q "peer: joined" "$WORK/keyed-1.out" || fail "x1 did not join: $(cat "$WOR
 peer "$EP" impostor x1 "$K/x2.pub" "$K/x2.key" "$K/coordinator.pub" 2 >"$WORK/keyed-2.out"
 wait $CPID
 expect "keyed: exit (x2 never joined)" "$?" 3
-grep -q "dropped a message from x1: the name of an agent that joined with another key" \
+grep -q "dropped a message from x1: a name its key does not carry" \
 	"$WORK/keyed.err" || fail "keyed: impostor not refused: $(cat "$WORK/keyed.err")"
 grep -q "agent x1 lost: it left" "$WORK/keyed.err" && fail "keyed: the impostor's bye was taken"
 echo "ok: keyed: another key cannot speak for x1"
