@@ -633,11 +633,11 @@ static void recv_stats(struct coord *c)
 	n = zmq_recv(c->stats_sock, buf, sizeof(buf), 0);
 	if (n < 0)
 		return;
+	/* Any reply settles its request; unreadable ones are counted below. */
+	if (seq == c->stats_sent_seq)
+		c->stats_sent_ms = 0;
 	json_t *msg = n <= (int)sizeof(buf) ? proto_decode(buf, (size_t)n, &type, &err) : NULL;
 	if (msg != NULL && stats_unpack(msg, &st, &err) == 0) {
-		/* Only a readable answer settles a request: garbage is no answer. */
-		if (seq == c->stats_sent_seq)
-			c->stats_sent_ms = 0;
 		c->last_answer_ms = coord_now_ms();
 		c->stats_bad = 0;
 		record_sample(c, &st);

@@ -82,3 +82,41 @@ expect "silent: held" "$(jq -r .totals.held "$r")" 200
 [ "$took" -le 8000 ] || fail "a silent stats endpoint slowed the run to $took ms"
 echo "ok: a silent stats endpoint said, the run took $took ms"
 stop_listener server
+
+# 3. A stats endpoint that answers, then answers garbage (to the right request):
+#    sampling ends after 3 unreadable replies, the run is degraded, and a
+#    server_max_conns threshold has no stale value to pass on.
+start_listener server "$server" --listen 127.0.0.1:0 --model epoll
+/usr/bin/python3 - "$WORK/garbage.port" <<'PY' &
+import json, sys, time, zmq
+ctx = zmq.Context()
+s = ctx.socket(zmq.ROUTER)
+port = s.bind_to_random_port("tcp://127.0.0.1")
+open(sys.argv[1], "w").write(str(port))
+good = json.dumps(dict(
+    v=1, type="server_stats", model="epoll", processes=1, stack_size=0, uptime_ms=1,
+    conns_current=0, conns_max=0, conns_total=0, resets=0, threads=1, fds=6, rss_kb=1316,
+    hwm_kb=1316, pss_kb=464, kernel_stack_kb=64, slab_kb=0, page_tables_kb=196,
+    user_kb_per_conn=0.0, kernel_kb_per_conn=0.0, capacity=19992, capacity_limit="fake",
+    refused=dict(emfile=0, enfile=0, thread=0, max_conns=0, other=0))).encode()
+n, until = 0, time.time() + 40
+while time.time() < until:
+    if s.poll(200):
+        ident, seq, _ = s.recv_multipart()
+        n += 1
+        s.send_multipart([ident, seq, good if n <= 2 else b"{not json"])
+PY
+LPIDS="$LPIDS $!"
+for i in $(seq 50); do [ -s "$WORK/garbage.port" ] && break; sleep 0.1; done
+plan garbage 200 2 "tcp://127.0.0.1:$(cat "$WORK/garbage.port")" >"$WORK/garbage.json"
+jq '.thresholds = ["server_max_conns < 100"]' "$WORK/garbage.json" >"$WORK/garbage2.json"
+"$coord" --bind "ipc://$WORK/c.ipc" --report "$WORK/garbage-r.json" "$WORK/garbage2.json" \
+	>"$WORK/garbage.out" 2>"$WORK/garbage.err"
+expect "garbage: exit" "$?" 3
+r=$WORK/garbage-r.json
+expect "garbage: status" "$(jq -r .status "$r")" degraded
+jq -r .server.error "$r" | grep -q "answered 3 unreadable replies in a row" ||
+	fail "garbage: $(jq -r .server.error "$r")"
+expect "garbage: final" "$(jq -r .server.final "$r")" null
+expect "garbage: stale threshold" "$(jq -c '.thresholds[0] | [.ok, .value]' "$r")" "[false,null]"
+stop_listener server

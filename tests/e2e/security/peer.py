@@ -4,6 +4,7 @@
                                                   routing id given as hex bytes, repeated
     peer.py ENDPOINT liar        NAME             joins as an agent and breaks the protocol
                                                   at every step, then finishes honestly
+    peer.py ENDPOINT cheat       NAME LIE         honest but for one lie in its numbers
     peer.py ENDPOINT flood       NAME SECONDS KB  sends KB-sized junk as fast as it can
     peer.py ENDPOINT join-leave  NAME PUB SEC SRV joins with a CURVE key, then leaves
     peer.py ENDPOINT impostor    NAME PUB SEC SRV sends under NAME with another key
@@ -117,6 +118,50 @@ def liar(ctx, endpoint, name):
             return
 
 
+def cheat(ctx, endpoint, name, lie):
+    """Runs the protocol honestly but for one lie in its numbers:
+    wrapfail   its result's failure counters sum past 2^63 (to wrap to a small number)
+    fasthist   its result claims 10^15 echo latencies of 1 us
+    overstep   its first verify claims the whole assignment held at the first step
+               (then tells the truth)"""
+    s = dealer(ctx, endpoint, name.encode())
+    s.send(hello(name))
+    until = time.time() + 60
+    steps = []
+    while time.time() < until:
+        m = recv(s, 500)
+        s.send(msg("heartbeat"))
+        if m is None:
+            continue
+        t = m["type"]
+        if t == "assign":
+            steps = m["steps"]
+            s.send(msg("ready"))
+        elif t == "go":
+            phase, step = m["phase"], m["step"]
+            level = 0 if phase == "close" else steps[step]
+            if lie == "overstep" and phase == "verify" and step == 0:
+                s.send(msg("phase_done", phase=phase, step=step,
+                           counts=counts(steps[-1], steps[-1], steps[-1])))
+                print("peer: claimed the whole assignment at step 0")
+            s.send(msg("phase_done", phase=phase, step=step,
+                       counts=counts(level, steps[step], steps[step], steps[step])))
+            if phase == "close":
+                c = counts(0, steps[-1], steps[-1], steps[-1])
+                hist = NO_LATENCY
+                if lie == "wrapfail":
+                    c["failed"]["refused"] = 2**63 - 1
+                    c["failed"]["timeout"] = 2**63 - 1 - 98
+                elif lie == "fasthist":
+                    many = dict(count=10**15, clamped=0, min=1, max=1, sum=10**15, b=[[1, 10**15]])
+                    hist = dict(connect=EMPTY_HIST, echo=many)
+                s.send(msg("result", counts=c, hist=hist))
+                print(f"peer: sent a result with the lie {lie}")
+        elif t in ("result_ack", "stop"):
+            print(f"peer: {t}")
+            return
+
+
 def flood(ctx, endpoint, name, seconds, kb):
     s = dealer(ctx, endpoint, name.encode())
     s.setsockopt(zmq.SNDHWM, 100)
@@ -162,6 +207,8 @@ def main(argv):
         forge(ctx, endpoint, args[0], float(args[1]))
     elif what == "liar":
         liar(ctx, endpoint, args[0])
+    elif what == "cheat":
+        cheat(ctx, endpoint, args[0], args[1])
     elif what == "flood":
         flood(ctx, endpoint, args[0], float(args[1]), int(args[2]))
     elif what == "join-leave":

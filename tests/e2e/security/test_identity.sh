@@ -5,7 +5,9 @@
 #     every forged message dropped and counted;
 #  2. an agent that breaks the protocol (a result before go, a second hello, a
 #     phase_done claiming 999,999 of its 200, a result mid-run): each dropped and
-#     counted, never acted on; its honest answers are;
+#     counted, never acted on; its honest answers are; lies within the protocol
+#     (failure counters that wrap, 10^15 latencies, a step's held past its level)
+#     are refused, and an honest agent's numbers beside them stay whole;
 #  3. with CURVE, a name is its key file's (x1.pub admits x1): another
 #     authorized key sending under that name is dropped;
 #  4. a flood of 900 KB messages for 10 s from a stranger: both agents keep their
@@ -74,6 +76,44 @@ for why in "a result before the agent was told to close" "hello in the middle of
 		fail "liar: '$why' not said: $(cat "$WORK/liar.err")"
 done
 grep -q "peer: result acknowledged" "$WORK/liar-peer.out" || fail "liar: $(cat "$WORK/liar-peer.out")"
+
+# 2b. Lies within the protocol, beside an honest agent whose numbers must stay whole.
+cheat_plan() { # cheat_plan NAME: 2 agents (h1 real, c1 the cheat), steps [100, 200]
+	cat <<PLAN
+{"name": "$1", "target": {"host": "127.0.0.1", "port": $PORT},
+ "agents": {"count": 2, "join_timeout_s": 10, "names": ["h1", "c1"]}, "connections": 200,
+ "steps": [100, 200], "echo": {"rounds": 1}, "hold_s": 0}
+PLAN
+}
+for lie in wrapfail fasthist overstep; do
+	cheat_plan "$lie" >"$WORK/$lie.json"
+	coordinator "$lie"
+	start_agent h1 --coordinator "$EP" --source-ip $src
+	peer "$EP" cheat c1 "$lie" >"$WORK/$lie-peer.out" || fail "peer: $(cat "$WORK/$lie-peer.out")"
+	wait $CPID
+	code=$?
+	r=$WORK/$lie-r.json
+	h1=$(jq -c '.agents[] | select(.name == "h1") | [.state, .held_steps, ([.failed[]] | add)]' "$r")
+	expect "$lie: the honest agent" "$h1" '["done",[50,100],0]'
+	case $lie in
+	wrapfail | fasthist)
+		# The lie marks the cheat lost: the run is degraded, and its numbers stay out.
+		expect "$lie: exit" "$code" 3
+		expect "$lie: cheat" "$(jq -r '.agents[] | select(.name == "c1") | .state' "$r")" lost
+		jq -r '.agents[] | select(.name == "c1") | .why' "$r" | grep -q "its result is impossible" ||
+			fail "$lie: $(jq -c '.agents[] | select(.name == "c1")' "$r")"
+		expect "$lie: failures" "$(jq -r '[.totals.failed[]] | add' "$r")" 0
+		expect "$lie: echo latencies" "$(jq -r .totals.latency.echo.count "$r")" 150
+		;;
+	overstep)
+		expect "$lie: exit" "$code" 0
+		expect "$lie: held per step" "$(jq -c '[.steps[].held]' "$r")" "[100,200]"
+		expect "$lie: dropped" "$(jq -r .dropped_messages "$r")" 1
+		;;
+	esac
+	kill -TERM $AGENT_PID
+	wait $AGENT_PID 2>/dev/null
+done
 
 # 3. CURVE: a name stays with the key it joined with.
 for n in coordinator x1 x2; do "$coord" --gen-keys "$WORK/keys" --name $n >/dev/null || fail "gen-keys $n"; done

@@ -41,6 +41,12 @@ refused "html is a directory" "coordinator: --html $WORK/dir: is a directory" \
 	--report "$WORK/r.json" --html "$WORK/dir"
 refused "html is the report" "coordinator: --html $WORK/r.json: is also the --report file" \
 	--report "$WORK/r.json" --html "$WORK/r.json"
+refused "html is the report, written another way" \
+	"coordinator: --html $WORK/dir/../r.json: is also the --report file" \
+	--report "$WORK/r.json" --html "$WORK/dir/../r.json"
+refused "bind without a transport" \
+	"coordinator: --bind 127.0.0.1:5799: expected a ZeroMQ endpoint with its transport" \
+	--bind 127.0.0.1:5799
 refused "report is a device" "coordinator: --report /dev/null: exists and is not a regular file" \
 	--report /dev/null
 [ ! -e "$WORK/r.json" ] || fail "a report was written"
