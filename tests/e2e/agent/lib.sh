@@ -28,6 +28,21 @@ start_listener() {
 	PORT=$port
 }
 
+# start_stats_server SERVER [ARGS...]: a server on 127.0.0.1:0 with its stats on a
+# free loopback port; sets PORT, STATS and server_PID (its output in $WORK/server.*).
+start_stats_server() {
+	local bin=$1 i
+	shift
+	start_listener server "$bin" --listen 127.0.0.1:0 --stats 'tcp://127.0.0.1:*' "$@"
+	STATS=""
+	for i in $(seq 50); do
+		STATS=$(sed -n 's/^server: stats on //p' "$WORK/server.out")
+		[ -n "$STATS" ] && break
+		sleep 0.1
+	done
+	[ -n "$STATS" ] || fail "no stats endpoint: $(cat "$WORK/server.out" "$WORK/server.err")"
+}
+
 # stop_listener NAME: SIGTERM, then wait up to 10 s; its stdout stays in $WORK/NAME.out.
 stop_listener() {
 	local pid i

@@ -9,13 +9,8 @@
 coord=$1 agent=$2 server=$3 probe=$4
 src=127.0.0.21
 
-start_listener server "$server" --listen 127.0.0.1:0 --model epoll --stats 'tcp://127.0.0.1:*'
-for i in $(seq 50); do
-	stats=$(sed -n 's/^server: stats on //p' "$WORK/server.out")
-	[ -n "$stats" ] && break
-	sleep 0.1
-done
-[ -n "$stats" ] || fail "no stats endpoint"
+start_stats_server "$server" --model epoll
+stats=$STATS
 
 plan() { # plan NAME HOLD_S
 	cat <<PLAN

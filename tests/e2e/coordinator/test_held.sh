@@ -24,16 +24,10 @@ PLAN
 
 # run NAME SERVER_ARGS...: server, two agents and the coordinator; sets R and CODE.
 run() {
-	local name=$1 stats i
+	local name=$1
 	shift
-	start_listener server "$server" --listen 127.0.0.1:0 --stats 'tcp://127.0.0.1:*' "$@"
-	for i in $(seq 50); do
-		stats=$(sed -n 's/^server: stats on //p' "$WORK/server.out")
-		[ -n "$stats" ] && break
-		sleep 0.1
-	done
-	[ -n "$stats" ] || fail "no stats endpoint: $(cat "$WORK/server.err")"
-	plan "$name" "$stats" >"$WORK/$name.json"
+	start_stats_server "$server" "$@"
+	plan "$name" "$STATS" >"$WORK/$name.json"
 	local ep="ipc://$WORK/$name.ipc"
 	for n in a b; do
 		"$agent" --coordinator "$ep" --name "$n" --source-ip $src >"$WORK/$name-$n.out" 2>&1 &

@@ -20,13 +20,8 @@ PLAN
 }
 ms() { echo $(($(date +%s%N) / 1000000)); }
 
-start_listener server "$server" --listen 127.0.0.1:0 --model epoll --stats 'tcp://127.0.0.1:*'
-for i in $(seq 50); do
-	stats=$(sed -n 's/^server: stats on //p' "$WORK/server.out")
-	[ -n "$stats" ] && break
-	sleep 0.1
-done
-[ -n "$stats" ] || fail "no stats endpoint"
+start_stats_server "$server" --model epoll
+stats=$STATS
 "$agent" --coordinator "ipc://$WORK/c.ipc" --name a --source-ip $src >"$WORK/agent.out" 2>&1 &
 LPIDS="$LPIDS $!"
 

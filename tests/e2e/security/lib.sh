@@ -5,16 +5,9 @@
 # start_server SERVER [ARGS...]: epoll server on 127.0.0.1:0 with stats on a free
 # loopback port; sets PORT and STATS.
 start_server() {
-	local bin=$1 i
+	local bin=$1
 	shift
-	start_listener server "$bin" --listen 127.0.0.1:0 --model epoll --stats 'tcp://127.0.0.1:*' "$@"
-	STATS=""
-	for i in $(seq 50); do
-		STATS=$(sed -n 's/^server: stats on //p' "$WORK/server.out")
-		[ -n "$STATS" ] && break
-		sleep 0.1
-	done
-	[ -n "$STATS" ] || fail "no stats endpoint: $(cat "$WORK/server.out" "$WORK/server.err")"
+	start_stats_server "$bin" --model epoll "$@"
 }
 
 # plan NAME HOST PORT [JOIN_S] [STATS]: one agent, 20 connections, one echo round.

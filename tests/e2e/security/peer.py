@@ -157,6 +157,7 @@ def cheat(ctx, endpoint, name, lie):
                     hist = dict(connect=EMPTY_HIST, echo=many)
                 s.send(msg("result", counts=c, hist=hist))
                 print(f"peer: sent a result with the lie {lie}")
+                until = min(until, time.time() + 3)  # a refused lie gets no ack
         elif t in ("result_ack", "stop"):
             print(f"peer: {t}")
             return
