@@ -159,7 +159,7 @@ static int start_server(const struct plan *p, struct local_procs *lp)
 
 static int start_agents(const struct plan *p, const char *endpoint, struct local_procs *lp)
 {
-	char path[PATH_MAX], name[32], source[32];
+	char path[PATH_MAX], name[MSG_NAME_MAX], source[32];
 
 	if (find_binary("agent", path, sizeof(path)) < 0) {
 		fprintf(stderr,
@@ -170,7 +170,11 @@ static int start_agents(const struct plan *p, const char *endpoint, struct local
 	if (lp->agents == NULL)
 		return -1;
 	for (int i = 0; i < p->local_agents; i++) {
-		snprintf(name, sizeof(name), "local-%d", i + 1);
+		/* The plan's agents.names when it has them, so they admit their agents. */
+		if (i < p->nnames)
+			snprintf(name, sizeof(name), "%s", p->names[i]);
+		else
+			snprintf(name, sizeof(name), "local-%d", i + 1);
 		/* Each agent its own source address: 28,232 ports each, not shared. */
 		snprintf(source, sizeof(source), "127.0.%d.%d", (i + 2) / 254, (i + 2) % 254);
 		char *argv[] = {path, "--coordinator", (char *)endpoint, "--name",

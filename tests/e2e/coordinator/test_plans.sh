@@ -1,7 +1,8 @@
 #!/bin/bash
 # e2e: every broken plan in tests/plans/bad exits 2 before anything starts,
-# with a message that contains what its .expect file says; every example plan
-# is accepted by the parser (a bad --bind proves nothing was contacted).
+# with a message that contains what its .expect file says (the example plans:
+# test_examples.sh).
+
 . "$(dirname "$0")/../agent/lib.sh"
 coord=$1 plans=$2
 n=0

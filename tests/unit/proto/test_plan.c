@@ -259,8 +259,9 @@ static void weights_example(int *fails)
 	CHECK_U64(fails, plan_a.nweights, 3);
 	CHECK(fails, plan_a.nweights == 3 && strcmp(plan_a.weights[0].name, "client-big") == 0 &&
 	                 plan_a.weights[0].weight == 3 && plan_a.weights[2].weight == 0.5);
-	CHECK_U64(fails, plan_a.nthresholds, 3);
-	CHECK_U64(fails, plan_a.thresholds[1].metric, TM_ECHO_P50_MS);
+	CHECK_U64(fails, plan_a.nthresholds, 4);
+	CHECK_U64(fails, plan_a.thresholds[0].metric, TM_HELD);
+	CHECK_U64(fails, plan_a.thresholds[2].metric, TM_ECHO_P50_MS);
 	CHECK(fails, plan_a.hold_s == 2.5);
 	plan_free(&plan_a);
 }

@@ -1,0 +1,44 @@
+#!/bin/bash
+# e2e: every plan in examples/plans is exercised.
+#  - "local" plans run end to end on this host and pass: every planned
+#    connection held, the agents named as the plan names them;
+#  - lab plans (their target is the lab's 198.18.0.1) are loaded, validated and
+#    bound by the coordinator, which is then interrupted while it waits for
+#    agents: exit 3, and the report carries the plan as written. Their
+#    server.stats is pointed at a dead loopback port first, so nothing leaves
+#    this host.
+. "$(dirname "$0")/../agent/lib.sh"
+coord=$1 examples=$2
+n=0
+for p in "$examples"/*.json; do
+	name=$(basename "$p" .json)
+	if [ "$(jq 'has("local")' "$p")" = true ]; then
+		"$coord" --quiet --report "$WORK/$name-r.json" "$p" >"$WORK/$name.out" 2>"$WORK/$name.err"
+		expect "$name: exit" "$?" 0
+		r=$WORK/$name-r.json
+		expect "$name: held" "$(jq -r .totals.held "$r")" "$(jq -r .connections "$p")"
+		want=$(jq -c '.agents.names // empty | sort' "$p")
+		[ -z "$want" ] || expect "$name: agent names" "$(jq -c '[.agents[].name] | sort' "$r")" "$want"
+	else
+		jq 'if .server.stats then .server.stats = "tcp://127.0.0.1:9" else . end' "$p" \
+			>"$WORK/$name.json"
+		"$coord" --bind "ipc://$WORK/$name.ipc" --report "$WORK/$name-r.json" "$WORK/$name.json" \
+			>"$WORK/$name.out" 2>"$WORK/$name.err" &
+		cpid=$!
+		for i in $(seq 50); do
+			grep -q "waiting for agents" "$WORK/$name.err" && break
+			sleep 0.1
+		done
+		grep -q "waiting for agents" "$WORK/$name.err" || fail "$name: $(cat "$WORK/$name.err")"
+		kill -INT $cpid
+		wait $cpid
+		expect "$name: exit (interrupted)" "$?" 3
+		r=$WORK/$name-r.json
+		# The report's plan as parsed: the same name, levels, agents and thresholds.
+		what='[.name, .target, .connections, .agents.count, .agents.names, .thresholds]'
+		expect "$name: plan in the report" "$(jq -c ".plan | $what" "$r")" "$(jq -c "$what" "$p")"
+		jq -r .error "$r" | grep -q "^interrupted by a signal" || fail "$name: $(jq -r .error "$r")"
+	fi
+	n=$((n + 1))
+done
+expect "example plans" "$n" "$(find "$examples" -name '*.json' | wc -l)"
