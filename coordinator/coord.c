@@ -354,10 +354,13 @@ static void on_counts(struct coord *c, struct coord_agent *a, enum proto_type ty
 		drop(c, a->id, err.msg);
 		return;
 	}
-	if (a->state != AGENT_READY || a->go_phase < 0) {
+	if (a->go_phase < 0) {
 		drop(c, a->id, "progress before any go");
 		return;
 	}
+	/* Late news from an agent that is done or lost (a resent answer): not counted. */
+	if (a->state != AGENT_READY)
+		return;
 	/* A resent answer to an earlier go is old news: ignored, not an offence. */
 	if ((int)p.phase != a->go_phase || p.step != a->go_step)
 		return;

@@ -614,6 +614,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	coord_run(&c);
+	coord_log_flush(&c); /* whatever way the run ended */
 	t.ended = time(NULL);
 	code = finish(&c, &t);
 out:

@@ -483,5 +483,4 @@ void coord_run(struct coord *c)
 		wait_until(c, NULL, 100, false);
 	c->phase = "done";
 	coord_progress_end(c);
-	coord_log_flush(c);
 }
