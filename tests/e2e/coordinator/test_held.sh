@@ -55,9 +55,11 @@ expect "held_ratio" "$(jq -r .totals.held_ratio "$R")" 0.75
 expect "closed by the server" "$(jq -r '.totals.failed | .eof_early + .reset' "$R")" 500
 expect "other failures" "$(jq -r '[.totals.failed[]] | add' "$R")" 500
 expect "held per agent" "$(jq -r '[.agents[].held] | add' "$R")" 1500
+# Both verdicts on connections fail; echo_errors too only when a close landed
+# during an echo rather than the hold (timing), so it is not asserted.
 expect "failed thresholds" \
-	"$(jq -r '[.thresholds[] | select(.ok | not) | .expr] | join(", ")' "$R")" \
-	"held_ratio >= 1.0, failed == 0, echo_errors == 0"
+	"$(jq -r '[.thresholds[] | select(.ok | not) | .expr | select(. != "echo_errors == 0")] | join(", ")' "$R")" \
+	"held_ratio >= 1.0, failed == 0"
 # The server's own count: never more than 1,500 at once.
 expect "server max" "$(jq -r .server.final.conns_max "$R")" 1500
 grep -Eq "failures: (eof_early|reset) [0-9]" "$WORK/dropped.out" ||
