@@ -14,7 +14,9 @@ for p in "$examples"/*.json; do
 	name=$(basename "$p" .json)
 	if [ "$(jq 'has("local")' "$p")" = true ]; then
 		"$coord" --quiet --report "$WORK/$name-r.json" "$p" >"$WORK/$name.out" 2>"$WORK/$name.err"
-		expect "$name: exit" "$?" 0
+		rc=$?
+		[ $rc = 0 ] || cat "$WORK/$name.out" "$WORK/$name.err" >&2
+		expect "$name: exit" "$rc" 0
 		r=$WORK/$name-r.json
 		expect "$name: held" "$(jq -r .totals.held "$r")" "$(jq -r .connections "$p")"
 		want=$(jq -c '.agents.names // empty | sort' "$p")
