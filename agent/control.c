@@ -24,7 +24,7 @@
 #define ANSWER_RESEND_MS   1000
 #define DEFAULT_DEADMAN_MS 5000
 #define CLOSE_WAIT_MS      10000
-#define POLL_MS            100
+#define PHASE_POLL_MS      100   /* a running phase's end is seen by polling the engine */
 #define DRAIN_MAX          64    /* messages read per loop pass, at most... */
 #define DRAIN_MS           20    /* ...and for at most this long, so heartbeats are never late */
 #define RELINK_MIN_MS      1000  /* at most one new coordinator connection a second */
@@ -79,7 +79,8 @@ struct control {
 	struct msg_assign assign;
 	int64_t deadman_ms;
 	int64_t last_heard_ms;
-	int64_t next_hello_ms, next_heartbeat_ms, next_progress_ms, next_result_ms;
+	int64_t last_sent_ms; /* any message is a heartbeat: one goes only after a quiet second */
+	int64_t next_hello_ms, next_progress_ms, next_result_ms;
 	bool phase_running;
 	struct msg_go go; /* the phase running or last run */
 	json_t *result;   /* resent until acknowledged */
@@ -152,8 +153,8 @@ static void send_msg(struct control *c, json_t *msg)
 	char *body = msg ? proto_encode(msg, &len) : NULL;
 
 	json_decref(msg);
-	if (body != NULL)
-		zmq_send(c->sock, body, len, ZMQ_DONTWAIT);
+	if (body != NULL && zmq_send(c->sock, body, len, ZMQ_DONTWAIT) >= 0)
+		c->last_sent_ms = now_ms();
 	free(body);
 }
 
@@ -594,10 +595,8 @@ static void tick(struct control *c)
 		go_idle(c);
 		return;
 	}
-	if (now >= c->next_heartbeat_ms) {
-		c->next_heartbeat_ms = now + HEARTBEAT_MS;
+	if (now - c->last_sent_ms >= HEARTBEAT_MS)
 		send_msg(c, msg_empty_pack(PROTO_HEARTBEAT));
-	}
 	if (c->phase_running && engine_wait(c->engine, 0)) {
 		c->phase_running = false;
 		send_progress(c, PROTO_PHASE_DONE);
@@ -615,6 +614,37 @@ static void tick(struct control *c)
 		c->next_result_ms = now + RESULT_RESEND_MS;
 		send_msg(c, json_incref(c->result));
 	}
+}
+
+static int64_t earliest(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+/*
+ * How long the loop may sleep: until tick() has something due, a second at
+ * most. An idle agent wakes about once a second, not ten times: a thousand of
+ * them on two cores must leave the CPU to the coordinator and to each other.
+ */
+static int tick_wait_ms(const struct control *c)
+{
+	int64_t now = now_ms(), due;
+
+	if (c->state == CTL_IDLE) {
+		due = c->next_hello_ms;
+	} else {
+		due =
+		    earliest(c->last_heard_ms + c->deadman_ms + 1, c->last_sent_ms + HEARTBEAT_MS);
+		if (c->phase_running)
+			due = earliest(due, now + PHASE_POLL_MS);
+		if (c->answer != NULL)
+			due = earliest(due, c->next_answer_ms);
+		if (c->state == CTL_RESULT && c->result)
+			due = earliest(due, c->next_result_ms);
+	}
+	if (c->relink_ms != 0)
+		due = earliest(due, c->relink_ms);
+	return due <= now ? 0 : (int)earliest(due - now, HEARTBEAT_MS);
 }
 
 /*
@@ -809,7 +839,7 @@ static int control_step(struct control *c)
 	    {.socket = c->monitor, .events = ZMQ_POLLIN},
 	};
 
-	if (zmq_poll(items, 2, POLL_MS) < 0 && zmq_errno() != EINTR)
+	if (zmq_poll(items, 2, tick_wait_ms(c)) < 0 && zmq_errno() != EINTR)
 		return -1;
 	tick(c);
 	if (items[1].revents & ZMQ_POLLIN)

@@ -23,7 +23,7 @@
 #define EVENTS_MAX    512
 #define START_BATCH   256 /* connects or echo starts per loop turn, so events keep flowing */
 #define SWEEP_MIN_US  5000
-#define IDLE_WAIT_MS  200
+#define IDLE_WAIT_MS  1000 /* phases wake workers through their eventfd */
 #define WAKE_TOKEN    UINT64_MAX
 #define SLOTS_INITIAL 1024
 #define BUF_MAX       65536
