@@ -9,9 +9,12 @@
 #include "host.h"
 #include "report.h"
 
-static const char *state_name(enum agent_state s)
+static const char *state_name(enum agent_state s, bool running)
 {
 	switch (s) {
+	case AGENT_READY:
+		/* Mid-run it is taking part; at the end it never answered the close. */
+		return running ? "running" : "incomplete";
 	case AGENT_DONE:
 		return "done";
 	case AGENT_LOST:
@@ -57,7 +60,7 @@ static void held_json(json_t *j, const int64_t *held, int nsteps)
 	json_object_set_new(j, "held_steps", steps);
 }
 
-static json_t *agent_json(const struct coord *c, const struct coord_agent *a)
+static json_t *agent_json(const struct coord *c, const struct coord_agent *a, bool running)
 {
 	json_t *j = msg_counts_pack(&a->counts);
 	int64_t held[MSG_MAX_STEPS];
@@ -70,7 +73,7 @@ static json_t *agent_json(const struct coord *c, const struct coord_agent *a)
 	json_object_set_new(j, "name", json_string(a->id));
 	json_object_set_new(j, "host", json_string(a->hello.host));
 	json_object_set_new(j, "assigned", json_integer(a->assign.connections));
-	json_object_set_new(j, "state", json_string(state_name(a->state)));
+	json_object_set_new(j, "state", json_string(state_name(a->state, running)));
 	json_object_set_new(j, "max_connections", json_integer(a->hello.max_connections));
 	json_object_set_new(j, "capacity", json_string(a->hello.capacity));
 	if (a->why[0])
@@ -316,7 +319,9 @@ static const char *status_of(const struct coord *c, const struct totals *t, bool
 	return ok ? "pass" : "fail";
 }
 
-json_t *report_build(const struct coord *c, const struct report_times *tm, int *exit_code)
+/* running: the run goes on (a checkpoint): status "running", ended_at null. */
+static json_t *build(const struct coord *c, const struct report_times *tm, bool running,
+                     int *exit_code)
 {
 	struct totals *t = calloc(1, sizeof(*t));
 	double v[TM_METRIC_COUNT];
@@ -330,7 +335,7 @@ json_t *report_build(const struct coord *c, const struct report_times *tm, int *
 	json_t *agents = json_array();
 	for (int i = 0; i < c->nagents; i++) {
 		add_totals(t, &c->agents[i]);
-		json_array_append_new(agents, agent_json(c, &c->agents[i]));
+		json_array_append_new(agents, agent_json(c, &c->agents[i], running));
 	}
 	metrics(c, t, v);
 	json_t *thresholds = thresholds_json(c->plan, v, &ok);
@@ -344,12 +349,15 @@ json_t *report_build(const struct coord *c, const struct report_times *tm, int *
 	iso_time(tm->started, started, sizeof(started));
 	iso_time(tm->ended, ended, sizeof(ended));
 	const char *status = status_of(c, t, ok, exit_code);
-	json_t *r = json_pack(
-	    "{s:i, s:O, s:s, s:s, s:s, s:{s:s, s:I}, s:o, s:o, s:o, s:o, s:o, s:I}", "v", 1, "plan",
-	    c->plan->json, "status", status, "started_at", started, "ended_at", ended, "target",
-	    "host", c->target_host, "port", (json_int_t)c->target_port, "agents", agents, "totals",
-	    totals, "server", server_json(c), "steps", steps_json(c), "thresholds", thresholds,
-	    "dropped_messages", (json_int_t)c->dropped);
+	if (running)
+		status = "running";
+	json_t *r =
+	    json_pack("{s:i, s:O, s:s, s:s, s:o, s:{s:s, s:I}, s:o, s:o, s:o, s:o, s:o, s:I}", "v",
+	              1, "plan", c->plan->json, "status", status, "started_at", started, "ended_at",
+	              running ? json_null() : json_string(ended), "target", "host", c->target_host,
+	              "port", (json_int_t)c->target_port, "agents", agents, "totals", totals,
+	              "server", server_json(c), "steps", steps_json(c), "thresholds", thresholds,
+	              "dropped_messages", (json_int_t)c->dropped);
 	if (r != NULL)
 		json_object_set_new(r, "timeline", timeline_json(c));
 	if (r != NULL)
@@ -360,8 +368,31 @@ json_t *report_build(const struct coord *c, const struct report_times *tm, int *
 		                              c->results_ms / 1e3));
 	if (r != NULL && c->failure[0])
 		json_object_set_new(r, "error", json_string(c->failure));
+	/* When this checkpoint was written: a crash's report says how old it is. */
+	if (r != NULL && running)
+		json_object_set_new(r, "updated_at", json_string(ended));
 	free(t);
 	return r;
+}
+
+json_t *report_build(const struct coord *c, const struct report_times *tm, int *exit_code)
+{
+	return build(c, tm, false, exit_code);
+}
+
+int report_write_running(const struct coord *c)
+{
+	struct report_times tm = {.ended = time(NULL)};
+	int code;
+
+	/* The wall clock at the start, from the monotonic time the run has lasted. */
+	tm.started = tm.ended - (time_t)((coord_now_ms() - c->started_ms + 500) / 1000);
+	json_t *r = build(c, &tm, true, &code);
+	if (r == NULL)
+		return -ENOMEM;
+	int err = report_write(c->opt->report, r);
+	json_decref(r);
+	return err;
 }
 
 /*

@@ -1,7 +1,7 @@
 /*
- * report — report.json from a finished run: per-agent numbers, totals with
- * latency from merged histograms, the server's timeline and per-step memory,
- * the thresholds evaluated; written atomically; and the summary table.
+ * report — report.json from a run (finished, or so far: after each step): per-agent
+ * numbers, totals with latency from merged histograms, the server's timeline and
+ * per-step memory, the thresholds evaluated; written atomically; and the summary table.
  */
 #ifndef CONNSCALE_REPORT_H
 #define CONNSCALE_REPORT_H
@@ -20,6 +20,12 @@ struct report_times {
 
 /* Builds the report and sets *exit_code (enum coord_exit) from its status. */
 json_t *report_build(const struct coord *c, const struct report_times *t, int *exit_code);
+/*
+ * The report so far, status "running" (ended_at null, updated_at now), over
+ * --report the same atomic way: a coordinator killed mid-run leaves the steps
+ * it completed. The final report replaces it. 0 or -errno.
+ */
+int report_write_running(const struct coord *c);
 /* temp file + fsync + rename: a reader never sees half a report. 0 or -errno. */
 int report_write(const char *path, const json_t *report);
 /* The same for any content: fill writes it to f and returns 0 or -1. */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "coord.h"
+#include "report.h"
 
 #define READY_TIMEOUT_MS  15000
 #define CLOSE_TIMEOUT_MS  15000
@@ -389,6 +390,28 @@ static void record_plateau(struct coord *c, int step, double connect_s, double e
 	c->nsteps_done = step + 1;
 }
 
+/*
+ * The report so far, after each plateau, so a coordinator killed later (kill -9,
+ * OOM, a reboot) leaves every step it completed, status "running". A failed
+ * write is said and the run goes on: the final report is tried again anyway.
+ */
+static void checkpoint(struct coord *c, int step)
+{
+	int64_t t0 = coord_now_ms();
+	int err = report_write_running(c);
+
+	if (err == 0 && c->opt->quiet)
+		return;
+	coord_progress_end(c);
+	if (err < 0)
+		fprintf(stderr, "coordinator: cannot write %s after step %d: %s\n", c->opt->report,
+		        step + 1, strerror(-err));
+	else
+		fprintf(stderr, "coordinator: step %d of %lld in %s (%lld ms)\n", step + 1,
+		        (long long)c->plan->nsteps, c->opt->report,
+		        (long long)(coord_now_ms() - t0));
+}
+
 static int run_step(struct coord *c, int step)
 {
 	const struct plan *p = c->plan;
@@ -409,6 +432,7 @@ static int run_step(struct coord *c, int step)
 	if (run_phase(c, MSG_PHASE_VERIFY, step, VERIFY_TIMEOUT_MS) < 0)
 		return -1;
 	record_plateau(c, step, (double)(t1 - t0) / 1000.0, (double)(t2 - t1) / 1000.0);
+	checkpoint(c, step);
 	return 0;
 }
 
