@@ -8,13 +8,19 @@
 #include <string.h>
 
 #include "auth.h"
+#include "duration.h"
 #include "msg.h"
 #include "options.h"
 
 const char options_usage[] =
-    "usage: agent --target HOST:PORT -n N [options]     (standalone)\n"
-    "       agent --coordinator ENDPOINT [--name NAME] [--source-ip ...] [--threads T]\n"
-    "                                                   (control mode)\n"
+    "usage: agent --target HOST:PORT -n N [--rate R] [--payload B] [--rounds K]\n"
+    "             [--interval MS] [--hold S] [--connect-timeout MS] [--echo-timeout MS]\n"
+    "             [--source-ip LIST|CIDR] [--threads T] [--allow-target CIDR,...] [--json]\n"
+    "       agent --coordinator ENDPOINT [--name NAME] [--source-ip LIST|CIDR] [--threads T]\n"
+    "             [--allow-target CIDR,...] [--curve-secret FILE --coordinator-key FILE]\n"
+    "             [--insecure]\n"
+    "       agent --gen-keys DIR [--name NAME]\n"
+    "       agent --help\n"
     "\n"
     "  --coordinator ENDPOINT  ZeroMQ endpoint of the coordinator, transport included\n"
     "                          (tcp://host:5700, ipc://PATH); the agent takes only what its\n"
@@ -26,11 +32,14 @@ const char options_usage[] =
     "  --payload B             bytes per echo round (default 64)\n"
     "  --rounds K              echo rounds per connection (default 1, 0 = none)\n"
     "  --interval MS           start round r at r*MS after the first (default 0: back to back)\n"
-    "  --hold S                keep the connections open S seconds before closing\n"
+    "  --hold S                keep the connections open S seconds before closing (default 0)\n"
     "  --source-ip LIST|CIDR   source addresses to rotate through (a,b,c or a.b.c.d/len)\n"
     "  --threads T             worker threads (default: online CPUs)\n"
     "  --connect-timeout MS    per connection attempt (default 3000)\n"
     "  --echo-timeout MS       per echo round (default 5000)\n"
+    "                          Durations: a number with an optional unit, ms, s, m or h\n"
+    "                          (--hold 1.5, --hold 500ms, --connect-timeout 2.5s); without\n"
+    "                          one, the unit named above (S: seconds, MS: milliseconds)\n"
     "  --json                  print the result as JSON instead of a table\n"
     "\n"
     "Security:\n"
@@ -40,7 +49,13 @@ const char options_usage[] =
     "  --coordinator-key FILE  the coordinator's public key: talk to no other\n"
     "  --insecure              allow a coordinator off this host without keys\n"
     "  --gen-keys DIR          write DIR/NAME.pub and DIR/NAME.key (NAME: --name or the\n"
-    "                          hostname) and exit\n";
+    "                          hostname) and exit\n"
+    "  -h, --help              this text\n"
+    "\n"
+    "Exit: 0 standalone: every connection established and every echo verified; control\n"
+    "mode: stopped by SIGINT/SIGTERM. 1 standalone: a connection or echo failed, or it was\n"
+    "interrupted; control mode: the control socket failed. 2 bad invocation, unusable\n"
+    "keys, or a preflight refusal that names the limit.\n";
 
 enum {
 	OPT_TARGET = 256,
@@ -111,6 +126,18 @@ static int options_uint(const char *name, const char *arg, uint64_t lo, uint64_t
 bad:
 	snprintf(err, errlen, "agent: %s: expected %s integer, got '%s'", name,
 	         lo ? "a positive" : "a non-negative", arg);
+	return -EINVAL;
+}
+
+/* A duration (see duration.h): NUMBER[ms|s|m|h], a bare number in the option's unit. */
+static int options_duration(const char *name, const char *arg, enum duration_unit bare,
+                            double lo_ms, double hi_ms, double *out_ms, char *err, size_t errlen)
+{
+	char msg[256];
+
+	if (duration_parse(name, arg, bare, lo_ms, hi_ms, out_ms, msg, sizeof(msg)) == 0)
+		return 0;
+	snprintf(err, errlen, "agent: %s", msg);
 	return -EINVAL;
 }
 
@@ -308,6 +335,7 @@ static void options_defaults(struct agent_options *o)
 int options_parse(int argc, char **argv, struct agent_options *o, char *err, size_t errlen)
 {
 	uint64_t v;
+	double ms = 0;
 	int c, rc = 0;
 	bool have_n = false;
 
@@ -337,24 +365,29 @@ int options_parse(int argc, char **argv, struct agent_options *o, char *err, siz
 			o->rounds = (unsigned)v;
 			break;
 		case OPT_INTERVAL:
-			rc = options_uint("--interval", optarg, 0, 3600000, &v, err, errlen);
-			o->interval_ms = (unsigned)v;
+			rc = options_duration("--interval", optarg, DURATION_MS, 0, 3600000, &ms,
+			                      err, errlen);
+			o->interval_ms = (unsigned)(ms + 0.5);
 			break;
 		case OPT_HOLD:
-			rc = options_uint("--hold", optarg, 0, 86400, &v, err, errlen);
-			o->hold_s = (unsigned)v;
+			/* The plan's hold_s limit, fractions included (--hold 1.5). */
+			rc = options_duration("--hold", optarg, DURATION_S, 0, 604800000.0, &ms,
+			                      err, errlen);
+			o->hold_s = ms / 1000.0;
 			break;
 		case OPT_THREADS:
 			rc = options_uint("--threads", optarg, 1, 1024, &v, err, errlen);
 			o->threads = (unsigned)v;
 			break;
 		case OPT_CONNECT_TIMEOUT:
-			rc = options_uint("--connect-timeout", optarg, 1, 3600000, &v, err, errlen);
-			o->connect_timeout_ms = (unsigned)v;
+			rc = options_duration("--connect-timeout", optarg, DURATION_MS, 1, 3600000,
+			                      &ms, err, errlen);
+			o->connect_timeout_ms = (unsigned)(ms + 0.5);
 			break;
 		case OPT_ECHO_TIMEOUT:
-			rc = options_uint("--echo-timeout", optarg, 1, 3600000, &v, err, errlen);
-			o->echo_timeout_ms = (unsigned)v;
+			rc = options_duration("--echo-timeout", optarg, DURATION_MS, 1, 3600000,
+			                      &ms, err, errlen);
+			o->echo_timeout_ms = (unsigned)(ms + 0.5);
 			break;
 		case OPT_SOURCE_IP:
 			free(o->sources);

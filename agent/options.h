@@ -34,7 +34,7 @@ struct agent_options {
 	unsigned payload;            /* --payload B, default 64 */
 	unsigned rounds;             /* --rounds K, default 1 (0 = no echo) */
 	unsigned interval_ms;        /* --interval MS, default 0 */
-	unsigned hold_s;             /* --hold S, default 0 */
+	double hold_s;               /* --hold S (fractions too: 1.5, 250ms), default 0 */
 	unsigned threads;            /* --threads T, default 0 = online CPUs */
 	unsigned connect_timeout_ms; /* --connect-timeout MS, default 3000 */
 	unsigned echo_timeout_ms;    /* --echo-timeout MS, default 5000 */

@@ -83,6 +83,19 @@ static void test_good(void)
 	CHECK_EQ_U(o.nsources, 1);
 	options_free(&o);
 
+	/* Durations: fractions and units, as the plan's hold_s takes 2.5. */
+	CHECK_EQ_U(parse(&o, "--target", "127.0.0.1:9", "-n", "5", "--hold", "1.5", "--interval",
+	                 "0.25s", "--connect-timeout", "2.5s", "--echo-timeout", "1m", NULL),
+	           0);
+	CHECK(o.hold_s == 1.5);
+	CHECK_EQ_U(o.interval_ms, 250);
+	CHECK_EQ_U(o.connect_timeout_ms, 2500);
+	CHECK_EQ_U(o.echo_timeout_ms, 60000);
+	options_free(&o);
+	CHECK_EQ_U(parse(&o, "--target", "127.0.0.1:9", "-n", "5", "--hold", "250ms", NULL), 0);
+	CHECK(o.hold_s == 0.25);
+	options_free(&o);
+
 	CHECK_EQ_U(parse(&o, "--coordinator", "tcp://127.0.0.1:5700", NULL), 0);
 	CHECK_EQ_U(o.mode, AGENT_MODE_CONTROL);
 	options_free(&o);
@@ -110,6 +123,14 @@ static void test_errors(void)
 	             parse(&o, "--target", "127.0.0.1:1", "-n", "5", "--rounds", "many", NULL));
 	expect_error("agent: --threads: expected an integer from 1 to 1024, got '0'",
 	             parse(&o, "--target", "127.0.0.1:1", "-n", "5", "--threads", "0", NULL));
+	expect_error("agent: --hold: expected a duration in seconds (e.g. 1.5, 250ms, 2m), got "
+	             "'1.5x'",
+	             parse(&o, "--target", "127.0.0.1:1", "-n", "5", "--hold", "1.5x", NULL));
+	expect_error("agent: --hold: expected a duration from 0 to 604800 s, got '200h'",
+	             parse(&o, "--target", "127.0.0.1:1", "-n", "5", "--hold", "200h", NULL));
+	expect_error(
+	    "agent: --connect-timeout: expected a duration from 1 ms to 3600 s, got '0'",
+	    parse(&o, "--target", "127.0.0.1:1", "-n", "5", "--connect-timeout", "0", NULL));
 	expect_error("agent: --target: expected HOST:PORT, got '127.0.0.1'",
 	             parse(&o, "--target", "127.0.0.1", "-n", "5", NULL));
 	expect_error("agent: --target: expected a port from 1 to 65535, got '70000'",
