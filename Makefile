@@ -3,7 +3,7 @@ PRESET ?= default
 BUILD  := build/$(PRESET)
 JOBS   ?= $(shell nproc)
 
-.PHONY: all build deps test demo bench clean format
+.PHONY: all build deps test demo bench clean format install
 
 all: build
 
@@ -19,6 +19,12 @@ test: build
 
 demo: build
 	@scripts/demo $(BUILD)
+
+# The three binaries into $(PREFIX)/bin (with the package's systemd units and README
+# under $(PREFIX)/lib and $(PREFIX)/share). Without it: build/$(PRESET)/bin/.
+PREFIX ?= /usr/local
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 bench: build
 	@echo "benchmarks: bench/server-memory, bench/agent (see README)"
