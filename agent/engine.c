@@ -13,10 +13,9 @@
 #include "engine_int.h"
 
 static const char *const reason_names[ENGINE_REASON_COUNT] = {
-    [ENGINE_REFUSED] = "refused",     [ENGINE_TIMEOUT] = "timeout",
-    [ENGINE_RESET] = "reset",         [ENGINE_ADDR_NOT_AVAILABLE] = "addr_not_available",
-    [ENGINE_EOF_EARLY] = "eof_early", [ENGINE_MISMATCH] = "mismatch",
-    [ENGINE_OTHER] = "other",
+#define ENGINE_REASON_NAME(id, name, doc) [ENGINE_##id] = name,
+    REASON_LIST(ENGINE_REASON_NAME)
+#undef ENGINE_REASON_NAME
 };
 
 const char *engine_reason_name(enum engine_reason r)

@@ -32,19 +32,20 @@
 #include <netinet/in.h>
 
 #include "hist.h"
+#include "reason.h"
 
 struct engine;
 
+/* Failure reasons: ENGINE_REFUSED, ... in reason.h's order (the wire's too). */
+/* (clang-format would indent the count as if it continued the list) */
+/* clang-format off */
 enum engine_reason {
-	ENGINE_REFUSED,            /* ECONNREFUSED: nothing listens */
-	ENGINE_TIMEOUT,            /* connect or echo deadline passed (or kernel ETIMEDOUT) */
-	ENGINE_RESET,              /* ECONNRESET / EPIPE */
-	ENGINE_ADDR_NOT_AVAILABLE, /* EADDRNOTAVAIL: source address or its ports exhausted */
-	ENGINE_EOF_EARLY,          /* peer closed before the echo was complete */
-	ENGINE_MISMATCH,           /* an echoed byte differs from what was sent */
-	ENGINE_OTHER,              /* anything else (EMFILE, EHOSTUNREACH, ...) */
+#define ENGINE_REASON_ENUM(id, name, doc) ENGINE_##id,
+	REASON_LIST(ENGINE_REASON_ENUM)
+#undef ENGINE_REASON_ENUM
 	ENGINE_REASON_COUNT
 };
+/* clang-format on */
 
 /* "refused", "timeout", ...: the JSON key of a reason. */
 const char *engine_reason_name(enum engine_reason r);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "html.h"
+#include "msg.h"
 #include "report.h"
 
 #define W          1100.0
@@ -520,11 +521,7 @@ static void table_summary(FILE *f, json_t *const *reports, int nreports)
 	      f);
 	for (int i = 0; i < nreports; i++) {
 		const json_t *r = reports[i], *t = json_object_get(r, "totals");
-		double failed = 0;
-		const char *key;
-		json_t *v;
-		json_object_foreach((json_t *)json_object_get(t, "failed"), key, v) failed +=
-		    json_number_value(v);
+		double failed = (double)msg_failed_total_json(t);
 		model_label(r, label, sizeof(label));
 		fputs("<tr>", f);
 		td_str(f, jstr(r, "plan.name"), NULL);
@@ -578,14 +575,18 @@ static void table_agents(FILE *f, const json_t *r)
 	      f);
 	json_array_foreach(json_object_get(r, "agents"), i, a)
 	{
-		const char *key;
-		json_t *v;
 		char reasons[256] = "";
 		size_t off = 0;
-		json_object_foreach((json_t *)json_object_get(a, "failed"), key,
-		                    v) if (json_integer_value(v) > 0 && off < sizeof(reasons))
-		    off += (size_t)snprintf(reasons + off, sizeof(reasons) - off, "%s%s %lld",
-		                            off ? ", " : "", key, (long long)json_integer_value(v));
+		/* The reasons msg_failed_total_json() sums, in their order. */
+		for (int k = 0; k < MSG_REASON_COUNT; k++) {
+			const char *key = msg_reason_name((enum msg_reason)k);
+			json_int_t n =
+			    json_integer_value(json_object_get(json_object_get(a, "failed"), key));
+			if (n > 0 && off < sizeof(reasons))
+				off += (size_t)snprintf(reasons + off, sizeof(reasons) - off,
+				                        "%s%s %lld", off ? ", " : "", key,
+				                        (long long)n);
+		}
 		fputs("<tr>", f);
 		td_str(f, jstr(a, "name"), NULL);
 		td_str(f, jstr(a, "host"), NULL);

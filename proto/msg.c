@@ -25,13 +25,9 @@
 		    sizeof(int64_t), 0, INT64_MAX                                                  \
 	}
 static const struct proto_field msg_failed_fields[MSG_REASON_COUNT] = {
-    MSG_FAILED(MSG_REFUSED, "refused"),
-    MSG_FAILED(MSG_TIMEOUT, "timeout"),
-    MSG_FAILED(MSG_RESET, "reset"),
-    MSG_FAILED(MSG_ADDR_NOT_AVAILABLE, "addr_not_available"),
-    MSG_FAILED(MSG_EOF_EARLY, "eof_early"),
-    MSG_FAILED(MSG_MISMATCH, "mismatch"),
-    MSG_FAILED(MSG_OTHER, "other"),
+#define MSG_FAILED_FIELD(id, name, doc) MSG_FAILED(MSG_##id, name),
+    REASON_LIST(MSG_FAILED_FIELD)
+#undef MSG_FAILED_FIELD
 };
 
 static const char *const msg_phase_names[MSG_PHASE_COUNT] = {
@@ -465,6 +461,35 @@ int msg_go_unpack(json_t *msg, struct msg_go *m, struct proto_err *err)
 		return -1;
 	*m = tmp;
 	return 0;
+}
+
+static int64_t msg_add_saturated(int64_t sum, int64_t n)
+{
+	if (n <= 0)
+		return sum;
+	return n > INT64_MAX - sum ? INT64_MAX : sum + n;
+}
+
+int64_t msg_failed_total(const struct msg_counts *c)
+{
+	int64_t n = 0;
+
+	for (int r = 0; r < MSG_REASON_COUNT; r++)
+		n = msg_add_saturated(n, c->failed[r]);
+	return n;
+}
+
+int64_t msg_failed_total_json(const json_t *counts)
+{
+	const json_t *failed = json_object_get(counts, "failed");
+	int64_t n = 0;
+
+	for (int r = 0; r < MSG_REASON_COUNT; r++) {
+		const json_t *v = json_object_get(failed, msg_failed_fields[r].name);
+		if (json_is_integer(v))
+			n = msg_add_saturated(n, (int64_t)json_integer_value(v));
+	}
+	return n;
 }
 
 json_t *msg_counts_pack(const struct msg_counts *c)

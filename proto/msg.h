@@ -29,6 +29,7 @@
 
 #include "hist.h"
 #include "proto.h"
+#include "reason.h"
 
 #define MSG_NAME_MAX       64  /* agent names, run names, host names (with NUL) */
 #define MSG_AGENT_NAME_MAX 47  /* an agent's name (its routing id): bytes, without NUL */
@@ -38,17 +39,16 @@
 /* Most connections one assign or go may ask of an agent (the plan's own limit). */
 #define MSG_MAX_CONNECTIONS 100000000LL
 
-/* Failure reasons, the JSON keys under "failed", in this order everywhere. */
+/* Failure reasons, the JSON keys under "failed": reason.h's list, in its order. */
+/* (clang-format would indent the count as if it continued the list) */
+/* clang-format off */
 enum msg_reason {
-	MSG_REFUSED,
-	MSG_TIMEOUT,
-	MSG_RESET,
-	MSG_ADDR_NOT_AVAILABLE,
-	MSG_EOF_EARLY,
-	MSG_MISMATCH,
-	MSG_OTHER,
+#define MSG_REASON_ENUM(id, name, doc) MSG_##id,
+	REASON_LIST(MSG_REASON_ENUM)
+#undef MSG_REASON_ENUM
 	MSG_REASON_COUNT
 };
+/* clang-format on */
 const char *msg_reason_name(enum msg_reason r);
 
 /*
@@ -178,5 +178,18 @@ int msg_stop_unpack(json_t *msg, struct msg_stop *m, struct proto_err *err);
 json_t *msg_counts_pack(const struct msg_counts *c);
 int msg_counts_unpack(const json_t *j, struct msg_counts *c, const char *what,
                       struct proto_err *err);
+
+/*
+ * "failed": every failure whatever its reason, the sum of failed[] over the
+ * reasons. The one definition the verdict, the console and the HTML page
+ * use. Saturates at INT64_MAX rather than wrapping.
+ */
+int64_t msg_failed_total(const struct msg_counts *c);
+/*
+ * The same over counts as JSON (an object holding "failed": {reason: n}, as
+ * in progress, result and the report's agents and totals): the known reasons
+ * only; a reason missing, negative or not an integer counts 0.
+ */
+int64_t msg_failed_total_json(const json_t *counts);
 
 #endif

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "plan.h"
+#include "stack_size.h"
 
 struct plan_ctx {
 	const char *file; /* prefixes every error */
@@ -393,23 +394,6 @@ static int plan_parse_thresholds(const struct plan_ctx *c, const json_t *a, stru
 	return 0;
 }
 
-/* "default", or 1..9 digits with an optional k/m/g suffix: what `server --stack-size` takes. */
-static bool plan_stack_size_ok(const char *s)
-{
-	size_t digits = 0;
-
-	if (strcmp(s, "default") == 0)
-		return true;
-	while (s[digits] >= '0' && s[digits] <= '9')
-		digits++;
-	if (digits == 0 || digits > 9 || s[0] == '0')
-		return false;
-	s += digits;
-	if (*s != '\0' && strchr("kKmMgG", *s) != NULL)
-		s++;
-	return *s == '\0';
-}
-
 static int plan_parse_local_server(const struct plan_ctx *c, const json_t *o, struct plan *p)
 {
 	static const char *const keys[] = {"model", "stack_size", "processes", NULL};
@@ -424,7 +408,13 @@ static int plan_parse_local_server(const struct plan_ctx *c, const json_t *o, st
 	if (strcmp(p->local_model, "threads") != 0 && strcmp(p->local_model, "epoll") != 0)
 		return plan_fail(c, "local.server.model",
 		                 "expected \"threads\" or \"epoll\", got \"%s\"", p->local_model);
-	if (!plan_stack_size_ok(p->local_stack_size))
+	/* The server's own parser: what passes here, `server --stack-size` takes. */
+	size_t bytes;
+	int rc = stack_size_parse(p->local_stack_size, &bytes);
+	if (rc == -ERANGE)
+		return plan_fail(c, "local.server.stack_size",
+		                 "expected at most \"1g\", got \"%s\"", p->local_stack_size);
+	if (rc != 0)
 		return plan_fail(c, "local.server.stack_size",
 		                 "expected a size like \"16k\", \"64k\", \"8m\" or \"default\", "
 		                 "got \"%s\"",

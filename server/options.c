@@ -11,6 +11,7 @@
 #include "host.h"
 #include "keys.h"
 #include "options.h"
+#include "stack_size.h"
 
 static const char usage[] =
     "usage: server [--listen ADDR:PORT] [--model threads|epoll] [--stack-size SIZE]\n"
@@ -20,7 +21,8 @@ static const char usage[] =
     "\n"
     "  --listen ADDR:PORT   address to listen on (default 0.0.0.0:1234; port 0 picks one)\n"
     "  --model MODEL        threads: a thread per connection (default); epoll: one event loop\n"
-    "  --stack-size SIZE    thread stack: 16k, 64k, 8m, a byte count, or default (ulimit -s)\n"
+    "  --stack-size SIZE    thread stack: 16k, 64k, 8m, 1g (at most), a byte count, or default\n"
+    "                       (ulimit -s)\n"
     "  --processes N        N pre-forked workers sharing the port (SO_REUSEPORT, kept to\n"
     "                       this server's workers); default 1\n"
     "  --backlog N          listen backlog (default net.core.somaxconn)\n"
@@ -34,36 +36,6 @@ static const char usage[] =
     "\n"
     "On SIGINT/SIGTERM it prints a summary and exits 0. Exit 1: could not listen (also\n"
     "\"Address already in use\" when anything listens on the port already); 2: bad usage.\n";
-
-int server_parse_size(const char *text, size_t *out)
-{
-	char *end;
-	unsigned long long n;
-	unsigned long long unit = 1;
-
-	if (strcmp(text, "default") == 0) {
-		*out = 0;
-		return 0;
-	}
-	if (text[0] < '0' || text[0] > '9')
-		return -1;
-	errno = 0;
-	n = strtoull(text, &end, 10);
-	if (errno != 0)
-		return -1;
-	if (*end == 'k' || *end == 'K')
-		unit = 1024;
-	else if (*end == 'm' || *end == 'M')
-		unit = 1024 * 1024;
-	else if (*end != '\0')
-		return -1;
-	if (unit != 1 && end[1] != '\0')
-		return -1;
-	if (n == 0 || n > SIZE_MAX / unit / 2)
-		return -1;
-	*out = (size_t)(n * unit);
-	return 0;
-}
 
 static int parse_listen(const char *text, struct sockaddr_in *sa)
 {
@@ -125,6 +97,7 @@ static int set_option(int opt, const char *arg, struct server_config *cfg)
 {
 	long n;
 	size_t size;
+	int rc;
 
 	switch (opt) {
 	case 'l':
@@ -140,10 +113,12 @@ static int set_option(int opt, const char *arg, struct server_config *cfg)
 		fprintf(stderr, "server: --model: expected threads or epoll, got '%s'\n", arg);
 		return -1;
 	case 's':
-		if (server_parse_size(arg, &size) < 0) {
-			fprintf(stderr,
-			        "server: --stack-size: expected a size like 16k, 64k, 8m or "
-			        "default, got '%s'\n",
+		rc = stack_size_parse(arg, &size);
+		if (rc < 0) {
+			fprintf(stderr, "server: --stack-size: expected %s, got '%s'\n",
+			        rc == -ERANGE
+			            ? "at most 1g"
+			            : "a size like 16k, 64k, 8m, 1g, a byte count or default",
 			        arg);
 			return -1;
 		}

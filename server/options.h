@@ -13,10 +13,4 @@ enum { SERVER_EXIT_OK = 0, SERVER_EXIT_FAIL = 1, SERVER_EXIT_USAGE = 2 };
  */
 int server_options_parse(int argc, char **argv, struct server_config *cfg);
 
-/*
- * "16k", "64k", "8m", "1048576" or "default" (the platform's default thread
- * stack, 0 here). Returns 0 or -1 for text that is not a size.
- */
-int server_parse_size(const char *text, size_t *out);
-
 #endif

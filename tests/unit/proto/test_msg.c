@@ -598,6 +598,46 @@ static void counts_standalone(int *fails)
 	json_decref(j);
 }
 
+/* "failed" is defined once: the sum over the reasons, struct or JSON, never wrapping. */
+static void failed_total(int *fails)
+{
+	struct msg_counts c;
+	json_t *j;
+
+	sample_counts(&c); /* failed = 1..7 */
+	CHECK_U64(fails, msg_failed_total(&c), 28);
+	j = msg_counts_pack(&c);
+	CHECK_U64(fails, msg_failed_total_json(j), 28);
+	/* Keys that are not reasons, and values that are not counts, count nothing. */
+	json_object_set_new(json_object_get(j, "failed"), "bogus", json_integer(1000));
+	json_object_set_new(json_object_get(j, "failed"), "refused", json_string("9"));
+	json_object_set_new(json_object_get(j, "failed"), "other", json_integer(-50));
+	CHECK_U64(fails, msg_failed_total_json(j), 28 - 1 - 7);
+	json_decref(j);
+	CHECK_U64(fails, msg_failed_total_json(NULL), 0);
+	j = json_pack("{s:{}}", "failed");
+	CHECK_U64(fails, msg_failed_total_json(j), 0);
+	json_decref(j);
+	for (int r = 0; r < MSG_REASON_COUNT; r++)
+		c.failed[r] = INT64_MAX / 2;
+	CHECK_U64(fails, msg_failed_total(&c), INT64_MAX);
+	j = msg_counts_pack(&c);
+	CHECK_U64(fails, msg_failed_total_json(j), INT64_MAX);
+	json_decref(j);
+}
+
+/* The wire's reasons are reason.h's list, in its order. */
+static void reasons_from_list(int *fails)
+{
+#define REASON_NAME(id, name, doc) name,
+	static const char *const list[] = {REASON_LIST(REASON_NAME)};
+#undef REASON_NAME
+	CHECK_U64(fails, sizeof(list) / sizeof(list[0]), MSG_REASON_COUNT);
+	for (int r = 0; r < MSG_REASON_COUNT; r++)
+		CHECK(fails, strcmp(msg_reason_name((enum msg_reason)r), list[r]) == 0);
+	CHECK(fails, MSG_OTHER == MSG_REASON_COUNT - 1 && MSG_REFUSED == 0);
+}
+
 static const struct check_case cases[] = {
     {"hello_round_trip", hello_round_trip},
     {"welcome_round_trip", welcome_round_trip},
@@ -621,6 +661,8 @@ static const struct check_case cases[] = {
     {"wrong_type_everywhere", wrong_type_everywhere},
     {"failure_leaves_struct", failure_leaves_struct},
     {"counts_standalone", counts_standalone},
+    {"failed_total", failed_total},
+    {"reasons_from_list", reasons_from_list},
 };
 
 int main(int argc, char **argv)
