@@ -37,10 +37,12 @@ static void on_signal(int sig)
 }
 
 static const char usage[] =
-    "usage: coordinator [--bind ENDPOINT] [--report PATH] [--html PATH] [--quiet] [security]\n"
-    "                   PLAN.json\n"
+    "usage: coordinator [--bind ENDPOINT] [--report PATH] [--html PATH] [--quiet]\n"
+    "                   [--curve-secret FILE --authorized-agents DIR [--stats-key FILE]]\n"
+    "                   [--insecure] PLAN.json\n"
     "       coordinator --render-html PATH REPORT.json...\n"
     "       coordinator --gen-keys DIR [--name NAME]\n"
+    "       coordinator --help\n"
     "\n"
     "  --bind ENDPOINT  where agents connect (default tcp://*:5700; with a \"local\"\n"
     "                   plan, a private ipc:// endpoint)\n"
@@ -57,6 +59,7 @@ static const char usage[] =
     "  --insecure                allow a non-loopback --bind without keys\n"
     "  --gen-keys DIR            write DIR/NAME.pub and DIR/NAME.key and exit\n"
     "  --name NAME               the key files' name (default coordinator)\n"
+    "  -h, --help                this text\n"
     "\n"
     "Exit: 0 pass, 1 thresholds failed, 2 bad invocation or plan, 3 run failed,\n"
     "degraded or aborted.\n";
