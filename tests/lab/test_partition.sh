@@ -35,9 +35,10 @@ WORK=$(mktemp -d)
 PIDS=""
 cleanup() {
 	local rc=$? p
-	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
-	"$LAB" down >/dev/null 2>&1
-	if [ $rc = 0 ] || [ -n "${KEEP:-}" ]; then rm -rf "$WORK"; else echo "logs: $WORK" >&2; fi
+	if [ $rc = 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$WORK"; else echo "logs: $WORK" >&2; fi
+	exec 2>/dev/null # not the shell's notes on the jobs killed here
+	for p in $PIDS; do kill -KILL "$p"; done
+	"$LAB" down >/dev/null
 }
 trap cleanup EXIT
 ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -94,6 +95,7 @@ for _ in $(seq 100); do
 done
 t0=$(ms)
 grep -q partitioned "$WORK/partition.out" || fail "no partition: $(cat "$WORK/partition.out")"
+date +%T.%N >"$WORK/partition.at"
 echo "ok: agent1 partitioned for $SECS s"
 
 if [ "$SECS" -ge 6 ]; then
@@ -122,6 +124,12 @@ expect "server accepted in all (no connection counted twice)" "$(q .server.final
 	$((3 * N_AGENT))
 expect "server at the end" "$(q .server.final.conns_current)" 0
 if [ "$SECS" -lt 6 ]; then
+	# Known on this tree (docs/RESULTS.md, reliability): agents send a heartbeat
+	# about every 1-1.4 s and TCP backs off its retransmissions while the link is
+	# down, so 3 s of silence comes well before a 2 s partition's end plus recovery.
+	[ "$(a agent1 .state)" = lost ] &&
+		fail "agent1 was lost during a $SECS s partition ($(a agent1 .why)): the 3 s lost" \
+			"timeout does not cover a heartbeat interval, the partition and TCP's backoff"
 	expect "exit" "$code" 0
 	expect "status" "$(q .status)" pass
 	expect "lost agents" "$(q .totals.lost_agents)" 0
