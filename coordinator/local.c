@@ -1,3 +1,4 @@
+/* local — the plan's "local" section: start the server and agents here, stop them after. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,6 +19,7 @@
 
 #define START_TIMEOUT_MS 10000
 #define STOP_TIMEOUT_MS  5000
+#define LOCAL_READY_FD   3 /* the server's --ready-fd */
 
 /* The sibling binary: $CONNSCALE_BIN/NAME, next to us, or ../NAME/NAME in a build tree. */
 static int find_binary(const char *name, char *path, size_t size)
@@ -43,13 +45,17 @@ static int find_binary(const char *name, char *path, size_t size)
 	return access(path, X_OK);
 }
 
-/* Starts argv; its stdout goes to *out (a pipe) or nowhere, its stderr ours unless quiet. */
-static pid_t spawn(char *const argv[], int *out, bool quiet)
+/*
+ * Starts argv. With ready != NULL, its descriptor 3 is the write end of a
+ * pipe whose read end lands in *ready (the server's --ready-fd 3). Its
+ * stdout goes nowhere, its stderr is ours unless quiet.
+ */
+static pid_t spawn(char *const argv[], int *ready, bool quiet)
 {
 	int fds[2] = {-1, -1};
 	pid_t parent = getpid();
 
-	if (out != NULL && pipe2(fds, O_CLOEXEC) < 0)
+	if (ready != NULL && pipe2(fds, O_CLOEXEC) < 0)
 		return -1;
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -64,52 +70,67 @@ static pid_t spawn(char *const argv[], int *out, bool quiet)
 			_exit(127);
 		int null = open("/dev/null", O_RDWR);
 		dup2(null, STDIN_FILENO);
-		dup2(out != NULL ? fds[1] : null, STDOUT_FILENO);
+		dup2(null, STDOUT_FILENO);
 		if (quiet)
 			dup2(null, STDERR_FILENO);
+		/* dup2 leaves the copy open across exec; onto itself it would keep O_CLOEXEC. */
+		if (ready != NULL && (fds[1] == LOCAL_READY_FD ? fcntl(fds[1], F_SETFD, 0)
+		                                               : dup2(fds[1], LOCAL_READY_FD)) < 0)
+			_exit(127);
 		execv(argv[0], argv);
 		fprintf(stderr, "coordinator: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
-	if (out != NULL) {
+	if (ready != NULL) {
 		close(fds[1]);
-		*out = pid > 0 ? fds[0] : -1;
+		*ready = pid > 0 ? fds[0] : -1;
 		if (pid < 0)
 			close(fds[0]);
 	}
 	return pid;
 }
 
-/* Reads the server's stdout until both start-up lines are seen, or the deadline. */
-static int read_server_lines(struct local_procs *lp)
+/*
+ * Reads the server's ready line (server --ready-fd): {"address", "port",
+ * "stats", ...}, bounded by START_TIMEOUT_MS. EOF before it means the server
+ * did not start (it said why on stderr).
+ */
+static int read_server_ready(struct local_procs *lp)
 {
-	char buf[4096] = "";
+	char buf[4096];
 	size_t len = 0;
 	int64_t deadline = coord_now_ms() + START_TIMEOUT_MS;
 
-	for (;;) {
-		char *listen = strstr(buf, "server: listening on ");
-		char *stats = strstr(buf, "server: stats on ");
-		if (len > 0 && listen && stats && strchr(listen, '\n') && strchr(stats, '\n')) {
-			char host[64];
-			int port;
-			if (sscanf(listen, "server: listening on %63[^:]:%d", host, &port) != 2)
-				return -1;
-			snprintf(lp->target_host, sizeof(lp->target_host), "%s", host);
-			lp->target_port = port;
-			sscanf(stats, "server: stats on %255s", lp->stats);
-			return 0;
-		}
+	while (len == 0 || buf[len - 1] != '\n') {
 		struct pollfd pfd = {.fd = lp->server_out, .events = POLLIN};
 		int64_t left = deadline - coord_now_ms();
 		if (left <= 0 || len + 1 >= sizeof(buf) || poll(&pfd, 1, (int)left) <= 0)
 			return -1;
 		ssize_t n = read(lp->server_out, buf + len, sizeof(buf) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0)
 			return -1;
 		len += (size_t)n;
-		buf[len] = '\0';
 	}
+	buf[len] = '\0';
+	json_t *j = json_loads(buf, 0, NULL);
+	const char *addr = json_string_value(json_object_get(j, "address"));
+	const char *stats = json_string_value(json_object_get(j, "stats"));
+	json_int_t port = json_integer_value(json_object_get(j, "port"));
+	int rc = addr && stats && port > 0 && port <= 65535 ? 0 : -1;
+	if (rc == 0) {
+		snprintf(lp->target_host, sizeof(lp->target_host), "%s", addr);
+		lp->target_port = port;
+		snprintf(lp->stats, sizeof(lp->stats), "%s", stats);
+	} else {
+		fprintf(stderr,
+		        "coordinator: local: the server's ready line is not what it should "
+		        "be: %s",
+		        buf);
+	}
+	json_decref(j);
+	return rc;
 }
 
 /* Enough processes that each stays inside this host's open-files limit. */
@@ -127,7 +148,7 @@ static int64_t server_processes(const struct plan *p)
 
 static int start_server(const struct plan *p, struct local_procs *lp)
 {
-	char path[PATH_MAX], listen[96], procs[24];
+	char path[PATH_MAX], listen[96], procs[24], ready[16];
 
 	if (find_binary("server", path, sizeof(path)) < 0) {
 		fprintf(stderr,
@@ -136,6 +157,7 @@ static int start_server(const struct plan *p, struct local_procs *lp)
 	}
 	snprintf(listen, sizeof(listen), "%s:%lld", p->target_host, (long long)p->target_port);
 	snprintf(procs, sizeof(procs), "%lld", (long long)server_processes(p));
+	snprintf(ready, sizeof(ready), "%d", LOCAL_READY_FD);
 	char *argv[] = {path,
 	                "--listen",
 	                listen,
@@ -147,9 +169,11 @@ static int start_server(const struct plan *p, struct local_procs *lp)
 	                procs,
 	                "--stats",
 	                "tcp://127.0.0.1:*",
+	                "--ready-fd",
+	                ready,
 	                NULL};
 	lp->server = spawn(argv, &lp->server_out, false);
-	if (lp->server < 0 || read_server_lines(lp) < 0) {
+	if (lp->server < 0 || read_server_ready(lp) < 0) {
 		fprintf(stderr,
 		        "coordinator: local: the server did not start (see its messages above)\n");
 		return -1;

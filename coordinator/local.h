@@ -15,7 +15,7 @@
 
 struct local_procs {
 	pid_t server;
-	int server_out; /* the server's stdout */
+	int server_out; /* the read end of the server's --ready-fd */
 	pid_t *agents;
 	int nagents;
 	char target_host[MSG_NAME_MAX]; /* where the server listens */
@@ -25,7 +25,8 @@ struct local_procs {
 };
 
 /*
- * Starts the server, waits (bounded) for its address and stats endpoint,
+ * Starts the server, waits (bounded) for its ready line (address, port and
+ * stats endpoint, server --ready-fd),
  * then starts the agents pointed at `endpoint`. On failure everything started
  * is stopped and -1 returned after printing why. With quiet, the agents'
  * stderr is discarded (the coordinator reports what matters).

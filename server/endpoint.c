@@ -57,8 +57,8 @@ int server_endpoint_open(struct server_endpoint *ep, const struct server_config 
 	if (zmq_bind(ep->sock, endpoint) < 0)
 		goto error;
 	/* With a wildcard port ("tcp://127.0.0.1:*") this is how callers learn it. */
-	char bound[256];
-	size_t len = sizeof(bound);
+	char *bound = ep->bound;
+	size_t len = sizeof(ep->bound);
 	if (zmq_getsockopt(ep->sock, ZMQ_LAST_ENDPOINT, bound, &len) < 0)
 		goto error;
 	printf("server: stats on %s\n", bound);

@@ -14,6 +14,7 @@ struct server_endpoint {
 	void *ctx;
 	void *sock;
 	const char *endpoint;
+	char bound[256]; /* what it bound: the port a "tcp://127.0.0.1:*" got */
 	long bad_requests;
 	struct auth auth; /* ZAP handler, with --authorized-keys */
 };

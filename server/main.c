@@ -10,6 +10,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
 #include <linux/filter.h>
 #include <poll.h>
 #include <pthread.h>
@@ -306,12 +308,63 @@ static void print_banner(const struct supervisor *sv, const struct host_capacity
 	inet_ntop(AF_INET, &sv->cfg.listen.sin_addr, addr, sizeof(addr));
 	if (sv->cfg.stack_size > 0)
 		snprintf(stack, sizeof(stack), "%zu KiB", sv->cfg.stack_size / 1024);
-	printf("server: listening on %s:%u\n", addr, ntohs(sv->cfg.listen.sin_port));
+	/* A name given to --listen is shown with what it resolved to. */
+	printf("server: listening on %s:%u%s%s%s\n", addr, ntohs(sv->cfg.listen.sin_port),
+	       sv->cfg.listen_name[0] ? " (" : "", sv->cfg.listen_name,
+	       sv->cfg.listen_name[0] ? ")" : "");
 	printf("server: model %s, stack %s, %d process%s, backlog %d\n",
 	       sv->cfg.model == SERVER_MODEL_THREADS ? "threads" : "epoll", stack,
 	       sv->cfg.processes, sv->cfg.processes == 1 ? "" : "es", sv->cfg.backlog);
 	printf("server: %s\n", cap->sentence);
 	fflush(stdout);
+}
+
+/*
+ * --ready-fd: readiness a program can read without parsing the banner. One
+ * JSON line, then the descriptor is closed, so a reader sees the line or, if
+ * the server dies first, EOF. Written without blocking: a reader that never
+ * reads costs it the line, not the server. Returns 0 or -errno after saying why.
+ */
+static int ready_write(struct supervisor *sv, const char *stats)
+{
+	char addr[INET_ADDRSTRLEN];
+	int fd = sv->cfg.ready_fd, err = 0;
+
+	inet_ntop(AF_INET, &sv->cfg.listen.sin_addr, addr, sizeof(addr));
+	json_t *o = json_pack("{s:s, s:i, s:s?, s:I, s:s, s:i}", "address", addr, "port",
+	                      (int)ntohs(sv->cfg.listen.sin_port), "stats", stats, "pid",
+	                      (json_int_t)getpid(), "model",
+	                      sv->cfg.model == SERVER_MODEL_THREADS ? "threads" : "epoll",
+	                      "processes", sv->cfg.processes);
+	char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (line == NULL)
+		err = -ENOMEM;
+	int flags = fcntl(fd, F_GETFL);
+	if (err == 0 && (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0))
+		err = -errno;
+	size_t len = line ? strlen(line) : 0, off = 0;
+	if (line != NULL)
+		line[len++] = '\n'; /* the line and its newline, in place of the NUL */
+	while (err == 0 && off < len) {
+		ssize_t n = write(fd, line + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			err = -errno;
+		else
+			off += (size_t)n;
+	}
+	free(line);
+	if (flags >= 0)
+		fcntl(fd, F_SETFL, flags); /* stdout or stderr (kept open) stay as they were */
+	if (err < 0)
+		fprintf(stderr, "server: --ready-fd %d: cannot write the ready line: %s\n", fd,
+		        strerror(-err));
+	if (fd > STDERR_FILENO)
+		close(fd);
+	sv->cfg.ready_fd = -1;
+	return err;
 }
 
 static void supervise(struct supervisor *sv, struct server_sampler *sampler)
@@ -323,6 +376,8 @@ static void supervise(struct supervisor *sv, struct server_sampler *sampler)
 		stop_signal = -1;
 		return;
 	}
+	if (sv->cfg.ready_fd >= 0)
+		ready_write(sv, have_ep ? ep.bound : NULL);
 	while (!stop_signal) {
 		workers_reap(sv);
 		if (have_ep)

@@ -1,5 +1,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
@@ -10,16 +11,19 @@
 
 #include "host.h"
 #include "keys.h"
+#include "netaddr.h"
 #include "options.h"
+#include "proto.h"
 #include "stack_size.h"
 
 static const char usage[] =
     "usage: server [--listen ADDR:PORT] [--model threads|epoll] [--stack-size SIZE]\n"
     "              [--processes N] [--backlog N] [--stats ENDPOINT] [--max-conns N]\n"
-    "              [--curve-secret FILE [--authorized-keys DIR]]\n"
+    "              [--curve-secret FILE [--authorized-keys DIR]] [--ready-fd N]\n"
     "       server --gen-keys DIR [--name NAME]\n"
     "\n"
-    "  --listen ADDR:PORT   address to listen on (default 0.0.0.0:1234; port 0 picks one)\n"
+    "  --listen ADDR:PORT   address or host name to listen on (default 0.0.0.0:1234; port 0\n"
+    "                       picks one); a name is resolved once, at start (IPv4)\n"
     "  --model MODEL        threads: a thread per connection (default); epoll: one event loop\n"
     "  --stack-size SIZE    thread stack: 16k, 64k, 8m, 1g (at most), a byte count, or default\n"
     "                       (ulimit -s)\n"
@@ -31,30 +35,79 @@ static const char usage[] =
     "  --max-conns N        refuse connections beyond N concurrent (default: no limit)\n"
     "  --curve-secret FILE  the stats endpoint is a CURVE server with this secret key\n"
     "  --authorized-keys DIR  and answers only clients whose public key is a DIR/*.pub\n"
+    "  --ready-fd N         once listening (and the stats endpoint bound), write one JSON\n"
+    "                       line to descriptor N and close it: {\"address\", \"port\",\n"
+    "                       \"stats\", \"pid\", \"model\", \"processes\"}\n"
     "  --gen-keys DIR       write DIR/NAME.pub and DIR/NAME.key (NAME: --name or server)\n"
     "                       and exit\n"
     "\n"
     "On SIGINT/SIGTERM it prints a summary and exits 0. Exit 1: could not listen (also\n"
     "\"Address already in use\" when anything listens on the port already); 2: bad usage.\n";
 
-static int parse_listen(const char *text, struct sockaddr_in *sa)
+/* ADDR:PORT, ADDR a dotted quad, a host name (resolved here, once) or empty (0.0.0.0). */
+static int parse_listen(const char *text, struct server_config *cfg)
 {
-	char host[64];
+	struct sockaddr_in *sa = &cfg->listen;
+	char host[sizeof(cfg->listen_name)], err[320];
 	const char *colon = strrchr(text, ':');
 	char *end;
 
-	if (colon == NULL || (size_t)(colon - text) >= sizeof(host))
+	if (colon == NULL || (size_t)(colon - text) >= sizeof(host)) {
+		fprintf(stderr, "server: --listen: expected ADDR:PORT, got '%s'\n", text);
 		return -1;
+	}
 	memcpy(host, text, (size_t)(colon - text));
 	host[colon - text] = '\0';
 	errno = 0;
 	long port = strtol(colon + 1, &end, 10);
-	if (errno != 0 || end == colon + 1 || *end != '\0' || port < 0 || port > 65535)
+	if (errno != 0 || end == colon + 1 || *end != '\0' || port < 0 || port > 65535) {
+		fprintf(stderr, "server: --listen: expected a port from 0 to 65535, got '%s'\n",
+		        text);
 		return -1;
+	}
 	memset(sa, 0, sizeof(*sa));
 	sa->sin_family = AF_INET;
 	sa->sin_port = htons((uint16_t)port);
-	return inet_pton(AF_INET, host[0] ? host : "0.0.0.0", &sa->sin_addr) == 1 ? 0 : -1;
+	cfg->listen_name[0] = '\0';
+	if (host[0] == '\0')
+		return inet_pton(AF_INET, "0.0.0.0", &sa->sin_addr) == 1 ? 0 : -1;
+	if (netaddr_resolve(host, &sa->sin_addr, err, sizeof(err)) < 0) {
+		fprintf(stderr, "server: --listen: %s\n", err);
+		return -1;
+	}
+	if (!proto_is_ipv4(host))
+		memcpy(cfg->listen_name, host, sizeof(host));
+	return 0;
+}
+
+/* --ready-fd N: N must be open for writing now, not only when the server is ready. */
+static int parse_ready_fd(const char *text, struct server_config *cfg)
+{
+	long n;
+	char *end;
+
+	errno = 0;
+	n = strtol(text, &end, 10);
+	if (errno != 0 || end == text || *end != '\0' || n < 0 || n > INT_MAX) {
+		fprintf(stderr, "server: --ready-fd: expected a file descriptor number, got '%s'\n",
+		        text);
+		return -1;
+	}
+	int flags = fcntl((int)n, F_GETFL);
+	if (flags < 0) {
+		fprintf(stderr, "server: --ready-fd %ld: not an open file descriptor (%s)\n", n,
+		        strerror(errno));
+		return -1;
+	}
+	if ((flags & O_ACCMODE) == O_RDONLY) {
+		fprintf(stderr,
+		        "server: --ready-fd %ld: open for reading only; expected a pipe or file "
+		        "to write to\n",
+		        n);
+		return -1;
+	}
+	cfg->ready_fd = (int)n;
+	return 0;
 }
 
 static int parse_count(const char *opt, const char *text, long min, long max, long *out)
@@ -101,10 +154,9 @@ static int set_option(int opt, const char *arg, struct server_config *cfg)
 
 	switch (opt) {
 	case 'l':
-		if (parse_listen(arg, &cfg->listen) == 0)
-			return 0;
-		fprintf(stderr, "server: --listen: expected IPv4-ADDR:PORT, got '%s'\n", arg);
-		return -1;
+		return parse_listen(arg, cfg);
+	case 'r':
+		return parse_ready_fd(arg, cfg);
 	case 'm':
 		if (strcmp(arg, "threads") == 0 || strcmp(arg, "epoll") == 0) {
 			cfg->model = arg[0] == 't' ? SERVER_MODEL_THREADS : SERVER_MODEL_EPOLL;
@@ -177,6 +229,7 @@ int server_options_parse(int argc, char **argv, struct server_config *cfg)
 	    {"max-conns", required_argument, NULL, 'c'},
 	    {"curve-secret", required_argument, NULL, 'K'},
 	    {"authorized-keys", required_argument, NULL, 'A'},
+	    {"ready-fd", required_argument, NULL, 'r'},
 	    {"gen-keys", required_argument, NULL, 'G'},
 	    {"name", required_argument, NULL, 'N'},
 	    {"help", no_argument, NULL, 'h'},
@@ -185,7 +238,8 @@ int server_options_parse(int argc, char **argv, struct server_config *cfg)
 	const char *gen_keys = NULL, *name = "server";
 	int opt;
 
-	parse_listen("0.0.0.0:1234", &cfg->listen);
+	parse_listen("0.0.0.0:1234", cfg);
+	cfg->ready_fd = -1;
 	cfg->model = SERVER_MODEL_THREADS;
 	cfg->stack_size = 0;
 	cfg->processes = 1;

@@ -34,6 +34,8 @@ struct server_config {
 	int64_t max_conns;           /* --max-conns N, 0 = no limit */
 	const char *curve_secret;    /* --curve-secret FILE: the stats endpoint speaks CURVE */
 	const char *authorized_keys; /* --authorized-keys DIR: only these clients (ZAP) */
+	int ready_fd;                /* --ready-fd N: one JSON line once listening; -1 = none */
+	char listen_name[64];        /* --listen's host as given when it was a name, else "" */
 };
 
 /* Shared by every worker process (MAP_SHARED): lock-free atomics only. */

@@ -30,17 +30,26 @@ start_listener() {
 
 # start_stats_server SERVER [ARGS...]: a server on 127.0.0.1:0 with its stats on a
 # free loopback port; sets PORT, STATS and server_PID (its output in $WORK/server.*).
+# Waits (10 s at most) for the server's --ready-fd line, not for its banner.
 start_stats_server() {
-	local bin=$1 i
+	local bin=$1 i ready=$WORK/server.ready
 	shift
-	start_listener server "$bin" --listen 127.0.0.1:0 --stats 'tcp://127.0.0.1:*' "$@"
-	STATS=""
-	for i in $(seq 50); do
-		STATS=$(sed -n 's/^server: stats on //p' "$WORK/server.out")
-		[ -n "$STATS" ] && break
-		sleep 0.1
+	: >"$ready"
+	"$bin" --listen 127.0.0.1:0 --stats 'tcp://127.0.0.1:*' --ready-fd 3 "$@" \
+		>"$WORK/server.out" 2>"$WORK/server.err" 3>"$ready" &
+	server_PID=$!
+	LPIDS="$LPIDS $!"
+	for i in $(seq 200); do
+		grep -q '^{.*}$' "$ready" && break
+		kill -0 "$server_PID" 2>/dev/null || break
+		sleep 0.05
 	done
-	[ -n "$STATS" ] || fail "no stats endpoint: $(cat "$WORK/server.out" "$WORK/server.err")"
+	grep -q '^{.*}$' "$ready" ||
+		fail "server did not start: $(cat "$ready" "$WORK/server.out" "$WORK/server.err")"
+	read -r PORT STATS < <(/usr/bin/python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+print(r["port"], r["stats"])' "$ready")
+	[ -n "$STATS" ] || fail "no stats endpoint in the ready line: $(cat "$ready")"
 }
 
 # stop_listener NAME: SIGTERM, then wait up to 10 s; its stdout stays in $WORK/NAME.out.
