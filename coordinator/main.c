@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "console.h"
 #include "coord.h"
 #include "html.h"
 #include "keys.h"
@@ -548,6 +549,7 @@ int main(int argc, char **argv)
 	struct plan plan;
 	struct proto_err err;
 	struct local_procs lp = {.server_out = -1};
+	struct console con = {.on = false};
 	struct coord c = {0};
 	struct report_times t;
 	struct ipc_file ipc = {0};
@@ -604,7 +606,10 @@ int main(int argc, char **argv)
 	int code = COORD_RUN_FAILED;
 	/* Local processes first: no ZeroMQ context may exist when we fork. */
 	if (plan.local) {
-		if (local_start(&plan, endpoint, opt.quiet, &lp) < 0)
+		console_capture(&con, opt.quiet); /* the children's lines, never on the status */
+		rc = local_start(&plan, endpoint, opt.quiet, &lp);
+		console_release(&con);
+		if (rc < 0)
 			goto out;
 		snprintf(c.target_host, sizeof(c.target_host), "%s", lp.target_host);
 		c.target_port = lp.target_port;
@@ -624,6 +629,7 @@ out:
 	coord_close(&c);
 	ipc_remove(&ipc);
 	local_stop(&lp);
+	console_stop(&con);
 	coord_free(&c);
 	plan_free(&plan);
 	return code;

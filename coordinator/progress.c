@@ -1,12 +1,91 @@
 /*
  * progress.c — live progress on stderr: one refreshing line on a TTY,
  * a line a second otherwise, nothing with --quiet.
+ *
+ * On a TTY the line is drawn as "\r<status>\033[K" in one write, so it never
+ * interleaves with another writer's line. Before any log line the status line
+ * is erased (coord_progress_end) and the next pump pass draws it again below
+ * the log; lines from local agents and the server come through console.c,
+ * which erases the line the same way. No log text ever lands on it.
  */
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "coord.h"
 #include "host.h"
+
+/* Appends to buf at *len, truncating quietly: the status line is bounded. */
+__attribute__((format(printf, 4, 5))) static void progress_add(char *buf, size_t size, size_t *len,
+                                                               const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*len >= size - 1)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *len, size - *len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*len = (size_t)n < size - *len ? *len + (size_t)n : size - 1;
+}
+
+/* The whole buffer, retried on EINTR and short writes (stderr is a terminal or a file). */
+static void progress_write(const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(STDERR_FILENO, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* The plan's name for agent k (0-based) when it has one: agents.names, or local-N. */
+static bool progress_planned_name(const struct coord *c, int64_t k, char *buf, size_t size)
+{
+	if (k < c->plan->nnames)
+		snprintf(buf, size, "%s", c->plan->names[k]);
+	else if (c->plan->local && k < c->plan->local_agents)
+		snprintf(buf, size, "local-%lld", (long long)k + 1);
+	else
+		return false;
+	return true;
+}
+
+/* While joining: who has not said hello yet, by name when the plan knows the names. */
+static void progress_missing(const struct coord *c, char *buf, size_t size, size_t *len)
+{
+	int64_t expected = c->plan->agents_count, shown = 0;
+	char name[MSG_NAME_MAX];
+
+	if (c->nagents >= expected)
+		return;
+	for (int64_t k = 0; k < expected; k++) {
+		if (!progress_planned_name(c, k, name, sizeof(name)))
+			break;
+		bool joined = false;
+		for (int i = 0; i < c->nagents && !joined; i++)
+			joined = strcmp(c->agents[i].id, name) == 0;
+		if (joined)
+			continue;
+		if (shown == 4) {
+			progress_add(buf, size, len, ", ...");
+			return;
+		}
+		progress_add(buf, size, len, "%s%s", shown ? ", " : "  waiting for ", name);
+		shown++;
+	}
+	if (shown == 0)
+		progress_add(buf, size, len, "  waiting for %lld more",
+		             (long long)(expected - c->nagents));
+}
 
 void coord_progress(struct coord *c, bool force)
 {
@@ -14,7 +93,8 @@ void coord_progress(struct coord *c, bool force)
 	bool tty = isatty(STDERR_FILENO);
 	int64_t cur = 0, failed = 0, echo_ok = 0, planned = 0;
 	int alive = 0;
-	char b1[32], b2[32], b3[32];
+	char b1[32], b2[32], b3[32], line[512];
+	size_t len = 0;
 
 	if (c->opt->quiet || (!force && now < c->next_progress_ms))
 		return;
@@ -28,26 +108,45 @@ void coord_progress(struct coord *c, bool force)
 		alive += a->state != AGENT_LOST && a->state != AGENT_REJECTED;
 		planned += a->assign.connections;
 	}
-	fprintf(stderr,
-	        "%s[%5.1fs] %-7s step %d/%lld  open %s/%s  failed %lld  echo ok %s  agents %d/%d",
-	        tty ? "\r" : "", (double)(now - c->started_ms) / 1000.0, c->phase ? c->phase : "",
-	        c->step + 1, (long long)c->plan->nsteps, host_fmt_count((long)cur, b1, sizeof(b1)),
-	        host_fmt_count((long)planned, b2, sizeof(b2)), (long long)failed,
-	        host_fmt_count((long)echo_ok, b3, sizeof(b3)), alive, c->nagents);
+	progress_add(
+	    line, sizeof(line), &len,
+	    "%s[%5.1fs] %-7s step %d/%lld  open %s/%s  failed %lld  echo ok %s  agents "
+	    "%d/%lld",
+	    tty ? "\r" : "", (double)(now - c->started_ms) / 1000.0, c->phase ? c->phase : "",
+	    c->step + 1, (long long)c->plan->nsteps, host_fmt_count((long)cur, b1, sizeof(b1)),
+	    host_fmt_count((long)planned, b2, sizeof(b2)), (long long)failed,
+	    host_fmt_count((long)echo_ok, b3, sizeof(b3)), alive, (long long)c->plan->agents_count);
+	if (c->joining)
+		progress_missing(c, line, sizeof(line), &len);
 	if (c->server_gone)
-		fprintf(stderr, "  server silent");
+		progress_add(line, sizeof(line), &len, "  server silent");
 	else if (c->have_last_stats)
-		fprintf(stderr, "  server %s conns %lld MB rss",
-		        host_fmt_count((long)c->last_stats.conns_current, b1, sizeof(b1)),
-		        (long long)(c->last_stats.rss_kb / 1024));
-	fprintf(stderr, "%s", tty ? "\033[K" : "\n");
+		progress_add(line, sizeof(line), &len, "  server %s conns %lld MB rss",
+		             host_fmt_count((long)c->last_stats.conns_current, b1, sizeof(b1)),
+		             (long long)(c->last_stats.rss_kb / 1024));
+	/* Room is kept for the ending: a long line is cut, never left unterminated. */
+	if (len > sizeof(line) - 8)
+		len = sizeof(line) - 8;
+	memcpy(line + len, tty ? "\033[K" : "\n", tty ? 4 : 2);
+	len += tty ? 3 : 1;
+	fflush(stderr); /* what stdio holds goes first */
+	progress_write(line, len);
 	c->progress_dirty = tty;
 }
 
-/* Ends a refreshing line so the next message starts on its own line. */
+/*
+ * Before a log line: the status line is erased and drawn again by the next
+ * pump pass, below the log. When the run is over it is kept, ended by a newline.
+ */
 void coord_progress_end(struct coord *c)
 {
-	if (c->progress_dirty)
-		fputc('\n', stderr);
+	bool over = c->phase != NULL && strcmp(c->phase, "done") == 0;
+
+	if (c->progress_dirty) {
+		fflush(stderr);
+		progress_write(over ? "\n" : "\r\033[K", over ? 1 : 4);
+		if (!over)
+			c->next_progress_ms = 0;
+	}
 	c->progress_dirty = false;
 }

@@ -1,0 +1,44 @@
+#!/bin/bash
+# e2e.start.join: while agents join, the status line counts them against the
+# plan (agents 0/2, not 0/0) and names the missing ones: by agents.names, by
+# local-N for a local plan, or as a count when the plan names nobody.
+COORD=$1 AGENT=$2
+. "$(dirname "$0")/../agent/lib.sh"
+
+# plan FILE NAMES_JSON: two agents expected on 127.0.0.1:9 (never reached), 3 s to join.
+plan() {
+	cat >"$1" <<PLAN
+{
+  "name": "join",
+  "target": {"host": "127.0.0.1", "port": 9},
+  "agents": {"count": 2, "join_timeout_s": 3$2},
+  "connections": 10,
+  "steps": [10]
+}
+PLAN
+}
+
+# Named agents, one of them started: 1/2, waiting for a2.
+plan "$WORK/named.json" ', "names": ["a1", "a2"]'
+"$COORD" --bind "ipc://$WORK/c1.ipc" --report "$WORK/r1.json" "$WORK/named.json" \
+	>"$WORK/c1.out" 2>"$WORK/c1.err" &
+cpid=$!
+LPIDS="$LPIDS $cpid"
+"$AGENT" --coordinator "ipc://$WORK/c1.ipc" --name a1 >/dev/null 2>&1 &
+LPIDS="$LPIDS $!"
+wait $cpid
+expect "named, one missing: exit" $? 3
+grep -q 'agents 1/2  waiting for a2$' "$WORK/c1.err" ||
+	fail "no 'agents 1/2  waiting for a2' once a1 joined: $(grep join "$WORK/c1.err")"
+grep -q 'agents [0-9]*/0' "$WORK/c1.err" && fail "a join status counts against 0"
+echo "ok: agents 1/2  waiting for a2"
+
+# Nobody named, nobody started: 0/2, waiting for 2 more.
+plan "$WORK/anon.json" ''
+"$COORD" --bind "ipc://$WORK/c2.ipc" --report "$WORK/r2.json" "$WORK/anon.json" \
+	>"$WORK/c2.out" 2>"$WORK/c2.err"
+expect "anonymous, none joined: exit" $? 3
+grep -q 'join .*agents 0/2  waiting for 2 more$' "$WORK/c2.err" ||
+	fail "no 'agents 0/2  waiting for 2 more': $(cat "$WORK/c2.err")"
+echo "ok: agents 0/2  waiting for 2 more"
+echo PASS
