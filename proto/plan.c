@@ -9,6 +9,7 @@
  */
 #define _POSIX_C_SOURCE 200809L /* O_CLOEXEC, fdopen */
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -19,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "netaddr.h"
 #include "plan.h"
 #include "stack_size.h"
 
@@ -189,15 +191,18 @@ static int plan_parse_target(const struct plan_ctx *c, const json_t *o, struct p
 
 	/* Port 0 (pick a free one) is valid only with "local": plan_check() knows both. */
 	if (plan_keys(c, o, "target", keys) != 0 ||
-	    plan_require(c, o, "target", "host", "the server's IPv4 address") != 0 ||
+	    plan_require(c, o, "target", "host", "the server's IPv4 address or host name") != 0 ||
 	    plan_require(c, o, "target", "port", "the server's port") != 0 ||
-	    plan_str(c, o, "target", "host", p->target_host, sizeof(p->target_host), true) != 0 ||
+	    plan_str(c, o, "target", "host", p->target_name, sizeof(p->target_name), true) != 0 ||
 	    (!(json_is_integer(port) && json_integer_value(port) == 0) &&
 	     plan_int(c, o, "target", "port", 1, 65535, &p->target_port) != 0))
 		return -1;
-	if (!proto_is_ipv4(p->target_host))
-		return plan_fail(c, "target.host", "expected an IPv4 address (dotted quad), got %s",
+	/* A name is only checked for its form here: plan_resolve() looks it up. */
+	if (!proto_is_ipv4(p->target_name) && !netaddr_is_hostname(p->target_name))
+		return plan_fail(c, "target.host",
+		                 "expected an IPv4 address (dotted quad) or a host name, got %s",
 		                 plan_got(json_object_get(o, "host"), got, sizeof(got)));
+	memcpy(p->target_host, p->target_name, sizeof(p->target_host));
 	return 0;
 }
 
@@ -444,7 +449,8 @@ static int plan_check(const struct plan_ctx *c, const struct plan *p)
 		return plan_fail(c, "target.port",
 		                 "expected an integer in 1..65535, got 0 (port 0, a free port, "
 		                 "needs \"local\")");
-	if (p->local && strncmp(p->target_host, "127.", 4) != 0)
+	/* A name is checked once resolved (plan_resolve). */
+	if (p->local && proto_is_ipv4(p->target_host) && strncmp(p->target_host, "127.", 4) != 0)
 		return plan_fail(c, "target.host",
 		                 "expected a loopback address (127.x.x.x) with \"local\", got "
 		                 "\"%s\"",
@@ -627,7 +633,28 @@ int plan_load(const char *path, struct plan *p, struct proto_err *err)
 		rc = plan_parse(buf, n, path, p, err);
 	free(buf);
 	fclose(f);
+	if (rc == 0 && (rc = plan_resolve(p, path, err)) != 0)
+		plan_free(p);
 	return rc;
+}
+
+int plan_resolve(struct plan *p, const char *file, struct proto_err *err)
+{
+	const struct plan_ctx c = {file, err};
+	char why[320];
+	struct in_addr a;
+
+	if (proto_is_ipv4(p->target_name))
+		return 0;
+	if (netaddr_resolve(p->target_name, &a, why, sizeof(why)) != 0)
+		return plan_fail(&c, "target.host", "%s", why);
+	inet_ntop(AF_INET, &a, p->target_host, sizeof(p->target_host));
+	if (p->local && strncmp(p->target_host, "127.", 4) != 0)
+		return plan_fail(&c, "target.host",
+		                 "expected a loopback address (127.x.x.x) with \"local\", got "
+		                 "\"%s\" (%s)",
+		                 p->target_name, p->target_host);
+	return 0;
 }
 
 void plan_free(struct plan *p)

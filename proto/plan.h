@@ -32,7 +32,8 @@ struct plan_agent_weight {
 
 struct plan {
 	char name[MSG_NAME_MAX];           /* "name" (required) */
-	char target_host[MSG_NAME_MAX];    /* target.host: IPv4 dotted quad (required) */
+	char target_name[MSG_NAME_MAX];    /* target.host as written: dotted quad or host name */
+	char target_host[MSG_NAME_MAX];    /* the dotted quad agents connect to (see plan_load) */
 	int64_t target_port;               /* target.port: 1..65535; 0 only with "local" */
 	int64_t agents_count;              /* agents.count (required, 1..PLAN_MAX_AGENTS) */
 	double join_timeout_s;             /* agents.join_timeout_s, default 30 */
@@ -65,12 +66,23 @@ struct plan {
 /* Parses len bytes of plan text; `file` prefixes every error. */
 int plan_parse(const char *text, size_t len, const char *file, struct plan *p,
                struct proto_err *err);
-/* Reads and parses path (at most PLAN_MAX_BYTES). */
+/*
+ * Reads and parses path (at most PLAN_MAX_BYTES), then resolves target.host
+ * when it is a host name, once: target_host is its IPv4 address, target_name
+ * the name (what the plan in the report shows). plan_parse() does no lookup
+ * (it leaves target_host == target_name), so parsing text never waits on DNS.
+ */
 int plan_load(const char *path, struct plan *p, struct proto_err *err);
+/*
+ * plan_load()'s second half on a parsed plan: target.host looked up if it is
+ * a name, and with "local" checked to be a loopback address once it is one.
+ * `file` prefixes the error ("plan.json: target.host: cannot resolve ...").
+ */
+int plan_resolve(struct plan *p, const char *file, struct proto_err *err);
 void plan_free(struct plan *p);
 
 /*
- * (Addition.) The plan in plan.json's shape with every default filled in, as
+ * The plan in plan.json's shape with every default filled in, as
  * stored in p->json: optional parts not given (names, weights, server.stats,
  * local, local.server.processes) stay absent, so it parses back to the same
  * plan. New reference, or NULL when out of memory.

@@ -84,7 +84,7 @@ json_t *plan_to_json(const struct plan *p)
 
 	j = json_pack("{s:s, s:{s:s, s:I}, s:o, s:I, s:o, s:{s:f, s:I}, s:{s:I, s:I, s:I, s:I}, "
 	              "s:f, s:o, s:o}",
-	              "name", p->name, "target", "host", p->target_host, "port",
+	              "name", p->name, "target", "host", p->target_name, "port",
 	              (json_int_t)p->target_port, "agents", plan_agents_json(p), "connections",
 	              (json_int_t)p->connections, "steps", steps, "ramp", "rate_per_s",
 	              p->rate_per_s, "connect_timeout_ms", (json_int_t)p->connect_timeout_ms,

@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "netaddr.h"
 #include "plan.h"
 
 /* A plan is ~10 KB (thresholds): static, not on libFuzzer's stack. */
@@ -16,7 +17,9 @@ static struct plan fuzz_a, fuzz_b;
 static void fuzz_plan_limits(const struct plan *p)
 {
 	FUZZ_ASSERT(memchr(p->name, '\0', sizeof(p->name)) != NULL && p->name[0] != '\0');
-	FUZZ_ASSERT(proto_is_ipv4(p->target_host));
+	/* plan_parse() does no lookup: a name stays a name until plan_resolve(). */
+	FUZZ_ASSERT(proto_is_ipv4(p->target_host) || netaddr_is_hostname(p->target_host));
+	FUZZ_ASSERT(strcmp(p->target_host, p->target_name) == 0);
 	FUZZ_ASSERT(p->target_port >= 0 && p->target_port <= 65535);
 	FUZZ_ASSERT(p->target_port > 0 || p->local);
 	FUZZ_ASSERT(p->agents_count >= 1 && p->agents_count <= PLAN_MAX_AGENTS);

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "plan.h"
@@ -369,6 +370,96 @@ static void fuzz(int *fails)
 	CHECK(fails, fuzz_parsed > 0 && fuzz_parsed < fuzz_tried);
 }
 
+/* A plan's text with this target.host (and "local" when local). */
+static size_t host_plan(char *buf, size_t size, const char *host, bool local)
+{
+	return (size_t)snprintf(buf, size,
+	                        "{\"name\": \"h\", \"target\": {\"host\": \"%s\", \"port\": %d}, "
+	                        "\"agents\": {\"count\": 1}, \"connections\": 1%s}",
+	                        host, local ? 0 : 80, local ? ", \"local\": {}" : "");
+}
+
+/*
+ * target.host may be a host name: plan_parse() checks its form only (no DNS
+ * while parsing), plan_resolve()/plan_load() look it up once; the plan keeps
+ * the name, target_host is the address agents are sent.
+ */
+static void host_names(int *fails)
+{
+	static const char *const refused[] = {"lab_server", "-lab",      "lab-",
+	                                      "a..b",       "127.1",     "198.18.0.256",
+	                                      "10.0.0",     "host name", ""};
+	struct proto_err err = {{0}};
+	char text[512], path[512];
+	char *dump;
+	size_t len;
+
+	len = host_plan(text, sizeof(text), "localhost", false);
+	CHECK(fails, plan_parse(text, len, "h.json", &plan_a, &err) == 0);
+	CHECK(fails, strcmp(plan_a.target_name, "localhost") == 0);
+	CHECK(fails, strcmp(plan_a.target_host, "localhost") == 0); /* not looked up yet */
+	CHECK(fails, plan_resolve(&plan_a, "h.json", &err) == 0);
+	CHECK(fails, strncmp(plan_a.target_host, "127.", 4) == 0);
+	CHECK(fails, strcmp(plan_a.target_name, "localhost") == 0);
+	dump =
+	    plan_a.json ? json_dumps(json_object_get(plan_a.json, "target"), JSON_COMPACT) : NULL;
+	CHECK_STR_HAS(fails, dump,
+	              "{\"host\":\"localhost\",\"port\":80}"); /* the plan as written */
+	free(dump);
+	plan_free(&plan_a);
+
+	/* With "local" the name must be loopback once resolved: localhost is. */
+	len = host_plan(text, sizeof(text), "localhost", true);
+	CHECK(fails, plan_parse(text, len, "h.json", &plan_a, &err) == 0);
+	CHECK(fails, plan_resolve(&plan_a, "h.json", &err) == 0);
+	CHECK(fails, strncmp(plan_a.target_host, "127.", 4) == 0);
+	plan_free(&plan_a);
+
+	/* A dotted quad is left alone. */
+	len = host_plan(text, sizeof(text), "198.18.0.1", false);
+	CHECK(fails, plan_parse(text, len, "h.json", &plan_a, &err) == 0);
+	CHECK(fails, plan_resolve(&plan_a, "h.json", &err) == 0);
+	CHECK(fails, strcmp(plan_a.target_host, "198.18.0.1") == 0);
+	plan_free(&plan_a);
+
+	/* A name that does not resolve: plan_load() fails naming the path. */
+	snprintf(path, sizeof(path), "%s/host-unknown.json", CONNSCALE_BINARY_DIR);
+	len = host_plan(text, sizeof(text), "nosuch.invalid", false);
+	FILE *f = fopen(path, "w");
+	CHECK(fails, f != NULL && fwrite(text, 1, len, f) == len);
+	if (f != NULL)
+		fclose(f);
+	CHECK(fails, plan_load(path, &plan_a, &err) == -1);
+	CHECK_STR_HAS(fails, err.msg,
+	              "host-unknown.json: target.host: cannot resolve "
+	              "'nosuch.invalid' to an IPv4 address");
+	/* ...and one that does loads with its address. */
+	len = host_plan(text, sizeof(text), "localhost", true);
+	f = fopen(path, "w");
+	CHECK(fails, f != NULL && fwrite(text, 1, len, f) == len);
+	if (f != NULL)
+		fclose(f);
+	CHECK(fails, plan_load(path, &plan_a, &err) == 0);
+	CHECK(fails, strncmp(plan_a.target_host, "127.", 4) == 0);
+	plan_free(&plan_a);
+	unlink(path);
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		len = host_plan(text, sizeof(text), refused[i], false);
+		int rc = plan_parse(text, len, "h.json", &plan_a, &err);
+		if (rc == 0)
+			fprintf(stderr, "  \"%s\" passed for a host\n", refused[i]);
+		CHECK(fails, rc == -1);
+		if (rc == 0)
+			plan_free(&plan_a);
+		else if (refused[i][0] != '\0')
+			CHECK_STR_HAS(
+			    fails, err.msg,
+			    "h.json: target.host: expected an IPv4 address (dotted quad) or "
+			    "a host name");
+	}
+}
+
 static const struct check_case cases[] = {
     {"examples", examples},
     {"bad_corpus", bad_corpus},
@@ -378,6 +469,7 @@ static const struct check_case cases[] = {
     {"weights_example", weights_example},
     {"load_errors", load_errors},
     {"fuzz", fuzz},
+    {"host_names", host_names},
 };
 
 int main(int argc, char **argv)
