@@ -18,19 +18,26 @@
 #include "preflight.h"
 
 #define HELLO_MS           1000
-#define HEARTBEAT_MS       1000
-#define PROGRESS_MS        500
+#define PROGRESS_MS        500 /* at least; a slow beat (many agents) slows it too */
 #define RESULT_RESEND_MS   1000
 #define ANSWER_RESEND_MS   1000
 #define DEFAULT_DEADMAN_MS 5000
-#define CLOSE_WAIT_MS      10000
-#define PHASE_POLL_MS      100   /* a running phase's end is seen by polling the engine */
-#define DRAIN_MAX          64    /* messages read per loop pass, at most... */
-#define DRAIN_MS           20    /* ...and for at most this long, so heartbeats are never late */
-#define RELINK_MIN_MS      1000  /* at most one new coordinator connection a second */
-#define SILENT_FIRST_MS    3000  /* an unanswered agent says so after this long... */
-#define SILENT_EVERY_MS    10000 /* ...then this often for a minute... */
-#define SILENT_LATER_MS    60000 /* ...then this often */
+/*
+ * The welcome's dead man's switch sets the beat: a heartbeat goes every fifth
+ * of it (a second for 5 s; slower in a run of many agents). Kept within these
+ * bounds whatever a coordinator says.
+ */
+#define DEADMAN_MIN_MS    1000
+#define DEADMAN_MAX_MS    600000
+#define CLOSE_WAIT_MS     10000
+#define COORD_WAIT_MAX_MS 1000
+#define PHASE_POLL_MS     100   /* a running phase's end is seen by polling the engine */
+#define DRAIN_MAX         64    /* messages read per loop pass, at most... */
+#define DRAIN_MS          20    /* ...and for at most this long, so heartbeats are never late */
+#define RELINK_MIN_MS     1000  /* at most one new coordinator connection a second */
+#define SILENT_FIRST_MS   3000  /* an unanswered agent says so after this long... */
+#define SILENT_EVERY_MS   10000 /* ...then this often for a minute... */
+#define SILENT_LATER_MS   60000 /* ...then this often */
 
 _Static_assert((int)ENGINE_REASON_COUNT == (int)MSG_REASON_COUNT,
                "engine and wire failure reasons must line up");
@@ -78,6 +85,8 @@ struct control {
 	struct engine *engine;
 	struct msg_assign assign;
 	int64_t deadman_ms;
+	int64_t beat_ms;     /* heartbeat period: deadman_ms / 5 */
+	int64_t progress_ms; /* progress period while a phase runs */
 	int64_t last_heard_ms;
 	int64_t last_sent_ms; /* any message is a heartbeat: one goes only after a quiet second */
 	int64_t next_hello_ms, next_progress_ms, next_result_ms;
@@ -455,7 +464,7 @@ static void on_go(struct control *c, json_t *msg)
 	}
 	c->go = go;
 	c->phase_running = true;
-	c->next_progress_ms = now_ms() + PROGRESS_MS;
+	c->next_progress_ms = now_ms() + c->progress_ms;
 	answer(c, NULL); /* a go means our last answer arrived */
 }
 
@@ -505,6 +514,16 @@ static void control_rejoin(struct control *c)
 	c->next_hello_ms = 0;
 }
 
+/* The dead man's switch a welcome gives, and the beat and progress periods that follow. */
+static void control_set_deadman(struct control *c, int64_t ms)
+{
+	c->deadman_ms = ms < DEADMAN_MIN_MS   ? DEADMAN_MIN_MS
+	                : ms > DEADMAN_MAX_MS ? DEADMAN_MAX_MS
+	                                      : ms;
+	c->beat_ms = c->deadman_ms / 5;
+	c->progress_ms = c->beat_ms / 2 > PROGRESS_MS ? c->beat_ms / 2 : PROGRESS_MS;
+}
+
 static void on_message(struct control *c, const void *buf, size_t len)
 {
 	enum proto_type type;
@@ -527,8 +546,7 @@ static void on_message(struct control *c, const void *buf, size_t len)
 	switch (type) {
 	case PROTO_WELCOME:
 		if (c->state == CTL_IDLE && msg_welcome_unpack(msg, &w, &err) == 0) {
-			c->deadman_ms = w.heartbeat_timeout_ms > 0 ? w.heartbeat_timeout_ms
-			                                           : DEFAULT_DEADMAN_MS;
+			control_set_deadman(c, w.heartbeat_timeout_ms);
 			c->state = CTL_WELCOMED;
 			say_as(c, SAY_RUN, "joined run \"%s\"", w.run);
 		}
@@ -595,7 +613,7 @@ static void tick(struct control *c)
 		go_idle(c);
 		return;
 	}
-	if (now - c->last_sent_ms >= HEARTBEAT_MS)
+	if (now - c->last_sent_ms >= c->beat_ms)
 		send_msg(c, msg_empty_pack(PROTO_HEARTBEAT));
 	if (c->phase_running && engine_wait(c->engine, 0)) {
 		c->phase_running = false;
@@ -603,7 +621,7 @@ static void tick(struct control *c)
 		if (c->go.phase == MSG_PHASE_CLOSE)
 			send_result(c);
 	} else if (c->phase_running && now >= c->next_progress_ms) {
-		c->next_progress_ms = now + PROGRESS_MS;
+		c->next_progress_ms = now + c->progress_ms;
 		send_progress(c, PROTO_PROGRESS);
 	}
 	if (c->answer != NULL && now >= c->next_answer_ms) {
@@ -623,8 +641,9 @@ static int64_t earliest(int64_t a, int64_t b)
 
 /*
  * How long the loop may sleep: until tick() has something due, a second at
- * most. An idle agent wakes about once a second, not ten times: a thousand of
- * them on two cores must leave the CPU to the coordinator and to each other.
+ * most (log summaries and hellos are due within one). An idle agent wakes about once a second, not
+ * ten times: a thousand of them on two cores must leave the CPU to the coordinator and to each
+ * other.
  */
 static int tick_wait_ms(const struct control *c)
 {
@@ -633,8 +652,7 @@ static int tick_wait_ms(const struct control *c)
 	if (c->state == CTL_IDLE) {
 		due = c->next_hello_ms;
 	} else {
-		due =
-		    earliest(c->last_heard_ms + c->deadman_ms + 1, c->last_sent_ms + HEARTBEAT_MS);
+		due = earliest(c->last_heard_ms + c->deadman_ms + 1, c->last_sent_ms + c->beat_ms);
 		if (c->phase_running)
 			due = earliest(due, now + PHASE_POLL_MS);
 		if (c->answer != NULL)
@@ -644,7 +662,7 @@ static int tick_wait_ms(const struct control *c)
 	}
 	if (c->relink_ms != 0)
 		due = earliest(due, c->relink_ms);
-	return due <= now ? 0 : (int)earliest(due - now, HEARTBEAT_MS);
+	return due <= now ? 0 : (int)earliest(due - now, COORD_WAIT_MAX_MS);
 }
 
 /*
@@ -859,7 +877,7 @@ static int control_step(struct control *c)
 
 int control_run(const struct agent_options *o, volatile sig_atomic_t *stop)
 {
-	struct control c = {.o = o, .deadman_ms = DEFAULT_DEADMAN_MS};
+	struct control c = {.o = o};
 	char host[MSG_NAME_MAX - 16] = "agent";
 	int code = 0;
 
@@ -892,6 +910,7 @@ int control_run(const struct agent_options *o, volatile sig_atomic_t *stop)
 	else
 		say(&c, "connecting to %s (unauthenticated control plane, this host only)",
 		    o->coordinator);
+	control_set_deadman(&c, DEFAULT_DEADMAN_MS);
 	c.last_heard_ms = now_ms();
 	while (!*stop) {
 		if (control_step(&c) < 0) {

@@ -45,11 +45,13 @@ static int set_common_opts(void *sock)
 static int open_router(struct coord *c)
 {
 	int one = 1;
+	int backlog = 1024; /* a thousand agents connect at once (libzmq's default is 100) */
 	char err[512];
 
 	c->router = zmq_socket(c->ctx, ZMQ_ROUTER);
 	if (c->router == NULL || set_common_opts(c->router) < 0 ||
-	    zmq_setsockopt(c->router, ZMQ_ROUTER_MANDATORY, &one, sizeof(one)) < 0)
+	    zmq_setsockopt(c->router, ZMQ_ROUTER_MANDATORY, &one, sizeof(one)) < 0 ||
+	    zmq_setsockopt(c->router, ZMQ_BACKLOG, &backlog, sizeof(backlog)) < 0)
 		return -1;
 	if (!c->curve)
 		return 0;
@@ -92,6 +94,7 @@ int coord_open(struct coord *c)
 	size_t len = sizeof(bound);
 	int rc;
 
+	coord_beat_set(c, c->plan->agents_count);
 	c->ctx = zmq_ctx_new();
 	rc = c->ctx ? open_router(c) : -1;
 	if (rc == -2)
@@ -223,9 +226,19 @@ static void drop(struct coord *c, const char *id, const char *why)
 	fprintf(stderr, "coordinator: dropped a message from %s: %s\n", id, why);
 }
 
-static void welcome(struct coord *c, const char *id)
+void coord_beat_set(struct coord *c, int64_t agents)
 {
-	struct msg_welcome w = {.heartbeat_timeout_ms = COORD_AGENT_DEADMAN_MS};
+	int64_t beat = agents * 1000 / COORD_BEATS_PER_S;
+
+	c->beat_ms = beat > COORD_BEAT_MIN_MS ? beat : COORD_BEAT_MIN_MS;
+	c->lost_ms = 3 * c->beat_ms;
+	c->lost_alone_ms = 15 * c->beat_ms;
+	c->deadman_ms = 5 * c->beat_ms;
+}
+
+void coord_welcome(struct coord *c, const char *id)
+{
+	struct msg_welcome w = {.heartbeat_timeout_ms = c->deadman_ms};
 
 	coord_text(w.run, sizeof(w.run), "%s", c->plan->name);
 	coord_send(c, id, msg_welcome_pack(&w));
@@ -243,6 +256,25 @@ static void refuse_stranger(struct coord *c, const char *id)
 	fprintf(stderr, "coordinator: %s is not an agent of this run; told it to stop\n", id);
 	coord_text(st.reason, sizeof(st.reason), "run \"%s\" is under way", c->plan->name);
 	coord_send(c, id, msg_stop_pack(&st));
+}
+
+/*
+ * a spoke. After a time in which no agent at all was heard, say how long it
+ * was: it is the host (or the link), not the agents, and it explains a late
+ * verdict on silence.
+ */
+static void agent_heard(struct coord *c, struct coord_agent *a)
+{
+	int64_t now = coord_now_ms();
+
+	if (c->joined_ms != 0 && c->last_any_ms != 0 && now - c->last_any_ms > c->lost_ms) {
+		coord_progress_end(c);
+		fprintf(stderr,
+		        "coordinator: no agent was heard for %.1f s (the host or the link "
+		        "stalled, not one agent)\n",
+		        (double)(now - c->last_any_ms) / 1000);
+	}
+	a->last_seen_ms = c->last_any_ms = now;
 }
 
 static void on_hello(struct coord *c, const char *id, const char *key, struct coord_agent *a,
@@ -264,8 +296,8 @@ static void on_hello(struct coord *c, const char *id, const char *key, struct co
 		return;
 	}
 	if (a->state == AGENT_JOINED) {
-		a->last_seen_ms = coord_now_ms();
-		welcome(c, id); /* our welcome crossed its next hello */
+		agent_heard(c, a);
+		coord_welcome(c, id); /* our welcome crossed its next hello */
 		return;
 	}
 	/*
@@ -486,7 +518,7 @@ static void on_message(struct coord *c, const char *id, const char *key, struct 
 	} else if (a == NULL) {
 		drop(c, id, "not from an agent of this run (no hello)");
 	} else {
-		a->last_seen_ms = coord_now_ms();
+		agent_heard(c, a);
 		on_agent_message(c, a, type, msg);
 	}
 	json_decref(msg);
@@ -796,7 +828,7 @@ static void send_heartbeats(struct coord *c, int64_t now)
 
 	if (now < c->next_heartbeat_ms)
 		return;
-	c->next_heartbeat_ms = now + COORD_HEARTBEAT_MS;
+	c->next_heartbeat_ms = now + c->beat_ms;
 	json_t *msg = msg_empty_pack(PROTO_HEARTBEAT);
 	char *body = msg ? proto_encode(msg, &len) : NULL;
 	json_decref(msg);
@@ -810,11 +842,28 @@ static void send_heartbeats(struct coord *c, int64_t now)
 }
 
 /*
- * `drained`: every message that had arrived was read. Only then is silence
- * surely an agent's: with a backlog, its heartbeat may be among the unread
+ * Whether an agent's silence is its own. Others heard from well after it
+ * went quiet say it is: the control plane works. When no agent at all was
+ * heard, the whole host or the coordinator's link stalled (a thousand agent
+ * processes waking on two cores at once do that for seconds); an agent is
+ * then lost only after lost_alone_ms. `drained`: every message that had
+ * arrived was read; with a backlog, its heartbeat may be among the unread
  * (twice the limit ends that benefit of the doubt, so a flood cannot hide a
  * dead agent for ever).
  */
+static bool agent_silent(const struct coord *c, const struct coord_agent *a, int64_t now,
+                         bool drained)
+{
+	int64_t silent = now - a->last_seen_ms;
+	int64_t others_since = c->last_any_ms - a->last_seen_ms;
+
+	if (silent > c->lost_alone_ms)
+		return true;
+	if (silent <= c->lost_ms || others_since <= c->lost_ms)
+		return false;
+	return drained || silent > 2 * c->lost_ms;
+}
+
 static void housekeeping(struct coord *c, bool drained)
 {
 	int64_t now = coord_now_ms();
@@ -822,13 +871,20 @@ static void housekeeping(struct coord *c, bool drained)
 	send_heartbeats(c, now);
 	for (int i = 0; i < c->nagents; i++) {
 		struct coord_agent *a = &c->agents[i];
-		int64_t silent = now - a->last_seen_ms;
-		if (!coord_agent_active(a) || silent <= COORD_LOST_MS ||
-		    (!drained && silent <= 2 * COORD_LOST_MS))
+		if (!coord_agent_active(a) || !agent_silent(c, a, now, drained))
 			continue;
-		coord_mark_lost(c, a,
-		                a->restarted ? "it started over (said hello again) and fell silent"
-		                             : "silent for 3 s");
+		char why[96];
+		if (a->restarted)
+			coord_text(why, sizeof(why),
+			           "it started over (said hello again) and fell silent");
+		else if (c->last_any_ms - a->last_seen_ms > c->lost_ms)
+			coord_text(why, sizeof(why), "silent for %lld s while the others answered",
+			           (long long)(c->lost_ms / 1000));
+		else
+			coord_text(why, sizeof(why),
+			           "silent for %lld s (no agent at all was heard)",
+			           (long long)(c->lost_alone_ms / 1000));
+		coord_mark_lost(c, a, why);
 	}
 	if (now >= c->next_timeline_ms && c->nagents > 0) {
 		c->next_timeline_ms = now + COORD_TIMELINE_MS;

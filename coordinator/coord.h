@@ -16,9 +16,14 @@
 #include "plan.h"
 #include "stats.h"
 
-#define COORD_HEARTBEAT_MS     1000
-#define COORD_LOST_MS          3000 /* an agent silent this long is lost */
-#define COORD_AGENT_DEADMAN_MS 5000 /* agents give up on a silent coordinator */
+/*
+ * Heartbeats go each way once a beat: a second, or longer with many agents,
+ * so the control plane carries about COORD_BEATS_PER_S heartbeats a second
+ * each way however many agents there are (a thousand agents beating every
+ * second took most of two cores, theirs and ours). See coord_beat_set.
+ */
+#define COORD_BEAT_MIN_MS 1000
+#define COORD_BEATS_PER_S 250
 /* The largest hello (256 sources and every text field full) is under 10 KiB. */
 #define COORD_HELLO_MAX (16 * 1024)
 /* A stats request unanswered this long over a live connection: the server is hung. */
@@ -38,7 +43,7 @@ enum agent_state {
 	AGENT_READY,    /* preflight passed */
 	AGENT_REJECTED, /* preflight refused the slice */
 	AGENT_DONE,     /* its result is in and acknowledged */
-	AGENT_LOST,     /* silent for COORD_LOST_MS, or failed a phase deadline */
+	AGENT_LOST,     /* silent for lost_ms, or failed a phase deadline */
 };
 
 struct coord_agent {
@@ -145,8 +150,17 @@ struct coord {
 	int64_t closed_ms;  /* the close barrier passed */
 	int64_t results_ms; /* every result in */
 	int64_t next_heartbeat_ms;
-	const char *phase; /* for progress */
-	int cur_phase;     /* enum msg_phase of the barrier in progress, -1 = none */
+	/*
+	 * Control-plane timing, from the plan's agent count (coord_beat_set):
+	 * heartbeats every beat_ms; an agent silent for lost_ms while others
+	 * talk is lost, and after lost_alone_ms even when no agent at all was
+	 * heard (a stalled host, or the coordinator's own link down); agents
+	 * give up on a coordinator silent for deadman_ms (told in welcome).
+	 */
+	int64_t beat_ms, lost_ms, lost_alone_ms, deadman_ms;
+	int64_t last_any_ms; /* the newest message from any agent of the run */
+	const char *phase;   /* for progress */
+	int cur_phase;       /* enum msg_phase of the barrier in progress, -1 = none */
 	int step;
 	bool joining; /* new agents are welcome */
 	long dropped; /* malformed, unexpected or forged messages, never acted on */
@@ -204,6 +218,10 @@ void coord_pump(struct coord *c, int timeout_ms);
 int coord_send(struct coord *c, const char *id, json_t *msg);
 struct coord_agent *coord_agent_find(struct coord *c, const char *id);
 bool coord_agent_active(const struct coord_agent *a);
+/* The control-plane timing for a run of `agents` agents (struct coord: beat_ms...). */
+void coord_beat_set(struct coord *c, int64_t agents);
+/* Welcomes agent `id` to the run, with the dead man's switch it must keep. */
+void coord_welcome(struct coord *c, const char *id);
 void coord_mark_lost(struct coord *c, struct coord_agent *a, const char *why);
 /* true if a line of this kind may be written now (see struct coord_loglimit). */
 bool coord_log_allowed(struct coord *c, struct coord_loglimit *l, const char *kind);

@@ -80,9 +80,7 @@ void coord_on_new_agent(struct coord *c, const char *id, const char *key, const 
 	a->go_phase = -1;
 	a->lost_step = -1;
 	a->last_seen_ms = coord_now_ms();
-	struct msg_welcome w = {.heartbeat_timeout_ms = COORD_AGENT_DEADMAN_MS};
-	coord_text(w.run, sizeof(w.run), "%s", c->plan->name);
-	coord_send(c, id, msg_welcome_pack(&w));
+	coord_welcome(c, id);
 	coord_progress_end(c);
 	if (!c->opt->quiet)
 		fprintf(stderr, "coordinator: agent %s joined from %s (%d/%lld): %s\n", id, h->host,
