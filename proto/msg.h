@@ -1,6 +1,6 @@
 /*
- * msg — the control messages between coordinator and agents (see DESIGN.md,
- * "Wire protocol"). Each has a struct, a pack function that returns a new
+ * msg — the control messages between coordinator and agents (see docs/design.md,
+ * "The control protocol"). Each has a struct, a pack function that returns a new
  * message object ({"v":1,"type":...} plus fields) and a strict unpack that
  * takes a message already accepted by proto_decode() and names the field
  * that is wrong: "assign: field \"steps\": expected an array of at most 64

@@ -1,5 +1,6 @@
 /*
- * plan — plan.json, the test a coordinator runs (DESIGN.md, "plan.json").
+ * plan — plan.json, the test a coordinator runs (examples/plans; docs/design.md, "The
+ * coordinator: one run").
  *
  * Parsing is strict: unknown keys, duplicate keys, wrong types and
  * out-of-range values are errors, and every error names the file and the
