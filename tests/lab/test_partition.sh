@@ -13,7 +13,9 @@
 #  6 s (more than both): agent1 is lost (`silent for 3 s while the others
 #  answered`), the run is degraded (exit 3); agent2 and agent3 are intact
 #  (done, established = held = echo_ok = 1,000, failed 0); agent1's dead man's
-#  switch closes its 1,000 connections, and the server sees them go: its own
+#  switch closes its 1,000 connections (or, since the lost timeout became 5 s
+#  and the switch 8 s, the coordinator's stop once its link is back: either
+#  is accepted), and the server sees them go: its own
 #  count falls to 2,000 while the others hold, the plateau sample says 2,000,
 #  held is 2,000, and it accepted 3,000 in all (the lost agent did not come back).
 #
@@ -124,11 +126,10 @@ expect "server accepted in all (no connection counted twice)" "$(q .server.final
 	$((3 * N_AGENT))
 expect "server at the end" "$(q .server.final.conns_current)" 0
 if [ "$SECS" -lt 6 ]; then
-	# Known on this tree (docs/RESULTS.md, reliability): agents send a heartbeat
-	# about every 1-1.4 s and TCP backs off its retransmissions while the link is
-	# down, so 3 s of silence comes well before a 2 s partition's end plus recovery.
+	# Seen with a 3 s lost timeout (docs/RESULTS.md, reliability): the silence is
+	# up to a heartbeat interval + the partition + TCP's retransmission backoff.
 	[ "$(a agent1 .state)" = lost ] &&
-		fail "agent1 was lost during a $SECS s partition ($(a agent1 .why)): the 3 s lost" \
+		fail "agent1 was lost during a $SECS s partition ($(a agent1 .why)): the lost" \
 			"timeout does not cover a heartbeat interval, the partition and TCP's backoff"
 	expect "exit" "$code" 0
 	expect "status" "$(q .status)" pass
@@ -147,13 +148,15 @@ else
 	expect "status" "$(q .status)" degraded
 	expect "lost agents" "$(q .totals.lost_agents)" 1
 	expect "agent1 state" "$(a agent1 .state)" lost
-	expect "agent1 why" "$(a agent1 .why)" "silent for 3 s while the others answered"
+	a agent1 .why | grep -Eqx "silent for [0-9]+ s while the others answered" ||
+		fail "agent1 why: $(a agent1 .why)"
 	expect "agent1 held" "$(a agent1 .held)" 0
 	intact agent2
 	intact agent3
 	expect "held" "$(q .totals.held)" $((2 * N_AGENT))
 	expect "plateau: the server's count" "$(q '.steps[0].server.conns_current')" $((2 * N_AGENT))
-	grep -q "the coordinator is silent for [0-9]* ms: closing $N_AGENT connections" \
-		"$WORK/agent1.out" || fail "agent1 did not close by its switch: $(cat "$WORK/agent1.out")"
+	# By its dead man's switch, or told it was lost once its link was back.
+	grep -Eq "the coordinator is silent for [0-9]+ ms: closing $N_AGENT connections|stopped by the coordinator: this agent was counted lost" \
+		"$WORK/agent1.out" || fail "agent1 did not say it closed: $(cat "$WORK/agent1.out")"
 fi
 echo PASS
