@@ -72,16 +72,25 @@ shape() {
 	sed -E 's/[0-9][0-9.,]*/#/g; s/ +/ /g; s/ $//; s/: (pass|fail)$/: VERDICT/;
 		s/^ (ok|FAIL) / VERDICT /; s/^ report: .*/ report: PATH/' "$@"
 }
-"$BUILD/coordinator/coordinator" --report "$WORK/demo.json" "$SRC/examples/plans/local-demo.json" \
-	>"$WORK/demo.out" 2>"$WORK/demo.err"
-rc=$?
-[ $rc = 0 ] || [ $rc = 1 ] || fail "the demo exited $rc: $(tail -5 "$WORK/demo.err")"
-sed '1{/^$/d}' "$WORK/demo.out" | shape >"$WORK/demo.shape"
 readme_block '`make demo` runs `coordinator examples/plans/local-demo.json`: the coordinator starts a' |
 	shape >"$WORK/readme.demo.shape"
 [ -s "$WORK/readme.demo.shape" ] || fail "no demo block in the README"
-diff -u "$WORK/demo.shape" "$WORK/readme.demo.shape" >"$WORK/diff.demo" ||
-	fail "README's demo output differs from the demo's:
-$(cat "$WORK/diff.demo")"
+# A loaded machine may fail a connection or lose an agent (extra lines, exit 3):
+# the shape is what is checked, so a second run settles it.
+for attempt in 1 2; do
+	"$BUILD/coordinator/coordinator" --report "$WORK/demo.json" \
+		"$SRC/examples/plans/local-demo.json" >"$WORK/demo.out" 2>"$WORK/demo.err"
+	rc=$?
+	sed '1{/^$/d}' "$WORK/demo.out" | shape >"$WORK/demo.shape"
+	if [ $rc -gt 1 ]; then
+		echo "demo run $attempt exited $rc: $(tail -3 "$WORK/demo.err")"
+	elif diff -u "$WORK/demo.shape" "$WORK/readme.demo.shape" >"$WORK/diff.demo"; then
+		break
+	else
+		echo "demo run $attempt differs from the README:"
+		cat "$WORK/diff.demo"
+	fi
+	[ $attempt = 2 ] && fail "README's demo output differs from the demo's (or the demo failed)"
+done
 echo "ok: README's demo block = what the demo prints ($(wc -l <"$WORK/demo.shape") lines)"
 echo PASS
