@@ -16,6 +16,7 @@
 
 #include "coord.h"
 #include "host.h"
+#include "progress.h"
 
 /* Appends to buf at *len, truncating quietly: the status line is bounded. */
 __attribute__((format(printf, 4, 5))) static void progress_add(char *buf, size_t size, size_t *len,
@@ -149,4 +150,37 @@ void coord_progress_end(struct coord *c)
 			c->next_progress_ms = 0;
 	}
 	c->progress_dirty = false;
+}
+
+/* The plan's weight for name: agents.weights, 1 when it names nobody or not this agent. */
+static double progress_weight(const struct plan *p, const char *name)
+{
+	for (int64_t i = 0; i < p->nweights; i++)
+		if (strcmp(p->weights[i].name, name) == 0)
+			return p->weights[i].weight;
+	return 1.0;
+}
+
+void coord_join_capacity(const struct coord *c, const struct msg_hello *h, char *buf, size_t size)
+{
+	const struct plan *p = c->plan;
+	double sum = 0;
+	char name[MSG_NAME_MAX], b1[32];
+	const char *cut = NULL, *dash;
+
+	/* Everyone the plan expects, by name when it has them (unnamed agents weigh 1). */
+	for (int64_t k = 0; k < p->agents_count; k++)
+		sum += progress_planned_name(c, k, name, sizeof(name)) ? progress_weight(p, name)
+		                                                       : 1.0;
+	double w = progress_weight(p, h->name);
+	int64_t share = sum > 0 ? (int64_t)((double)p->connections * w / sum + 0.999) : 0;
+
+	for (dash = strstr(h->capacity, " — "); dash != NULL; dash = strstr(dash + 1, " — "))
+		cut = dash;
+	host_fmt_count((long)share, b1, sizeof(b1));
+	if (h->max_connections < share || cut == NULL)
+		snprintf(buf, size, "%s (its share: %s)", h->capacity, b1);
+	else
+		snprintf(buf, size, "%.*s (its share: %s)", (int)(cut - h->capacity), h->capacity,
+		         b1);
 }
