@@ -231,9 +231,15 @@ void coord_beat_set(struct coord *c, int64_t agents)
 	int64_t beat = agents * 1000 / COORD_BEATS_PER_S;
 
 	c->beat_ms = beat > COORD_BEAT_MIN_MS ? beat : COORD_BEAT_MIN_MS;
-	c->lost_ms = 3 * c->beat_ms;
+	/*
+	 * Five beats: a link down for 2 s delays what follows by up to twice as
+	 * long again (TCP's retransmission backoff: 0.2, 0.4, 0.8, 1.6 s...),
+	 * plus the beat the agent was waiting out. An agent on it still counts.
+	 */
+	c->lost_ms = 5 * c->beat_ms;
 	c->lost_alone_ms = 15 * c->beat_ms;
-	c->deadman_ms = 5 * c->beat_ms;
+	/* Agents hold on longer than we wait for them: we say "lost" first, and tell them. */
+	c->deadman_ms = 8 * c->beat_ms;
 }
 
 void coord_welcome(struct coord *c, const char *id)
@@ -495,6 +501,24 @@ static void on_agent_message(struct coord *c, struct coord_agent *a, enum proto_
 	}
 }
 
+/*
+ * A lost agent spoke again (its link was down longer than lost_ms, or it
+ * was found lying): the run went on without it, so it closes what it holds
+ * now rather than when its dead man's switch would. Once a beat at most.
+ */
+static void tell_lost(struct coord *c, struct coord_agent *a)
+{
+	int64_t now = coord_now_ms();
+	struct msg_stop st;
+
+	if (now < a->next_told_ms)
+		return;
+	a->next_told_ms = now + c->beat_ms;
+	coord_text(st.reason, sizeof(st.reason),
+	           "this agent was counted lost (%.160s); the run goes on without it", a->why);
+	coord_send(c, a->id, msg_stop_pack(&st));
+}
+
 static void on_message(struct coord *c, const char *id, const char *key, struct coord_agent *a,
                        const void *body, size_t len)
 {
@@ -517,6 +541,8 @@ static void on_message(struct coord *c, const char *id, const char *key, struct 
 		on_hello(c, id, key, a, msg);
 	} else if (a == NULL) {
 		drop(c, id, "not from an agent of this run (no hello)");
+	} else if (a->state == AGENT_LOST) {
+		tell_lost(c, a);
 	} else {
 		agent_heard(c, a);
 		on_agent_message(c, a, type, msg);

@@ -60,6 +60,7 @@ struct coord_agent {
 	bool result_due;             /* it was told to close (or stop): a result may come */
 	bool restarted;              /* it said hello again in the middle of the run */
 	int lost_step;               /* the step it was lost in, -1 = not lost */
+	int64_t next_told_ms;        /* lost, and heard again: when to repeat its stop */
 	struct msg_counts counts;    /* latest from progress, phase_done or result */
 	int64_t held[MSG_MAX_STEPS]; /* open and verified at each plateau's end */
 	struct msg_result *result;   /* NULL until the result arrives */

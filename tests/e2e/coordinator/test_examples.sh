@@ -1,7 +1,9 @@
 #!/bin/bash
 # e2e: every plan in examples/plans is exercised.
 #  - "local" plans run end to end on this host and pass: every planned
-#    connection held, the agents named as the plan names them;
+#    connection held, none failed, the agents named as the plan names them
+#    (their latency thresholds are left out: timing on a shared host is for
+#    bench/, not for a test);
 #  - lab plans (their target is the lab's 198.18.0.1) are loaded, validated and
 #    bound by the coordinator, which is then interrupted while it waits for
 #    agents: exit 3, and the report carries the plan as written. Their
@@ -13,12 +15,18 @@ n=0
 for p in "$examples"/*.json; do
 	name=$(basename "$p" .json)
 	if [ "$(jq 'has("local")' "$p")" = true ]; then
-		"$coord" --quiet --report "$WORK/$name-r.json" "$p" >"$WORK/$name.out" 2>"$WORK/$name.err"
+		# The plan as written, less its latency limits: a test on a shared, busy
+		# host judges counts; latency is the benchmarks' business.
+		jq '.thresholds |= map(select(test("_(p[0-9]+|max|mean)_ms") | not))' "$p" \
+			>"$WORK/$name.json"
+		"$coord" --quiet --report "$WORK/$name-r.json" "$WORK/$name.json" \
+			>"$WORK/$name.out" 2>"$WORK/$name.err"
 		rc=$?
 		[ $rc = 0 ] || cat "$WORK/$name.out" "$WORK/$name.err" >&2
 		expect "$name: exit" "$rc" 0
 		r=$WORK/$name-r.json
 		expect "$name: held" "$(jq -r .totals.held "$r")" "$(jq -r .connections "$p")"
+		expect "$name: failed" "$(jq -r '[.totals.failed[]] | add' "$r")" 0
 		want=$(jq -c '.agents.names // empty | sort' "$p")
 		[ -z "$want" ] || expect "$name: agent names" "$(jq -c '[.agents[].name] | sort' "$r")" "$want"
 	else
