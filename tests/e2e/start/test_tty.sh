@@ -5,8 +5,8 @@
 #  - after each erase-to-end-of-line that ends a status line comes a carriage
 #    return or a newline, never text (the children's lines came glued: "...
 #    agents 0/0\e[Kagent local-2: joined");
-#  - on the final screen no line holds a status and anything else, and only the
-#    last status line is left (each was erased before a log line, then redrawn);
+#  - on the final screen no line holds a status and anything else, and at most
+#    the last status line is left (each was erased before a log line, then redrawn);
 #  - a status line was drawn after the last agent joined.
 COORD=$1
 . "$(dirname "$0")/../agent/lib.sh"
@@ -68,7 +68,8 @@ for l in statuses:
     if not status.match(l) or "agent local-" in l or "coordinator:" in l:
         print("a status line shares its line:", repr(l))
         bad += 1
-if len(statuses) != 1:
+# The run's last one is kept, unless a child's line erased it at the very end.
+if len(statuses) > 1:
     print("%d status lines left on the screen (expected the last one only):" % len(statuses))
     for l in statuses[:5]:
         print("  ", l)
@@ -82,5 +83,5 @@ if joined < 0 or not status.search(raw[joined:]):
 print("screen: %d lines, %d status" % (len(lines), len(statuses)))
 sys.exit(1 if bad else 0)
 PY
-echo "ok: no log line on the status line; one status line left"
+echo "ok: no log line on the status line; no stale status lines"
 echo PASS
