@@ -21,12 +21,13 @@
 #define PROGRESS_MS        500 /* at least; a slow beat (many agents) slows it too */
 #define RESULT_RESEND_MS   1000
 #define ANSWER_RESEND_MS   1000
-#define DEFAULT_DEADMAN_MS 5000
+#define DEFAULT_DEADMAN_MS 8000
 /*
- * The welcome's dead man's switch sets the beat: a heartbeat goes every fifth
- * of it (a second for 5 s; slower in a run of many agents). Kept within these
- * bounds whatever a coordinator says.
+ * The welcome's dead man's switch sets the beat: the coordinator gives 8
+ * beats (8 s; longer in a run of many agents) and the agent's heartbeat goes
+ * once a beat. The switch is kept within these bounds whatever a coordinator says.
  */
+#define DEADMAN_BEATS     8
 #define DEADMAN_MIN_MS    1000
 #define DEADMAN_MAX_MS    600000
 #define CLOSE_WAIT_MS     10000
@@ -85,7 +86,7 @@ struct control {
 	struct engine *engine;
 	struct msg_assign assign;
 	int64_t deadman_ms;
-	int64_t beat_ms;     /* heartbeat period: deadman_ms / 5 */
+	int64_t beat_ms;     /* heartbeat period: deadman_ms / DEADMAN_BEATS */
 	int64_t progress_ms; /* progress period while a phase runs */
 	int64_t last_heard_ms;
 	int64_t last_sent_ms; /* any message is a heartbeat: one goes only after a quiet second */
@@ -520,7 +521,7 @@ static void control_set_deadman(struct control *c, int64_t ms)
 	c->deadman_ms = ms < DEADMAN_MIN_MS   ? DEADMAN_MIN_MS
 	                : ms > DEADMAN_MAX_MS ? DEADMAN_MAX_MS
 	                                      : ms;
-	c->beat_ms = c->deadman_ms / 5;
+	c->beat_ms = c->deadman_ms / DEADMAN_BEATS;
 	c->progress_ms = c->beat_ms / 2 > PROGRESS_MS ? c->beat_ms / 2 : PROGRESS_MS;
 }
 

@@ -238,7 +238,10 @@ void coord_beat_set(struct coord *c, int64_t agents)
 	 */
 	c->lost_ms = 5 * c->beat_ms;
 	c->lost_alone_ms = 15 * c->beat_ms;
-	/* Agents hold on longer than we wait for them: we say "lost" first, and tell them. */
+	/*
+	 * Agents hold on longer than we wait for them: we say "lost" first, and
+	 * tell them. They beat once an eighth of it: once a beat, as we do.
+	 */
 	c->deadman_ms = 8 * c->beat_ms;
 }
 
@@ -541,6 +544,9 @@ static void on_message(struct coord *c, const char *id, const char *key, struct 
 		on_hello(c, id, key, a, msg);
 	} else if (a == NULL) {
 		drop(c, id, "not from an agent of this run (no hello)");
+	} else if (a->state == AGENT_LOST && type == PROTO_RESULT) {
+		/* What it sends after our stop: taken (so it stops resending), not counted. */
+		coord_send(c, a->id, msg_empty_pack(PROTO_RESULT_ACK));
 	} else if (a->state == AGENT_LOST) {
 		tell_lost(c, a);
 	} else {

@@ -1,10 +1,14 @@
 #!/bin/bash
 # e2e fault tests with separately started processes (as on real hosts):
-#  1. kill -9 one agent during the hold: it is marked lost within ~3 s, the run
-#     goes on, the report keeps the other agent's full numbers, status
-#     "degraded", exit 3;
+#  1. kill -9 one agent during the hold: it is marked lost within ~5 s (5
+#     beats of silence while the other agent is heard), the run goes on, the
+#     report keeps the other agent's full numbers, status "degraded", exit 3;
 #  2. kill -9 the coordinator during the hold: the agents' dead man's switch
-#     closes every connection, so the server's count falls to 0 within seconds.
+#     (8 beats) closes every connection, so the server's count falls to 0;
+#  3. one agent frozen (SIGSTOP) for 7 s of the hold, then let go: it is lost,
+#     and once it speaks again it is told so and closes its connections at
+#     once (the server's count falls to the other agent's 1,000 while the run
+#     still holds), told once or twice rather than at every message.
 . "$(dirname "$0")/../agent/lib.sh"
 coord=$1 agent=$2 server=$3 probe=$4
 src=127.0.0.21
@@ -39,13 +43,13 @@ cpid=$!
 sleep 1 # into the hold
 kill -KILL "$agent_a_pid"
 killed=$(date +%s%N)
-for i in $(seq 80); do
+for i in $(seq 100); do
 	grep -q "agent a lost" "$WORK/c1.err" && break
 	sleep 0.1
 done
 grep -q "agent a lost: silent for 5 s" "$WORK/c1.err" || fail "a not marked lost: $(cat "$WORK/c1.err")"
 took=$((($(date +%s%N) - killed) / 1000000))
-[ "$took" -le 5500 ] || fail "marked lost after $took ms"
+[ "$took" -le 6500 ] || fail "marked lost after $took ms"
 echo "ok: agent a marked lost $took ms after kill -9"
 wait $cpid
 expect "coordinator exit" "$?" 3
@@ -75,7 +79,7 @@ cpid=$!
 "$probe" "$stats" 2000 20000 >/dev/null || fail "the server never held 2000 (run 2)"
 kill -KILL $cpid
 killed=$(date +%s%N)
-"$probe" "$stats" 0 12000 >/dev/null || fail "connections left open after the coordinator died"
+"$probe" "$stats" 0 15000 >/dev/null || fail "connections left open after the coordinator died"
 took=$((($(date +%s%N) - killed) / 1000000))
 echo "ok: server back to 0 connections $took ms after the coordinator was killed"
 grep -q "coordinator is silent" "$WORK/agent-a.out" || fail "agent a: $(cat "$WORK/agent-a.out")"
@@ -83,4 +87,31 @@ grep -q "coordinator is silent" "$WORK/agent-a.out" || fail "agent a: $(cat "$WO
 for p in $agent_a_pid $agent_b_pid; do
 	kill -0 "$p" 2>/dev/null || fail "agent $p died instead of going idle"
 done
+kill -KILL $agent_a_pid $agent_b_pid 2>/dev/null
+
+# 3. An agent frozen past the lost timeout, then back.
+plan freeze-agent 20 >"$WORK/plan3.json"
+ep3="ipc://$WORK/coord3.ipc"
+start_agents "$ep3"
+"$coord" --bind "$ep3" --report "$WORK/r3.json" "$WORK/plan3.json" >"$WORK/c3.out" 2>"$WORK/c3.err" &
+cpid=$!
+"$probe" "$stats" 2000 20000 >/dev/null || fail "the server never held 2000 (run 3)"
+sleep 1 # into the hold
+kill -STOP "$agent_a_pid"
+sleep 7
+kill -CONT "$agent_a_pid"
+thawed=$(date +%s%N)
+"$probe" "$stats" 1000 5000 >/dev/null || fail "a's connections still open 5 s after it was thawed: $(cat "$WORK/agent-a.out")"
+took=$((($(date +%s%N) - thawed) / 1000000))
+echo "ok: the server holds b's 1,000 only, $took ms after a was thawed"
+grep -q "agent a lost: silent for 5 s while the others answered" "$WORK/c3.err" ||
+	fail "a not lost: $(cat "$WORK/c3.err")"
+told=$(grep -c "stopped by the coordinator: this agent was counted lost" "$WORK/agent-a.out")
+[ "$told" -ge 1 ] && [ "$told" -le 2 ] || fail "a was told $told times: $(cat "$WORK/agent-a.out")"
+wait $cpid
+expect "coordinator exit (run 3)" "$?" 3
+r=$WORK/r3.json
+expect "run 3: a state" "$(jq -r '.agents[] | select(.name == "a") | .state' "$r")" lost
+expect "run 3: b held" "$(jq -r '.agents[] | select(.name == "b") | .held' "$r")" 1000
+expect "run 3: held" "$(jq -r .steps[0].held "$r")" 1000
 stop_listener server

@@ -10,7 +10,7 @@
  *             the coordinator, reconnects and says hello again.
  *   flood     10,000 junk and unexpected messages: the agent's log stays short
  *             and its heartbeats keep coming at least every 1.5 s (its
- *             beat is 1 s: a fifth of the 5 s dead man's switch welcome gave).
+ *             beat is 1 s: an eighth of the 8 s dead man's switch welcome gave).
  *   stoploop  every hello answered with stop: hellos stay about one a second,
  *             and so do the log lines.
  */
@@ -400,8 +400,8 @@ static int case_flood(struct peer *p)
 
 	CHECK(agent_start(p, "flooded") == 0, "spawn");
 	CHECK(recv_type(p, PROTO_HELLO, 5000, NULL) == PROTO_HELLO, "no hello:\n%s", p->log);
-	/* A 5 s dead man's switch: the agent's beat is a fifth of it, 1 s. */
-	welcome(p, "flooded", 5000);
+	/* An 8 s dead man's switch: the agent's beat is an eighth of it, 1 s. */
+	welcome(p, "flooded", 8000);
 	idle_for(p, "flooded", 1500);
 	int before = log_lines(p);
 	p->count_gaps = true;
