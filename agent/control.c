@@ -40,9 +40,6 @@
 #define SILENT_EVERY_MS   10000 /* ...then this often for a minute... */
 #define SILENT_LATER_MS   60000 /* ...then this often */
 
-_Static_assert((int)ENGINE_REASON_COUNT == (int)MSG_REASON_COUNT,
-               "engine and wire failure reasons must line up");
-
 enum control_state {
 	CTL_IDLE,     /* saying hello until welcomed */
 	CTL_WELCOMED, /* waiting for an assignment */

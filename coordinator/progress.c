@@ -104,8 +104,7 @@ void coord_progress(struct coord *c, bool force)
 		const struct coord_agent *a = &c->agents[i];
 		cur += a->counts.current;
 		echo_ok += a->counts.echo_ok;
-		for (int r = 0; r < MSG_REASON_COUNT; r++)
-			failed += a->counts.failed[r];
+		failed += msg_failed_total(&a->counts);
 		alive += a->state != AGENT_LOST && a->state != AGENT_REJECTED;
 		planned += a->assign.connections;
 	}

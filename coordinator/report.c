@@ -34,15 +34,6 @@ static void iso_time(time_t t, char *buf, size_t size)
 	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static int64_t failed_sum(const struct msg_counts *k)
-{
-	int64_t n = 0;
-
-	for (int r = 0; r < MSG_REASON_COUNT; r++)
-		n += k->failed[r];
-	return n;
-}
-
 static json_t *latency_json(const struct hist *connect, const struct hist *echo)
 {
 	return json_pack("{s:o, s:o}", "connect", hist_summary_json(connect), "echo",
@@ -149,7 +140,7 @@ static void metrics(const struct coord *c, const struct totals *t, double *v)
 
 	v[TM_ESTABLISHED_RATIO] = (double)t->counts.established / (double)c->plan->connections;
 	v[TM_ESTABLISHED] = (double)t->counts.established;
-	v[TM_FAILED] = (double)failed_sum(&t->counts);
+	v[TM_FAILED] = (double)msg_failed_total(&t->counts);
 	v[TM_ECHO_ERRORS] = (double)t->counts.echo_errors;
 	v[TM_LOST_AGENTS] = t->lost;
 	v[TM_CONNECT_P50_MS] = ms(&t->connect, 0.5);
@@ -467,17 +458,6 @@ static double jnum(const json_t *o, const char *path1, const char *path2)
 	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-/* Every failure, whatever its reason: the sum of counts.failed. */
-static long failed_total(const json_t *j)
-{
-	const json_t *failed = json_object_get(j, "failed");
-	long n = 0;
-
-	for (int r = 0; r < MSG_REASON_COUNT; r++)
-		n += jint(failed, msg_reason_name((enum msg_reason)r));
-	return n;
-}
-
 /* "server refused: max_conns 400" — the server's side of the failures. */
 static void print_refused(FILE *out, const json_t *refused)
 {
@@ -504,7 +484,7 @@ static void print_failures(FILE *out, const json_t *totals)
 	const char *sep = "";
 	char b[32];
 
-	if (failed_total(totals) == 0)
+	if (msg_failed_total_json(totals) == 0)
 		return;
 	fprintf(out, "\n  failures:");
 	for (int r = 0; r < MSG_REASON_COUNT; r++) {
@@ -526,7 +506,7 @@ static void print_row(FILE *out, const char *name, const char *state, const json
 	        host_fmt_count(jint(j, "assigned"), b[0], 32),
 	        host_fmt_count(jint(j, "established"), b[1], 32),
 	        host_fmt_count(jint(j, "held"), b[3], 32),
-	        host_fmt_count(failed_total(j), b[4], 32),
+	        host_fmt_count(msg_failed_total_json(j), b[4], 32),
 	        host_fmt_count(jint(j, "echo_ok"), b[2], 32),
 	        host_fmt_count(jint(j, "echo_errors"), b[5], 32));
 	if (lat != NULL)

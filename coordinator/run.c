@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "coord.h"
+#include "progress.h"
 #include "report.h"
 
 #define READY_TIMEOUT_MS  15000
@@ -82,9 +83,13 @@ void coord_on_new_agent(struct coord *c, const char *id, const char *key, const 
 	a->last_seen_ms = coord_now_ms();
 	coord_welcome(c, id);
 	coord_progress_end(c);
-	if (!c->opt->quiet)
+	if (!c->opt->quiet) {
+		/* Its capacity, with the advice to raise a limit only when its share needs it. */
+		char cap[MSG_TEXT_MAX + 32];
+		coord_join_capacity(c, h, cap, sizeof(cap));
 		fprintf(stderr, "coordinator: agent %s joined from %s (%d/%lld): %s\n", id, h->host,
-		        c->nagents, (long long)c->plan->agents_count, h->capacity);
+		        c->nagents, (long long)c->plan->agents_count, cap);
+	}
 }
 
 static bool all_joined(struct coord *c)

@@ -1,7 +1,9 @@
 #!/bin/bash
 # e2e.start.join: while agents join, the status line counts them against the
 # plan (agents 0/2, not 0/0) and names the missing ones: by agents.names, by
-# local-N for a local plan, or as a count when the plan names nobody.
+# local-N for a local plan, or as a count when the plan names nobody. Each
+# agent's join line gives its share, and advice to raise a limit only when the
+# share is above what the agent can hold.
 COORD=$1 AGENT=$2
 . "$(dirname "$0")/../agent/lib.sh"
 
@@ -32,6 +34,11 @@ grep -q 'agents 1/2  waiting for a2$' "$WORK/c1.err" ||
 	fail "no 'agents 1/2  waiting for a2' once a1 joined: $(grep join "$WORK/c1.err")"
 grep -q 'agents [0-9]*/0' "$WORK/c1.err" && fail "a join status counts against 0"
 echo "ok: agents 1/2  waiting for a2"
+# Its join line: the capacity and its share, and no advice to raise a limit it does not need.
+line=$(grep "agent a1 joined" "$WORK/c1.err")
+[[ $line == *"(its share: 5)" ]] || fail "join line without the share: $line"
+[[ $line == *"raise it"* ]] && fail "advice to raise a limit for a share of 5: $line"
+echo "ok: $line"
 
 # Nobody named, nobody started: 0/2, waiting for 2 more.
 plan "$WORK/anon.json" ''
@@ -41,4 +48,19 @@ expect "anonymous, none joined: exit" $? 3
 grep -q 'join .*agents 0/2  waiting for 2 more$' "$WORK/c2.err" ||
 	fail "no 'agents 0/2  waiting for 2 more': $(cat "$WORK/c2.err")"
 echo "ok: agents 0/2  waiting for 2 more"
+
+# A share above the agent's capacity (64 open files, 1,000 connections each): the advice stays.
+plan "$WORK/big.json" ', "names": ["a1", "a2"]'
+jq '.connections = 2000 | .steps = [2000]' "$WORK/big.json" >"$WORK/big2.json"
+"$COORD" --bind "ipc://$WORK/c3.ipc" --report "$WORK/r3.json" "$WORK/big2.json" \
+	>"$WORK/c3.out" 2>"$WORK/c3.err" &
+cpid=$!
+LPIDS="$LPIDS $cpid"
+(ulimit -Sn 64 && ulimit -Hn 64 && exec "$AGENT" --coordinator "ipc://$WORK/c3.ipc" --name a1) \
+	>/dev/null 2>&1 &
+LPIDS="$LPIDS $!"
+wait $cpid
+line=$(grep "agent a1 joined" "$WORK/c3.err")
+[[ $line == *"raise it"*"(its share: 1,000)" ]] || fail "join line for a share of 1,000 on 64 files: $line"
+echo "ok: $line"
 echo PASS
