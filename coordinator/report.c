@@ -577,10 +577,19 @@ void report_print_summary(FILE *out, const json_t *r)
 		    json_string_value(json_object_get(final, "model")), jint(final, "conns_max"),
 		    jint(final, "conns_total"), jint(final, "conns_current"));
 	print_refused(out, json_object_get(final, "refused"));
-	fprintf(out, "\n  thresholds:\n");
+	/* An aborted run measured nothing to judge: "ok failed == 0" would be a claim. */
+	const char *status = json_string_value(json_object_get(r, "status"));
+	bool aborted = status != NULL && strcmp(status, "aborted") == 0;
+	fprintf(out, "\n  thresholds%s:\n", aborted ? " (not judged: the run was aborted)" : "");
 	json_array_foreach(json_object_get(r, "thresholds"), i, t)
-	    fprintf(out, "    %-4s %-36s (measured %g)\n",
-	            json_is_true(json_object_get(t, "ok")) ? "ok" : "FAIL",
-	            json_string_value(json_object_get(t, "expr")), jnum(t, "value", NULL));
+	{
+		const char *expr = json_string_value(json_object_get(t, "expr"));
+		if (aborted)
+			fprintf(out, "    --   %s\n", expr);
+		else
+			fprintf(out, "    %-4s %-36s (measured %g)\n",
+			        json_is_true(json_object_get(t, "ok")) ? "ok" : "FAIL", expr,
+			        jnum(t, "value", NULL));
+	}
 	fflush(out);
 }

@@ -48,6 +48,11 @@ expect "anonymous, none joined: exit" $? 3
 grep -q 'join .*agents 0/2  waiting for 2 more$' "$WORK/c2.err" ||
 	fail "no 'agents 0/2  waiting for 2 more': $(cat "$WORK/c2.err")"
 echo "ok: agents 0/2  waiting for 2 more"
+# An aborted run measured nothing: its thresholds are listed, not judged.
+grep -q '^  thresholds (not judged: the run was aborted):$' "$WORK/c2.out" ||
+	fail "aborted run's thresholds: $(cat "$WORK/c2.out")"
+grep -Eq '^ +(ok|FAIL) ' "$WORK/c2.out" && fail "an aborted run judged a threshold: $(cat "$WORK/c2.out")"
+echo "ok: an aborted run's thresholds are not judged"
 
 # A share above the agent's capacity (64 open files, 1,000 connections each): the advice stays.
 plan "$WORK/big.json" ', "names": ["a1", "a2"]'
