@@ -27,18 +27,19 @@
  * beats (8 s; longer in a run of many agents) and the agent's heartbeat goes
  * once a beat. The switch is kept within these bounds whatever a coordinator says.
  */
-#define DEADMAN_BEATS     8
-#define DEADMAN_MIN_MS    1000
-#define DEADMAN_MAX_MS    600000
-#define CLOSE_WAIT_MS     10000
-#define COORD_WAIT_MAX_MS 1000
-#define PHASE_POLL_MS     100   /* a running phase's end is seen by polling the engine */
-#define DRAIN_MAX         64    /* messages read per loop pass, at most... */
-#define DRAIN_MS          20    /* ...and for at most this long, so heartbeats are never late */
-#define RELINK_MIN_MS     1000  /* at most one new coordinator connection a second */
-#define SILENT_FIRST_MS   3000  /* an unanswered agent says so after this long... */
-#define SILENT_EVERY_MS   10000 /* ...then this often for a minute... */
-#define SILENT_LATER_MS   60000 /* ...then this often */
+#define DEADMAN_BEATS      8
+#define DEADMAN_CONFIRM_MS 250 /* a second look at a silence, the socket read between */
+#define DEADMAN_MIN_MS     1000
+#define DEADMAN_MAX_MS     600000
+#define CLOSE_WAIT_MS      10000
+#define COORD_WAIT_MAX_MS  1000
+#define PHASE_POLL_MS      100   /* a running phase's end is seen by polling the engine */
+#define DRAIN_MAX          64    /* messages read per loop pass, at most... */
+#define DRAIN_MS           20    /* ...and for at most this long, so heartbeats are never late */
+#define RELINK_MIN_MS      1000  /* at most one new coordinator connection a second */
+#define SILENT_FIRST_MS    3000  /* an unanswered agent says so after this long... */
+#define SILENT_EVERY_MS    10000 /* ...then this often for a minute... */
+#define SILENT_LATER_MS    60000 /* ...then this often */
 
 enum control_state {
 	CTL_IDLE,     /* saying hello until welcomed */
@@ -83,8 +84,9 @@ struct control {
 	struct engine *engine;
 	struct msg_assign assign;
 	int64_t deadman_ms;
-	int64_t beat_ms;     /* heartbeat period: deadman_ms / DEADMAN_BEATS */
-	int64_t progress_ms; /* progress period while a phase runs */
+	int64_t deadman_confirm_ms; /* silent past deadman_ms: look again then; 0 = not */
+	int64_t beat_ms;            /* heartbeat period: deadman_ms / DEADMAN_BEATS */
+	int64_t progress_ms;        /* progress period while a phase runs */
 	int64_t last_heard_ms;
 	int64_t last_sent_ms; /* any message is a heartbeat: one goes only after a quiet second */
 	int64_t next_hello_ms, next_progress_ms, next_result_ms;
@@ -309,6 +311,7 @@ static void go_idle(struct control *c)
 	answer(c, NULL);
 	c->phase_running = false;
 	c->rejoin = false;
+	c->deadman_confirm_ms = 0;
 	/*
 	 * The next hello keeps its one-second spacing: a coordinator answering
 	 * every hello with stop must not make the agent spin (it once logged
@@ -601,7 +604,17 @@ static void tick(struct control *c)
 		say_silent(c, now);
 		return;
 	}
-	if (now - c->last_heard_ms > c->deadman_ms) {
+	/*
+	 * Silence is confirmed by a second look DEADMAN_CONFIRM_MS later, the
+	 * socket read in between: after a pause of this process (SIGSTOP, a
+	 * stalled host) the coordinator's heartbeats are queued, not missing.
+	 */
+	if (now - c->last_heard_ms <= c->deadman_ms) {
+		c->deadman_confirm_ms = 0;
+	} else if (c->deadman_confirm_ms == 0) {
+		c->deadman_confirm_ms = now + DEADMAN_CONFIRM_MS;
+	} else if (now >= c->deadman_confirm_ms) {
+		c->deadman_confirm_ms = 0;
 		struct engine_counts ec = {0};
 		if (c->engine)
 			engine_snapshot(c->engine, &ec);
@@ -650,7 +663,9 @@ static int tick_wait_ms(const struct control *c)
 	if (c->state == CTL_IDLE) {
 		due = c->next_hello_ms;
 	} else {
-		due = earliest(c->last_heard_ms + c->deadman_ms + 1, c->last_sent_ms + c->beat_ms);
+		due = earliest(c->deadman_confirm_ms ? c->deadman_confirm_ms
+		                                     : c->last_heard_ms + c->deadman_ms + 1,
+		               c->last_sent_ms + c->beat_ms);
 		if (c->phase_running)
 			due = earliest(due, now + PHASE_POLL_MS);
 		if (c->answer != NULL)

@@ -907,8 +907,9 @@ static void housekeeping(struct coord *c, bool drained)
 			continue;
 		char why[96];
 		if (a->restarted)
-			coord_text(why, sizeof(why),
-			           "it started over (said hello again) and fell silent");
+			coord_text(
+			    why, sizeof(why),
+			    "it started over (said hello again mid-run: what it held is gone)");
 		else if (c->last_any_ms - a->last_seen_ms > c->lost_ms)
 			coord_text(why, sizeof(why), "silent for %lld s while the others answered",
 			           (long long)(c->lost_ms / 1000));

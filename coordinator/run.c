@@ -92,8 +92,37 @@ void coord_on_new_agent(struct coord *c, const char *id, const char *key, const 
 	}
 }
 
+/*
+ * While agents join, one that is lost (killed, or its host went away) gives
+ * its place back: nothing was assigned to it yet, and another agent (or the
+ * same one, back) may still join in time. Its last words are logged.
+ */
+static void free_lost_places(struct coord *c)
+{
+	int kept = 0;
+
+	for (int i = 0; i < c->nagents; i++) {
+		struct coord_agent *a = &c->agents[i];
+		if (a->state != AGENT_LOST) {
+			if (kept != i)
+				c->agents[kept] = *a;
+			kept++;
+			continue;
+		}
+		coord_progress_end(c);
+		fprintf(stderr,
+		        "coordinator: agent %s left before the run started (%s); its place "
+		        "is open again\n",
+		        a->id, a->why);
+		free(a->result);
+	}
+	c->nagents = kept;
+}
+
+/* wait_for's test while joining; a lost agent's place is freed first. */
 static bool all_joined(struct coord *c)
 {
+	free_lost_places(c);
 	return c->nagents == c->plan->agents_count;
 }
 

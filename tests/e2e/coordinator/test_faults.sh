@@ -8,7 +8,11 @@
 #  3. one agent frozen (SIGSTOP) for 7 s of the hold, then let go: it is lost,
 #     and once it speaks again it is told so and closes its connections at
 #     once (the server's count falls to the other agent's 1,000 while the run
-#     still holds), told once or twice rather than at every message.
+#     still holds), told once or twice rather than at every message;
+#  4. the only agent frozen for 10 s (past its 8 s dead man's switch, within
+#     the coordinator's 15 beats for a run where nobody is heard): the
+#     coordinator's heartbeats wait in its socket, so once thawed it reads
+#     them, keeps its connections and the run passes.
 . "$(dirname "$0")/../agent/lib.sh"
 coord=$1 agent=$2 server=$3 probe=$4
 src=127.0.0.21
@@ -114,4 +118,34 @@ r=$WORK/r3.json
 expect "run 3: a state" "$(jq -r '.agents[] | select(.name == "a") | .state' "$r")" lost
 expect "run 3: b held" "$(jq -r '.agents[] | select(.name == "b") | .held' "$r")" 1000
 expect "run 3: held" "$(jq -r .steps[0].held "$r")" 1000
+kill -KILL $agent_a_pid $agent_b_pid 2>/dev/null
+
+# 4. The only agent frozen past its dead man's switch, then back.
+cat >"$WORK/plan4.json" <<PLAN
+{"name": "freeze-alone", "target": {"host": "127.0.0.1", "port": $PORT},
+ "agents": {"count": 1, "join_timeout_s": 15}, "connections": 1000,
+ "echo": {"rounds": 1}, "hold_s": 16,
+ "server": {"stats": "$stats", "interval_ms": 200}}
+PLAN
+ep4="ipc://$WORK/coord4.ipc"
+"$agent" --coordinator "$ep4" --name solo --source-ip $src >"$WORK/agent-solo.out" 2>&1 &
+solo=$!
+LPIDS="$LPIDS $solo"
+"$coord" --bind "$ep4" --report "$WORK/r4.json" "$WORK/plan4.json" >"$WORK/c4.out" 2>"$WORK/c4.err" &
+cpid=$!
+"$probe" "$stats" 1000 20000 >/dev/null || fail "the server never held 1000 (run 4)"
+sleep 1 # into the hold
+kill -STOP $solo
+sleep 10
+kill -CONT $solo
+wait $cpid
+rc=$?
+[ $rc = 0 ] || cat "$WORK/c4.err" "$WORK/agent-solo.out" >&2
+expect "run 4: exit" "$rc" 0
+expect "run 4: held" "$(jq -r .totals.held "$WORK/r4.json")" 1000
+grep -q "the coordinator is silent" "$WORK/agent-solo.out" &&
+	fail "the thawed agent took queued heartbeats for silence: $(cat "$WORK/agent-solo.out")"
+grep -q "no agent was heard for 1[0-9]\.[0-9] s" "$WORK/c4.err" ||
+	fail "the coordinator did not say nobody was heard: $(cat "$WORK/c4.err")"
+echo "ok: a lone agent frozen 10 s kept its 1,000 and the run passed"
 stop_listener server

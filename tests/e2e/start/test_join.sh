@@ -54,6 +54,34 @@ grep -q '^  thresholds (not judged: the run was aborted):$' "$WORK/c2.out" ||
 grep -Eq '^ +(ok|FAIL) ' "$WORK/c2.out" && fail "an aborted run judged a threshold: $(cat "$WORK/c2.out")"
 echo "ok: an aborted run's thresholds are not judged"
 
+# An agent lost while others join gives its place back: a1 joins and is killed;
+# once it is lost (15 beats: nobody else is heard) a2 and a new a1 take the two
+# places and the run goes on (to port 9, so it fails on its connections, exit 1)
+# instead of aborting on the dead a1.
+plan "$WORK/die.json" ', "names": ["a1", "a2"]'
+jq '.agents.join_timeout_s = 60' "$WORK/die.json" >"$WORK/die2.json"
+"$COORD" --bind "ipc://$WORK/c4.ipc" --report "$WORK/r4.json" "$WORK/die2.json" \
+	>"$WORK/c4.out" 2>"$WORK/c4.err" &
+cpid=$!
+LPIDS="$LPIDS $cpid"
+"$AGENT" --coordinator "ipc://$WORK/c4.ipc" --name a1 >/dev/null 2>&1 &
+a1=$!
+for i in $(seq 100); do grep -q "agent a1 joined" "$WORK/c4.err" && break; sleep 0.1; done
+kill -KILL $a1
+for i in $(seq 250); do grep -q "agent a1 left before the run started" "$WORK/c4.err" && break; sleep 0.1; done
+grep -q "agent a1 left before the run started (silent for 15 s (no agent at all was heard)); its place is open again" \
+	"$WORK/c4.err" || fail "a1's place: $(cat "$WORK/c4.err")"
+for n in a1 a2; do
+	"$AGENT" --coordinator "ipc://$WORK/c4.ipc" --name $n >/dev/null 2>&1 &
+	LPIDS="$LPIDS $!"
+done
+wait $cpid
+expect "a place given back: exit (the run went on, its connections refused)" $? 1
+expect "a place given back: agents" "$(jq -c '[.agents[] | [.name, .state]] | sort' "$WORK/r4.json")" \
+	'[["a1","done"],["a2","done"]]'
+expect "a place given back: no error" "$(jq -r .error "$WORK/r4.json")" null
+echo "ok: a lost joiner's place was taken and the run went on"
+
 # A share above the agent's capacity (64 open files, 1,000 connections each): the advice stays.
 plan "$WORK/big.json" ', "names": ["a1", "a2"]'
 jq '.connections = 2000 | .steps = [2000]' "$WORK/big.json" >"$WORK/big2.json"
