@@ -546,11 +546,15 @@ static void on_message(struct control *c, const void *buf, size_t len)
 	}
 	switch (type) {
 	case PROTO_WELCOME:
-		if (c->state == CTL_IDLE && msg_welcome_unpack(msg, &w, &err) == 0) {
-			control_set_deadman(c, w.heartbeat_timeout_ms);
-			c->state = CTL_WELCOMED;
-			say_as(c, SAY_RUN, "joined run \"%s\"", w.run);
+		if (c->state != CTL_IDLE)
+			break;
+		if (msg_welcome_unpack(msg, &w, &err) < 0) {
+			say_as(c, SAY_BAD, "dropped a welcome: %s", err.msg);
+			break;
 		}
+		control_set_deadman(c, w.heartbeat_timeout_ms);
+		c->state = CTL_WELCOMED;
+		say_as(c, SAY_RUN, "joined run \"%s\"", w.run);
 		break;
 	case PROTO_ASSIGN:
 		on_assign(c, msg);

@@ -16,7 +16,8 @@
  *   (repeat per step)
  *   coordinator: go {close}                          agent: phase_done, then result
  *   coordinator: result_ack                          agent: back to idle (hello again)
- *   either side: heartbeat every second; coordinator: stop {reason} at any time
+ *   either side: heartbeat once a beat (welcome's heartbeat_timeout_ms / 8: 1 s, longer
+ *   with many agents; any message counts); coordinator: stop {reason} at any time
  *   (the agent closes everything and answers with its result); agent: bye on exit.
  */
 #ifndef CONNSCALE_MSG_H

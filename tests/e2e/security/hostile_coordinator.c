@@ -13,6 +13,8 @@
  *             beat is 1 s: an eighth of the 8 s dead man's switch welcome gave).
  *   stoploop  every hello answered with stop: hellos stay about one a second,
  *             and so do the log lines.
+ *   badwelcome  welcomes with a dead man's switch of 0, -5, "5000" are dropped
+ *             and said; one of 1 ms is raised to the 1 s floor.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -460,13 +462,58 @@ static int case_stoploop(struct peer *p)
 	return 0;
 }
 
+/*
+ * Welcomes with a dead man's switch of 0, -5 and "5000": each is dropped with
+ * a line saying so, and the agent goes on saying hello. Then one of 1 ms: the
+ * agent takes 1 s (its floor), beats every 125 ms (not faster), and, left
+ * unanswered, closes after that second.
+ */
+static int case_badwelcome(struct peer *p)
+{
+	json_t *bad[3];
+
+	CHECK(agent_start(p, "welcomed") == 0, "spawn");
+	CHECK(recv_type(p, PROTO_HELLO, 5000, NULL) == PROTO_HELLO, "no hello:\n%s", p->log);
+	for (int i = 0; i < 3; i++) {
+		struct msg_welcome w = {.heartbeat_timeout_ms = 5000};
+		snprintf(w.run, sizeof(w.run), "hostile");
+		bad[i] = msg_welcome_pack(&w);
+	}
+	json_object_set_new(bad[0], "heartbeat_timeout_ms", json_integer(0));
+	json_object_set_new(bad[1], "heartbeat_timeout_ms", json_integer(-5));
+	json_object_set_new(bad[2], "heartbeat_timeout_ms", json_string("5000"));
+	for (int i = 0; i < 3; i++)
+		send_msg(p, "welcomed", bad[i]);
+	int hellos = p->hellos;
+	for (int i = 0; i < 2; i++)
+		CHECK(recv_type(p, PROTO_HELLO, 3000, NULL) == PROTO_HELLO,
+		      "no hello after bad welcomes");
+	CHECK(p->hellos >= hellos + 2, "hellos stopped after bad welcomes");
+	CHECK(strstr(p->log, "dropped a welcome") != NULL, "bad welcomes dropped silently:\n%s",
+	      p->log);
+	CHECK(strstr(p->log, "joined run") == NULL, "joined on a bad welcome:\n%s", p->log);
+
+	welcome(p, "welcomed", 1);
+	int beats = p->heartbeats;
+	long t0 = now_ms();
+	while (now_ms() - t0 < 3000 && strstr(p->log, "silent for 1000 ms") == NULL)
+		recv_type(p, PROTO_TYPE_COUNT, 50, NULL);
+	beats = p->heartbeats - beats;
+	printf("badwelcome: %d heartbeats before the 1 s switch fired\n", beats);
+	CHECK(strstr(p->log, "the coordinator is silent for 1000 ms") != NULL,
+	      "a 1 ms switch not raised to 1 s:\n%s", p->log);
+	CHECK(beats >= 3 && beats <= 12, "%d heartbeats in the 1 s before the switch", beats);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct peer p = {0};
 
 	if (argc < 3 || (strcmp(argv[1], "overgo") == 0 && argc < 4)) {
-		fprintf(stderr, "usage: hostile_coordinator overgo|oversize|flood|stoploop AGENT "
-		                "[SERVER]\n");
+		fprintf(stderr,
+		        "usage: hostile_coordinator overgo|oversize|flood|stoploop|badwelcome "
+		        "AGENT [SERVER]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -481,6 +528,8 @@ int main(int argc, char **argv)
 		case_flood(&p);
 	else if (strcmp(argv[1], "stoploop") == 0)
 		case_stoploop(&p);
+	else if (strcmp(argv[1], "badwelcome") == 0)
+		case_badwelcome(&p);
 	else
 		return 2;
 	agent_stop(&p);
