@@ -32,7 +32,7 @@
 #define DEADMAN_MIN_MS     1000
 #define DEADMAN_MAX_MS     600000
 #define CLOSE_WAIT_MS      10000
-#define COORD_WAIT_MAX_MS  1000
+#define WAIT_MAX_MS        1000
 #define PHASE_POLL_MS      100   /* a running phase's end is seen by polling the engine */
 #define DRAIN_MAX          64    /* messages read per loop pass, at most... */
 #define DRAIN_MS           20    /* ...and for at most this long, so heartbeats are never late */
@@ -679,7 +679,7 @@ static int tick_wait_ms(const struct control *c)
 	}
 	if (c->relink_ms != 0)
 		due = earliest(due, c->relink_ms);
-	return due <= now ? 0 : (int)earliest(due - now, COORD_WAIT_MAX_MS);
+	return due <= now ? 0 : (int)earliest(due - now, WAIT_MAX_MS);
 }
 
 /*
