@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "host.h"
 #include "html.h"
 #include "msg.h"
 #include "report.h"
@@ -278,11 +280,14 @@ static void chart_write(FILE *f, const struct chart *c)
 	        c->id, W, H, W, H);
 	axes(f, &sc, c);
 	for (int m = 0; m < c->nmarks; m++) {
+		/* A label near the right edge ends at its line: it would be cut off. */
+		bool end = px(&sc, c->marks[m]) > W - PAD_R - 60;
 		fprintf(f,
 		        "<line class=\"mark\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-		        "<text class=\"marklabel\" x=\"%.1f\" y=\"%.1f\">",
+		        "<text class=\"marklabel\" x=\"%.1f\" y=\"%.1f\"%s>",
 		        px(&sc, c->marks[m]), PAD_T, px(&sc, c->marks[m]), H - PAD_B,
-		        px(&sc, c->marks[m]) + 3, PAD_T + 10 + (m % 3) * 11);
+		        px(&sc, c->marks[m]) + (end ? -3 : 3), PAD_T + 10 + (m % 3) * 11,
+		        end ? " text-anchor=\"end\"" : "");
 		esc(f, c->mark_labels[m]);
 		fputs("</text>\n", f);
 	}
@@ -290,6 +295,30 @@ static void chart_write(FILE *f, const struct chart *c)
 	for (int i = c->ns - 1; i >= 0; i--)
 		draw_series(f, &c->s[i], &sc);
 	fputs("</svg></figure>\n", f);
+}
+
+static bool chart_has_data(const struct chart *c)
+{
+	for (int i = 0; i < c->ns; i++)
+		for (int k = 0; k < c->s[i].n; k++)
+			if (isfinite(c->s[i].x[k]) && isfinite(c->s[i].y[k]))
+				return true;
+	return false;
+}
+
+/* The chart, or when it has nothing to draw (an aborted run) one line saying why. */
+static void chart_write_or_note(FILE *f, struct chart *c, const char *why)
+{
+	if (chart_has_data(c)) {
+		chart_write(f, c);
+	} else {
+		fputs("<p class=\"note nodata\">", f);
+		esc(f, c->title);
+		fputs(": not drawn, ", f);
+		esc(f, why);
+		fputs(".</p>\n", f);
+	}
+	chart_free(c);
 }
 
 /* "threads, 64 KiB stacks" / "epoll": how a report's server is labelled in comparisons. */
@@ -307,7 +336,35 @@ static void model_label(const json_t *r, char *buf, size_t size)
 		snprintf(buf, size, "%s", *model ? model : jstr(r, "plan.name"));
 }
 
-/* Connections held per agent over time, stacked, with phase boundaries. */
+/*
+ * Where a change between two samples (t0, t1] is drawn. Connections open only
+ * while a step connects and close when the run closes, so a change is drawn
+ * at the earliest time in the interval at which a connect or close phase was
+ * under way; with none (failures during a hold), at t1, where it was first
+ * heard. Drawing it anywhere else would show connections opening in a hold.
+ */
+static double change_at(const json_t *phases, double t0, double t1)
+{
+	size_t n = json_array_size(phases);
+	double at = t1;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *phase = jstr(json_array_get(phases, i), "phase");
+		double from = jnum(json_array_get(phases, i), "t");
+		double to = i + 1 < n ? jnum(json_array_get(phases, i + 1), "t") : INFINITY;
+		if (strcmp(phase, "connect") != 0 && strcmp(phase, "close") != 0)
+			continue;
+		if (from <= t1 && to > t0)
+			at = fmin(at, fmax(from, t0));
+	}
+	return at;
+}
+
+/*
+ * Connections held per agent over time, stacked, with phase boundaries. Drawn
+ * as steps from the coordinator's samples (each agent's count as last heard):
+ * a count holds until the next sample, and changes where change_at() says.
+ */
 static void chart_connections(FILE *f, const json_t *r)
 {
 	struct chart c = {.id = "chart-connections",
@@ -315,26 +372,43 @@ static void chart_connections(FILE *f, const json_t *r)
 	                  .xlabel = "seconds since start",
 	                  .ylabel = "open connections"};
 	const json_t *tl = jpath(r, "timeline"), *t = json_object_get(tl, "t"), *a, *ph;
+	const json_t *phases = json_object_get(tl, "phases");
 	int n = (int)json_array_size(t);
 	size_t i;
 	double *below = NULL;
 
 	json_array_foreach(json_object_get(tl, "agents"), i, a)
 	{
-		struct series *s = series_add(&c, jstr(a, "name"), n, (unsigned)i);
+		/* The first sample, then each change as an edge (old count, new count)
+		 * at change_at(), and the last count held to the last sample. */
+		struct series *s = series_add(&c, jstr(a, "name"), n > 0 ? 2 * n : 0, (unsigned)i);
 		const json_t *cur = json_object_get(a, "current");
 		if (s == NULL)
 			break;
 		for (int k = 0; k < n; k++) {
-			s->x[k] = json_number_value(json_array_get(t, (size_t)k));
-			s->y[k] = (below ? below[k] : 0) +
-			          json_number_value(json_array_get(cur, (size_t)k));
+			double tk = json_number_value(json_array_get(t, (size_t)k));
+			double v = json_number_value(json_array_get(cur, (size_t)k));
+			if (k == 0) {
+				s->x[0] = tk;
+				s->y[0] = v;
+				continue;
+			}
+			double t0 = json_number_value(json_array_get(t, (size_t)k - 1));
+			s->x[2 * k - 1] = s->x[2 * k] = change_at(phases, t0, tk);
+			s->y[2 * k - 1] = s->y[2 * k - 2];
+			s->y[2 * k] = v;
 		}
+		if (n > 0) {
+			s->x[2 * n - 1] = json_number_value(json_array_get(t, (size_t)n - 1));
+			s->y[2 * n - 1] = s->y[2 * n - 2];
+		}
+		for (int k = 0; below != NULL && k < 2 * n; k++)
+			s->y[k] += below[k]; /* stacked on the agent below */
 		s->area = true;
 		s->base = below; /* NULL for the first: down to the axis */
 		below = s->y;
 	}
-	json_array_foreach(json_object_get(tl, "phases"), i, ph)
+	json_array_foreach(phases, i, ph)
 	{
 		if (c.nmarks == MAX_MARKS)
 			break;
@@ -342,12 +416,7 @@ static void chart_connections(FILE *f, const json_t *r)
 		snprintf(c.mark_labels[c.nmarks++], sizeof(c.mark_labels[0]), "%s %.0f",
 		         jstr(ph, "phase"), jnum(ph, "step"));
 	}
-	if (c.ns == 0) {
-		fputs("<p class=\"note\">No per-agent timeline in this report.</p>\n", f);
-		return;
-	}
-	chart_write(f, &c);
-	chart_free(&c);
+	chart_write_or_note(f, &c, "no agent's connections were sampled");
 }
 
 /*
@@ -405,7 +474,8 @@ static void chart_memory(FILE *f, const json_t *r)
 			s->y[k] = jnum(smp, parts[p].key) / 1024.0;
 		}
 	}
-	if (c.ns == 0) {
+	if (!chart_has_data(&c)) {
+		chart_free(&c);
 		server_not_sampled(f, r);
 		return;
 	}
@@ -447,8 +517,7 @@ static void chart_per_conn(FILE *f, json_t *const *reports, int nreports)
 			}
 		}
 	}
-	chart_write(f, &c);
-	chart_free(&c);
+	chart_write_or_note(f, &c, "no step was completed with a sample of the server");
 }
 
 /* Latency percentiles per step: connect and echo p50/p99 (echo p99 only when comparing). */
@@ -482,8 +551,7 @@ static void chart_latency(FILE *f, json_t *const *reports, int nreports)
 			}
 		}
 	}
-	chart_write(f, &c);
-	chart_free(&c);
+	chart_write_or_note(f, &c, "no step was completed");
 }
 
 static void td_num(FILE *f, double v, const char *fmt)
@@ -544,23 +612,207 @@ static void table_summary(FILE *f, json_t *const *reports, int nreports)
 	fputs("</table>\n", f);
 }
 
-static void table_thresholds(FILE *f, const json_t *r)
+/* Seconds since 1970 of "YYYY-MM-DDTHH:MM:SSZ", or NAN. */
+static double iso_seconds(const char *s)
 {
-	const json_t *t;
-	size_t i;
+	struct tm tm = {0};
+	char z = 0;
 
-	fputs("<table class=\"thresholds\"><tr><th></th><th>threshold</th><th>measured</th></tr>\n",
-	      f);
-	json_array_foreach(json_object_get(r, "thresholds"), i, t)
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	           &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &z) != 7 ||
+	    z != 'Z')
+		return NAN;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (double)timegm(&tm);
+}
+
+/*
+ * How long the run took: to the gathering of its results (timing.results_s,
+ * from the coordinator's start, ms), or, for a run that never got there (one
+ * aborted while agents joined), its started_at to ended_at in whole seconds.
+ */
+static double run_seconds(const json_t *r)
+{
+	double s = jnum(r, "timing.results_s");
+
+	if (isfinite(s) && s > 0)
+		return s;
+	s = iso_seconds(jstr(r, "ended_at")) - iso_seconds(jstr(r, "started_at"));
+	return isfinite(s) && s >= 0 ? s : NAN;
+}
+
+/* What each status means, for the banner. */
+static const char *status_meaning(const char *status, int failed, int nthresholds)
+{
+	static char buf[96];
+
+	if (strcmp(status, "pass") == 0)
+		return "every threshold met";
+	if (strcmp(status, "fail") == 0) {
+		snprintf(buf, sizeof(buf), "%d of %d thresholds not met", failed, nthresholds);
+		return buf;
+	}
+	if (strcmp(status, "degraded") == 0)
+		return "part of the run was not measured (an agent lost, or the server not "
+		       "sampled)";
+	if (strcmp(status, "aborted") == 0)
+		return "the run stopped before it finished: nothing is judged";
+	if (strcmp(status, "running") == 0)
+		return "a checkpoint of a run still under way";
+	return "unknown status";
+}
+
+/*
+ * The verdict first: status, duration, every threshold with what was measured
+ * (an aborted run measured nothing: "not judged"), and why a run that did not
+ * finish well did not (error, server.error).
+ */
+static void banner(FILE *f, const json_t *r, int index)
+{
+	static const char *const known[] = {"pass", "fail", "degraded", "aborted", "running"};
+	const char *status = jstr(r, "status"), *cls = "unknown";
+	bool aborted = strcmp(status, "aborted") == 0;
+	const json_t *ths = json_object_get(r, "thresholds"), *t;
+	int failed = 0;
+	size_t i;
+	double secs = run_seconds(r);
+
+	for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+		if (strcmp(status, known[k]) == 0)
+			cls = known[k]; /* a class of ours, never the report's text */
+	json_array_foreach(ths, i, t) failed += !json_is_true(json_object_get(t, "ok"));
+	if (index == 0)
+		fprintf(f, "<section id=\"banner\" class=\"banner st-%s\">\n", cls);
+	else
+		fprintf(f, "<section id=\"banner-%d\" class=\"banner st-%s\">\n", index + 1, cls);
+	fputs("<p class=\"verdict\"><span class=\"status\">", f);
+	esc(f, status);
+	fputs("</span> ", f);
+	esc(f, status_meaning(status, failed, (int)json_array_size(ths)));
+	fputs("</p>\n<p>", f);
+	esc(f, jstr(r, "plan.name"));
+	fputs(": ", f);
+	esc(f, jstr(r, "started_at"));
+	fputs(" to ", f);
+	esc(f, *jstr(r, "ended_at") ? jstr(r, "ended_at") : "(still running)");
+	fputs(", duration <span class=\"duration\">", f);
+	if (isfinite(secs))
+		fprintf(f, secs >= 60 ? "%.1f s (%.0f min %.0f s)" : "%.1f s", secs,
+		        floor(secs / 60), fmod(round(secs), 60));
+	else
+		fputs("unknown", f);
+	fputs("</span></p>\n", f);
+	if (*jstr(r, "error")) {
+		fputs("<p class=\"error\"><b>error:</b> ", f);
+		esc(f, jstr(r, "error"));
+		fputs("</p>\n", f);
+	}
+	if (*jstr(r, "server.error")) {
+		fputs("<p class=\"error\"><b>server.error:</b> ", f);
+		esc(f, jstr(r, "server.error"));
+		fputs("</p>\n", f);
+	}
+	fprintf(f, "<p>thresholds%s:</p>\n<ul class=\"checks\">",
+	        aborted ? " (not judged: the run was aborted)" : "");
+	json_array_foreach(ths, i, t)
 	{
 		bool ok = json_is_true(json_object_get(t, "ok"));
-		fprintf(f, "<tr><td class=\"%s\">%s</td>", ok ? "pass" : "fail",
-		        ok ? "pass" : "FAIL");
-		td_str(f, jstr(t, "expr"), "mono");
-		td_num(f, jnum(t, "value"), "%g");
-		fputs("</tr>\n", f);
+		fprintf(f, "<li class=\"%s\"><span class=\"verdict\">%s</span> <code>",
+		        aborted ? "nj"
+		        : ok    ? "ok"
+		                : "fail",
+		        aborted ? "not judged"
+		        : ok    ? "ok"
+		                : "FAIL");
+		esc(f, jstr(t, "expr"));
+		fputs("</code>", f);
+		if (!aborted)
+			fprintf(f, " <span class=\"measured\">measured %g</span>",
+			        jnum(t, "value"));
+		fputs("</li>\n", f);
 	}
-	fputs("</table>\n", f);
+	fputs("</ul>\n</section>\n", f);
+}
+
+static void setting_row(FILE *f, const char *key, const char *value)
+{
+	fputs("<tr><th>", f);
+	esc(f, key);
+	fputs("</th><td>", f);
+	esc(f, value);
+	fputs("</td></tr>\n", f);
+}
+
+/* The plan's settings, as the run used them (the target as resolved, with its real port). */
+static void table_settings(FILE *f, const json_t *r, int index)
+{
+	const json_t *plan = json_object_get(r, "plan"), *st;
+	char v[512], b[32];
+	size_t i, off = 0;
+	const char *host = jstr(r, "target.host");
+	double port = jnum(r, "target.port");
+
+	if (*host == '\0' || !isfinite(port)) {
+		host = jstr(plan, "target.host");
+		port = jnum(plan, "target.port");
+	}
+	if (index == 0)
+		fputs("<div class=\"scroll\"><table id=\"settings\">\n", f);
+	else
+		fprintf(f, "<div class=\"scroll\"><table id=\"settings-%d\">\n", index + 1);
+	if (strcmp(host, jstr(plan, "target.host")) != 0 && *jstr(plan, "target.host"))
+		snprintf(v, sizeof(v), "%s (%s:%.0f)", jstr(plan, "target.host"), host, port);
+	else
+		snprintf(v, sizeof(v), "%s:%.0f", host, port);
+	setting_row(f, "target", v);
+	snprintf(v, sizeof(v), "%.0f%s", jnum(plan, "agents.count"),
+	         jpath(plan, "local") ? " (local)" : "");
+	setting_row(f, "agents", v);
+	setting_row(f, "connections", host_fmt_count((long)jnum(plan, "connections"), b, 32));
+	json_array_foreach(json_object_get(plan, "steps"), i, st)
+	{
+		if (off < sizeof(v))
+			off += (size_t)snprintf(v + off, sizeof(v) - off, "%s%s", i ? ", " : "",
+			                        host_fmt_count((long)json_number_value(st), b, 32));
+	}
+	setting_row(f, "steps", off ? v : "one: all connections");
+	if (jnum(plan, "ramp.rate_per_s") > 0)
+		snprintf(v, sizeof(v), "%s connections/s",
+		         host_fmt_count((long)jnum(plan, "ramp.rate_per_s"), b, 32));
+	else
+		snprintf(v, sizeof(v), "unlimited");
+	setting_row(f, "ramp rate", v);
+	snprintf(v, sizeof(v), "%.0f ms", jnum(plan, "ramp.connect_timeout_ms"));
+	setting_row(f, "connect timeout", v);
+	snprintf(v, sizeof(v), "%.0f bytes", jnum(plan, "echo.payload_bytes"));
+	setting_row(f, "payload", v);
+	snprintf(v, sizeof(v), "%.0f", jnum(plan, "echo.rounds"));
+	setting_row(f, "echo rounds", v);
+	snprintf(v, sizeof(v), "every %.0f ms, timeout %.0f ms", jnum(plan, "echo.interval_ms"),
+	         jnum(plan, "echo.timeout_ms"));
+	setting_row(f, "echo pacing", v);
+	snprintf(v, sizeof(v), "%g s", jnum(plan, "hold_s"));
+	setting_row(f, "hold", v);
+	if (*jstr(plan, "server.stats"))
+		snprintf(v, sizeof(v), "%s every %.0f ms", jstr(plan, "server.stats"),
+		         jnum(plan, "server.interval_ms"));
+	else if (jpath(plan, "local"))
+		snprintf(v, sizeof(v), "the local server every %.0f ms",
+		         jnum(plan, "server.interval_ms"));
+	else
+		snprintf(v, sizeof(v), "not sampled (no server.stats)");
+	setting_row(f, "server sampling", v);
+	if (jpath(plan, "local.server")) {
+		snprintf(v, sizeof(v), "%s",
+		         *jstr(plan, "local.server.model") ? jstr(plan, "local.server.model")
+		                                           : "threads");
+		if (*jstr(plan, "local.server.stack_size"))
+			snprintf(v + strlen(v), sizeof(v) - strlen(v), ", %s stacks",
+			         jstr(plan, "local.server.stack_size"));
+		setting_row(f, "local server", v);
+	}
+	fputs("</table></div>\n", f);
 }
 
 static void table_agents(FILE *f, const json_t *r)
@@ -636,19 +888,29 @@ static void list_limits(FILE *f, const json_t *r)
 
 static const char style[] =
     "body{font:14px/1.45 system-ui,sans-serif;color:#222;margin:0 auto;max-width:1160px;"
-    "padding:16px}h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid "
-    "#ddd}table{border-collapse:collapse;margin:8px 0;width:100%}th,td{border:1px solid #ddd;"
-    "padding:3px 7px;text-align:left}th{background:#f4f4f4}td.n{text-align:right;"
-    "font-variant-numeric:tabular-nums}.pass,.done{color:#1a7f37;font-weight:600}.fail,.FAIL,"
-    ".lost,.aborted,.degraded,.rejected{color:#c62828;font-weight:600}.mono{font-family:"
-    "monospace}.note{color:#666}figure.chart{margin:10px 0}figcaption{font-weight:600}"
+    "padding:16px;overflow-wrap:anywhere}h1{font-size:22px}h2{font-size:17px;margin-top:28px;"
+    "border-bottom:1px solid #ddd}div.scroll{overflow-x:auto;max-width:100%}table{border-"
+    "collapse:collapse;margin:8px 0;width:100%;overflow-wrap:normal}th,td{border:1px solid "
+    "#ddd;padding:3px 7px;text-align:left}th{background:#f4f4f4}td.n{text-align:right;"
+    "font-variant-numeric:tabular-nums}#summary th,#summary td{padding:3px 4px}"
+    "table[id^=settings]{width:auto}table[id^=settings] th{font-weight:normal}"
+    ".pass,.done,.ok .verdict{color:#1a7f37;font-weight:600}.fail,.FAIL,.fail .verdict,"
+    ".lost,.aborted,.degraded,.rejected{color:#c62828;font-weight:600}.nj .verdict{color:#666;"
+    "font-weight:600}.mono{font-family:monospace}.note{color:#666}"
+    ".banner{border:1px solid #ccc;border-left:8px solid #888;padding:4px 14px;margin:12px 0}"
+    ".banner p{margin:6px 0}.banner ul.checks{list-style:none;padding:0;margin:4px 0}"
+    ".banner .status{font-size:20px;font-weight:700;text-transform:uppercase;margin-right:8px}"
+    ".st-pass{border-left-color:#1a7f37;background:#f1f8f3}.st-pass .status{color:#1a7f37}"
+    ".st-fail,.st-aborted,.st-degraded{border-left-color:#c62828;background:#fdf2f2}"
+    ".st-fail .status,.st-aborted .status,.st-degraded .status{color:#c62828}"
+    ".banner .error{color:#8a1c1c}figure.chart{margin:10px 0}figcaption{font-weight:600}"
     "ul.legend{list-style:none;padding:0;margin:4px 0;display:flex;flex-wrap:"
     "wrap;gap:4px 18px}ul.legend span{display:inline-block;width:12px;height:12px;margin-right:"
     "5px;vertical-align:-1px}svg text{font:12px sans-serif;fill:#333}svg "
     ".label{font-weight:600}svg .grid{stroke:#eee}"
     "svg .axis{stroke:#555}svg .mark{stroke:#999;stroke-dasharray:3 3}svg .marklabel{font-size:"
     "10px;fill:#777}svg{max-width:100%;height:auto}@media print{body{max-width:none}"
-    "figure.chart{break-inside:avoid}}";
+    "figure.chart{break-inside:avoid}div.scroll{overflow:visible}}";
 
 static void page(FILE *f, json_t *const *reports, int n)
 {
@@ -661,17 +923,19 @@ static void page(FILE *f, json_t *const *reports, int n)
 	fprintf(f, "</title><style>%s</style></head><body>\n<h1>connscale: ", style);
 	esc(f, n > 1 ? "comparison of server models" : jstr(r, "plan.name"));
 	/* Every string from a report goes through esc(): a report is input, not markup. */
-	fputs("</h1>\n<p class=\"note\">", f);
-	esc(f, jstr(r, "started_at"));
-	fputs(" to ", f);
-	esc(f, jstr(reports[n - 1], "ended_at"));
-	fputs(". Is thread-per-connection scalable? Each connection's cost is shown as user "
-	      "memory (RSS) and the kernel's share (kernel stack, slab, page tables), which RSS "
-	      "alone hides.</p>\n",
+	fputs("</h1>\n", f);
+	for (int i = 0; i < n; i++)
+		banner(f, reports[i], i);
+	fputs("<p class=\"note\">Is thread-per-connection scalable? Each connection's cost is "
+	      "shown as user memory (RSS) and the kernel's share (kernel stack, slab, page "
+	      "tables), which RSS alone hides.</p>\n",
 	      f);
-	fputs("<h2>Summary</h2>\n", f);
+	fputs("<h2>Summary</h2>\n<div class=\"scroll\">", f);
 	table_summary(f, reports, n);
+	fputs("</div>\n", f);
 	if (n == 1) {
+		fputs("<h2>Settings</h2>\n", f);
+		table_settings(f, r, 0);
 		chart_connections(f, r);
 		chart_memory(f, r);
 	}
@@ -681,13 +945,12 @@ static void page(FILE *f, json_t *const *reports, int n)
 		if (n > 1) {
 			fputs("<h2>Run ", f);
 			esc(f, jstr(reports[i], "plan.name"));
-			fputs("</h2>\n", f);
+			fputs("</h2>\n<h3>Settings</h3>\n", f);
+			table_settings(f, reports[i], i);
 		}
-		fputs("<h2>Thresholds</h2>\n", f);
-		table_thresholds(f, reports[i]);
-		fputs("<h2>Agents</h2>\n", f);
+		fputs("<h2>Agents</h2>\n<div class=\"scroll\">", f);
 		table_agents(f, reports[i]);
-		fputs("<h2>Host limits</h2>\n", f);
+		fputs("</div>\n<h2>Host limits</h2>\n", f);
 		list_limits(f, reports[i]);
 	}
 	fputs("</body></html>\n", f);

@@ -1,41 +1,93 @@
 #!/bin/bash
 # e2e: --html writes one self-contained page that headless Chromium renders
-# with every chart present and drawn; --render-html compares several reports.
+# with a status banner (status, thresholds, duration, errors), the plan's
+# settings and every chart present and drawn, connections drawn as steps, and
+# nothing cut off at 800 px; an aborted run's page shows its error and draws
+# no empty chart; --render-html compares several reports.
 . "$(dirname "$0")/../agent/lib.sh"
 coord=$1 here=$(dirname "$0")
 command -v chromium >/dev/null || { echo "chromium is not installed (scripts/deps)"; exit 77; }
+check() { /usr/bin/python3 "$here/check_html.py" "$@"; }
 
 cat >"$WORK/plan.json" <<'PLAN'
 {"name": "e2e-html", "target": {"host": "127.0.0.1", "port": 0},
  "agents": {"count": 2}, "connections": 1500, "steps": [500, 1000, 1500],
- "echo": {"rounds": 2}, "hold_s": 1, "server": {"interval_ms": 200},
+ "ramp": {"rate_per_s": 20000}, "echo": {"rounds": 2, "payload_bytes": 100},
+ "hold_s": 1, "server": {"interval_ms": 200},
  "local": {"agents": 2, "server": {"model": "threads", "stack_size": "64k"}}}
 PLAN
 "$coord" --quiet --report "$WORK/r.json" --html "$WORK/r.html" "$WORK/plan.json" >/dev/null 2>&1
 expect "exit code" "$?" 0
 [ -s "$WORK/r.html" ] || fail "no html written"
 
-render() { # render PAGE PREFIX
+render() { # render PAGE PREFIX [WIDTH]
 	local flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
 		--disable-background-networking --disable-component-update --disable-sync
-		--user-data-dir="$WORK/chromium" --window-size=1200,2600 --hide-scrollbars)
+		--user-data-dir="$WORK/chromium" --window-size="${3:-1200},2600" --hide-scrollbars)
 	timeout 60 chromium "${flags[@]}" --screenshot="$2.png" "file://$1" >/dev/null 2>&1
 	timeout 60 chromium "${flags[@]}" --dump-dom "file://$1" >"$2.dom" 2>/dev/null
 	[ -s "$2.png" ] && [ -s "$2.dom" ] || fail "chromium rendered nothing for $1"
 }
+# layout PAGE PREFIX: the page at 800 px, measured (an instrumented copy) into PREFIX-800.dom.
+layout() {
+	check --instrument "$1" "$2-800.html" || fail "instrument $1"
+	timeout 60 chromium --headless --no-sandbox --disable-gpu --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync \
+		--user-data-dir="$WORK/chromium" --window-size=800,2600 --hide-scrollbars \
+		--dump-dom "file://$2-800.html" >"$2-800.dom" 2>/dev/null
+	[ -s "$2-800.dom" ] || fail "chromium rendered nothing for $2-800.html"
+}
 render "$WORK/r.html" "$WORK/single"
-python3 "$here/check_html.py" "$WORK/r.html" "$WORK/single.dom" "$WORK/single.png" \
+render "$WORK/r.html" "$WORK/single800" 800
+layout "$WORK/r.html" "$WORK/single"
+port=$(jq -r .target.port "$WORK/r.json")
+check --status pass --report "$WORK/r.json" \
+	--setting "target=127.0.0.1:$port" --setting "agents=2 (local)" \
+	--setting "connections=1,500" --setting "steps=500, 1,000, 1,500" \
+	--setting "ramp rate=20,000 connections/s" --setting "payload=100 bytes" \
+	--setting "echo rounds=2" --setting "hold=1 s" \
+	--steps --layout "$WORK/single-800.dom" \
+	"$WORK/r.html" "$WORK/single.dom" "$WORK/single.png" \
 	chart-connections chart-memory chart-per-connection chart-latency || fail "single report"
+check "$WORK/r.html" "$WORK/single800.dom" "$WORK/single800.png" \
+	chart-connections chart-memory chart-per-connection chart-latency || fail "single report at 800 px"
 grep -q '<table id="summary">' "$WORK/single.dom" || fail "no summary table"
 grep -q "held_ratio" "$WORK/single.dom" || fail "no thresholds table"
 grep -q "open-files limit" "$WORK/single.dom" || fail "no host limits"
+
+# An aborted run (nobody joined): its error in the banner, thresholds not
+# judged, no chart drawn (a note for each instead), nothing cut off at 800 px.
+cat >"$WORK/abort.json" <<'PLAN'
+{"name": "e2e-html-abort", "target": {"host": "127.0.0.1", "port": 9},
+ "agents": {"count": 1, "join_timeout_s": 1}, "connections": 10, "steps": [10]}
+PLAN
+timeout 30 "$coord" --quiet --bind "ipc://$WORK/c.ipc" --report "$WORK/a.json" --html "$WORK/a.html" \
+	"$WORK/abort.json" >/dev/null 2>&1
+expect "aborted run: exit code" "$?" 3
+expect "aborted run: status" "$(jq -r .status "$WORK/a.json")" aborted
+render "$WORK/a.html" "$WORK/abort" 800
+layout "$WORK/a.html" "$WORK/abort"
+check --status aborted --report "$WORK/a.json" --error "0 of 1 agents joined within 1 s" \
+	--setting "target=127.0.0.1:9" --setting "connections=10" --no-charts \
+	--layout "$WORK/abort-800.dom" "$WORK/a.html" "$WORK/abort.dom" "$WORK/abort.png" ||
+	fail "aborted run's page"
+
+# A degraded run (crafted: the server stopped answering): judged, with server.error in the banner.
+jq '.status = "degraded" | .error = "agent local-2 lost: silent for 5.0 s"
+	| .server.error = "the server stopped answering at t=2.5 s"' "$WORK/r.json" >"$WORK/d.json"
+"$coord" --render-html "$WORK/d.html" "$WORK/d.json" || fail "render degraded"
+render "$WORK/d.html" "$WORK/degraded"
+check --status degraded --report "$WORK/d.json" --error "agent local-2 lost: silent for 5.0 s" \
+	--error "the server stopped answering at t=2.5 s" \
+	"$WORK/d.html" "$WORK/degraded.dom" "$WORK/degraded.png" chart-connections || fail "degraded run's page"
 
 # A comparison page from two reports (the same one twice is enough to test the layout).
 cp "$WORK/r.json" "$WORK/r2.json"
 "$coord" --render-html "$WORK/cmp.html" "$WORK/r.json" "$WORK/r2.json"
 expect "render exit" "$?" 0
 render "$WORK/cmp.html" "$WORK/cmp"
-python3 "$here/check_html.py" "$WORK/cmp.html" "$WORK/cmp.dom" "$WORK/cmp.png" \
+layout "$WORK/cmp.html" "$WORK/cmp"
+check --layout "$WORK/cmp-800.dom" "$WORK/cmp.html" "$WORK/cmp.dom" "$WORK/cmp.png" \
 	chart-per-connection chart-latency || fail "comparison page"
 expect "one summary row per report" "$(grep -o '<td>e2e-html</td>' "$WORK/cmp.dom" | wc -l)" 2
 "$coord" --render-html "$WORK/x.html" "$WORK/missing.json" 2>"$WORK/err"
