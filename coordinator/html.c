@@ -265,6 +265,10 @@ static void chart_write(FILE *f, const struct chart *c)
 	struct scale sc;
 
 	bounds(c, &sc);
+	/* A phase that starts after the last sample (the close) is still on the chart. */
+	for (int m = 0; m < c->nmarks; m++)
+		if (isfinite(c->marks[m]) && c->marks[m] > sc.x1)
+			sc.x1 = c->marks[m];
 	fprintf(f, "<figure class=\"chart\"><figcaption>");
 	esc(f, c->title);
 	/* The legend is HTML, so a long one wraps instead of running off the chart. */
@@ -583,7 +587,8 @@ static void table_summary(FILE *f, json_t *const *reports, int nreports)
 	char label[64];
 
 	fputs("<table id=\"summary\"><tr><th>run</th><th>server</th><th>status</th><th>planned</th>"
-	      "<th>established</th><th>held</th><th>failed</th><th>echo ok</th><th>echo errors</th>"
+	      "<th>estab&shy;lished</th><th>held</th><th>failed</th><th>echo ok</th><th>echo "
+	      "errors</th>"
 	      "<th>connect p50/p99 ms</th><th>echo p50/p99 ms</th><th>server max conns</th>"
 	      "<th>user KiB/conn</th><th>kernel KiB/conn</th></tr>\n",
 	      f);
@@ -892,7 +897,8 @@ static const char style[] =
     "border-bottom:1px solid #ddd}div.scroll{overflow-x:auto;max-width:100%}table{border-"
     "collapse:collapse;margin:8px 0;width:100%;overflow-wrap:normal}th,td{border:1px solid "
     "#ddd;padding:3px 7px;text-align:left}th{background:#f4f4f4}td.n{text-align:right;"
-    "font-variant-numeric:tabular-nums}#summary th,#summary td{padding:3px 4px}"
+    "font-variant-numeric:tabular-nums}#summary{font-size:12px}#summary th,#summary td{"
+    "padding:2px 4px}"
     "table[id^=settings]{width:auto}table[id^=settings] th{font-weight:normal}"
     ".pass,.done,.ok .verdict{color:#1a7f37;font-weight:600}.fail,.FAIL,.fail .verdict,"
     ".lost,.aborted,.degraded,.rejected{color:#c62828;font-weight:600}.nj .verdict{color:#666;"

@@ -7,12 +7,13 @@ inside the chart and span most of its width, and the screenshot is not blank
 rendered page: the status banner (--status, --report, --error), the plan's
 settings (--setting), an aborted run's chartless page (--no-charts), the
 connections chart drawn as steps (--steps) and a layout with nothing cut off
-(--layout DOM of a page made by --instrument). Every check runs; each failure
-is printed. Standard library only.
+(--layout DOM of a page made by --instrument; --no-scroll: not even in a
+scrolling box). Every check runs; each failure is printed. Standard library
+only.
 
 check_html.py --instrument PAGE.html OUT.html writes a copy of PAGE with a
 script that measures, once laid out, every element that ends beyond the window
-outside a scrolling box, into <pre id="layout-check"> (the page itself has no
+outside a scrolling box (or beyond its chart), and every box that scrolls, into <pre id="layout-check"> (the page itself has no
 script: the copy is for the test only)."""
 import argparse
 import html as htmllib
@@ -49,15 +50,22 @@ LAYOUT_SCRIPT = """<script>
       var o = getComputedStyle(p).overflowX;
       if (o === "auto" || o === "scroll") { scrolls = true; break; }
     }
-    var r = e.getBoundingClientRect();
-    if (!scrolls && r.width > 0 && (r.right > vw + 0.5 || r.left < -0.5))
+    var r = e.getBoundingClientRect(), box = {left: 0, right: vw};
+    if (e.ownerSVGElement)  /* an SVG clips what it draws beyond its edges */
+      box = e.ownerSVGElement.getBoundingClientRect();
+    if (!scrolls && r.width > 0 && (r.right > box.right + 0.5 || r.left < box.left - 0.5))
       out.push(e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + " '" +
                (e.textContent || "").trim().slice(0, 40) + "' spans " +
                Math.round(r.left) + ".." + Math.round(r.right));
   }
+  var boxes = document.querySelectorAll("div.scroll"), scrolled = [];
+  for (var k = 0; k < boxes.length; k++)
+    if (boxes[k].scrollWidth > boxes[k].clientWidth)
+      scrolled.push((boxes[k].firstElementChild || boxes[k]).tagName.toLowerCase() + " " +
+                    boxes[k].scrollWidth + " px in " + boxes[k].clientWidth);
   var pre = document.createElement("pre");
   pre.id = "layout-check";
-  pre.textContent = JSON.stringify({viewport: vw, overflow: out});
+  pre.textContent = JSON.stringify({viewport: vw, overflow: out, scrolled: scrolled});
   document.body.appendChild(pre);
 })();
 </script>"""
@@ -211,16 +219,19 @@ def check_steps(rendered):
         print(f"ok: connections drawn as steps, {rises} rises, none in {len(holds)} holds")
 
 
-def check_layout(dom):
+def check_layout(dom, no_scroll):
     m = re.search(r'<pre id="layout-check">([^<]*)</pre>', open(dom, encoding="utf-8").read())
     if not m:
         fail(f"{dom}: no layout measured")
         return
     got = json.loads(htmllib.unescape(m.group(1)))
+    if no_scroll and got.get("scrolled"):
+        fail(f"at {got['viewport']} px a table must be scrolled to be read: " + "; ".join(got["scrolled"]))
     if got["overflow"]:
         fail(f"at {got['viewport']} px cut off: " + "; ".join(got["overflow"][:8]))
     else:
-        print(f"ok: at {got['viewport']} px nothing ends beyond the window")
+        print(f"ok: at {got['viewport']} px nothing ends beyond the window"
+              + (f" (scrolling: {', '.join(got['scrolled'])})" if got.get("scrolled") else ""))
 
 
 def png_pixels(path):
@@ -290,6 +301,7 @@ def main():
     ap.add_argument("--no-charts", action="store_true", help="no chart drawn, notes instead")
     ap.add_argument("--steps", action="store_true", help="connections drawn as steps")
     ap.add_argument("--layout", help="DOM of an --instrument copy: nothing cut off")
+    ap.add_argument("--no-scroll", action="store_true", help="with --layout: no table scrolls")
     ap.add_argument("page")
     ap.add_argument("dom")
     ap.add_argument("shot")
@@ -312,7 +324,7 @@ def main():
     if a.steps:
         check_steps(rendered)
     if a.layout:
-        check_layout(a.layout)
+        check_layout(a.layout, a.no_scroll)
     check_screenshot(a.shot, 4 if a.no_charts else 8)
     if FAILED:
         sys.exit(1)

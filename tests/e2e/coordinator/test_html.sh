@@ -28,29 +28,34 @@ render() { # render PAGE PREFIX [WIDTH]
 	timeout 60 chromium "${flags[@]}" --dump-dom "file://$1" >"$2.dom" 2>/dev/null
 	[ -s "$2.png" ] && [ -s "$2.dom" ] || fail "chromium rendered nothing for $1"
 }
-# layout PAGE PREFIX: the page at 800 px, measured (an instrumented copy) into PREFIX-800.dom.
+# layout PAGE PREFIX [WIDTH]: the page at WIDTH px (800), measured (an instrumented copy)
+# into PREFIX-WIDTH.dom.
 layout() {
-	check --instrument "$1" "$2-800.html" || fail "instrument $1"
+	local w=${3:-800}
+	check --instrument "$1" "$2-$w.html" || fail "instrument $1"
 	timeout 60 chromium --headless --no-sandbox --disable-gpu --no-first-run \
 		--disable-background-networking --disable-component-update --disable-sync \
-		--user-data-dir="$WORK/chromium" --window-size=800,2600 --hide-scrollbars \
-		--dump-dom "file://$2-800.html" >"$2-800.dom" 2>/dev/null
-	[ -s "$2-800.dom" ] || fail "chromium rendered nothing for $2-800.html"
+		--user-data-dir="$WORK/chromium" --window-size="$w,2600" --hide-scrollbars \
+		--dump-dom "file://$2-$w.html" >"$2-$w.dom" 2>/dev/null
+	[ -s "$2-$w.dom" ] || fail "chromium rendered nothing for $2-$w.html"
 }
 render "$WORK/r.html" "$WORK/single"
 render "$WORK/r.html" "$WORK/single800" 800
 layout "$WORK/r.html" "$WORK/single"
+layout "$WORK/r.html" "$WORK/single" 1400
 port=$(jq -r .target.port "$WORK/r.json")
 check --status pass --report "$WORK/r.json" \
 	--setting "target=127.0.0.1:$port" --setting "agents=2 (local)" \
 	--setting "connections=1,500" --setting "steps=500, 1,000, 1,500" \
 	--setting "ramp rate=20,000 connections/s" --setting "payload=100 bytes" \
 	--setting "echo rounds=2" --setting "hold=1 s" \
-	--steps --layout "$WORK/single-800.dom" \
+	--steps --layout "$WORK/single-800.dom" --no-scroll \
 	"$WORK/r.html" "$WORK/single.dom" "$WORK/single.png" \
 	chart-connections chart-memory chart-per-connection chart-latency || fail "single report"
 check "$WORK/r.html" "$WORK/single800.dom" "$WORK/single800.png" \
 	chart-connections chart-memory chart-per-connection chart-latency || fail "single report at 800 px"
+check --layout "$WORK/single-1400.dom" --no-scroll "$WORK/r.html" "$WORK/single.dom" "$WORK/single.png" ||
+	fail "single report at 1400 px"
 grep -q '<table id="summary">' "$WORK/single.dom" || fail "no summary table"
 grep -q "held_ratio" "$WORK/single.dom" || fail "no thresholds table"
 grep -q "open-files limit" "$WORK/single.dom" || fail "no host limits"
@@ -69,7 +74,7 @@ render "$WORK/a.html" "$WORK/abort" 800
 layout "$WORK/a.html" "$WORK/abort"
 check --status aborted --report "$WORK/a.json" --error "0 of 1 agents joined within 1 s" \
 	--setting "target=127.0.0.1:9" --setting "connections=10" --no-charts \
-	--layout "$WORK/abort-800.dom" "$WORK/a.html" "$WORK/abort.dom" "$WORK/abort.png" ||
+	--layout "$WORK/abort-800.dom" --no-scroll "$WORK/a.html" "$WORK/abort.dom" "$WORK/abort.png" ||
 	fail "aborted run's page"
 
 # A degraded run (crafted: the server stopped answering): judged, with server.error in the banner.
