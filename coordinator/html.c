@@ -582,6 +582,22 @@ static void td_str(FILE *f, const char *s, const char *cls)
 	fputs("</td>", f);
 }
 
+/* "p50 / p99" of latency.WHICH, or a dash when nothing was measured (an aborted run). */
+static void td_p50_p99(FILE *f, const json_t *totals, const char *which)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "latency.%s.count", which);
+	if (!(jnum(totals, path) > 0)) {
+		fputs("<td class=\"n\">–</td>", f);
+		return;
+	}
+	snprintf(path, sizeof(path), "latency.%s.p50", which);
+	fprintf(f, "<td class=\"n\">%.2f / ", jnum(totals, path));
+	snprintf(path, sizeof(path), "latency.%s.p99", which);
+	fprintf(f, "%.2f</td>", jnum(totals, path));
+}
+
 static void table_summary(FILE *f, json_t *const *reports, int nreports)
 {
 	char label[64];
@@ -606,9 +622,8 @@ static void table_summary(FILE *f, json_t *const *reports, int nreports)
 		td_num(f, failed, "%.0f");
 		td_num(f, jnum(t, "echo_ok"), "%.0f");
 		td_num(f, jnum(t, "echo_errors"), "%.0f");
-		fprintf(f, "<td class=\"n\">%.2f / %.2f</td><td class=\"n\">%.2f / %.2f</td>",
-		        jnum(t, "latency.connect.p50"), jnum(t, "latency.connect.p99"),
-		        jnum(t, "latency.echo.p50"), jnum(t, "latency.echo.p99"));
+		td_p50_p99(f, t, "connect");
+		td_p50_p99(f, t, "echo");
 		td_num(f, jnum(r, "server.final.conns_max"), "%.0f");
 		td_num(f, jnum(r, "server.per_connection.user_kb"), "%.2f");
 		td_num(f, jnum(r, "server.per_connection.kernel_kb"), "%.2f");
@@ -648,14 +663,13 @@ static double run_seconds(const json_t *r)
 }
 
 /* What each status means, for the banner. */
-static const char *status_meaning(const char *status, int failed, int nthresholds)
+static const char *status_meaning(const char *status, int failed, int nthresholds, char *buf,
+                                  size_t size)
 {
-	static char buf[96];
-
 	if (strcmp(status, "pass") == 0)
 		return "every threshold met";
 	if (strcmp(status, "fail") == 0) {
-		snprintf(buf, sizeof(buf), "%d of %d thresholds not met", failed, nthresholds);
+		snprintf(buf, size, "%d of %d thresholds not met", failed, nthresholds);
 		return buf;
 	}
 	if (strcmp(status, "degraded") == 0)
@@ -668,6 +682,33 @@ static const char *status_meaning(const char *status, int failed, int nthreshold
 	return "unknown status";
 }
 
+/* Each threshold with its verdict and what was measured; "not judged" when aborted. */
+static void banner_thresholds(FILE *f, const json_t *ths, bool aborted)
+{
+	const json_t *t;
+	size_t i;
+
+	fprintf(f, "<p>thresholds%s:</p>\n<ul class=\"checks\">",
+	        aborted ? " (not judged: the run was aborted)" : "");
+	json_array_foreach(ths, i, t)
+	{
+		bool ok = json_is_true(json_object_get(t, "ok"));
+		const char *cls = ok ? "ok" : "fail", *word = ok ? "ok" : "FAIL";
+		if (aborted) {
+			cls = "nj";
+			word = "not judged";
+		}
+		fprintf(f, "<li class=\"%s\"><span class=\"verdict\">%s</span> <code>", cls, word);
+		esc(f, jstr(t, "expr"));
+		fputs("</code>", f);
+		if (!aborted)
+			fprintf(f, " <span class=\"measured\">measured %g</span>",
+			        jnum(t, "value"));
+		fputs("</li>\n", f);
+	}
+	fputs("</ul>\n", f);
+}
+
 /*
  * The verdict first: status, duration, every threshold with what was measured
  * (an aborted run measured nothing: "not judged"), and why a run that did not
@@ -677,6 +718,7 @@ static void banner(FILE *f, const json_t *r, int index)
 {
 	static const char *const known[] = {"pass", "fail", "degraded", "aborted", "running"};
 	const char *status = jstr(r, "status"), *cls = "unknown";
+	char meaning[96];
 	bool aborted = strcmp(status, "aborted") == 0;
 	const json_t *ths = json_object_get(r, "thresholds"), *t;
 	int failed = 0;
@@ -694,7 +736,7 @@ static void banner(FILE *f, const json_t *r, int index)
 	fputs("<p class=\"verdict\"><span class=\"status\">", f);
 	esc(f, status);
 	fputs("</span> ", f);
-	esc(f, status_meaning(status, failed, (int)json_array_size(ths)));
+	esc(f, status_meaning(status, failed, (int)json_array_size(ths), meaning, sizeof(meaning)));
 	fputs("</p>\n<p>", f);
 	esc(f, jstr(r, "plan.name"));
 	fputs(": ", f);
@@ -718,26 +760,8 @@ static void banner(FILE *f, const json_t *r, int index)
 		esc(f, jstr(r, "server.error"));
 		fputs("</p>\n", f);
 	}
-	fprintf(f, "<p>thresholds%s:</p>\n<ul class=\"checks\">",
-	        aborted ? " (not judged: the run was aborted)" : "");
-	json_array_foreach(ths, i, t)
-	{
-		bool ok = json_is_true(json_object_get(t, "ok"));
-		fprintf(f, "<li class=\"%s\"><span class=\"verdict\">%s</span> <code>",
-		        aborted ? "nj"
-		        : ok    ? "ok"
-		                : "fail",
-		        aborted ? "not judged"
-		        : ok    ? "ok"
-		                : "FAIL");
-		esc(f, jstr(t, "expr"));
-		fputs("</code>", f);
-		if (!aborted)
-			fprintf(f, " <span class=\"measured\">measured %g</span>",
-			        jnum(t, "value"));
-		fputs("</li>\n", f);
-	}
-	fputs("</ul>\n</section>\n", f);
+	banner_thresholds(f, ths, aborted);
+	fputs("</section>\n", f);
 }
 
 static void setting_row(FILE *f, const char *key, const char *value)
