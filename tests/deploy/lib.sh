@@ -189,10 +189,12 @@ deploy_e2e() {
 	deploy_check_running "$work"
 	echo "ok: the run went over CURVE (coordinator, server and agents with keys, no --insecure)"
 
-	# An agent whose key is not authorized stays out of the next run.
+	# An agent whose key is not authorized stays out of the next run. It must outlive the
+	# play's set-up before the coordinator starts (minutes of Ansible on a busy host: 120 s
+	# was too short on 2026-12-02); it is killed once the play is over.
 	local agent=$work/hosts/coord/usr/bin/agent rogue
 	"$agent" --gen-keys "$work/rogue" --name rogue >/dev/null 2>&1 || fail "agent --gen-keys"
-	timeout 120 "$agent" --coordinator "$DEPLOY_E2E_COORDINATOR" --name rogue \
+	timeout 900 "$agent" --coordinator "$DEPLOY_E2E_COORDINATOR" --name rogue \
 		--curve-secret "$work/rogue/rogue.key" --coordinator-key "$work/keys/coord/coordinator.pub" \
 		>"$work/rogue.log" 2>&1 &
 	rogue=$!
