@@ -16,8 +16,7 @@ static int64_t console_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* All of buf to fd; a terminal that fails is not retried. */
-static void console_write(int fd, const char *buf, size_t len)
+void console_write(int fd, const char *buf, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = write(fd, buf, len);

@@ -46,5 +46,7 @@ void console_stop(struct console *con);
  * at the start of buf (an incomplete line). For the thread and the tests.
  */
 size_t console_relay_lines(int fd, char *buf, size_t len, bool all);
+/* All of buf to fd, retried on EINTR and short writes; a write that fails is not retried. */
+void console_write(int fd, const char *buf, size_t len);
 
 #endif

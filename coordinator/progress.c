@@ -8,12 +8,12 @@
  * the log; lines from local agents and the server come through console.c,
  * which erases the line the same way. No log text ever lands on it.
  */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "console.h"
 #include "coord.h"
 #include "host.h"
 #include "progress.h"
@@ -32,20 +32,6 @@ __attribute__((format(printf, 4, 5))) static void progress_add(char *buf, size_t
 	va_end(ap);
 	if (n > 0)
 		*len = (size_t)n < size - *len ? *len + (size_t)n : size - 1;
-}
-
-/* The whole buffer, retried on EINTR and short writes (stderr is a terminal or a file). */
-static void progress_write(const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(STDERR_FILENO, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		buf += n;
-		len -= (size_t)n;
-	}
 }
 
 /* The plan's name for agent k (0-based) when it has one: agents.names, or local-N. */
@@ -130,7 +116,7 @@ void coord_progress(struct coord *c, bool force)
 	memcpy(line + len, tty ? "\033[K" : "\n", tty ? 4 : 2);
 	len += tty ? 3 : 1;
 	fflush(stderr); /* what stdio holds goes first */
-	progress_write(line, len);
+	console_write(STDERR_FILENO, line, len);
 	c->progress_dirty = tty;
 }
 
@@ -144,7 +130,7 @@ void coord_progress_end(struct coord *c)
 
 	if (c->progress_dirty) {
 		fflush(stderr);
-		progress_write(over ? "\n" : "\r\033[K", over ? 1 : 4);
+		console_write(STDERR_FILENO, over ? "\n" : "\r\033[K", over ? 1 : 4);
 		if (!over)
 			c->next_progress_ms = 0;
 	}

@@ -192,7 +192,8 @@ static void go_round_trip(int *fails)
 		memset(&out, 0x5a, sizeof(out));
 		check_ok(fails, msg_go_unpack(msg, &out, &err), &err);
 		/* Field by field: memcmp would compare the padding after phase too. */
-		CHECK(fails, out.phase == in.phase && out.step == in.step && out.target == in.target);
+		CHECK(fails,
+		      out.phase == in.phase && out.step == in.step && out.target == in.target);
 		json_decref(msg);
 	}
 }
