@@ -11,10 +11,16 @@
 #    this host.
 . "$(dirname "$0")/../agent/lib.sh"
 coord=$1 examples=$2
+# Every example, by name and kind: a plan added to examples/plans without a line
+# here fails the count at the end.
+plans="local-demo:local local-epoll:local steps-compare:lab threads-30k:lab weights:lab"
 n=0
-for p in "$examples"/*.json; do
-	name=$(basename "$p" .json)
-	if [ "$(jq 'has("local")' "$p")" = true ]; then
+for entry in $plans; do
+	name=${entry%%:*} kind=${entry#*:}
+	p=$examples/$name.json
+	[ -f "$p" ] || fail "$name: no $p"
+	expect "$name: kind" "$(jq -r 'if has("local") then "local" else "lab" end' "$p")" "$kind"
+	if [ "$kind" = local ]; then
 		# The plan as written, less its latency limits: a test on a shared, busy
 		# host judges counts; latency is the benchmarks' business.
 		jq '.thresholds |= map(select(test("_(p[0-9]+|max|mean)_ms") | not))' "$p" \
