@@ -13,15 +13,8 @@
 set -u
 LAB=$1 SERVER=$2 AGENT=$3
 
-. "$(dirname "$0")/../lib/assert.sh"
-
-if [ "$(id -u)" != 0 ]; then
-	"$LAB" up 1
-	exit $? # 77 from the lab, with its message
-fi
-exec 9>/run/connscale-lab.lock
-flock -w 300 9 || fail "another lab run holds /run/connscale-lab.lock"
-WORK=$(mktemp -d)
+. "$(dirname "$0")/lib.sh"
+lab_begin 1
 PIDS=""
 cleanup() {
 	exec 2>/dev/null

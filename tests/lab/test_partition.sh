@@ -25,15 +25,8 @@ set -u
 SECS=$1 LAB=$2 COORD=$3 AGENT=$4 SERVER=$5 PROBE=$6
 N_AGENT=1000
 
-. "$(dirname "$0")/../lib/assert.sh"
-
-if [ "$(id -u)" != 0 ]; then
-	"$LAB" up 3
-	exit $? # 77 from the lab, with its message
-fi
-exec 9>/run/connscale-lab.lock
-flock -w 300 9 || fail "another lab run holds /run/connscale-lab.lock"
-WORK=$(mktemp -d)
+. "$(dirname "$0")/lib.sh"
+lab_begin 3
 PIDS=""
 cleanup() {
 	local rc=$? p

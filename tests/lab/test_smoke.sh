@@ -8,19 +8,13 @@ set -u
 LAB=$1 SERVER=$2 AGENT=$3
 SYSCTLS="kernel/pid_max kernel/threads-max vm/max_map_count"
 
-. "$(dirname "$0")/../lib/assert.sh"
+. "$(dirname "$0")/lib.sh"
 snapshot() {
 	local k
 	for k in $SYSCTLS; do printf '%s=%s ' "$k" "$(cat "/proc/sys/$k")"; done
 }
 
-if [ "$(id -u)" != 0 ]; then
-	"$LAB" up 2
-	exit $? # 77 from the lab, with its message
-fi
-exec 9>/run/connscale-lab.lock
-flock -w 300 9 || fail "another lab run holds /run/connscale-lab.lock"
-WORK=$(mktemp -d)
+lab_begin 2
 SPID=""
 trap '[ -n "$SPID" ] && kill -TERM $SPID 2>/dev/null; "$LAB" down >/dev/null 2>&1; rm -rf "$WORK"' EXIT
 

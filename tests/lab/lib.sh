@@ -1,0 +1,15 @@
+# Shared start of the lab tests (sourced, bash): assert.sh, and lab_begin N.
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/assert.sh"
+
+# lab_begin N: not root, the lab's own refusal (exit 77 with its message); root,
+# the lab lock (one lab test at a time, whatever ctest runs beside it) on fd 9
+# and a fresh $WORK. $LAB is the lab tool.
+lab_begin() {
+	if [ "$(id -u)" != 0 ]; then
+		"$LAB" up "$1"
+		exit $?
+	fi
+	exec 9>/run/connscale-lab.lock
+	flock -w 300 9 || fail "another lab run holds /run/connscale-lab.lock"
+	WORK=$(mktemp -d)
+}
