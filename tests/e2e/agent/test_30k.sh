@@ -6,8 +6,10 @@
 # server runs as 2 processes (SO_REUSEPORT) and the load as 2 agents of 15,000,
 # each rotating over both source addresses. While both hold, ss counts the
 # established client sockets per source address; once it has seen all of them
-# (or after 60 s) both agents are interrupted, which ends their hold: exit 1,
-# "interrupted", and the counts so far. A fixed hold would have to outlast the
+# and both agents have reported their hold (their echo phase over), or after
+# 60 s, both agents are interrupted, which ends their hold: exit 1,
+# "interrupted", and the counts so far. (ss seeing every socket is not enough:
+# under ASan the echo rounds were still running, echo_ok 12,676 of 15,000.) A fixed hold would have to outlast the
 # slower agent's connect phase, which SYN retransmits stretch on a busy host.
 AGENT=$1 SERVER=$2
 . "$(dirname "$0")/lib.sh"
@@ -30,7 +32,10 @@ for i in $(seq 240); do
 		s1=$(grep -c ' 127\.0\.0\.1:[0-9]* *127\.0\.0\.1:' "$WORK/ss.txt")
 		s2=$(grep -c ' 127\.0\.0\.2:[0-9]* *127\.0\.0\.1:' "$WORK/ss.txt")
 	fi
-	[ "$best" -ge $((2 * HALF)) ] && break
+	if [ "$best" -ge $((2 * HALF)) ] && grep -q '^agent: hold' "$WORK/a1.err" &&
+		grep -q '^agent: hold' "$WORK/a2.err"; then
+		break
+	fi
 	sleep 0.25
 done
 kill -INT $A1_PID $A2_PID 2>/dev/null
