@@ -215,12 +215,15 @@ static json_t *server_json(const struct coord *c)
 		const struct server_stats *s = &c->samples[i].stats;
 		json_array_append_new(
 		    samples,
-		    json_pack("{s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "t", c->samples[i].t_s,
-		              "conns", (json_int_t)s->conns_current, "threads",
+		    json_pack("{s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:I}", "t",
+		              c->samples[i].t_s, "conns", (json_int_t)s->conns_current, "threads",
 		              (json_int_t)s->threads, "rss_kb", (json_int_t)s->rss_kb, "pss_kb",
 		              (json_int_t)s->pss_kb, "kernel_stack_kb",
 		              (json_int_t)s->kernel_stack_kb, "slab_kb", (json_int_t)s->slab_kb,
-		              "page_tables_kb", (json_int_t)s->page_tables_kb));
+		              "page_tables_kb", (json_int_t)s->page_tables_kb, "cpu_user_s",
+		              s->cpu_user_s, "cpu_sys_s", s->cpu_sys_s, "ctxsw_voluntary",
+		              (json_int_t)s->ctxsw_voluntary, "ctxsw_involuntary",
+		              (json_int_t)s->ctxsw_involuntary));
 	}
 	/* A server that stopped answering has no final word: its last one is not it. */
 	json_t *j = json_pack(

@@ -43,6 +43,18 @@ struct server_stats {
 	int64_t page_tables_kb;    /* host PageTables, delta since start */
 	double user_kb_per_conn;   /* (rss - rss at start) / conns_current; 0 without connections */
 	double kernel_kb_per_conn; /* (kernel_stack + slab + page_tables deltas) / conns_current */
+	/*
+	 * CPU and context switches of the whole server (supervisor and workers, every thread,
+	 * live or exited; see server/sample.c for how), since it started.
+	 */
+	double cpu_user_s;         /* user CPU, seconds */
+	double cpu_sys_s;          /* system CPU, seconds */
+	int64_t ctxsw_voluntary;   /* waits: a blocking call that had to sleep */
+	int64_t ctxsw_involuntary; /* preemptions */
+	double host_cpu_user_s;    /* host /proc/stat user + nice, seconds since start */
+	double host_cpu_sys_s;     /* host system + irq, seconds since start */
+	double host_cpu_softirq_s; /* host softirq (most of the network stack), seconds */
+	double host_cpu_idle_s;    /* host idle + iowait, seconds since start */
 	int64_t capacity;          /* connections the host limits allow this server */
 	char capacity_limit[256];  /* the sentence naming the binding limit */
 };

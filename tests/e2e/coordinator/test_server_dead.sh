@@ -92,7 +92,9 @@ good = json.dumps(dict(
     v=1, type="server_stats", model="epoll", processes=1, stack_size=0, uptime_ms=1,
     conns_current=0, conns_max=0, conns_total=0, resets=0, threads=1, fds=6, rss_kb=1316,
     hwm_kb=1316, pss_kb=464, kernel_stack_kb=64, slab_kb=0, page_tables_kb=196,
-    user_kb_per_conn=0.0, kernel_kb_per_conn=0.0, capacity=19992, capacity_limit="fake",
+    user_kb_per_conn=0.0, kernel_kb_per_conn=0.0, cpu_user_s=0.01, cpu_sys_s=0.02,
+    ctxsw_voluntary=5, ctxsw_involuntary=0, host_cpu_user_s=0.1, host_cpu_sys_s=0.1,
+    host_cpu_softirq_s=0.0, host_cpu_idle_s=1.0, capacity=19992, capacity_limit="fake",
     refused=dict(emfile=0, enfile=0, thread=0, max_conns=0, other=0))).encode()
 n, until = 0, time.time() + 40
 while time.time() < until:

@@ -30,6 +30,14 @@ static void sample(struct server_stats *s)
 	s->page_tables_kb = 4242;
 	s->user_kb_per_conn = 8.25;
 	s->kernel_kb_per_conn = 0.1; /* not exact in binary: must still round-trip */
+	s->cpu_user_s = 1.25;
+	s->cpu_sys_s = 0.3; /* not exact in binary */
+	s->ctxsw_voluntary = 4000000001LL;
+	s->ctxsw_involuntary = 17;
+	s->host_cpu_user_s = 10.5;
+	s->host_cpu_sys_s = 3.25;
+	s->host_cpu_softirq_s = 0.01;
+	s->host_cpu_idle_s = 100.75;
 	s->capacity = INT64_MAX;
 	snprintf(s->capacity_limit, sizeof(s->capacity_limit),
 	         "RLIMIT_NOFILE 1048576 allows 1048570 connections; raise it with ulimit -n");
@@ -57,6 +65,14 @@ static void check_equal(int *fails, const struct server_stats *a, const struct s
 	CHECK_U64(fails, a->page_tables_kb, b->page_tables_kb);
 	CHECK(fails, a->user_kb_per_conn == b->user_kb_per_conn);
 	CHECK(fails, a->kernel_kb_per_conn == b->kernel_kb_per_conn);
+	CHECK(fails, a->cpu_user_s == b->cpu_user_s);
+	CHECK(fails, a->cpu_sys_s == b->cpu_sys_s);
+	CHECK_U64(fails, a->ctxsw_voluntary, b->ctxsw_voluntary);
+	CHECK_U64(fails, a->ctxsw_involuntary, b->ctxsw_involuntary);
+	CHECK(fails, a->host_cpu_user_s == b->host_cpu_user_s);
+	CHECK(fails, a->host_cpu_sys_s == b->host_cpu_sys_s);
+	CHECK(fails, a->host_cpu_softirq_s == b->host_cpu_softirq_s);
+	CHECK(fails, a->host_cpu_idle_s == b->host_cpu_idle_s);
 	CHECK_U64(fails, a->capacity, b->capacity);
 	CHECK(fails, strcmp(a->capacity_limit, b->capacity_limit) == 0);
 }
@@ -143,6 +159,26 @@ static void del_uptime(json_t *m)
 {
 	json_object_del(m, "uptime_ms");
 }
+static void del_cpu_user(json_t *m)
+{
+	json_object_del(m, "cpu_user_s");
+}
+static void del_ctxsw_involuntary(json_t *m)
+{
+	json_object_del(m, "ctxsw_involuntary");
+}
+static void del_host_softirq(json_t *m)
+{
+	json_object_del(m, "host_cpu_softirq_s");
+}
+static void real_ctxsw(json_t *m)
+{
+	json_object_set_new(m, "ctxsw_voluntary", json_real(3.5));
+}
+static void string_cpu_sys(json_t *m)
+{
+	json_object_set_new(m, "cpu_sys_s", json_string("0.3"));
+}
 static void add_unknown(json_t *m)
 {
 	json_object_set_new(m, "bogus", json_integer(1));
@@ -199,6 +235,11 @@ static void wrong_message(json_t *m)
 	}
 
 BAD(missing_field, del_uptime, "server_stats: missing field \"uptime_ms\"")
+BAD(missing_cpu_user, del_cpu_user, "server_stats: missing field \"cpu_user_s\"")
+BAD(missing_ctxsw, del_ctxsw_involuntary, "server_stats: missing field \"ctxsw_involuntary\"")
+BAD(missing_host_softirq, del_host_softirq, "server_stats: missing field \"host_cpu_softirq_s\"")
+BAD(real_for_ctxsw, real_ctxsw, "field \"ctxsw_voluntary\": expected an integer, got real")
+BAD(string_for_cpu, string_cpu_sys, "field \"cpu_sys_s\": expected a number, got string")
 BAD(unknown_field, add_unknown, "server_stats: unknown field \"bogus\"")
 BAD(wrong_type, string_fds, "server_stats: field \"fds\": expected an integer, got string")
 BAD(real_for_int, real_threads, "field \"threads\": expected an integer, got real")
@@ -217,6 +258,11 @@ static const struct check_case cases[] = {
     {"names_and_req", names_and_req},
     {"double_as_integer", double_as_integer},
     {"missing_field", missing_field},
+    {"missing_cpu_user", missing_cpu_user},
+    {"missing_ctxsw", missing_ctxsw},
+    {"missing_host_softirq", missing_host_softirq},
+    {"real_for_ctxsw", real_for_ctxsw},
+    {"string_for_cpu", string_for_cpu},
     {"unknown_field", unknown_field},
     {"wrong_type", wrong_type},
     {"real_for_int", real_for_int},
