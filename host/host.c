@@ -165,6 +165,43 @@ int host_parse_meminfo(const char *text, struct host_meminfo *out)
 	return 0;
 }
 
+int host_parse_cpustat(const char *text, struct host_cpustat *out)
+{
+	struct host_cpustat c = {0};
+	long *const cols[] = {&c.user,   &c.nice, &c.system,  &c.idle,
+	                      &c.iowait, &c.irq,  &c.softirq, &c.steal};
+	const char *p = text;
+
+	/* The aggregate line comes first; "cpu0" and the rest are per CPU. */
+	if (!text || strncmp(text, "cpu ", 4) != 0)
+		return -EINVAL;
+	p += 4;
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+		int rc = host_parse_long(&p, cols[i]);
+
+		/* user..softirq are in every 2.6 kernel; only steal may be missing. */
+		if (rc == -EINVAL && cols[i] == &c.steal) {
+			char end = p[strspn(p, " \t")];
+
+			if (end == '\n' || end == '\0')
+				break;
+		}
+		if (rc < 0)
+			return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+int host_cpustat_read(struct host_cpustat *out)
+{
+	/* Only the first line is wanted: a short read of a long file is enough. */
+	char text[512];
+	ssize_t len = host_read_text("/proc/stat", text, sizeof(text));
+
+	return len < 0 ? (int)len : host_parse_cpustat(text, out);
+}
+
 /* Counts open descriptors of pid, not counting the one this count itself opens. */
 static int host_count_fds(pid_t pid, long *out)
 {

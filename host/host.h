@@ -39,6 +39,25 @@ struct host_meminfo {
 int host_meminfo_read(struct host_meminfo *out);
 int host_parse_meminfo(const char *text, struct host_meminfo *out);
 
+/*
+ * Host-wide CPU time from the first ("cpu ") line of /proc/stat, in USER_HZ
+ * ticks (sysconf(_SC_CLK_TCK) per second) since boot, summed over CPUs.
+ * Kernels before 2.6.11 have no steal column: it reads 0 there.
+ */
+struct host_cpustat {
+	long user;
+	long nice;
+	long system;
+	long idle;
+	long iowait;
+	long irq;
+	long softirq;
+	long steal;
+};
+
+int host_cpustat_read(struct host_cpustat *out);
+int host_parse_cpustat(const char *text, struct host_cpustat *out);
+
 /* The limits that cap connections. -1 where a value could not be read. */
 struct host_limits {
 	long nofile_soft; /* RLIMIT_NOFILE of this process */
