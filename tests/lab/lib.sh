@@ -1,5 +1,7 @@
-# Shared start of the lab tests (sourced, bash): assert.sh, and lab_begin N.
+# Shared start of the lab tests (sourced, bash): assert.sh, ready_start_server
+# (tests/e2e/lib/ready.sh) and lab_begin N.
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/assert.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib/ready.sh"
 
 # lab_begin N: not root, the lab's own refusal (exit 77 with its message); root,
 # the lab lock (one lab test at a time, whatever ctest runs beside it) on fd 9

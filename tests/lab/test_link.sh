@@ -25,15 +25,10 @@ cleanup() {
 trap cleanup EXIT
 
 "$LAB" up 1 >"$WORK/up.out" 2>&1 || fail "lab up: $(cat "$WORK/up.out")"
-"$LAB" exec server "$SERVER" --listen 198.18.0.1:0 --model epoll >"$WORK/server.out" 2>&1 &
-PIDS="$PIDS $!"
-PORT=""
-for _ in $(seq 100); do
-	PORT=$(sed -n 's/.*listening on [0-9.]*:\([0-9][0-9]*\).*/\1/p' "$WORK/server.out" | head -1)
-	[ -n "$PORT" ] && break
-	sleep 0.1
-done
-[ -n "$PORT" ] || fail "the server did not start: $(cat "$WORK/server.out")"
+ready_start_server "$WORK/server" "$LAB" exec server "$SERVER" --listen 198.18.0.1:0 --model epoll
+ok=$?
+PIDS="$PIDS $SERVER_PID"
+[ $ok = 0 ] || fail "the server did not start"
 
 # load N: N connections from agent1 to the server, JSON in $WORK/load.json.
 load() {

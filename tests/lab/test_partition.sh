@@ -40,17 +40,12 @@ ms() { echo $(($(date +%s%N) / 1000000)); }
 
 "$LAB" up 3 >"$WORK/up.out" 2>&1 || fail "lab up: $(cat "$WORK/up.out")"
 
-"$LAB" exec server "$SERVER" --listen 198.18.0.1:0 --stats 'tcp://198.18.0.1:*' --model epoll \
-	>"$WORK/server.out" 2>&1 &
-PIDS="$PIDS $!"
-PORT="" STATS=""
-for _ in $(seq 100); do
-	PORT=$(sed -n 's/.*listening on [0-9.]*:\([0-9][0-9]*\).*/\1/p' "$WORK/server.out" | head -1)
-	STATS=$(sed -n 's/^server: stats on //p' "$WORK/server.out")
-	[ -n "$PORT" ] && [ -n "$STATS" ] && break
-	sleep 0.1
-done
-[ -n "$PORT" ] && [ -n "$STATS" ] || fail "the server did not start: $(cat "$WORK/server.out")"
+ready_start_server "$WORK/server" "$LAB" exec server "$SERVER" --listen 198.18.0.1:0 \
+	--stats 'tcp://198.18.0.1:*' --model epoll
+ok=$?
+PIDS="$PIDS $SERVER_PID"
+[ $ok = 0 ] || fail "the server did not start"
+[ -n "$STATS" ] || fail "no stats endpoint in the ready line: $(cat "$WORK/server.ready")"
 
 # A free port on the coordinator's address (the root namespace is shared).
 CPORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("198.18.0.254", 0)); print(s.getsockname()[1])')

@@ -45,12 +45,10 @@ for h in server agent1 agent2; do
 	"$LAB" exec $h ip -4 route get 192.0.2.1 >/dev/null 2>&1 && fail "$h can route to 192.0.2.1"
 done
 
-"$LAB" exec server "$SERVER" --listen 198.18.0.1:1234 --model epoll >"$WORK/server.out" 2>&1 &
-SPID=$!
-for _ in $(seq 50); do
-	grep -q 'listening on' "$WORK/server.out" && break
-	sleep 0.1
-done
+ready_start_server "$WORK/server" "$LAB" exec server "$SERVER" --listen 198.18.0.1:1234 --model epoll
+ok=$?
+SPID=$SERVER_PID
+[ $ok = 0 ] || fail "the server did not start"
 ALLOW=""
 "$AGENT" --help 2>&1 | grep -q -- --allow-target && ALLOW="--allow-target 198.18.0.0/15"
 for h in agent1:198.18.0.11 agent2:198.18.0.12 root:198.18.0.254; do
