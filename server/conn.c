@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,6 +49,39 @@ void server_leave(struct server_counters *c, int reset)
 void server_refuse(struct server_counters *c, enum stats_refusal why)
 {
 	atomic_fetch_add(&c->refused[why], 1);
+}
+
+static int64_t usage_us(struct timeval tv)
+{
+	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+void server_usage_tick(struct server_usage *u, struct timespec *last)
+{
+	struct timespec now;
+	struct rusage ru;
+
+	/* COARSE: a vDSO read, cheap enough for every wake of the accept loop. */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	if ((last->tv_sec != 0 || last->tv_nsec != 0) &&
+	    (now.tv_sec - last->tv_sec) * 1000 + (now.tv_nsec - last->tv_nsec) / 1000000 <
+	        SERVER_USAGE_PERIOD_MS)
+		return;
+	*last = now;
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		return; /* cannot fail for RUSAGE_SELF; the slot keeps its last figure */
+	atomic_store(&u->user_us, usage_us(ru.ru_utime));
+	atomic_store(&u->sys_us, usage_us(ru.ru_stime));
+	atomic_store(&u->nvcsw, (int_fast64_t)ru.ru_nvcsw);
+	atomic_store(&u->nivcsw, (int_fast64_t)ru.ru_nivcsw);
+}
+
+void server_usage_clear(struct server_usage *u)
+{
+	atomic_store(&u->user_us, 0);
+	atomic_store(&u->sys_us, 0);
+	atomic_store(&u->nvcsw, 0);
+	atomic_store(&u->nivcsw, 0);
 }
 
 static void pause_briefly(void)

@@ -203,13 +203,17 @@ int server_epoll_run(int lfd, int worker, const struct server_config *cfg,
 		fprintf(stderr, "server: epoll listener: %s\n", strerror(err));
 		return -err;
 	}
+	struct timespec published = {0, 0};
 	for (;;) {
-		int n = epoll_wait(l.epfd, events, EPOLL_BATCH, -1);
+		/* A timeout, so an idle loop still publishes its usage (see server_usage_tick()).
+		 */
+		int n = epoll_wait(l.epfd, events, EPOLL_BATCH, SERVER_USAGE_PERIOD_MS);
 		if (n < 0 && errno != EINTR) {
 			int err = errno;
 			fprintf(stderr, "server: epoll_wait: %s\n", strerror(err));
 			return -err;
 		}
+		server_usage_tick(&c->usage[worker], &published);
 		for (int i = 0; i < n; i++)
 			ep_dispatch(&l, &events[i]);
 	}

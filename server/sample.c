@@ -1,5 +1,7 @@
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "sample.h"
 
@@ -28,6 +30,8 @@ void server_sampler_init(struct server_sampler *s, const struct server_config *c
 	if (host_meminfo_read(&s->base_mem) < 0)
 		memset(&s->base_mem, 0, sizeof(s->base_mem));
 	s->base_rss_kb = sum_rss_kb(s);
+	if (host_cpustat_read(&s->base_cpu) < 0)
+		memset(&s->base_cpu, 0, sizeof(s->base_cpu));
 }
 
 static void add_procs(const struct server_sampler *s, struct server_stats *out)
@@ -55,6 +59,72 @@ static void add_kernel(const struct server_sampler *s, struct server_stats *out)
 	out->page_tables_kb = now.page_tables_kb - s->base_mem.page_tables_kb;
 }
 
+static int64_t tv_us(struct timeval tv)
+{
+	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+/*
+ * The server's CPU and context switches: every process, every thread, live or
+ * exited. /proc cannot give that cheaply: /proc/PID/status counts context
+ * switches of one thread, /proc/PID/task/ forgets exited threads (and a
+ * threads-model worker ends a thread per connection), and walking 30,000
+ * tasks per sample costs more than it measures. getrusage(RUSAGE_SELF) counts
+ * a whole process, exited threads included, but only for the caller. So:
+ *  - each live worker publishes its own RUSAGE_SELF into shared memory at
+ *    least every SERVER_USAGE_PERIOD_MS (server_usage_tick()): up to 100 ms
+ *    stale, never lower than before;
+ *  - a worker that died and was reaped is in the supervisor's RUSAGE_CHILDREN
+ *    (its final figure, complete), and its slot is zeroed at the reap;
+ *  - the supervisor's own RUSAGE_SELF (ZeroMQ, this sampling) is added: it is
+ *    one of the server's processes. It costs per sample, not per message.
+ */
+static void add_usage(const struct server_sampler *s, struct server_stats *out)
+{
+	struct rusage self, children;
+	int64_t user_us = 0, sys_us = 0;
+
+	memset(&self, 0, sizeof(self));
+	memset(&children, 0, sizeof(children));
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &children);
+	user_us = tv_us(self.ru_utime) + tv_us(children.ru_utime);
+	sys_us = tv_us(self.ru_stime) + tv_us(children.ru_stime);
+	out->ctxsw_voluntary = (int64_t)self.ru_nvcsw + (int64_t)children.ru_nvcsw;
+	out->ctxsw_involuntary = (int64_t)self.ru_nivcsw + (int64_t)children.ru_nivcsw;
+	for (int i = 0; i < s->cfg->processes; i++) {
+		const struct server_usage *u = &s->counters->usage[i];
+
+		user_us += atomic_load(&u->user_us);
+		sys_us += atomic_load(&u->sys_us);
+		out->ctxsw_voluntary += atomic_load(&u->nvcsw);
+		out->ctxsw_involuntary += atomic_load(&u->nivcsw);
+	}
+	out->cpu_user_s = (double)user_us / 1e6;
+	out->cpu_sys_s = (double)sys_us / 1e6;
+}
+
+/*
+ * The host's CPU since the server started, in seconds. user includes nice;
+ * sys includes hard irq (kernel time no process is charged for, usually tiny);
+ * softirq stays apart (most of the TCP/IP stack runs there, the part of the
+ * cost a server's own sys time misses); idle includes iowait. steal and guest
+ * are left out (guest is already inside user).
+ */
+static void add_host_cpu(const struct server_sampler *s, struct server_stats *out)
+{
+	const struct host_cpustat *b = &s->base_cpu;
+	struct host_cpustat now;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	if (hz <= 0 || b->user + b->system + b->idle == 0 || host_cpustat_read(&now) < 0)
+		return;
+	out->host_cpu_user_s = (double)(now.user + now.nice - b->user - b->nice) / (double)hz;
+	out->host_cpu_sys_s = (double)(now.system + now.irq - b->system - b->irq) / (double)hz;
+	out->host_cpu_softirq_s = (double)(now.softirq - b->softirq) / (double)hz;
+	out->host_cpu_idle_s = (double)(now.idle + now.iowait - b->idle - b->iowait) / (double)hz;
+}
+
 void server_sampler_collect(const struct server_sampler *s, struct server_stats *out)
 {
 	struct server_counters *c = s->counters;
@@ -76,6 +146,8 @@ void server_sampler_collect(const struct server_sampler *s, struct server_stats 
 		out->refused[r] = atomic_load(&c->refused[r]);
 	add_procs(s, out);
 	add_kernel(s, out);
+	add_usage(s, out);
+	add_host_cpu(s, out);
 	if (out->conns_current > 0) {
 		double n = (double)out->conns_current;
 		out->user_kb_per_conn = (double)(out->rss_kb - s->base_rss_kb) / n;
@@ -109,6 +181,9 @@ void server_print_summary(const struct server_sampler *s, const struct server_st
 	fprintf(out, "  fds             %lld\n", (long long)st->fds);
 	fprintf(out, "  peak resident   %lld kB (VmHWM)\n", (long long)st->hwm_kb);
 	fprintf(out, "  pss             %lld kB\n", (long long)st->pss_kb);
+	fprintf(out, "  cpu             %.2f s user, %.2f s sys\n", st->cpu_user_s, st->cpu_sys_s);
+	fprintf(out, "  ctx switches    %lld voluntary, %lld involuntary\n",
+	        (long long)st->ctxsw_voluntary, (long long)st->ctxsw_involuntary);
 	fprintf(out, "  kernel stack    %+lld kB since start (host)\n",
 	        (long long)st->kernel_stack_kb);
 	fprintf(out, "  slab            %+lld kB since start (host)\n", (long long)st->slab_kb);

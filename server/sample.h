@@ -1,7 +1,9 @@
 /*
  * sample — what the supervisor knows about its workers: shared counters plus
- * each worker's /proc memory, and the host's kernel memory as deltas since
- * start. Per-connection costs are (now - baseline) / current connections.
+ * each worker's /proc memory, and the host's kernel memory and CPU split as
+ * deltas since start. Per-connection costs are (now - baseline) / current
+ * connections. The server's own CPU and context switches: see add_usage() in
+ * sample.c.
  */
 #ifndef CONNSCALE_SERVER_SAMPLE_H
 #define CONNSCALE_SERVER_SAMPLE_H
@@ -19,6 +21,7 @@ struct server_sampler {
 	const pid_t *pids; /* the workers, cfg->processes of them */
 	struct timespec started;
 	struct host_meminfo base_mem;
+	struct host_cpustat base_cpu; /* host /proc/stat at start; all 0 if unreadable */
 	long base_rss_kb;
 	struct host_capacity capacity;
 };

@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "stats.h"
 
@@ -38,6 +39,21 @@ struct server_config {
 	char listen_name[64];        /* --listen's host as given when it was a name, else "" */
 };
 
+/*
+ * One worker's getrusage(RUSAGE_SELF): its CPU and context switches, every
+ * thread, live or exited. Only the worker itself can ask for that figure, so it
+ * publishes it here (server_usage_tick()); the supervisor sums the slots.
+ */
+struct server_usage {
+	atomic_int_fast64_t user_us;
+	atomic_int_fast64_t sys_us;
+	atomic_int_fast64_t nvcsw;
+	atomic_int_fast64_t nivcsw;
+};
+
+/* How stale a published server_usage may be: the accept loops wake this often. */
+#define SERVER_USAGE_PERIOD_MS 100
+
 /* Shared by every worker process (MAP_SHARED): lock-free atomics only. */
 struct server_counters {
 	atomic_int_fast64_t current;
@@ -46,6 +62,7 @@ struct server_counters {
 	atomic_int_fast64_t resets;
 	atomic_int_fast64_t refused[STATS_REFUSED_COUNT];
 	atomic_int_fast64_t served[SERVER_MAX_PROCESSES]; /* total, by worker index */
+	struct server_usage usage[SERVER_MAX_PROCESSES];  /* by worker index; 0 once reaped */
 	int64_t max_conns;
 };
 
@@ -65,6 +82,15 @@ void server_unadmit(struct server_counters *c, enum stats_refusal why);
 /* A served connection ended; reset says whether the peer reset it. */
 void server_leave(struct server_counters *c, int reset);
 void server_refuse(struct server_counters *c, enum stats_refusal why);
+
+/*
+ * Publishes this process's getrusage(RUSAGE_SELF) into u if SERVER_USAGE_PERIOD_MS
+ * passed since *last (or *last is zero), and sets *last. getrusage walks every
+ * live thread of the process, so it is rate-limited rather than done per accept.
+ */
+void server_usage_tick(struct server_usage *u, struct timespec *last);
+/* Zeroes a slot (its worker was reaped: its usage now counts as the supervisor's child's). */
+void server_usage_clear(struct server_usage *u);
 
 /*
  * Accepts from a non-blocking listener with the spare-descriptor trick: on EMFILE/ENFILE it frees

@@ -112,10 +112,19 @@ int server_threads_run(int lfd, int worker, const struct server_config *cfg,
 	int fl = fcntl(lfd, F_GETFL);
 	if (fl < 0 || fcntl(lfd, F_SETFL, fl | O_NONBLOCK) < 0)
 		return -errno;
+	/*
+	 * Woken at least every SERVER_USAGE_PERIOD_MS to publish this process's
+	 * usage: connection threads end without the accept loop hearing of it.
+	 */
+	struct timespec published = {0, 0};
 	for (;;) {
 		struct pollfd pfd = {.fd = lfd, .events = POLLIN};
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+		int ready = poll(&pfd, 1, SERVER_USAGE_PERIOD_MS);
+		if (ready < 0 && errno != EINTR)
 			return -errno;
+		server_usage_tick(&c->usage[worker], &published);
+		if (ready <= 0)
+			continue;
 		int fd = server_accept(lfd, &spare, c);
 		if (fd < 0)
 			continue;
