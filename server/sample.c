@@ -66,14 +66,15 @@ static int64_t tv_us(struct timeval tv)
 
 /*
  * The server's CPU and context switches: every process, every thread, live or
- * exited. /proc cannot give that cheaply: /proc/PID/status counts context
- * switches of one thread, /proc/PID/task/ forgets exited threads (and a
+ * exited. /proc/PID/stat has the whole process's CPU (in ticks), but /proc
+ * has no process-wide context switches: /proc/PID/status
+ * counts one thread's, /proc/PID/task/ forgets exited threads (and a
  * threads-model worker ends a thread per connection), and walking 30,000
- * tasks per sample costs more than it measures. getrusage(RUSAGE_SELF) counts
+ * tasks per sample would cost more than it measures. getrusage(RUSAGE_SELF) counts
  * a whole process, exited threads included, but only for the caller. So:
- *  - each live worker publishes its own RUSAGE_SELF into shared memory at
- *    least every SERVER_USAGE_PERIOD_MS (server_usage_tick()): up to 100 ms
- *    stale, never lower than before;
+ *  - each live worker publishes its own RUSAGE_SELF into shared memory every
+ *    SERVER_USAGE_PERIOD_MS (server_usage_tick()): up to 100 ms stale, never
+ *    lower than before;
  *  - a worker that died and was reaped is in the supervisor's RUSAGE_CHILDREN
  *    (its final figure, complete), and its slot is zeroed at the reap;
  *  - the supervisor's own RUSAGE_SELF (ZeroMQ, this sampling) is added: it is
@@ -106,10 +107,10 @@ static void add_usage(const struct server_sampler *s, struct server_stats *out)
 
 /*
  * The host's CPU since the server started, in seconds. user includes nice;
- * sys includes hard irq (kernel time no process is charged for, usually tiny);
- * softirq stays apart (most of the TCP/IP stack runs there, the part of the
- * cost a server's own sys time misses); idle includes iowait. steal and guest
- * are left out (guest is already inside user).
+ * sys includes hard irq (usually tiny); softirq stays apart (most of the
+ * TCP/IP stack runs there, and with IRQ time accounting no process is charged
+ * for it, so the server's own sys time misses it); idle includes iowait. steal
+ * is left out, and guest is already inside user.
  */
 static void add_host_cpu(const struct server_sampler *s, struct server_stats *out)
 {
