@@ -45,7 +45,8 @@ static void engine_phase_start(struct engine *e, int phase)
 
 static bool engine_busy(const struct engine *e)
 {
-	return (e->phase == ENGINE_PHASE_CONNECT || e->phase == ENGINE_PHASE_ECHO) &&
+	return (e->phase == ENGINE_PHASE_CONNECT || e->phase == ENGINE_PHASE_ECHO ||
+	        e->phase == ENGINE_PHASE_LOAD) &&
 	       e->workers_done < e->nworkers;
 }
 
@@ -66,6 +67,7 @@ struct engine *engine_create(const struct engine_params *params, char *errbuf, s
 	e->p = *params;
 	if (e->p.payload_bytes == 0)
 		e->p.payload_bytes = 1;
+	e->phase_payload = e->p.payload_bytes;
 	if (e->p.nsources) {
 		e->sources = calloc(e->p.nsources, sizeof(*e->sources));
 		if (!e->sources)
@@ -164,7 +166,36 @@ int engine_echo(struct engine *e)
 		pthread_mutex_unlock(&e->lock);
 		return -EBUSY;
 	}
+	e->phase_payload = e->p.payload_bytes;
 	engine_phase_start(e, ENGINE_PHASE_ECHO);
+	pthread_mutex_unlock(&e->lock);
+	return 0;
+}
+
+int engine_load(struct engine *e, const struct engine_load *load)
+{
+	uint64_t held;
+	double interval;
+
+	if (!(load->rate_per_s > 0) || load->duration_ms == 0)
+		return -EINVAL;
+	pthread_mutex_lock(&e->lock);
+	if (engine_busy(e)) {
+		pthread_mutex_unlock(&e->lock);
+		return -EBUSY;
+	}
+	held = atomic_load(&e->st.current);
+	e->phase_payload = load->payload_bytes ? load->payload_bytes : e->p.payload_bytes;
+	/* Each of the held connections sends once per interval: rate in all. */
+	interval = (double)(held ? held : 1) * 1e6 / load->rate_per_s;
+	/* Under 1 us, or past any duration (a year), the schedule is the same. */
+	e->load_interval_us = interval < 1        ? 1
+	                      : interval > 3.2e13 ? 32000000000000u
+	                                          : (uint64_t)(interval + 0.5);
+	e->load_duration_us = load->duration_ms * 1000;
+	/* A moment for every worker to see the phase before the first send is due. */
+	e->load_t0_us = engine_now_us() + 1000;
+	engine_phase_start(e, ENGINE_PHASE_LOAD);
 	pthread_mutex_unlock(&e->lock);
 	return 0;
 }
@@ -219,6 +250,10 @@ void engine_snapshot(struct engine *e, struct engine_counts *out)
 	out->echo_errors = atomic_load(&st->echo_errors);
 	out->echo_rounds = atomic_load(&st->echo_rounds);
 	out->lost = atomic_load(&st->lost);
+	out->load_sent = atomic_load(&st->load_sent);
+	out->load_verified = atomic_load(&st->load_verified);
+	out->load_behind = atomic_load(&st->load_behind);
+	out->load_errors = atomic_load(&st->load_errors);
 }
 
 void engine_result(struct engine *e, struct engine_result *out)
@@ -228,12 +263,14 @@ void engine_result(struct engine *e, struct engine_result *out)
 	engine_snapshot(e, &out->counts);
 	hist_init(&out->connect);
 	hist_init(&out->echo);
+	hist_init(&out->load);
 	for (i = 0; i < e->nworkers; i++) {
 		struct worker *w = &e->workers[i];
 
 		pthread_mutex_lock(&w->hist_lock);
 		hist_merge(&out->connect, &w->h_connect);
 		hist_merge(&out->echo, &w->h_echo);
+		hist_merge(&out->load, &w->h_load);
 		pthread_mutex_unlock(&w->hist_lock);
 	}
 }

@@ -8,6 +8,7 @@
  *	e = engine_create(&params, &err);
  *	engine_connect(e, 10000);  while (!engine_wait(e, 1000)) show(engine_snapshot);
  *	engine_echo(e);            while (!engine_wait(e, 1000)) ...
+ *	engine_load(e, &load);     while (!engine_wait(e, 1000)) ...
  *	engine_connect(e, 20000);  ... (opens 10000 more)
  *	engine_close(e);           engine_wait(...);  engine_result(e, &r);
  *	engine_destroy(e);
@@ -77,12 +78,28 @@ struct engine_counts {
 	uint64_t echo_errors;    /* connections that failed during an echo phase */
 	uint64_t echo_rounds;    /* verified round trips, all echo phases */
 	uint64_t lost;           /* established connections the peer closed or reset while idle */
+	uint64_t load_sent;      /* load rounds started, all load phases */
+	uint64_t load_verified;  /* load rounds echoed and verified byte for byte */
+	uint64_t load_behind;    /* load rounds this agent itself started late (see engine_load) */
+	uint64_t load_errors;    /* connections that failed during a load phase */
+};
+
+/*
+ * A load phase: open-loop messages at a fixed aggregate rate, spread over
+ * every held connection and over time (each connection on its own schedule,
+ * offset so no two share a send time).
+ */
+struct engine_load {
+	double rate_per_s;      /* messages/s over all this engine's connections (> 0) */
+	uint64_t duration_ms;   /* sends are scheduled in [start, start + duration) */
+	unsigned payload_bytes; /* bytes per message; 0 = params.payload_bytes */
 };
 
 struct engine_result {
 	struct engine_counts counts;
 	struct hist connect; /* connect() start -> established, us */
 	struct hist echo;    /* (scheduled) send -> last echoed byte verified, us */
+	struct hist load;    /* load: scheduled send -> last echoed byte verified, us */
 };
 
 /*
@@ -105,6 +122,19 @@ int engine_connect(struct engine *e, uint64_t total_target);
  * finished or failed (each round is bounded by echo_timeout_ms). -EBUSY as above.
  */
 int engine_echo(struct engine *e);
+/*
+ * Every held connection sends one message per interval (connections / rate)
+ * from its own offset for duration_ms; each is verified as in engine_echo.
+ * Latency runs from the *scheduled* send time, so a server that stalls
+ * shows as latency, not as fewer sends (no coordinated omission): a round
+ * the connection cannot start on time because its previous echo is still
+ * out starts the moment that echo is verified. A send the agent's own loop
+ * comes to more than ENGINE_LATE_US after its time (the agent, not the
+ * server, fell behind) counts in load_behind. Done when the schedule has passed and every round has
+ * ended. -EBUSY as above; -EINVAL for a rate <= 0 or a zero duration.
+ */
+#define ENGINE_LATE_US 1000
+int engine_load(struct engine *e, const struct engine_load *load);
 /* Closes every connection, aborting the current phase if any. Always 0. */
 int engine_close(struct engine *e);
 

@@ -17,6 +17,7 @@ enum engine_phase {
 	ENGINE_PHASE_IDLE,
 	ENGINE_PHASE_CONNECT,
 	ENGINE_PHASE_ECHO,
+	ENGINE_PHASE_LOAD,
 	ENGINE_PHASE_CLOSE,
 	ENGINE_PHASE_STOP, /* engine_destroy: close everything and leave the thread */
 };
@@ -27,7 +28,7 @@ enum conn_state {
 	CONN_IDLE,       /* established, held, no echo running */
 	CONN_SENDING,    /* writing this round's payload; due = echo deadline */
 	CONN_RECEIVING,  /* payload written, echo not complete; due = echo deadline */
-	CONN_WAITING,    /* between rounds with --interval; due = next scheduled send */
+	CONN_WAITING,    /* between rounds (--interval, load); due = next scheduled send */
 };
 
 /*
@@ -59,6 +60,29 @@ struct engine_stats {
 	_Atomic uint64_t echo_errors;
 	_Atomic uint64_t echo_rounds;
 	_Atomic uint64_t lost;
+	_Atomic uint64_t load_sent;
+	_Atomic uint64_t load_verified;
+	_Atomic uint64_t load_behind;
+	_Atomic uint64_t load_errors;
+};
+
+/*
+ * A load phase, as one worker runs it. Every connection sends once per
+ * interval, and the worker's slots are spread evenly over it, so the sends
+ * form one cycle in slot order: slot k's round r is due at
+ *	t0 + (k + phase) * interval / nslots + r * interval
+ * and one cursor (k, r) walks that schedule in time order, at O(1) a send,
+ * with no per-connection timer and no sweep. Free slots are gaps in it.
+ */
+struct worker_load {
+	uint32_t n;           /* slots when the phase began */
+	uint32_t k;           /* the cursor: next slot ... */
+	uint64_t r;           /* ... and its round */
+	uint64_t t0_us;       /* the schedule's start */
+	uint64_t interval_us; /* >= 1 */
+	double phase;         /* this worker's offset, in slots: index / workers */
+	uint64_t end_us;      /* sends due at or after this are not made */
+	bool done;            /* the cursor passed end_us */
 };
 
 struct worker {
@@ -68,6 +92,7 @@ struct worker {
 	bool started;
 	int epfd;
 	int evfd; /* engine -> worker wake-up */
+	bool have_pwait2;
 
 	unsigned seen_gen;
 	int phase;
@@ -80,6 +105,8 @@ struct worker {
 	uint32_t connecting;
 	uint32_t echoing;
 	uint32_t echo_next; /* next slot to start echoing in this echo phase */
+	uint32_t payload;   /* bytes per round in this phase */
+	struct worker_load load;
 	uint64_t next_sweep_us;
 
 	unsigned char *buf; /* scratch for generating and reading payload chunks */
@@ -88,6 +115,7 @@ struct worker {
 	pthread_mutex_t hist_lock;
 	struct hist h_connect;
 	struct hist h_echo;
+	struct hist h_load;
 };
 
 struct engine {
@@ -101,9 +129,13 @@ struct engine {
 	_Atomic uint64_t ticket_limit; /* attempts this and earlier phases allow */
 	_Atomic unsigned gen;          /* bumped on every phase change */
 
-	pthread_mutex_t lock; /* guards phase, workers_done; cond signals phase progress */
-	pthread_cond_t cond;
+	pthread_mutex_t lock; /* guards phase, its parameters, workers_done */
+	pthread_cond_t cond;  /* signals phase progress */
 	int phase;
+	uint32_t phase_payload; /* echo: params.payload_bytes; load: the load's */
+	uint64_t load_t0_us;    /* load: when the schedule starts */
+	uint64_t load_duration_us;
+	uint64_t load_interval_us; /* load: each connection sends once per interval */
 	unsigned phase_gen;
 	unsigned workers_done;
 

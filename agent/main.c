@@ -44,8 +44,8 @@ struct progress {
 	double started;
 	double last_print;
 	double last_t;
-	uint64_t last_est;
-	bool dirty; /* a \r line is on screen */
+	uint64_t last_count; /* established, or load messages verified */
+	bool dirty;          /* a \r line is on screen */
 };
 
 static void progress_print(struct progress *pg, struct engine *e, const char *phase,
@@ -53,7 +53,8 @@ static void progress_print(struct progress *pg, struct engine *e, const char *ph
 {
 	struct engine_counts c;
 	double now = agent_now(), rate;
-	uint64_t failed = 0;
+	uint64_t failed = 0, count;
+	bool load;
 	int i;
 
 	if (!force && now - pg->last_print < (pg->tty ? 0.2 : 1.0))
@@ -61,18 +62,23 @@ static void progress_print(struct progress *pg, struct engine *e, const char *ph
 	engine_snapshot(e, &c);
 	for (i = 0; i < ENGINE_REASON_COUNT; i++)
 		failed += c.failed[i];
-	rate = now > pg->last_t ? (c.established - pg->last_est) / (now - pg->last_t) : 0;
+	/* Connections a second while connecting; verified messages a second under load. */
+	load = strcmp(phase, "load") == 0;
+	count = load ? c.load_verified : c.established;
+	rate = now > pg->last_t && count >= pg->last_count
+	           ? (double)(count - pg->last_count) / (now - pg->last_t)
+	           : 0;
 	fprintf(stderr,
 	        "%sagent: %-7s %6.1fs  established %llu/%llu  current %llu  failed %llu  "
-	        "%.0f conn/s  echo ok %llu%s",
+	        "%.0f %s  echo ok %llu%s",
 	        pg->tty ? "\r" : "", phase, now - pg->started, (unsigned long long)c.established,
 	        (unsigned long long)target, (unsigned long long)c.current,
-	        (unsigned long long)failed, rate, (unsigned long long)c.echo_ok,
-	        pg->tty ? "\033[K" : "\n");
+	        (unsigned long long)failed, rate, load ? "msg/s" : "conn/s",
+	        (unsigned long long)c.echo_ok, pg->tty ? "\033[K" : "\n");
 	pg->dirty = pg->tty;
 	pg->last_print = now;
 	pg->last_t = now;
-	pg->last_est = c.established;
+	pg->last_count = count;
 }
 
 /* Waits for the current phase with progress; false if interrupted by a signal. */
@@ -123,7 +129,8 @@ static int agent_run_standalone(const struct agent_options *o)
 	struct progress pg;
 	char msg[512];
 	double t0, t_connect = 0, t_echo = 0, until;
-	bool ok = true, passed;
+	struct result_load load;
+	bool ok = true, passed, has_load = false;
 
 	if (agent_preflight(o) < 0)
 		return 2;
@@ -146,6 +153,7 @@ static int agent_run_standalone(const struct agent_options *o)
 	}
 
 	memset(&pg, 0, sizeof(pg));
+	memset(&load, 0, sizeof(load));
 	pg.tty = isatty(STDERR_FILENO);
 	pg.started = pg.last_t = agent_now();
 
@@ -158,6 +166,22 @@ static int agent_run_standalone(const struct agent_options *o)
 		engine_echo(e);
 		ok = agent_wait_phase(e, &pg, "echo", o->n);
 		t_echo = agent_now() - t0;
+	}
+	if (ok && o->load_rate > 0) {
+		struct engine_load l = {(double)o->load_rate, o->load_duration_ms, o->load_payload};
+		double u0, s0, u1, s1;
+
+		load.rate_per_s = o->load_rate;
+		load.duration_s = (double)o->load_duration_ms / 1000.0;
+		has_load = true;
+		result_cpu_now(&u0, &s0);
+		t0 = agent_now();
+		engine_load(e, &l);
+		ok = agent_wait_phase(e, &pg, "load", o->n);
+		load.elapsed_s = agent_now() - t0;
+		result_cpu_now(&u1, &s1);
+		load.cpu_user_s = u1 - u0;
+		load.cpu_sys_s = s1 - s0;
 	}
 	if (ok && o->hold_s > 0) {
 		until = agent_now() + o->hold_s;
@@ -188,7 +212,7 @@ static int agent_run_standalone(const struct agent_options *o)
 	engine_destroy(e);
 	passed = ok && result_passed(r, o->n, o->rounds > 0);
 	if (o->json) {
-		json_t *j = result_to_json(r);
+		json_t *j = result_to_json(r, has_load ? &load : NULL);
 
 		if (!j || json_dumpf(j, stdout, JSON_COMPACT) < 0) {
 			fprintf(stderr, "agent: cannot write the JSON result\n");
@@ -197,7 +221,7 @@ static int agent_run_standalone(const struct agent_options *o)
 		fputc('\n', stdout);
 		json_decref(j);
 	} else {
-		result_print_table(stdout, r, o->n, t_connect, t_echo);
+		result_print_table(stdout, r, o->n, t_connect, t_echo, has_load ? &load : NULL);
 	}
 	free(r);
 	if (fflush(stdout) != 0)

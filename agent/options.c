@@ -14,7 +14,8 @@
 
 const char options_usage[] =
     "usage: agent --target HOST:PORT -n N [--rate R] [--payload B] [--rounds K]\n"
-    "             [--interval MS] [--hold S] [--connect-timeout MS] [--echo-timeout MS]\n"
+    "             [--interval MS] [--load-rate R [--load-duration S] [--load-payload B]]\n"
+    "             [--hold S] [--connect-timeout MS] [--echo-timeout MS]\n"
     "             [--source-ip LIST|CIDR] [--threads T] [--allow-target CIDR,...] [--json]\n"
     "       agent --coordinator ENDPOINT [--name NAME] [--source-ip LIST|CIDR] [--threads T]\n"
     "             [--allow-target CIDR,...] [--curve-secret FILE --coordinator-key FILE]\n"
@@ -32,6 +33,11 @@ const char options_usage[] =
     "  --payload B             bytes per echo round (default 64)\n"
     "  --rounds K              echo rounds per connection (default 1, 0 = none)\n"
     "  --interval MS           start round r at r*MS after the first (default 0: back to back)\n"
+    "  --load-rate R           after the echo rounds, R messages/s in all, open loop: each\n"
+    "                          connection sends once per (N / R) s on its own offset, and\n"
+    "                          latency counts from the scheduled send time\n"
+    "  --load-duration S       how long the load is scheduled (default 10 s)\n"
+    "  --load-payload B        bytes per load message (default: --payload)\n"
     "  --hold S                keep the connections open S seconds before closing (default 0)\n"
     "  --source-ip LIST|CIDR   source addresses to rotate through (a,b,c or a.b.c.d/len)\n"
     "  --threads T             worker threads (default: online CPUs)\n"
@@ -77,6 +83,9 @@ enum {
 	OPT_COORDINATOR_KEY,
 	OPT_INSECURE,
 	OPT_ALLOW_TARGET,
+	OPT_LOAD_RATE,
+	OPT_LOAD_DURATION,
+	OPT_LOAD_PAYLOAD,
 };
 
 static const struct option options_long[] = {
@@ -99,6 +108,9 @@ static const struct option options_long[] = {
     {"coordinator-key", required_argument, NULL, OPT_COORDINATOR_KEY},
     {"insecure", no_argument, NULL, OPT_INSECURE},
     {"allow-target", required_argument, NULL, OPT_ALLOW_TARGET},
+    {"load-rate", required_argument, NULL, OPT_LOAD_RATE},
+    {"load-duration", required_argument, NULL, OPT_LOAD_DURATION},
+    {"load-payload", required_argument, NULL, OPT_LOAD_PAYLOAD},
     {NULL, 0, NULL, 0},
 };
 
@@ -329,6 +341,7 @@ static void options_defaults(struct agent_options *o)
 	o->rounds = 1;
 	o->connect_timeout_ms = 3000;
 	o->echo_timeout_ms = 5000;
+	o->load_duration_ms = 10000;
 	fence_parse(FENCE_DEFAULT, &o->fence, NULL, 0);
 }
 
@@ -337,7 +350,7 @@ int options_parse(int argc, char **argv, struct agent_options *o, char *err, siz
 	uint64_t v;
 	double ms = 0;
 	int c, rc = 0;
-	bool have_n = false;
+	bool have_n = false, have_load = false;
 
 	options_defaults(o);
 	optind = 0; /* glibc: full re-initialisation, so tests can parse repeatedly */
@@ -374,6 +387,20 @@ int options_parse(int argc, char **argv, struct agent_options *o, char *err, siz
 			rc = options_duration("--hold", optarg, DURATION_S, 0, 604800000.0, &ms,
 			                      err, errlen);
 			o->hold_s = ms / 1000.0;
+			break;
+		case OPT_LOAD_RATE:
+			rc = options_uint("--load-rate", optarg, 1, 100000000, &o->load_rate, err,
+			                  errlen);
+			break;
+		case OPT_LOAD_DURATION:
+			rc = options_duration("--load-duration", optarg, DURATION_S, 1, 86400000.0,
+			                      &ms, err, errlen);
+			o->load_duration_ms = (uint64_t)(ms + 0.5);
+			break;
+		case OPT_LOAD_PAYLOAD:
+			rc = options_uint("--load-payload", optarg, 1, OPTIONS_MAX_PAYLOAD, &v, err,
+			                  errlen);
+			o->load_payload = (unsigned)v;
 			break;
 		case OPT_THREADS:
 			rc = options_uint("--threads", optarg, 1, 1024, &v, err, errlen);
@@ -443,6 +470,8 @@ int options_parse(int argc, char **argv, struct agent_options *o, char *err, siz
 		}
 		if (rc < 0)
 			goto fail;
+		if (c == OPT_LOAD_RATE || c == OPT_LOAD_DURATION || c == OPT_LOAD_PAYLOAD)
+			have_load = true;
 	}
 	if (optind < argc) {
 		snprintf(err, errlen, "agent: unexpected argument '%s'", argv[optind]);
@@ -454,10 +483,10 @@ int options_parse(int argc, char **argv, struct agent_options *o, char *err, siz
 		return 0;
 	}
 	if (o->mode == AGENT_MODE_CONTROL) {
-		if (o->target_arg || have_n) {
+		if (o->target_arg || have_n || have_load) {
 			snprintf(err, errlen,
-			         "agent: --coordinator: the plan sets the target and "
-			         "connections; drop --target and -n");
+			         "agent: --coordinator: the plan sets the target, connections and "
+			         "load; drop --target, -n and --load-*");
 			rc = -EINVAL;
 			goto fail;
 		}
@@ -479,6 +508,12 @@ int options_parse(int argc, char **argv, struct agent_options *o, char *err, siz
 	}
 	if (!have_n) {
 		snprintf(err, errlen, "agent: missing -n N (see agent --help)");
+		rc = -EINVAL;
+		goto fail;
+	}
+	if (have_load && o->load_rate == 0) {
+		snprintf(err, errlen,
+		         "agent: --load-duration and --load-payload need --load-rate R");
 		rc = -EINVAL;
 		goto fail;
 	}

@@ -34,6 +34,9 @@ struct agent_options {
 	unsigned payload;            /* --payload B, default 64 */
 	unsigned rounds;             /* --rounds K, default 1 (0 = no echo) */
 	unsigned interval_ms;        /* --interval MS, default 0 */
+	uint64_t load_rate;          /* --load-rate R messages/s (0 = no load phase) */
+	uint64_t load_duration_ms;   /* --load-duration S, default 10 s */
+	unsigned load_payload;       /* --load-payload B, default 0 = --payload */
 	double hold_s;               /* --hold S (fractions too: 1.5, 250ms), default 0 */
 	unsigned threads;            /* --threads T, default 0 = online CPUs */
 	unsigned connect_timeout_ms; /* --connect-timeout MS, default 3000 */

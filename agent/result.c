@@ -1,9 +1,43 @@
 #include <inttypes.h>
+#include <sys/resource.h>
 
 #include "hist.h"
 #include "result.h"
 
-json_t *result_to_json(const struct engine_result *r)
+void result_cpu_now(double *user_s, double *sys_s)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) < 0) {
+		*user_s = *sys_s = 0;
+		return;
+	}
+	*user_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
+	*sys_s = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* Microseconds of CPU per verified message; 0 when none was. */
+static double result_cpu_per_msg(const struct result_load *l, uint64_t verified)
+{
+	return verified ? (l->cpu_user_s + l->cpu_sys_s) * 1e6 / (double)verified : 0;
+}
+
+static json_t *result_load_json(const struct engine_result *r, const struct result_load *l)
+{
+	const struct engine_counts *c = &r->counts;
+
+	return json_pack("{s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:f, s:o, s:o, s:f, s:f, s:f}",
+	                 "rate_per_s", (json_int_t)l->rate_per_s, "duration_s", l->duration_s,
+	                 "elapsed_s", l->elapsed_s, "sent", (json_int_t)c->load_sent, "verified",
+	                 (json_int_t)c->load_verified, "errors", (json_int_t)c->load_errors,
+	                 "behind_schedule", (json_int_t)c->load_behind, "achieved_per_s",
+	                 l->elapsed_s > 0 ? (double)c->load_verified / l->elapsed_s : 0.0,
+	                 "latency", hist_summary_json(&r->load), "hist", hist_to_json(&r->load),
+	                 "agent_cpu_user_s", l->cpu_user_s, "agent_cpu_sys_s", l->cpu_sys_s,
+	                 "agent_cpu_us_per_msg", result_cpu_per_msg(l, c->load_verified));
+}
+
+json_t *result_to_json(const struct engine_result *r, const struct result_load *load)
 {
 	const struct engine_counts *c = &r->counts;
 	json_t *root, *failed;
@@ -26,6 +60,10 @@ json_t *result_to_json(const struct engine_result *r)
 	    (json_int_t)c->echo_rounds, "latency", "connect", hist_summary_json(&r->connect),
 	    "echo", hist_summary_json(&r->echo), "hist", "connect", hist_to_json(&r->connect),
 	    "echo", hist_to_json(&r->echo));
+	if (root && load && json_object_set_new(root, "load", result_load_json(r, load)) < 0) {
+		json_decref(root);
+		return NULL;
+	}
 	return root;
 }
 
@@ -42,7 +80,7 @@ static void result_print_hist(FILE *out, const char *name, const struct hist *h)
 }
 
 void result_print_table(FILE *out, const struct engine_result *r, uint64_t target, double connect_s,
-                        double echo_s)
+                        double echo_s, const struct result_load *load)
 {
 	const struct engine_counts *c = &r->counts;
 	int i;
@@ -60,6 +98,17 @@ void result_print_table(FILE *out, const struct engine_result *r, uint64_t targe
 		        "  round trips %" PRIu64 " (%.0f/s)\n",
 		        echo_s, c->echo_ok, c->echo_errors, c->echo_rounds,
 		        c->echo_rounds / echo_s);
+	if (load)
+		fprintf(out,
+		        "load         %" PRIu64 "/s offered for %.3f s: sent %" PRIu64
+		        "  verified %" PRIu64 " in %.3f s (%.0f/s)  errors %" PRIu64
+		        "  behind schedule %" PRIu64
+		        "\n             agent CPU %.3f s user %.3f s sys (%.2f us/msg)\n",
+		        load->rate_per_s, load->duration_s, c->load_sent, c->load_verified,
+		        load->elapsed_s,
+		        load->elapsed_s > 0 ? (double)c->load_verified / load->elapsed_s : 0.0,
+		        c->load_errors, c->load_behind, load->cpu_user_s, load->cpu_sys_s,
+		        result_cpu_per_msg(load, c->load_verified));
 	fprintf(out, "failed      ");
 	for (i = 0; i < ENGINE_REASON_COUNT; i++)
 		fprintf(out, " %s %" PRIu64, engine_reason_name((enum engine_reason)i),
@@ -72,6 +121,8 @@ void result_print_table(FILE *out, const struct engine_result *r, uint64_t targe
 	fprintf(out, "latency ms        count       p50       p90       p99     p99.9       max\n");
 	result_print_hist(out, "connect", &r->connect);
 	result_print_hist(out, "echo", &r->echo);
+	if (load)
+		result_print_hist(out, "load", &r->load);
 }
 
 bool result_passed(const struct engine_result *r, uint64_t target, bool echoed)

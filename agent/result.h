@@ -12,17 +12,32 @@
 
 #include "engine.h"
 
+/* A load phase as asked for, and what it cost this agent (see engine_load). */
+struct result_load {
+	uint64_t rate_per_s; /* offered: --load-rate */
+	double duration_s;   /* --load-duration: how long sends were scheduled */
+	double elapsed_s;    /* the phase, its start to its last echo */
+	double cpu_user_s;   /* this process's CPU during the phase */
+	double cpu_sys_s;
+};
+
+/* This process's user and system CPU seconds so far (getrusage), all threads. */
+void result_cpu_now(double *user_s, double *sys_s);
+
 /*
  * {"attempted","established","failed":{"refused",...,"other"},"max_concurrent",
  *  "echo_ok","echo_errors","latency":{"connect":summary,"echo":summary},
  *  "hist":{"connect":sparse,"echo":sparse}} plus "current","aborted","lost",
- *  "connect_failed","echo_rounds". Returns a new reference or NULL (no memory).
+ *  "connect_failed","echo_rounds"; with `load` (NULL: no load phase ran) also
+ *  "load":{"rate_per_s","duration_s","elapsed_s","sent","verified","errors",
+ *  "behind_schedule","achieved_per_s","latency","hist","agent_cpu_user_s",
+ *  "agent_cpu_sys_s","agent_cpu_us_per_msg"}. Returns a new reference or NULL.
  */
-json_t *result_to_json(const struct engine_result *r);
+json_t *result_to_json(const struct engine_result *r, const struct result_load *load);
 
 /* The standalone summary: counters, failures by reason, latency percentiles. */
 void result_print_table(FILE *out, const struct engine_result *r, uint64_t target, double connect_s,
-                        double echo_s);
+                        double echo_s, const struct result_load *load);
 
 /* Standalone pass: every connection established, every echo verified, nothing lost. */
 bool result_passed(const struct engine_result *r, uint64_t target, bool echoed);

@@ -27,6 +27,7 @@
 #define WAKE_TOKEN    UINT64_MAX
 #define SLOTS_INITIAL 1024
 #define BUF_MAX       65536
+#define LOAD_TICK_US  100 /* a worker under load sleeps at least this long, or not at all */
 
 uint64_t engine_now_us(void)
 {
@@ -125,7 +126,8 @@ static void conn_fail(struct worker *w, uint32_t slot, enum engine_reason reason
 		w->connecting--;
 	} else {
 		if (conn_in_echo(c)) {
-			stat_add(&st->echo_errors, 1);
+			stat_add(
+			    w->phase == ENGINE_PHASE_LOAD ? &st->load_errors : &st->echo_errors, 1);
 			w->echoing--;
 		} else {
 			stat_add(&st->lost, 1);
@@ -170,7 +172,7 @@ static void conn_round_begin(struct worker *w, struct conn *c, uint64_t sched_us
 /* Writes what is left of this round; 0 (done or EAGAIN) or -1 with a reason. */
 static int conn_send(struct worker *w, struct conn *c, int *reason)
 {
-	uint32_t total = w->e->p.payload_bytes;
+	uint32_t total = w->payload;
 	size_t len;
 	ssize_t n;
 
@@ -225,6 +227,40 @@ static int conn_recv_verify(struct worker *w, struct conn *c, int *reason)
 	}
 }
 
+/* Slot k's round r in this load phase. */
+static uint64_t load_due(const struct worker_load *l, uint32_t k, uint64_t r)
+{
+	return l->t0_us + (uint64_t)(((double)k + l->phase) * (double)l->interval_us / l->n) +
+	       r * l->interval_us;
+}
+
+/*
+ * A load round is over: the next one is due an interval after this one was
+ * scheduled. If that time has passed already (the echo came back late), it
+ * starts now, still timed from its schedule; if it is past the phase's end,
+ * the connection is done.
+ */
+static bool load_round_next(struct worker *w, struct conn *c, uint64_t now)
+{
+	uint64_t next = c->t0_us + w->load.interval_us;
+
+	stat_add(&w->e->st.load_verified, 1);
+	if (next >= w->load.end_us) {
+		c->state = CONN_IDLE;
+		w->echoing--;
+		return false;
+	}
+	if (next > now) {
+		/* The cursor starts it: no timer of its own. */
+		c->state = CONN_WAITING;
+		c->due_us = next;
+		return false;
+	}
+	conn_round_begin(w, c, next, now);
+	stat_add(&w->e->st.load_sent, 1);
+	return true;
+}
+
 /*
  * Drives one connection's echo as far as it goes without blocking: write the
  * rest of the round, read and verify whatever arrived, start the next round.
@@ -233,6 +269,7 @@ static int conn_recv_verify(struct worker *w, struct conn *c, int *reason)
 static int conn_echo_step(struct worker *w, struct conn *c, int *reason)
 {
 	const struct engine_params *p = &w->e->p;
+	bool load = w->phase == ENGINE_PHASE_LOAD;
 	uint64_t now, next;
 
 	for (;;) {
@@ -240,16 +277,21 @@ static int conn_echo_step(struct worker *w, struct conn *c, int *reason)
 			return -1;
 		if (conn_recv_verify(w, c, reason) < 0)
 			return -1;
-		if (c->state != CONN_RECEIVING || c->recvd < p->payload_bytes)
+		if (c->state != CONN_RECEIVING || c->recvd < w->payload)
 			return 0;
 
 		/* Round complete. */
 		now = engine_now_us();
 		pthread_mutex_lock(&w->hist_lock);
-		hist_record(&w->h_echo, now > c->t0_us ? now - c->t0_us : 0);
+		hist_record(load ? &w->h_load : &w->h_echo, now > c->t0_us ? now - c->t0_us : 0);
 		pthread_mutex_unlock(&w->hist_lock);
-		stat_add(&w->e->st.echo_rounds, 1);
 		c->round++;
+		if (load) {
+			if (!load_round_next(w, c, now))
+				return 0;
+			continue;
+		}
+		stat_add(&w->e->st.echo_rounds, 1);
 		if (c->round >= p->rounds) {
 			c->state = CONN_IDLE;
 			w->echoing--;
@@ -465,6 +507,53 @@ static bool worker_start_echoes(struct worker *w)
 	return w->echo_next >= w->nslots;
 }
 
+/*
+ * Makes the load sends that are due, in schedule order. Returns the us until
+ * the next one (0: more are due now; UINT64_MAX: the schedule is over).
+ */
+static uint64_t worker_run_load(struct worker *w, uint64_t now)
+{
+	struct worker_load *l = &w->load;
+	uint32_t started = 0;
+	int reason = ENGINE_OTHER;
+
+	while (!l->done && started < START_BATCH) {
+		uint64_t due = load_due(l, l->k, l->r);
+		uint32_t slot = l->k;
+		struct conn *c = &w->conns[slot];
+
+		if (due >= l->end_us) {
+			l->done = true;
+			break;
+		}
+		if (due > now)
+			return due - now;
+		if (++l->k == l->n) {
+			l->k = 0;
+			l->r++;
+		}
+		if (c->state == CONN_FREE)
+			continue;
+		/* This loop came to the send late: the agent, not the server, fell behind. */
+		if (now - due > ENGINE_LATE_US)
+			stat_add(&w->e->st.load_behind, 1);
+		/*
+		 * A connection still waiting for its last echo starts this round
+		 * when that echo is in (load_round_next): the server's delay.
+		 */
+		if (c->state != CONN_IDLE && c->state != CONN_WAITING)
+			continue;
+		if (c->state == CONN_IDLE)
+			w->echoing++;
+		started++;
+		conn_round_begin(w, c, due, now);
+		stat_add(&w->e->st.load_sent, 1);
+		if (conn_echo_step(w, c, &reason) < 0)
+			conn_fail(w, slot, (enum engine_reason)reason);
+	}
+	return l->done ? UINT64_MAX : 0;
+}
+
 static void worker_sweep(struct worker *w, uint64_t now)
 {
 	uint32_t slot;
@@ -484,6 +573,8 @@ static void worker_sweep(struct worker *w, uint64_t now)
 				worker_due(w, c->due_us);
 			break;
 		case CONN_WAITING:
+			if (w->phase == ENGINE_PHASE_LOAD)
+				break; /* the load cursor starts these */
 			if (now >= c->due_us) {
 				conn_round_begin(w, c, c->due_us, now);
 				if (conn_echo_step(w, c, &reason) < 0)
@@ -537,6 +628,16 @@ static bool worker_sync_phase(struct worker *w)
 	pthread_mutex_lock(&e->lock);
 	w->phase = e->phase;
 	w->seen_gen = e->phase_gen;
+	w->payload = e->phase_payload;
+	if (w->phase == ENGINE_PHASE_LOAD) {
+		memset(&w->load, 0, sizeof(w->load));
+		w->load.n = w->nslots;
+		w->load.t0_us = e->load_t0_us;
+		w->load.interval_us = e->load_interval_us;
+		w->load.phase = (double)w->index / e->nworkers;
+		w->load.end_us = e->load_t0_us + e->load_duration_us;
+		w->load.done = w->nslots == 0;
+	}
 	pthread_mutex_unlock(&e->lock);
 	w->reported = false;
 	if (w->phase == ENGINE_PHASE_ECHO)
@@ -548,13 +649,31 @@ static bool worker_sync_phase(struct worker *w)
 	return w->phase != ENGINE_PHASE_STOP;
 }
 
+/*
+ * epoll_wait with a microsecond timeout: a load send due in 300 us must not
+ * wait a whole millisecond. epoll_pwait2 (Linux 5.11) where there is one.
+ */
+static int worker_epoll_wait(struct worker *w, struct epoll_event *events, uint64_t timeout_us)
+{
+	struct timespec ts = {(time_t)(timeout_us / 1000000), (long)(timeout_us % 1000000) * 1000};
+	int n;
+
+	if (w->have_pwait2) {
+		n = epoll_pwait2(w->epfd, events, EVENTS_MAX, &ts, NULL);
+		if (n >= 0 || errno != ENOSYS)
+			return n;
+		w->have_pwait2 = false;
+	}
+	return epoll_wait(w->epfd, events, EVENTS_MAX, (int)((timeout_us + 999) / 1000));
+}
+
 void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct epoll_event events[EVENTS_MAX];
 	int n, i, timeout;
 	bool more = false;
-	uint64_t now;
+	uint64_t now, timeout_us;
 
 	while (worker_sync_phase(w)) {
 		timeout = IDLE_WAIT_MS;
@@ -569,14 +688,26 @@ void *worker_main(void *arg)
 				worker_report_done(w);
 		}
 		now = engine_now_us();
-		if (w->next_sweep_us != UINT64_MAX && timeout != 0) {
-			uint64_t until = w->next_sweep_us > now ? w->next_sweep_us - now : 0;
-			int ms = (int)((until + 999) / 1000);
+		timeout_us = (uint64_t)timeout * 1000;
+		if (w->phase == ENGINE_PHASE_LOAD) {
+			uint64_t until = worker_run_load(w, now);
 
-			if (ms < timeout)
-				timeout = ms;
+			if (w->load.done && w->echoing == 0)
+				worker_report_done(w);
+			/* Sends due within a tick share one wake-up; each is timed from its
+			 * schedule. */
+			if (until != 0 && until < LOAD_TICK_US)
+				until = LOAD_TICK_US;
+			if (until < timeout_us)
+				timeout_us = until;
 		}
-		n = epoll_wait(w->epfd, events, EVENTS_MAX, timeout);
+		if (w->next_sweep_us != UINT64_MAX && timeout_us != 0) {
+			uint64_t until = w->next_sweep_us > now ? w->next_sweep_us - now : 0;
+
+			if (until < timeout_us)
+				timeout_us = until;
+		}
+		n = worker_epoll_wait(w, events, timeout_us);
 		if (n < 0 && errno != EINTR)
 			break; /* cannot happen with a valid epfd; leave rather than spin */
 		for (i = 0; i < n; i++) {
@@ -607,6 +738,7 @@ int worker_init(struct worker *w, struct engine *e, unsigned index)
 	w->evfd = -1;
 	w->free_head = UINT32_MAX;
 	w->next_sweep_us = UINT64_MAX;
+	w->have_pwait2 = true;
 	pthread_mutex_init(&w->hist_lock, NULL);
 	/* Reads use the same scratch: at least 4 KB so a drain takes few syscalls. */
 	w->buflen = len < 4096 ? 4096 : len;
@@ -615,6 +747,7 @@ int worker_init(struct worker *w, struct engine *e, unsigned index)
 		return -ENOMEM;
 	hist_init(&w->h_connect);
 	hist_init(&w->h_echo);
+	hist_init(&w->h_load);
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->epfd < 0)
 		return -errno;

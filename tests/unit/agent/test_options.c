@@ -96,6 +96,19 @@ static void test_good(void)
 	CHECK(o.hold_s == 0.25);
 	options_free(&o);
 
+	/* Load: off by default; the duration takes units; the payload defaults to --payload. */
+	CHECK_EQ_U(parse(&o, "--target", "127.0.0.1:9", "-n", "5", NULL), 0);
+	CHECK_EQ_U(o.load_rate, 0);
+	CHECK_EQ_U(o.load_duration_ms, 10000);
+	options_free(&o);
+	CHECK_EQ_U(parse(&o, "--target", "127.0.0.1:9", "-n", "5", "--load-rate", "50000",
+	                 "--load-duration", "1.5m", "--load-payload", "512", NULL),
+	           0);
+	CHECK_EQ_U(o.load_rate, 50000);
+	CHECK_EQ_U(o.load_duration_ms, 90000);
+	CHECK_EQ_U(o.load_payload, 512);
+	options_free(&o);
+
 	CHECK_EQ_U(parse(&o, "--coordinator", "tcp://127.0.0.1:5700", NULL), 0);
 	CHECK_EQ_U(o.mode, AGENT_MODE_CONTROL);
 	options_free(&o);
@@ -131,6 +144,13 @@ static void test_errors(void)
 	expect_error(
 	    "agent: --connect-timeout: expected a duration from 1 ms to 3600 s, got '0'",
 	    parse(&o, "--target", "127.0.0.1:1", "-n", "5", "--connect-timeout", "0", NULL));
+	expect_error("agent: --load-rate: expected an integer from 1 to 100000000, got '0'",
+	             parse(&o, "--target", "127.0.0.1:1", "-n", "5", "--load-rate", "0", NULL));
+	expect_error("agent: --load-duration and --load-payload need --load-rate R",
+	             parse(&o, "--target", "127.0.0.1:1", "-n", "5", "--load-duration", "5", NULL));
+	expect_error("agent: --coordinator: the plan sets the target, connections and load; drop "
+	             "--target, -n and --load-*",
+	             parse(&o, "--coordinator", "tcp://127.0.0.1:1", "--load-rate", "5", NULL));
 	expect_error("agent: --target: expected HOST:PORT, got '127.0.0.1'",
 	             parse(&o, "--target", "127.0.0.1", "-n", "5", NULL));
 	expect_error("agent: --target: expected a port from 1 to 65535, got '70000'",
@@ -157,8 +177,8 @@ static void test_errors(void)
 	             parse(&o, "--target", "127.0.0.1:1", "-n", "5", "--rate", NULL));
 	expect_error("agent: unexpected argument 'extra'",
 	             parse(&o, "--target", "127.0.0.1:1", "-n", "5", "extra", NULL));
-	expect_error("agent: --coordinator: the plan sets the target and connections; drop "
-	             "--target and -n",
+	expect_error("agent: --coordinator: the plan sets the target, connections and load; drop "
+	             "--target, -n and --load-*",
 	             parse(&o, "--coordinator", "tcp://x:1", "-n", "5", NULL));
 }
 

@@ -1,0 +1,59 @@
+#!/bin/bash
+# e2e.agent.load: the standalone agent's open-loop load phase (--load-rate).
+#
+# 1. Exact counts: 200 connections at 2,000 messages/s for 2 s. Each connection
+#    sends once per 200/2000 = 0.1 s from an offset below 0.1 s, so every one
+#    sends exactly 20 times: 4,000 sent, 4,000 verified, nothing else.
+# 2. A stall is latency, not fewer sends: the server is stopped (SIGSTOP) for
+#    1 s of a 3 s load. Sends scheduled in the stall still count from their
+#    scheduled time, so those made at its start wait the whole second: max
+#    >= 900 ms (a closed loop would have stalled its clock instead), and about
+#    a third of all sends fall in the stall, their latency spread over 0..1 s:
+#    the p99 (the top 3% of the stalled ones) is >= 800 ms. Every message is
+#    still sent and verified: 6,000.
+# 3. An agent that cannot keep its schedule says so: one thread offered
+#    1,000,000 messages/s (for 50 ms: 50,000 in all) cannot: behind_schedule > 0.
+AGENT=$1 SERVER=$2
+. "$(dirname "$0")/lib.sh"
+
+start_stats_server "$SERVER" --model epoll
+
+"$AGENT" --target 127.0.0.1:$PORT -n 200 --load-rate 2000 --load-duration 2 --json \
+	>"$WORK/exact.json" 2>"$WORK/exact.err"
+expect "exact: exit" $? 0
+J=$WORK/exact.json
+expect "exact: load sent" "$(jq .load.sent "$J")" 4000
+expect "exact: load verified" "$(jq .load.verified "$J")" 4000
+expect "exact: load errors" "$(jq .load.errors "$J")" 0
+expect "exact: latency count" "$(jq .load.latency.count "$J")" 4000
+expect "exact: failed" "$(jq '[.failed[]] | add' "$J")" 0
+expect "exact: rate asked" "$(jq .load.rate_per_s "$J")" 2000
+jq -e '.load.achieved_per_s > 1800 and .load.achieved_per_s <= 2050' "$J" >/dev/null ||
+	fail "exact: achieved_per_s $(jq .load.achieved_per_s "$J"), expected about 2000"
+jq -e '.load.agent_cpu_user_s + .load.agent_cpu_sys_s > 0' "$J" >/dev/null ||
+	fail "exact: no agent CPU reported: $(jq -c .load "$J")"
+
+"$AGENT" --target 127.0.0.1:$PORT -n 200 --load-rate 2000 --load-duration 3 \
+	--echo-timeout 10000 --json >"$WORK/stall.json" 2>"$WORK/stall.err" &
+apid=$!
+sleep 1.2
+# The server's workers are its children: stop them all.
+procs="$server_PID $(pgrep -P "$server_PID" | tr '\n' ' ')"
+kill -STOP $procs
+sleep 1
+kill -CONT $procs
+wait $apid
+expect "stall: exit" $? 0
+J=$WORK/stall.json
+expect "stall: load sent" "$(jq .load.sent "$J")" 6000
+expect "stall: load verified" "$(jq .load.verified "$J")" 6000
+jq -e '.load.latency.max >= 900 and .load.latency.p99 >= 800' "$J" >/dev/null ||
+	fail "stall: the 1 s stall is not in the latency: $(jq -c .load.latency "$J")"
+
+"$AGENT" --target 127.0.0.1:$PORT -n 100 --threads 1 --load-rate 1000000 --load-duration 50ms \
+	--echo-timeout 10000 --json >"$WORK/behind.json" 2>"$WORK/behind.err"
+J=$WORK/behind.json
+jq -e '.load.behind_schedule > 0' "$J" >/dev/null ||
+	fail "behind: 1M/s on one thread kept its schedule?: $(jq -c '.load | del(.hist)' "$J")"
+expect "behind: every send verified" "$(jq '.load.sent == .load.verified' "$J")" true
+echo PASS
