@@ -31,10 +31,8 @@ static const struct proto_field msg_failed_fields[MSG_REASON_COUNT] = {
 };
 
 static const char *const msg_phase_names[MSG_PHASE_COUNT] = {
-    [MSG_PHASE_CONNECT] = "connect",
-    [MSG_PHASE_ECHO] = "echo",
-    [MSG_PHASE_CLOSE] = "close",
-    [MSG_PHASE_VERIFY] = "verify",
+    [MSG_PHASE_CONNECT] = "connect", [MSG_PHASE_ECHO] = "echo", [MSG_PHASE_CLOSE] = "close",
+    [MSG_PHASE_VERIFY] = "verify",   [MSG_PHASE_LOAD] = "load",
 };
 
 /* Keys every message carries besides its own fields (checked by proto_decode). */
@@ -76,6 +74,24 @@ static const struct proto_field msg_reason_fields[] = {
 static const struct proto_field msg_go_fields[] = {
     PROTO_FIELD(struct msg_go, step, PROTO_KIND_INT, 0, MSG_MAX_STEPS - 1),
     PROTO_FIELD(struct msg_go, target, PROTO_KIND_INT, 0, MSG_MAX_CONNECTIONS),
+};
+
+static const struct proto_field msg_go_load_fields[] = {
+    PROTO_FIELD(struct msg_go_load, sub, PROTO_KIND_INT, 0, MSG_MAX_LOADS - 1),
+    PROTO_FIELD(struct msg_go_load, rate_per_s, PROTO_KIND_DBL, 0, 0),
+    PROTO_FIELD(struct msg_go_load, duration_ms, PROTO_KIND_INT, 1, 86400000),
+    PROTO_FIELD(struct msg_go_load, payload_bytes, PROTO_KIND_INT, 1, 1024 * 1024),
+};
+
+static const struct proto_field msg_load_done_fields[] = {
+    PROTO_FIELD(struct msg_load_done, sub, PROTO_KIND_INT, 0, MSG_MAX_LOADS - 1),
+    PROTO_FIELD(struct msg_load_done, sent, PROTO_KIND_INT, 0, INT64_MAX),
+    PROTO_FIELD(struct msg_load_done, verified, PROTO_KIND_INT, 0, INT64_MAX),
+    PROTO_FIELD(struct msg_load_done, errors, PROTO_KIND_INT, 0, INT64_MAX),
+    PROTO_FIELD(struct msg_load_done, behind, PROTO_KIND_INT, 0, INT64_MAX),
+    PROTO_FIELD(struct msg_load_done, elapsed_s, PROTO_KIND_DBL, 0, 0),
+    PROTO_FIELD(struct msg_load_done, cpu_user_s, PROTO_KIND_DBL, 0, 0),
+    PROTO_FIELD(struct msg_load_done, cpu_sys_s, PROTO_KIND_DBL, 0, 0),
 };
 
 static const struct proto_field msg_progress_fields[] = {
@@ -215,9 +231,10 @@ static int msg_read_phase(const json_t *msg, const char *what, enum msg_phase *p
 		snprintf(got, sizeof(got), "%s", proto_json_type_name(v));
 	else
 		snprintf(got, sizeof(got), "\"%.32s\"", name);
-	return proto_fail(
-	    err, "%s: field \"phase\": expected one of connect, echo, close, verify, got %s", what,
-	    got);
+	return proto_fail(err,
+	                  "%s: field \"phase\": expected one of connect, echo, close, verify, "
+	                  "load, got %s",
+	                  what, got);
 }
 
 json_t *msg_hello_pack(const struct msg_hello *m)
@@ -438,19 +455,54 @@ int msg_stop_unpack(json_t *msg, struct msg_stop *m, struct proto_err *err)
 	return msg_reason_unpack(msg, MSG_BIT(PROTO_STOP), "stop", m->reason, err);
 }
 
+/* A table's fields as a new object, for a message's nested part; NULL when out of memory. */
+static json_t *msg_object(const void *s, const struct proto_field *f, size_t n)
+{
+	json_t *o = json_object();
+
+	if (o != NULL && proto_fields_pack(o, s, f, n) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* msg[key], an object holding exactly the table's fields, into s. */
+static int msg_read_object(const json_t *msg, const char *key, void *s, const struct proto_field *f,
+                           size_t n, const char *what, struct proto_err *err)
+{
+	const json_t *o = json_object_get(msg, key);
+	char prefix[32];
+
+	if (!json_is_object(o))
+		return proto_fail(err, "%s: field \"%s\": expected an object, got %s", what, key,
+		                  o ? proto_json_type_name(o) : "nothing");
+	snprintf(prefix, sizeof(prefix), "%s.", key);
+	if (proto_check_keys(o, f, n, NULL, what, prefix, err) != 0 ||
+	    proto_fields_unpack(o, s, f, n, what, prefix, err) != 0)
+		return -1;
+	return 0;
+}
+
 json_t *msg_go_pack(const struct msg_go *m)
 {
 	const char *phase = msg_phase_name(m->phase);
+	json_t *msg;
 
 	if (phase == NULL)
 		return NULL;
-	return msg_add(msg_new(PROTO_GO, m, msg_go_fields, MSG_NELEM(msg_go_fields)), "phase",
-	               json_string(phase));
+	msg = msg_add(msg_new(PROTO_GO, m, msg_go_fields, MSG_NELEM(msg_go_fields)), "phase",
+	              json_string(phase));
+	if (m->phase == MSG_PHASE_LOAD)
+		msg = msg_add(
+		    msg, "load",
+		    msg_object(&m->load, msg_go_load_fields, MSG_NELEM(msg_go_load_fields)));
+	return msg;
 }
 
 int msg_go_unpack(json_t *msg, struct msg_go *m, struct proto_err *err)
 {
-	static const char *const extra[] = {"v", "type", "phase", NULL};
+	static const char *const extra[] = {"v", "type", "phase", "load", NULL};
 	static const struct msg_shape shape = {MSG_BIT(PROTO_GO), "go", msg_go_fields,
 	                                       MSG_NELEM(msg_go_fields), extra};
 	struct msg_go tmp;
@@ -459,6 +511,15 @@ int msg_go_unpack(json_t *msg, struct msg_go *m, struct proto_err *err)
 	if (msg_read(msg, &shape, &tmp, err) == NULL ||
 	    msg_read_phase(msg, "go", &tmp.phase, err) != 0)
 		return -1;
+	if (tmp.phase != MSG_PHASE_LOAD) {
+		if (json_object_get(msg, "load") != NULL)
+			return proto_fail(err, "go: field \"load\": only phase load takes one");
+	} else if (msg_read_object(msg, "load", &tmp.load, msg_go_load_fields,
+	                           MSG_NELEM(msg_go_load_fields), "go", err) != 0) {
+		return -1;
+	} else if (!(tmp.load.rate_per_s > 0)) {
+		return proto_fail(err, "go: field \"load.rate_per_s\": expected a positive number");
+	}
 	*m = tmp;
 	return 0;
 }
@@ -573,13 +634,17 @@ json_t *msg_progress_pack(enum proto_type type, const struct msg_progress *m)
 	msg = msg_new(type, m, msg_progress_fields, MSG_NELEM(msg_progress_fields));
 	if (m->hist != NULL)
 		msg = msg_add(msg, "hist", hist_to_json(m->hist));
+	if (m->has_load)
+		msg = msg_add(
+		    msg, "load",
+		    msg_object(&m->load, msg_load_done_fields, MSG_NELEM(msg_load_done_fields)));
 	msg = msg_add(msg, "phase", json_string(phase));
 	return msg_add(msg, "counts", msg_counts_pack(&m->counts));
 }
 
 int msg_progress_unpack(json_t *msg, struct msg_progress *m, struct proto_err *err)
 {
-	static const char *const extra[] = {"v", "type", "phase", "counts", "hist", NULL};
+	static const char *const extra[] = {"v", "type", "phase", "counts", "hist", "load", NULL};
 	static const struct msg_shape shape = {MSG_BIT(PROTO_PROGRESS) | MSG_BIT(PROTO_PHASE_DONE),
 	                                       "progress or phase_done", msg_progress_fields,
 	                                       MSG_NELEM(msg_progress_fields), extra};
@@ -601,6 +666,14 @@ int msg_progress_unpack(json_t *msg, struct msg_progress *m, struct proto_err *e
 		if (hist_from_json(hist, m->hist, &herr) != 0)
 			return proto_fail(err, "%s: field \"hist\": %s", what, herr.msg);
 		tmp.has_hist = true;
+	}
+	if (json_object_get(msg, "load") != NULL) {
+		if (tmp.phase != MSG_PHASE_LOAD)
+			return proto_fail(err, "%s: field \"load\": only phase load has one", what);
+		if (msg_read_object(msg, "load", &tmp.load, msg_load_done_fields,
+		                    MSG_NELEM(msg_load_done_fields), what, err) != 0)
+			return -1;
+		tmp.has_load = true;
 	}
 	tmp.hist = m->hist;
 	*m = tmp;

@@ -11,6 +11,8 @@
  *   coordinator: assign                              agent: ready | reject
  *   coordinator: go {connect, step, target}          agent: progress..., phase_done
  *   coordinator: go {echo, step}                     agent: progress..., phase_done
+ *   coordinator: go {load, step, load:{sub,...}}     agent: progress..., phase_done {load}
+ *   (one load per rate of the plan's load.rate_per_s, lowest first)
  *   (hold: nothing but heartbeats)
  *   coordinator: go {verify, step}                   agent: phase_done (counts now)
  *   (repeat per step)
@@ -37,6 +39,7 @@
 #define MSG_TEXT_MAX       256 /* reasons, capacity sentences (with NUL) */
 #define MSG_MAX_SOURCES    256 /* source addresses listed in hello */
 #define MSG_MAX_STEPS      64
+#define MSG_MAX_LOADS      16 /* rates in one load sweep */
 /* Most connections one assign or go may ask of an agent (the plan's own limit). */
 #define MSG_MAX_CONNECTIONS 100000000LL
 
@@ -69,9 +72,10 @@ enum msg_phase {
 	MSG_PHASE_ECHO,
 	MSG_PHASE_CLOSE,
 	MSG_PHASE_VERIFY,
+	MSG_PHASE_LOAD,
 	MSG_PHASE_COUNT
 };
-const char *msg_phase_name(enum msg_phase p); /* "connect", "echo", "close", "verify" */
+const char *msg_phase_name(enum msg_phase p); /* "connect", "echo", "close", "verify", "load" */
 
 struct msg_hello {
 	char name[MSG_NAME_MAX];  /* unique per agent; also its ZeroMQ routing id */
@@ -109,10 +113,31 @@ struct msg_reject {
 	char reason[MSG_TEXT_MAX];
 };
 
+/* go {load}: this agent's part of one rate of the sweep (the object "load"). */
+struct msg_go_load {
+	int64_t sub;           /* index of the rate in load.rate_per_s */
+	double rate_per_s;     /* this agent's share of the rate, messages/s (> 0) */
+	int64_t duration_ms;   /* sends are scheduled over this long */
+	int64_t payload_bytes; /* bytes per message */
+};
+
 struct msg_go {
 	enum msg_phase phase;
-	int64_t step;   /* index into assign.steps */
-	int64_t target; /* connect: total connections to hold after it; else 0 */
+	int64_t step;            /* index into assign.steps */
+	int64_t target;          /* connect: total connections to hold after it; else 0 */
+	struct msg_go_load load; /* phase load only (required there, refused elsewhere) */
+};
+
+/* phase_done {load}: what one load sub-step did on this agent (the object "load"). */
+struct msg_load_done {
+	int64_t sub;
+	int64_t sent;      /* messages started */
+	int64_t verified;  /* echoed and verified byte for byte */
+	int64_t errors;    /* connections that failed during it */
+	int64_t behind;    /* sends the agent's own loop made > 1 ms late */
+	double elapsed_s;  /* its start to its last echo */
+	double cpu_user_s; /* the agent process's CPU during it */
+	double cpu_sys_s;
 };
 
 struct msg_counts {
@@ -139,6 +164,8 @@ struct msg_progress {
 	 */
 	struct hist *hist;
 	bool has_hist;
+	struct msg_load_done load; /* phase load, phase_done only: packed when has_load */
+	bool has_load;
 };
 
 /* result: the counters and the two histograms, mergeable at the coordinator. */

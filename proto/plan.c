@@ -354,6 +354,67 @@ static int plan_parse_echo(const struct plan_ctx *c, const json_t *o, struct pla
 	return 0;
 }
 
+/* One rate of load.rate_per_s, at `path`. */
+static int plan_load_rate(const struct plan_ctx *c, const json_t *v, const char *path, double *out)
+{
+	char got[64];
+	double d = json_number_value(v);
+
+	if (json_is_number(v) && d > 0 && d <= 1e9) {
+		*out = d;
+		return 0;
+	}
+	return plan_fail(c, path, "expected a positive number of messages/s (at most 1e9), got %s",
+	                 plan_got(v, got, sizeof(got)));
+}
+
+/* load.rate_per_s: one rate, or a sweep of up to MSG_MAX_LOADS, lowest first. */
+static int plan_parse_load_rates(const struct plan_ctx *c, const json_t *v, struct plan *p)
+{
+	char path[48], got[64];
+	const json_t *r;
+	size_t i;
+
+	if (!json_is_array(v)) {
+		p->nload_rates = 1;
+		return plan_load_rate(c, v, "load.rate_per_s", &p->load_rates[0]);
+	}
+	if (json_array_size(v) < 1 || json_array_size(v) > MSG_MAX_LOADS) {
+		snprintf(got, sizeof(got), "%zu entries", json_array_size(v));
+		return plan_fail(c, "load.rate_per_s",
+		                 "expected a rate or a list of 1..%d rates, got %s", MSG_MAX_LOADS,
+		                 got);
+	}
+	json_array_foreach(v, i, r)
+	{
+		snprintf(path, sizeof(path), "load.rate_per_s[%zu]", i);
+		if (plan_load_rate(c, r, path, &p->load_rates[i]) != 0)
+			return -1;
+		if (i > 0 && p->load_rates[i] <= p->load_rates[i - 1])
+			return plan_fail(c, path,
+			                 "expected rates in increasing order, got %g after %g",
+			                 p->load_rates[i], p->load_rates[i - 1]);
+	}
+	p->nload_rates = (int64_t)json_array_size(v);
+	return 0;
+}
+
+static int plan_parse_load(const struct plan_ctx *c, const json_t *o, struct plan *p)
+{
+	static const char *const keys[] = {"rate_per_s", "duration_s", "payload_bytes", NULL};
+
+	p->load_payload_bytes = 0; /* 0 until given: plan_check() defaults it to echo's */
+	if (plan_keys(c, o, "load", keys) != 0 ||
+	    plan_require(c, o, "load", "rate_per_s", "messages per second, or a list of rates") !=
+	        0 ||
+	    plan_parse_load_rates(c, json_object_get(o, "rate_per_s"), p) != 0 ||
+	    plan_num(c, o, "load", "duration_s", 0.001, true, 86400,
+	             "a number of seconds from 0.001 to 86400", &p->load_duration_s) != 0 ||
+	    plan_int(c, o, "load", "payload_bytes", 1, 1024 * 1024, &p->load_payload_bytes) != 0)
+		return -1;
+	return 0;
+}
+
 static int plan_parse_server(const struct plan_ctx *c, const json_t *o, struct plan *p)
 {
 	static const char *const keys[] = {"stats", "interval_ms", NULL};
@@ -474,9 +535,9 @@ static int plan_section(const struct plan_ctx *c, const json_t *root, const char
 
 static int plan_parse_root(const struct plan_ctx *c, const json_t *root, struct plan *p)
 {
-	static const char *const keys[] = {"name",   "target",     "agents", "connections",
-	                                   "steps",  "ramp",       "echo",   "hold_s",
-	                                   "server", "thresholds", "local",  NULL};
+	static const char *const keys[] = {
+	    "name", "target", "agents", "connections", "steps", "ramp", "echo",
+	    "load", "hold_s", "server", "thresholds",  "local", NULL};
 
 	if (plan_keys(c, root, "", keys) != 0 ||
 	    plan_require(c, root, "", "name", "a name for the run") != 0 ||
@@ -492,12 +553,15 @@ static int plan_parse_root(const struct plan_ctx *c, const json_t *root, struct 
 	if (plan_section(c, root, "steps", plan_parse_steps, p) != 0 ||
 	    plan_section(c, root, "ramp", plan_parse_ramp, p) != 0 ||
 	    plan_section(c, root, "echo", plan_parse_echo, p) != 0 ||
+	    plan_section(c, root, "load", plan_parse_load, p) != 0 ||
 	    plan_num(c, root, "", "hold_s", 0, true, 604800,
 	             "a non-negative number of seconds (at most 604800)", &p->hold_s) != 0 ||
 	    plan_section(c, root, "server", plan_parse_server, p) != 0 ||
 	    plan_section(c, root, "thresholds", plan_parse_thresholds, p) != 0 ||
 	    plan_section(c, root, "local", plan_parse_local, p) != 0)
 		return -1;
+	if (p->load_payload_bytes == 0)
+		p->load_payload_bytes = p->payload_bytes;
 	return plan_check(c, p);
 }
 
@@ -510,6 +574,7 @@ static void plan_defaults(struct plan *p)
 	p->payload_bytes = 64;
 	p->rounds = 1;
 	p->echo_timeout_ms = 5000;
+	p->load_duration_s = 10;
 	p->server_interval_ms = 500;
 	snprintf(p->local_model, sizeof(p->local_model), "threads");
 	snprintf(p->local_stack_size, sizeof(p->local_stack_size), "64k");

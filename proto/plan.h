@@ -51,6 +51,10 @@ struct plan {
 	int64_t rounds;                    /* echo.rounds, default 1, 0..1e6 */
 	int64_t interval_ms;               /* echo.interval_ms, default 0 */
 	int64_t echo_timeout_ms;           /* echo.timeout_ms, default 5000 */
+	int64_t nload_rates;               /* load.rate_per_s: 0 = no load phase */
+	double load_rates[MSG_MAX_LOADS];  /*   a number or a list, increasing, > 0 */
+	double load_duration_s;            /* load.duration_s, default 10 */
+	int64_t load_payload_bytes;        /* load.payload_bytes, default echo.payload_bytes */
 	double hold_s;                     /* "hold_s", default 0 */
 	char server_stats[MSG_TEXT_MAX];   /* server.stats endpoint, "" = none */
 	int64_t server_interval_ms;        /* server.interval_ms, default 500 */

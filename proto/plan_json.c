@@ -74,6 +74,21 @@ static json_t *plan_local_json(const struct plan *p)
 	return json_pack("{s:I, s:o}", "agents", (json_int_t)p->local_agents, "server", server);
 }
 
+/* "load" as given: one rate as a number, a sweep as a list. */
+static json_t *plan_load_json(const struct plan *p)
+{
+	json_t *rates = p->nload_rates == 1 ? json_real(p->load_rates[0]) : json_array();
+
+	for (int64_t i = 0; p->nload_rates > 1 && rates != NULL && i < p->nload_rates; i++) {
+		if (json_array_append_new(rates, json_real(p->load_rates[i])) != 0) {
+			json_decref(rates);
+			rates = NULL;
+		}
+	}
+	return json_pack("{s:o, s:f, s:I}", "rate_per_s", rates, "duration_s", p->load_duration_s,
+	                 "payload_bytes", (json_int_t)p->load_payload_bytes);
+}
+
 json_t *plan_to_json(const struct plan *p)
 {
 	json_t *thresholds, *steps = plan_lists_json(p, &thresholds);
@@ -92,6 +107,11 @@ json_t *plan_to_json(const struct plan *p)
 	              (json_int_t)p->rounds, "interval_ms", (json_int_t)p->interval_ms,
 	              "timeout_ms", (json_int_t)p->echo_timeout_ms, "hold_s", p->hold_s, "server",
 	              server, "thresholds", thresholds);
+	if (j != NULL && p->nload_rates > 0 &&
+	    json_object_set_new(j, "load", plan_load_json(p)) != 0) {
+		json_decref(j);
+		return NULL;
+	}
 	if (j != NULL && p->local && json_object_set_new(j, "local", plan_local_json(p)) != 0) {
 		json_decref(j);
 		return NULL;

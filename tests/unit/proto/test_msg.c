@@ -186,14 +186,56 @@ static void go_round_trip(int *fails)
 	struct proto_err err = {{0}};
 
 	for (int p = 0; p < MSG_PHASE_COUNT; p++) {
-		struct msg_go in = {(enum msg_phase)p, p, p == MSG_PHASE_CONNECT ? 20000 : 0}, out;
-		json_t *msg = wire(fails, msg_go_pack(&in), PROTO_GO);
+		struct msg_go in, out;
+		json_t *msg;
 
+		memset(&in, 0, sizeof(in));
+		in.phase = (enum msg_phase)p;
+		in.step = p;
+		in.target = p == MSG_PHASE_CONNECT ? 20000 : 0;
+		if (p == MSG_PHASE_LOAD)
+			in.load = (struct msg_go_load){3, 12500.5, 2000, 128};
+		msg = wire(fails, msg_go_pack(&in), PROTO_GO);
 		memset(&out, 0x5a, sizeof(out));
 		check_ok(fails, msg_go_unpack(msg, &out, &err), &err);
 		/* Field by field: memcmp would compare the padding after phase too. */
 		CHECK(fails,
 		      out.phase == in.phase && out.step == in.step && out.target == in.target);
+		if (p == MSG_PHASE_LOAD)
+			CHECK(fails, out.load.sub == 3 && out.load.rate_per_s == 12500.5 &&
+			                 out.load.duration_ms == 2000 &&
+			                 out.load.payload_bytes == 128);
+		json_decref(msg);
+	}
+	/* load is required with phase load, refused with any other, and checked. */
+	struct {
+		const char *text, *error;
+	} bad[] = {
+	    {"{\"v\":1,\"type\":\"go\",\"phase\":\"load\",\"step\":0,\"target\":0}",
+	     "go: field \"load\": expected an object, got nothing"},
+	    {"{\"v\":1,\"type\":\"go\",\"phase\":\"echo\",\"step\":0,\"target\":0,"
+	     "\"load\":{}}",
+	     "go: field \"load\": only phase load takes one"},
+	    {"{\"v\":1,\"type\":\"go\",\"phase\":\"load\",\"step\":0,\"target\":0,"
+	     "\"load\":{\"sub\":0,\"rate_per_s\":0,\"duration_ms\":1000,\"payload_bytes\":64}}",
+	     "go: field \"load.rate_per_s\": expected a positive number"},
+	    {"{\"v\":1,\"type\":\"go\",\"phase\":\"load\",\"step\":0,\"target\":0,"
+	     "\"load\":{\"sub\":16,\"rate_per_s\":5,\"duration_ms\":1000,\"payload_bytes\":64}}",
+	     NULL},
+	    {"{\"v\":1,\"type\":\"go\",\"phase\":\"load\",\"step\":0,\"target\":0,"
+	     "\"load\":{\"sub\":0,\"rate_per_s\":5,\"duration_ms\":1000,\"payload_bytes\":64,"
+	     "\"x\":1}}",
+	     "go: unknown field \"load.x\""},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *msg = json_loads(bad[i].text, 0, NULL);
+		struct msg_go out;
+
+		CHECK(fails, msg != NULL && msg_go_unpack(msg, &out, &err) != 0);
+		if (bad[i].error && strcmp(err.msg, bad[i].error) != 0) {
+			fprintf(stderr, "go: got \"%s\", expected \"%s\"\n", err.msg, bad[i].error);
+			(*fails)++;
+		}
 		json_decref(msg);
 	}
 }
@@ -213,6 +255,19 @@ static void progress_round_trip(int *fails)
 	out.hist = NULL; /* the caller's choice: no storage, no histogram */
 	check_ok(fails, msg_progress_unpack(msg, &out, &err), &err);
 	CHECK(fails, memcmp(&in, &out, sizeof(in)) == 0);
+	json_decref(msg);
+
+	/* phase_done of a load carries what the sub-step did. */
+	in.phase = MSG_PHASE_LOAD;
+	in.has_load = true;
+	in.load = (struct msg_load_done){2, 1000, 990, 1, 7, 2.5, 0.25, 0.5};
+	msg = wire(fails, msg_progress_pack(PROTO_PHASE_DONE, &in), PROTO_PHASE_DONE);
+	memset(&out, 0, sizeof(out));
+	check_ok(fails, msg_progress_unpack(msg, &out, &err), &err);
+	CHECK(fails, out.has_load && out.load.sub == 2 && out.load.sent == 1000 &&
+	                 out.load.verified == 990 && out.load.errors == 1 && out.load.behind == 7 &&
+	                 out.load.elapsed_s == 2.5 && out.load.cpu_user_s == 0.25 &&
+	                 out.load.cpu_sys_s == 0.5);
 	json_decref(msg);
 
 	/* phase_done with this phase's histogram: read only into storage the caller gives. */
@@ -308,8 +363,8 @@ static json_t *make(enum kind k)
 	struct msg_welcome welcome = {"run", 1000};
 	struct msg_reject reject = {"no"};
 	struct msg_stop stop = {"stop"};
-	struct msg_go go = {MSG_PHASE_CONNECT, 0, 10};
-	struct msg_progress progress = {MSG_PHASE_ECHO, 1, {0}, NULL, false};
+	struct msg_go go = {MSG_PHASE_CONNECT, 0, 10, {0, 0, 0, 0}};
+	struct msg_progress progress = {MSG_PHASE_ECHO, 1, {0}, NULL, false, {0}, false};
 
 	switch (k) {
 	case K_HELLO:
@@ -505,9 +560,9 @@ BAD_TABLE(reason_bad, {K_REJECT, "reason", NULL, "reject: missing field \"reason
 
 BAD_TABLE(go_bad,
           {K_GO, "phase", "\"hold\"",
-           "go: field \"phase\": expected one of connect, echo, close, verify, got \"hold\""},
+           "go: field \"phase\": expected one of connect, echo, close, verify, load, got \"hold\""},
           {K_GO, "phase", "1",
-           "go: field \"phase\": expected one of connect, echo, close, verify, got integer"},
+           "go: field \"phase\": expected one of connect, echo, close, verify, load, got integer"},
           {K_GO, "phase", NULL, "go: missing field \"phase\""},
           {K_GO, "step", "64", "go: field \"step\": expected an integer in 0..63, got 64"},
           {K_GO, "target", "-1",
