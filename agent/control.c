@@ -16,6 +16,7 @@
 #include "loglimit.h"
 #include "msg.h"
 #include "preflight.h"
+#include "result.h"
 
 #define HELLO_MS           1000
 #define PROGRESS_MS        500 /* at least; a slow beat (many agents) slows it too */
@@ -96,6 +97,11 @@ struct control {
 	json_t *answer;   /* ready or phase_done, resent until the next command */
 	int64_t next_answer_ms;
 	struct engine_result *seen; /* the engine's histograms when the last phase ended */
+	struct load_start {         /* a load phase's baseline, for its phase_done */
+		struct engine_counts counts;
+		double cpu_user_s, cpu_sys_s;
+		int64_t t_ms;
+	} load;
 };
 
 static int64_t now_ms(void)
@@ -233,17 +239,39 @@ static struct hist *phase_latency(struct control *c)
 	if (c->seen == NULL && (c->seen = calloc(1, sizeof(*c->seen))) != NULL) {
 		hist_init(&c->seen->connect);
 		hist_init(&c->seen->echo);
+		hist_init(&c->seen->load);
 	}
 	if (now != NULL && c->seen != NULL && (delta = malloc(sizeof(*delta))) != NULL) {
 		engine_result(c->engine, now);
 		if (c->go.phase == MSG_PHASE_CONNECT)
 			hist_delta(delta, &now->connect, &c->seen->connect);
+		else if (c->go.phase == MSG_PHASE_LOAD)
+			hist_delta(delta, &now->load, &c->seen->load);
 		else
 			hist_delta(delta, &now->echo, &c->seen->echo);
 		*c->seen = *now;
 	}
 	free(now);
 	return delta;
+}
+
+/* What this load sub-step did: the counters since it began, its time and CPU. */
+static void load_done(const struct control *c, const struct engine_counts *now,
+                      struct msg_progress *p)
+{
+	const struct load_start *b = &c->load;
+	double user, sys;
+
+	result_cpu_now(&user, &sys);
+	p->has_load = true;
+	p->load.sub = c->go.load.sub;
+	p->load.sent = (int64_t)(now->load_sent - b->counts.load_sent);
+	p->load.verified = (int64_t)(now->load_verified - b->counts.load_verified);
+	p->load.errors = (int64_t)(now->load_errors - b->counts.load_errors);
+	p->load.behind = (int64_t)(now->load_behind - b->counts.load_behind);
+	p->load.elapsed_s = (double)(now_ms() - b->t_ms) / 1000.0;
+	p->load.cpu_user_s = user > b->cpu_user_s ? user - b->cpu_user_s : 0;
+	p->load.cpu_sys_s = sys > b->cpu_sys_s ? sys - b->cpu_sys_s : 0;
 }
 
 /* Keeps a one-shot answer (ready, phase_done) to resend until it is acknowledged by use. */
@@ -261,9 +289,11 @@ static void send_progress(struct control *c, enum proto_type type)
 
 	engine_snapshot(c->engine, &ec);
 	counts_from(&ec, &p.counts);
-	if (type == PROTO_PHASE_DONE &&
-	    (c->go.phase == MSG_PHASE_CONNECT || c->go.phase == MSG_PHASE_ECHO))
+	if (type == PROTO_PHASE_DONE && c->go.phase != MSG_PHASE_CLOSE &&
+	    c->go.phase != MSG_PHASE_VERIFY)
 		p.hist = phase_latency(c);
+	if (type == PROTO_PHASE_DONE && c->go.phase == MSG_PHASE_LOAD)
+		load_done(c, &ec, &p);
 	json_t *msg = msg_progress_pack(type, &p);
 	free(p.hist);
 	if (type == PROTO_PHASE_DONE)
@@ -458,6 +488,15 @@ static void on_go(struct control *c, json_t *msg)
 		rc = engine_echo(c->engine);
 	else if (go.phase == MSG_PHASE_CLOSE)
 		rc = engine_close(c->engine);
+	else if (go.phase == MSG_PHASE_LOAD) {
+		struct engine_load l = {go.load.rate_per_s, (uint64_t)go.load.duration_ms,
+		                        (unsigned)go.load.payload_bytes};
+
+		engine_snapshot(c->engine, &c->load.counts);
+		result_cpu_now(&c->load.cpu_user_s, &c->load.cpu_sys_s);
+		c->load.t_ms = now_ms();
+		rc = engine_load(c->engine, &l);
+	}
 	/* verify starts nothing: the idle engine's counts go back at once (tick). */
 	if (rc < 0) {
 		say_as(c, SAY_GO, "cannot start %s: %s", msg_phase_name(go.phase), strerror(-rc));

@@ -3,6 +3,7 @@
  * agents, heartbeats both ways, loss detection, server sampling.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -374,7 +375,9 @@ static void merge_phase_hist(struct coord *c, const struct msg_progress *p)
 	struct coord_step *st = &c->steps[p->step];
 	struct hist **into = p->phase == MSG_PHASE_CONNECT ? &st->connect
 	                     : p->phase == MSG_PHASE_ECHO  ? &st->echo
-	                                                   : NULL;
+	                     : p->phase == MSG_PHASE_LOAD && p->has_load
+	                         ? &st->load[p->load.sub].latency
+	                         : NULL;
 
 	if (!p->has_hist || into == NULL)
 		return;
@@ -417,9 +420,27 @@ static void on_counts(struct coord *c, struct coord_agent *a, enum proto_type ty
 	if (type != PROTO_PHASE_DONE || (int)p.phase != c->cur_phase || p.step != c->step ||
 	    a->phase_done)
 		return;
+	/* An earlier rate's answer, resent before our go arrived: old news too. */
+	if (p.phase == MSG_PHASE_LOAD && p.has_load && p.load.sub != a->go_sub)
+		return;
+	if (p.phase == MSG_PHASE_LOAD && !p.has_load) {
+		drop(c, a->id, "a load phase_done without the load's figures");
+		return;
+	}
 	a->phase_done = true;
 	if (p.phase == MSG_PHASE_VERIFY)
 		a->held[p.step] = p.counts.current;
+	if (p.phase == MSG_PHASE_LOAD) {
+		struct coord_load *l = &c->steps[p.step].load[p.load.sub];
+
+		l->agents++;
+		l->sent += p.load.sent;
+		l->verified += p.load.verified;
+		l->errors += p.load.errors;
+		l->behind += p.load.behind;
+		l->elapsed_s = fmax(l->elapsed_s, p.load.elapsed_s);
+		l->agent_cpu_s += p.load.cpu_user_s + p.load.cpu_sys_s;
+	}
 	if (p.phase == MSG_PHASE_CLOSE)
 		a->result_due = true;
 	merge_phase_hist(c, &p);
@@ -843,6 +864,8 @@ void coord_free(struct coord *c)
 	for (int k = 0; k < MSG_MAX_STEPS; k++) {
 		free(c->steps[k].connect);
 		free(c->steps[k].echo);
+		for (int r = 0; r < MSG_MAX_LOADS; r++)
+			free(c->steps[k].load[r].latency);
 	}
 	for (int i = 0; i < c->nagents; i++)
 		free(c->agents[i].result);

@@ -56,6 +56,7 @@ struct coord_agent {
 	int64_t last_seen_ms;
 	int go_phase;                /* enum msg_phase of the last go sent, -1 = none yet */
 	int go_step;                 /*   and its step */
+	int go_sub;                  /*   and, for a load, its rate's index */
 	bool phase_done;             /* the current phase's barrier */
 	bool result_due;             /* it was told to close (or stop): a result may come */
 	bool restarted;              /* it said hello again in the middle of the run */
@@ -86,6 +87,19 @@ struct coord_sample {
 };
 
 /* Server memory at a step's plateau. */
+/* One rate of a step's load sweep: the agents' phase_done summed, the server around it. */
+struct coord_load {
+	double rate_per_s; /* the plan's rate, all agents together */
+	int64_t agents;    /* phase_done received */
+	int64_t sent, verified, errors, behind;
+	double elapsed_s; /* the slowest agent's */
+	double agent_cpu_s;
+	struct hist *latency; /* merged from phase_done (heap) */
+	bool have_server;     /* server samples before and after: the deltas below */
+	double server_cpu_s;
+	int64_t server_ctxsw;
+};
+
 struct coord_step {
 	int64_t connections; /* planned level */
 	int64_t established; /* handshakes completed so far, agents not lost */
@@ -96,6 +110,8 @@ struct coord_step {
 	double echo_s;
 	struct hist *connect; /* this step's latencies, merged from phase_done (heap) */
 	struct hist *echo;
+	int nloads; /* load sub-steps run */
+	struct coord_load load[MSG_MAX_LOADS];
 };
 
 /* A phase boundary on the timeline. */
@@ -183,6 +199,7 @@ struct coord {
 	bool have_last_stats;
 	struct server_stats last_stats;
 	struct coord_step steps[MSG_MAX_STEPS];
+	int load_sub; /* the load rate running (an index into plan->load_rates) */
 	int nsteps_done;
 	struct hist *phase_hist; /* scratch for unpacking a phase_done's histogram */
 

@@ -255,6 +255,48 @@ static json_t *step_latency_json(const struct hist *h)
 	return hist_summary_json(&empty);
 }
 
+/* x / n, or null when there is nothing to divide by. */
+static json_t *per(double x, double n)
+{
+	return n > 0 ? json_real(x / n) : json_null();
+}
+
+/*
+ * One rate of a step's load: asked, sent and verified (achieved = verified /
+ * the slowest agent's elapsed time, which includes the echoes' tail), the
+ * latency from the scheduled send times, and what each message cost: the
+ * server's CPU and context switches (null without its stats), the agents' CPU.
+ */
+static json_t *load_json(const struct plan *p, const struct coord_load *l)
+{
+	double n = (double)l->verified;
+	json_t *j = json_pack(
+	    "{s:f, s:f, s:I, s:f, s:o, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "rate_per_s",
+	    l->rate_per_s, "duration_s", p->load_duration_s, "payload_bytes",
+	    (json_int_t)p->load_payload_bytes, "elapsed_s", l->elapsed_s, "achieved_per_s",
+	    per(n, l->elapsed_s), "sent", (json_int_t)l->sent, "verified", (json_int_t)l->verified,
+	    "errors", (json_int_t)l->errors, "behind_schedule", (json_int_t)l->behind, "latency",
+	    step_latency_json(l->latency), "agent_cpu_us_per_msg", per(l->agent_cpu_s * 1e6, n),
+	    "server_cpu_us_per_msg", l->have_server ? per(l->server_cpu_s * 1e6, n) : json_null(),
+	    "ctxsw_per_msg", l->have_server ? per((double)l->server_ctxsw, n) : json_null());
+
+	if (j != NULL)
+		json_object_set_new(j, "achieved_ratio",
+		                    l->rate_per_s > 0 && l->elapsed_s > 0
+		                        ? json_real(n / l->elapsed_s / l->rate_per_s)
+		                        : json_null());
+	return j;
+}
+
+static json_t *step_loads_json(const struct coord *c, const struct coord_step *s)
+{
+	json_t *arr = json_array();
+
+	for (int r = 0; arr != NULL && r < s->nloads; r++)
+		json_array_append_new(arr, load_json(c->plan, &s->load[r]));
+	return arr;
+}
+
 static json_t *steps_json(const struct coord *c)
 {
 	json_t *arr = json_array();
@@ -262,14 +304,15 @@ static json_t *steps_json(const struct coord *c)
 	for (int k = 0; k < c->nsteps_done; k++) {
 		const struct coord_step *s = &c->steps[k];
 		json_array_append_new(
-		    arr, json_pack("{s:I, s:I, s:I, s:f, s:f, s:f, s:{s:o, s:o}, s:o}",
+		    arr, json_pack("{s:I, s:I, s:I, s:f, s:f, s:f, s:{s:o, s:o}, s:o, s:o}",
 		                   "connections", (json_int_t)s->connections, "established",
 		                   (json_int_t)s->established, "held", (json_int_t)s->held,
 		                   "held_ratio", (double)s->held / (double)s->connections,
 		                   "connect_s", s->connect_s, "echo_s", s->echo_s, "latency",
 		                   "connect", step_latency_json(s->connect), "echo",
 		                   step_latency_json(s->echo), "server",
-		                   s->have_server ? server_stats_json(&s->server) : json_null()));
+		                   s->have_server ? server_stats_json(&s->server) : json_null(),
+		                   "load", step_loads_json(c, s)));
 	}
 	return arr;
 }

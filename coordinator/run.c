@@ -309,6 +309,28 @@ static bool barrier_done(struct coord *c)
 	return true;
 }
 
+/*
+ * An agent's part of the current load rate: the rate in proportion to the
+ * connections it holds at this step. One that holds none is given the whole
+ * rate: with no connection it sends nothing, and a rate must be positive.
+ */
+static struct msg_go_load load_share(const struct coord *c, const struct coord_agent *a, int step)
+{
+	const struct plan *p = c->plan;
+	struct msg_go_load l = {
+	    .sub = c->load_sub,
+	    .rate_per_s = p->load_rates[c->load_sub],
+	    .duration_ms = (int64_t)(p->load_duration_s * 1000.0 + 0.5),
+	    .payload_bytes = p->load_payload_bytes,
+	};
+
+	if (a->assign.steps[step] > 0)
+		l.rate_per_s *= (double)a->assign.steps[step] / (double)p->steps[step];
+	if (l.duration_ms < 1)
+		l.duration_ms = 1;
+	return l;
+}
+
 /* Sends go to every ready agent and waits for all their phase_done. */
 static int run_phase(struct coord *c, enum msg_phase ph, int step, int64_t timeout_ms)
 {
@@ -325,6 +347,9 @@ static int run_phase(struct coord *c, enum msg_phase ph, int step, int64_t timeo
 		struct msg_go go = {.phase = ph, .step = step};
 		if (ph == MSG_PHASE_CONNECT)
 			go.target = a->assign.steps[step];
+		if (ph == MSG_PHASE_LOAD)
+			go.load = load_share(c, a, step);
+		a->go_sub = (int)go.load.sub;
 		a->phase_done = false;
 		a->go_phase = (int)ph;
 		a->go_step = step;
@@ -444,6 +469,47 @@ static void checkpoint(struct coord *c, int step)
 		        (long long)(coord_now_ms() - t0));
 }
 
+/* A load runs its schedule, then waits for its last echoes (each bounded). */
+static int64_t load_timeout(const struct plan *p)
+{
+	return (int64_t)(p->load_duration_s * 1000.0) + p->echo_timeout_ms + 30000;
+}
+
+/* The server's CPU and context switches around one load rate. */
+static void load_server_delta(struct coord_load *l, const struct server_stats *a,
+                              const struct server_stats *b)
+{
+	l->have_server = true;
+	l->server_cpu_s = (b->cpu_user_s + b->cpu_sys_s) - (a->cpu_user_s + a->cpu_sys_s);
+	l->server_ctxsw = (b->ctxsw_voluntary + b->ctxsw_involuntary) -
+	                  (a->ctxsw_voluntary + a->ctxsw_involuntary);
+}
+
+/* The plan's load sweep at this plateau: one sub-step per rate, lowest first. */
+static int run_loads(struct coord *c, int step)
+{
+	const struct plan *p = c->plan;
+	struct coord_step *s = &c->steps[step];
+
+	for (int r = 0; r < p->nload_rates; r++) {
+		struct coord_load *l = &s->load[r];
+		struct server_stats before;
+		bool have_before = sample_now(c);
+
+		if (have_before)
+			before = c->last_stats;
+		c->load_sub = r;
+		l->rate_per_s = p->load_rates[r];
+		s->nloads = r + 1;
+		if (run_phase(c, MSG_PHASE_LOAD, step, load_timeout(p)) < 0)
+			return -1;
+		if (have_before && sample_now(c))
+			load_server_delta(l, &before, &c->last_stats);
+	}
+	c->load_sub = 0;
+	return 0;
+}
+
 static int run_step(struct coord *c, int step)
 {
 	const struct plan *p = c->plan;
@@ -455,6 +521,8 @@ static int run_step(struct coord *c, int step)
 	if (p->rounds > 0 && run_phase(c, MSG_PHASE_ECHO, step, echo_timeout(p)) < 0)
 		return -1;
 	int64_t t2 = coord_now_ms();
+	if (run_loads(c, step) < 0)
+		return -1;
 	c->phase = "hold";
 	coord_mark(c, c->phase, step + 1);
 	wait_for(c, NULL, (int64_t)(p->hold_s * 1000));
