@@ -98,6 +98,7 @@ struct coord_load {
 	bool have_server;     /* server samples before and after: the deltas below */
 	double server_cpu_s;
 	int64_t server_ctxsw;
+	double host_softirq_s, host_busy_s, host_total_s; /* the host's CPU, all CPUs */
 };
 
 struct coord_step {

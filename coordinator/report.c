@@ -266,19 +266,25 @@ static json_t *per(double x, double n)
  * the slowest agent's elapsed time, which includes the echoes' tail), the
  * latency from the scheduled send times, and what each message cost: the
  * server's CPU and context switches (null without its stats), the agents' CPU.
+ * The host's shares (of all its CPUs' time, from /proc/stat) are tick-sampled
+ * by the kernel: under a light, bursty load they read low; at saturation,
+ * where they matter, they hold.
  */
 static json_t *load_json(const struct plan *p, const struct coord_load *l)
 {
 	double n = (double)l->verified;
 	json_t *j = json_pack(
-	    "{s:f, s:f, s:I, s:f, s:o, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "rate_per_s",
-	    l->rate_per_s, "duration_s", p->load_duration_s, "payload_bytes",
+	    "{s:f, s:f, s:I, s:f, s:o, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "rate_per_s", l->rate_per_s, "duration_s", p->load_duration_s, "payload_bytes",
 	    (json_int_t)p->load_payload_bytes, "elapsed_s", l->elapsed_s, "achieved_per_s",
 	    per(n, l->elapsed_s), "sent", (json_int_t)l->sent, "verified", (json_int_t)l->verified,
 	    "errors", (json_int_t)l->errors, "behind_schedule", (json_int_t)l->behind, "latency",
 	    step_latency_json(l->latency), "agent_cpu_us_per_msg", per(l->agent_cpu_s * 1e6, n),
 	    "server_cpu_us_per_msg", l->have_server ? per(l->server_cpu_s * 1e6, n) : json_null(),
-	    "ctxsw_per_msg", l->have_server ? per((double)l->server_ctxsw, n) : json_null());
+	    "ctxsw_per_msg", l->have_server ? per((double)l->server_ctxsw, n) : json_null(),
+	    "host_softirq_share",
+	    l->have_server ? per(l->host_softirq_s, l->host_total_s) : json_null(),
+	    "host_busy_share", l->have_server ? per(l->host_busy_s, l->host_total_s) : json_null());
 
 	if (j != NULL)
 		json_object_set_new(j, "achieved_ratio",

@@ -475,14 +475,20 @@ static int64_t load_timeout(const struct plan *p)
 	return (int64_t)(p->load_duration_s * 1000.0) + p->echo_timeout_ms + 30000;
 }
 
-/* The server's CPU and context switches around one load rate. */
+/* The server's CPU, context switches and the host's CPU around one load rate. */
 static void load_server_delta(struct coord_load *l, const struct server_stats *a,
                               const struct server_stats *b)
 {
+	double busy_a = a->host_cpu_user_s + a->host_cpu_sys_s + a->host_cpu_softirq_s;
+	double busy_b = b->host_cpu_user_s + b->host_cpu_sys_s + b->host_cpu_softirq_s;
+
 	l->have_server = true;
 	l->server_cpu_s = (b->cpu_user_s + b->cpu_sys_s) - (a->cpu_user_s + a->cpu_sys_s);
 	l->server_ctxsw = (b->ctxsw_voluntary + b->ctxsw_involuntary) -
 	                  (a->ctxsw_voluntary + a->ctxsw_involuntary);
+	l->host_softirq_s = b->host_cpu_softirq_s - a->host_cpu_softirq_s;
+	l->host_busy_s = busy_b - busy_a;
+	l->host_total_s = (busy_b + b->host_cpu_idle_s) - (busy_a + a->host_cpu_idle_s);
 }
 
 /* The plan's load sweep at this plateau: one sub-step per rate, lowest first. */
