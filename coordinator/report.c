@@ -596,6 +596,47 @@ static void print_steps(FILE *out, const json_t *steps)
 	}
 }
 
+/* A per-message figure, or "-" where the report has null (no server stats). */
+static void print_per_msg(FILE *out, const json_t *load, const char *key, const char *fmt)
+{
+	const json_t *v = json_object_get(load, key);
+
+	if (json_is_number(v))
+		fprintf(out, fmt, json_number_value(v));
+	else
+		fprintf(out, " %9s", "-");
+}
+
+/* Each step's load sweep: what was asked, what came back, and at what cost. */
+static void print_loads(FILE *out, const json_t *steps)
+{
+	size_t i, k;
+	const json_t *s, *l;
+	char b[4][32];
+	bool header = false;
+
+	json_array_foreach(steps, i, s) json_array_foreach(json_object_get(s, "load"), k, l)
+	{
+		const json_t *lat = json_object_get(l, "latency");
+
+		if (!header)
+			fprintf(out, "\n  %-12s %10s %10s %8s %8s %8s %8s %10s %9s %9s\n",
+			        "load at", "rate/s", "achieved/s", "p50 ms", "p99 ms", "max ms",
+			        "behind", "srv us/msg", "ctxsw/msg", "agt us/msg");
+		header = true;
+		fprintf(out, "  %-12s %10s %10s %8.2f %8.2f %8.2f %8s",
+		        host_fmt_count(jint(s, "connections"), b[0], 32),
+		        host_fmt_count((long)jnum(l, "rate_per_s", NULL), b[1], 32),
+		        host_fmt_count((long)jnum(l, "achieved_per_s", NULL), b[2], 32),
+		        jnum(lat, "p50", NULL), jnum(lat, "p99", NULL), jnum(lat, "max", NULL),
+		        host_fmt_count(jint(l, "behind_schedule"), b[3], 32));
+		print_per_msg(out, l, "server_cpu_us_per_msg", " %10.1f");
+		print_per_msg(out, l, "ctxsw_per_msg", " %9.2f");
+		print_per_msg(out, l, "agent_cpu_us_per_msg", " %9.1f");
+		fputc('\n', out);
+	}
+}
+
 void report_print_summary(FILE *out, const json_t *r)
 {
 	size_t i;
@@ -619,6 +660,7 @@ void report_print_summary(FILE *out, const json_t *r)
 	            json_string_value(json_object_get(a, "state")),
 	            json_string_value(json_object_get(a, "why")));
 	print_steps(out, json_object_get(r, "steps"));
+	print_loads(out, json_object_get(r, "steps"));
 	const json_t *server = json_object_get(r, "server");
 	const json_t *final = json_object_get(server, "final");
 	if (json_object_get(server, "error"))
