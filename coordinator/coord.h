@@ -107,7 +107,9 @@ struct coord_step {
 	int64_t held;        /* still open and verified at the plateau's end */
 	bool have_server;
 	struct server_stats server;
-	double connect_s; /* connect phase duration */
+	double connect_s;    /* connect phase duration */
+	double accept_lag_s; /* connect phase done -> the server held as many; < 0: not known */
+	bool accepted_all;   /* it did, within the bound (else accept_lag_s is the wait) */
 	double echo_s;
 	struct hist *connect; /* this step's latencies, merged from phase_done (heap) */
 	struct hist *echo;
@@ -123,7 +125,8 @@ struct coord_mark {
 };
 
 #define COORD_TIMELINE_MS 500
-#define COORD_MAX_MARKS   (MSG_MAX_STEPS * 4 + 4)
+/* Per step: connect, accept, echo, each load rate, hold, verify; then close and the rest. */
+#define COORD_MAX_MARKS (MSG_MAX_STEPS * (5 + MSG_MAX_LOADS) + 4)
 
 struct coord_options {
 	const char *bind;              /* --bind ENDPOINT */

@@ -131,6 +131,74 @@ static double held_ratio(const struct coord *c)
 	return worst;
 }
 
+/* The higher of two, or NaN if either is: an unmeasured entry stays unmeasured. */
+static double worst_high(double a, double b)
+{
+	return isnan(a) || isnan(b) ? NAN : fmax(a, b);
+}
+
+static double worst_low(double a, double b)
+{
+	return isnan(a) || isnan(b) ? NAN : fmin(a, b);
+}
+
+/* A load entry's latency at q (1: the max), in ms; NaN without samples. */
+static double load_ms(const struct coord_load *l, double q)
+{
+	if (l->latency == NULL || l->latency->count == 0)
+		return NAN;
+	return q < 1 ? ms(l->latency, q) : (double)l->latency->max_us / 1000.0;
+}
+
+/*
+ * The load sweep's metrics, each on its worst entry (every step's every rate
+ * run): the lowest achieved ratio, the highest latencies, the highest server
+ * CPU per message (over the entries that have the server's stats), the sum of
+ * late sends. Not measured (NaN, which no threshold passes) without a load
+ * entry; the ratio and the latencies also when an entry has none (nothing
+ * verified, no time elapsed): an unmeasured rate cannot be the worst one passed.
+ * Each figure is computed as load_json() computes it, so a threshold's value
+ * is one of the report's steps[].load[] figures.
+ */
+static void load_metrics(const struct coord *c, double *v)
+{
+	static const struct {
+		enum threshold_metric m;
+		double q;
+	} lat[] = {{TM_LOAD_P50_MS, 0.5},
+	           {TM_LOAD_P90_MS, 0.9},
+	           {TM_LOAD_P99_MS, 0.99},
+	           {TM_LOAD_P999_MS, 0.999},
+	           {TM_LOAD_MAX_MS, 1}};
+	enum { NLAT = sizeof(lat) / sizeof(lat[0]) };
+	double ratio = INFINITY, high[NLAT], cpu = -INFINITY, behind = 0;
+	int n = 0;
+
+	for (int q = 0; q < NLAT; q++)
+		high[q] = -INFINITY;
+	for (int k = 0; k < c->nsteps_done; k++) {
+		for (int r = 0; r < c->steps[k].nloads; r++) {
+			const struct coord_load *l = &c->steps[k].load[r];
+			double verified = (double)l->verified;
+
+			n++;
+			behind += (double)l->behind;
+			ratio = worst_low(ratio, l->rate_per_s > 0 && l->elapsed_s > 0
+			                             ? verified / l->elapsed_s / l->rate_per_s
+			                             : NAN);
+			for (int q = 0; q < NLAT; q++)
+				high[q] = worst_high(high[q], load_ms(l, lat[q].q));
+			if (l->have_server && verified > 0)
+				cpu = fmax(cpu, l->server_cpu_s * 1e6 / verified);
+		}
+	}
+	v[TM_ACHIEVED_RATIO] = n > 0 ? ratio : NAN;
+	v[TM_BEHIND_SCHEDULE] = n > 0 ? behind : NAN;
+	for (int q = 0; q < NLAT; q++)
+		v[lat[q].m] = n > 0 ? high[q] : NAN;
+	v[TM_SERVER_CPU_US_PER_MSG] = isinf(cpu) ? NAN : cpu;
+}
+
 static void metrics(const struct coord *c, const struct totals *t, double *v)
 {
 	const struct coord_step *plateau = last_plateau(c);
@@ -158,6 +226,7 @@ static void metrics(const struct coord *c, const struct totals *t, double *v)
 	/* A server that stopped answering has no final count: the last one is stale. */
 	v[TM_SERVER_MAX_CONNS] =
 	    c->have_last_stats && !c->server_gone ? (double)c->last_stats.conns_max : NAN;
+	load_metrics(c, v);
 }
 
 static json_t *number_or_null(double v)
@@ -310,15 +379,19 @@ static json_t *steps_json(const struct coord *c)
 	for (int k = 0; k < c->nsteps_done; k++) {
 		const struct coord_step *s = &c->steps[k];
 		json_array_append_new(
-		    arr, json_pack("{s:I, s:I, s:I, s:f, s:f, s:f, s:{s:o, s:o}, s:o, s:o}",
-		                   "connections", (json_int_t)s->connections, "established",
-		                   (json_int_t)s->established, "held", (json_int_t)s->held,
-		                   "held_ratio", (double)s->held / (double)s->connections,
-		                   "connect_s", s->connect_s, "echo_s", s->echo_s, "latency",
-		                   "connect", step_latency_json(s->connect), "echo",
-		                   step_latency_json(s->echo), "server",
-		                   s->have_server ? server_stats_json(&s->server) : json_null(),
-		                   "load", step_loads_json(c, s)));
+		    arr, json_pack(
+		             "{s:I, s:I, s:I, s:f, s:f, s:o, s:o, s:f, s:{s:o, s:o}, s:o, s:o}",
+		             "connections", (json_int_t)s->connections, "established",
+		             (json_int_t)s->established, "held", (json_int_t)s->held, "held_ratio",
+		             (double)s->held / (double)s->connections, "connect_s", s->connect_s,
+		             "accept_lag_s",
+		             s->accept_lag_s >= 0 ? json_real(s->accept_lag_s) : json_null(),
+		             "accept_lag_complete",
+		             s->accept_lag_s >= 0 ? json_boolean(s->accepted_all) : json_null(),
+		             "echo_s", s->echo_s, "latency", "connect",
+		             step_latency_json(s->connect), "echo", step_latency_json(s->echo),
+		             "server", s->have_server ? server_stats_json(&s->server) : json_null(),
+		             "load", step_loads_json(c, s)));
 	}
 	return arr;
 }
@@ -575,11 +648,12 @@ static void print_steps(FILE *out, const json_t *steps)
 	size_t i;
 	const json_t *s;
 	char b[4][32];
+	bool unknown = false; /* a step's accept lag: the server did not say */
 
 	if (json_array_size(steps) == 0)
 		return;
-	fprintf(out, "\n  %-12s %12s %9s %13s %10s %14s %16s\n", "step", "established", "held",
-	        "server conns", "rss MB", "user kB/conn", "kernel kB/conn");
+	fprintf(out, "\n  %-12s %12s %9s %13s %10s %14s %16s %10s\n", "step", "established", "held",
+	        "server conns", "rss MB", "user kB/conn", "kernel kB/conn", "accept s");
 	json_array_foreach(steps, i, s)
 	{
 		const json_t *srv = json_object_get(s, "server");
@@ -592,8 +666,17 @@ static void print_steps(FILE *out, const json_t *steps)
 			        (double)jint(srv, "rss_kb") / 1024.0,
 			        jnum(srv, "user_kb_per_conn", NULL),
 			        jnum(srv, "kernel_kb_per_conn", NULL));
+		if (json_is_number(json_object_get(s, "accept_lag_s")))
+			fprintf(out, " %10.2f%s", jnum(s, "accept_lag_s", NULL),
+			        json_is_true(json_object_get(s, "accept_lag_complete")) ? "" : "+");
+		else
+			unknown = true;
 		fputc('\n', out);
 	}
+	if (unknown)
+		fprintf(out,
+		        "  (no server stats: the echo and load latency may include the time the "
+		        "server took to accept)\n");
 }
 
 /* A per-message figure, or "-" where the report has null (no server stats). */
