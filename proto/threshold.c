@@ -33,17 +33,29 @@ static const char *const threshold_metric_names[TM_METRIC_COUNT] = {
     [TM_SERVER_USER_KB_PER_CONN] = "server_user_kb_per_conn",
     [TM_SERVER_KERNEL_KB_PER_CONN] = "server_kernel_kb_per_conn",
     [TM_SERVER_MAX_CONNS] = "server_max_conns",
+    [TM_ACHIEVED_RATIO] = "achieved_ratio",
+    [TM_BEHIND_SCHEDULE] = "behind_schedule",
+    [TM_LOAD_P50_MS] = "load_p50_ms",
+    [TM_LOAD_P90_MS] = "load_p90_ms",
+    [TM_LOAD_P99_MS] = "load_p99_ms",
+    [TM_LOAD_P999_MS] = "load_p999_ms",
+    [TM_LOAD_MAX_MS] = "load_max_ms",
+    [TM_SERVER_CPU_US_PER_MSG] = "server_cpu_us_per_msg",
 };
 
 /*
  * The list in error text, with the latency names folded so the sentence
  * fits a proto_err behind a "plan.json: thresholds[N]: " prefix. A unit test
- * checks that it covers every name above.
+ * checks that it covers every name above. The load sweep's metrics come
+ * after the parenthesis, as a group of their own: they mean nothing without
+ * a "load" in the plan.
  */
 #define THRESHOLD_METRIC_LIST                                                                      \
 	"held_ratio, held, established_ratio, established, failed, echo_errors, lost_agents, "     \
 	"{connect,echo}_{p50,p90,p99,p999,max}_ms, server_{user,kernel}_kb_per_conn, "             \
 	"server_max_conns"
+#define THRESHOLD_LOAD_METRIC_LIST                                                                 \
+	"achieved_ratio, behind_schedule, load_{p50,p90,p99,p999,max}_ms, server_cpu_us_per_msg"
 
 /* Longest first, so "<=" is not read as "<" followed by "=". */
 static const struct {
@@ -97,7 +109,9 @@ static int threshold_read_metric(const char **s, struct threshold *t, struct pro
 			return 0;
 		}
 	}
-	return proto_fail(err, "unknown metric \"%.*s\" (one of " THRESHOLD_METRIC_LIST ")",
+	return proto_fail(err,
+	                  "unknown metric \"%.*s\" (one of " THRESHOLD_METRIC_LIST
+	                  "), or with a load: " THRESHOLD_LOAD_METRIC_LIST,
 	                  n > 32 ? 32 : (int)n, p);
 }
 

@@ -32,6 +32,18 @@ enum threshold_metric {
 	TM_SERVER_USER_KB_PER_CONN,   /* at the last plateau */
 	TM_SERVER_KERNEL_KB_PER_CONN, /* at the last plateau */
 	TM_SERVER_MAX_CONNS,          /* highest concurrent the server counted */
+	/*
+	 * The plan's "load" sweep, judged on its worst entry (every step's every
+	 * rate); not measured (NaN) without a load.
+	 */
+	TM_ACHIEVED_RATIO,  /* the lowest achieved / asked msg/s */
+	TM_BEHIND_SCHEDULE, /* sends that left later than scheduled, summed */
+	TM_LOAD_P50_MS,     /* the highest of the entries' latencies */
+	TM_LOAD_P90_MS,
+	TM_LOAD_P99_MS,
+	TM_LOAD_P999_MS,
+	TM_LOAD_MAX_MS,
+	TM_SERVER_CPU_US_PER_MSG, /* the highest, over the entries with server stats */
 	TM_METRIC_COUNT
 };
 
@@ -50,7 +62,8 @@ const char *threshold_metric_name(enum threshold_metric m);
 /*
  * Parses one expression. On error err says what is wrong and lists the
  * metrics when the name is unknown: "unknown metric \"echo_p98_ms\" (one of
- * established_ratio, ...)", "expected an operator (< <= > >= == !=) after ...".
+ * established_ratio, ...), or with a load: achieved_ratio, ...", "expected an
+ * operator (< <= > >= == !=) after ...".
  */
 int threshold_parse(const char *text, struct threshold *t, struct proto_err *err);
 

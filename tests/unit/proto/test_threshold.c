@@ -36,6 +36,11 @@ static void parse_forms(int *fails)
 	expect_ok(fails, "lost_agents > -1", TM_LOST_AGENTS, TO_GT, -1);
 	expect_ok(fails, "established >= .5", TM_ESTABLISHED, TO_GE, 0.5);
 	expect_ok(fails, "server_max_conns >= +30000", TM_SERVER_MAX_CONNS, TO_GE, 30000);
+	expect_ok(fails, "achieved_ratio >= 0.95", TM_ACHIEVED_RATIO, TO_GE, 0.95);
+	expect_ok(fails, "behind_schedule == 0", TM_BEHIND_SCHEDULE, TO_EQ, 0);
+	expect_ok(fails, "load_p99_ms < 5", TM_LOAD_P99_MS, TO_LT, 5);
+	expect_ok(fails, "load_max_ms<=250", TM_LOAD_MAX_MS, TO_LE, 250);
+	expect_ok(fails, "server_cpu_us_per_msg < 12.5", TM_SERVER_CPU_US_PER_MSG, TO_LT, 12.5);
 }
 
 /* Every metric name round-trips through parse, and the error list covers them all. */
@@ -58,20 +63,29 @@ static void every_metric(int *fails)
 		if (strstr(name, "_ms") == NULL && strstr(name, "_kb_per_conn") == NULL) {
 			char quoted[64];
 
-			/* Listed whole, delimited by ", " or the list's edges. */
-			snprintf(quoted, sizeof(quoted), "%s%s", name,
-			         m == TM_SERVER_MAX_CONNS ? ")" : ",");
+			/* Listed whole, delimited by ", ", the parenthesis or the text's end. */
+			if (m == TM_SERVER_CPU_US_PER_MSG)
+				snprintf(quoted, sizeof(quoted), ", %s", name);
+			else
+				snprintf(quoted, sizeof(quoted), "%s%s", name,
+				         m == TM_SERVER_MAX_CONNS ? ")" : ",");
 			CHECK_STR_HAS(fails, err.msg, quoted);
 		}
 	}
 	CHECK_STR_HAS(fails, err.msg, "{connect,echo}_{p50,p90,p99,p999,max}_ms");
 	CHECK_STR_HAS(fails, err.msg, "server_{user,kernel}_kb_per_conn");
+	CHECK_STR_HAS(fails, err.msg, "load_{p50,p90,p99,p999,max}_ms");
+	CHECK(fails, strlen(err.msg) > 0 &&
+	                 strcmp(err.msg + strlen(err.msg) - strlen("server_cpu_us_per_msg"),
+	                        "server_cpu_us_per_msg") == 0);
 	for (size_t i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++) {
 		char text[64];
 
 		snprintf(text, sizeof(text), "connect_%s_ms < 1", pcts[i]);
 		CHECK(fails, threshold_parse(text, &t, &err) == 0);
 		snprintf(text, sizeof(text), "echo_%s_ms < 1", pcts[i]);
+		CHECK(fails, threshold_parse(text, &t, &err) == 0);
+		snprintf(text, sizeof(text), "load_%s_ms < 1", pcts[i]);
 		CHECK(fails, threshold_parse(text, &t, &err) == 0);
 	}
 	CHECK(fails, threshold_metric_name(TM_METRIC_COUNT) == NULL);
@@ -94,7 +108,11 @@ static void bad_metric(int *fails)
 	           "unknown metric \"echo_p98_ms\" (one of held_ratio, held, established_ratio, "
 	           "established, failed, "
 	           "echo_errors, lost_agents, {connect,echo}_{p50,p90,p99,p999,max}_ms, "
-	           "server_{user,kernel}_kb_per_conn, server_max_conns)");
+	           "server_{user,kernel}_kb_per_conn, server_max_conns), or with a load: "
+	           "achieved_ratio, behind_schedule, load_{p50,p90,p99,p999,max}_ms, "
+	           "server_cpu_us_per_msg");
+	expect_bad(fails, "load_p98_ms < 50", "unknown metric \"load_p98_ms\"");
+	expect_bad(fails, "achieved < 50", "unknown metric \"achieved\"");
 	expect_bad(fails, "Echo_errors == 0", "unknown metric \"Echo_errors\"");
 	expect_bad(fails, "< 5", "expected a metric name, got \"< 5\"");
 	expect_bad(fails, "", "empty expression");
@@ -162,6 +180,13 @@ static void eval(int *fails)
 	    {"server_max_conns <= 0", false},
 	    {"server_max_conns != 1", false},
 	    {"server_max_conns == 0", false},
+	    /* a plan without a load: its metrics are not measured either */
+	    {"achieved_ratio >= 0", false},
+	    {"achieved_ratio < 1e9", false},
+	    {"load_p99_ms < 1e9", false},
+	    {"load_max_ms != 5", false},
+	    {"behind_schedule == 0", false},
+	    {"server_cpu_us_per_msg >= 0", false},
 	};
 
 	for (int m = 0; m < TM_METRIC_COUNT; m++)
@@ -169,6 +194,42 @@ static void eval(int *fails)
 	values[TM_ECHO_P99_MS] = 12.5;
 	values[TM_ESTABLISHED_RATIO] = 0.9999;
 	values[TM_SERVER_MAX_CONNS] = NAN;
+	for (int m = TM_ACHIEVED_RATIO; m <= TM_SERVER_CPU_US_PER_MSG; m++)
+		values[m] = NAN;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct threshold t;
+		int before = *fails;
+
+		CHECK(fails, threshold_parse(rows[i].expr, &t, &err) == 0);
+		CHECK(fails, threshold_eval(&t, values) == rows[i].want);
+		if (*fails != before)
+			fprintf(stderr, "  row %zu: %s\n", i, rows[i].expr);
+	}
+}
+
+/* Measured, the load metrics compare like any other. */
+static void eval_load(int *fails)
+{
+	struct proto_err err = {{0}};
+	double values[TM_METRIC_COUNT];
+	static const struct {
+		const char *expr;
+		bool want;
+	} rows[] = {
+	    {"achieved_ratio >= 0.95", true}, {"achieved_ratio >= 0.98", false},
+	    {"load_p99_ms < 5", true},        {"load_p99_ms < 0.001", false},
+	    {"load_p50_ms <= 0.25", true},    {"load_max_ms < 40", false},
+	    {"behind_schedule == 0", true},   {"server_cpu_us_per_msg < 12", true},
+	};
+
+	for (int m = 0; m < TM_METRIC_COUNT; m++)
+		values[m] = NAN;
+	values[TM_ACHIEVED_RATIO] = 0.97;
+	values[TM_LOAD_P50_MS] = 0.25;
+	values[TM_LOAD_P99_MS] = 1.5;
+	values[TM_LOAD_MAX_MS] = 40;
+	values[TM_BEHIND_SCHEDULE] = 0;
+	values[TM_SERVER_CPU_US_PER_MSG] = 11.5;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct threshold t;
 		int before = *fails;
@@ -188,6 +249,7 @@ static const struct check_case cases[] = {
     {"bad_number", bad_number},
     {"bad_trailing", bad_trailing},
     {"eval", eval},
+    {"eval_load", eval_load},
 };
 
 int main(int argc, char **argv)
