@@ -13,40 +13,21 @@
 
 #include "host.h"
 #include "html.h"
+#include "html_chart.h"
+#include "html_load.h"
 #include "msg.h"
 #include "report.h"
 
-#define W          1100.0
-#define H          330.0
-#define PAD_L      78.0
-#define PAD_R      24.0
-#define PAD_T      40.0
-#define PAD_B      48.0
-#define MAX_SERIES 24
-#define MAX_MARKS  128
+#define W     1100.0
+#define H     330.0
+#define PAD_L 78.0
+#define PAD_R 24.0
+#define PAD_T 40.0
+#define PAD_B 48.0
 
 static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
                                       "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"};
 #define NCOLORS (sizeof(palette) / sizeof(palette[0]))
-
-struct series {
-	char label[96];
-	int n;
-	double *x, *y; /* owned by the series */
-	bool area;     /* filled down to `base` (stacked) */
-	double *base;  /* the series below, or NULL for the axis */
-	unsigned color;
-	bool dashed;
-};
-
-struct chart {
-	const char *id, *title, *xlabel, *ylabel;
-	struct series s[MAX_SERIES];
-	int ns;
-	double marks[MAX_MARKS];
-	char mark_labels[MAX_MARKS][24];
-	int nmarks;
-};
 
 static const json_t *jpath(const json_t *o, const char *path)
 {
@@ -64,14 +45,14 @@ static const json_t *jpath(const json_t *o, const char *path)
 	return o;
 }
 
-static double jnum(const json_t *o, const char *path)
+double html_jnum(const json_t *o, const char *path)
 {
 	const json_t *v = jpath(o, path);
 
 	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-static const char *jstr(const json_t *o, const char *path)
+const char *html_jstr(const json_t *o, const char *path)
 {
 	const char *s = json_string_value(jpath(o, path));
 
@@ -79,7 +60,7 @@ static const char *jstr(const json_t *o, const char *path)
 }
 
 /* Text into HTML: the five characters that matter. */
-static void esc(FILE *f, const char *s)
+void html_esc(FILE *f, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
@@ -104,11 +85,11 @@ static void esc(FILE *f, const char *s)
 	}
 }
 
-static struct series *series_add(struct chart *c, const char *label, int n, unsigned color)
+struct html_series *html_series_add(struct html_chart *c, const char *label, int n, unsigned color)
 {
-	if (c->ns == MAX_SERIES || n <= 0)
+	if (c->ns == HTML_MAX_SERIES || n <= 0)
 		return NULL;
-	struct series *s = &c->s[c->ns];
+	struct html_series *s = &c->s[c->ns];
 	memset(s, 0, sizeof(*s));
 	s->x = calloc((size_t)n, sizeof(double));
 	s->y = calloc((size_t)n, sizeof(double));
@@ -124,7 +105,7 @@ static struct series *series_add(struct chart *c, const char *label, int n, unsi
 	return s;
 }
 
-static void chart_free(struct chart *c)
+static void chart_free(struct html_chart *c)
 {
 	for (int i = 0; i < c->ns; i++) {
 		free(c->s[i].x);
@@ -146,7 +127,7 @@ struct scale {
 	double x0, x1, y0, y1; /* y0 < 0 only for data that goes negative (host deltas) */
 };
 
-static void bounds(const struct chart *c, struct scale *sc)
+static void bounds(const struct html_chart *c, struct scale *sc)
 {
 	sc->x0 = INFINITY;
 	sc->x1 = -INFINITY;
@@ -193,7 +174,7 @@ static void fmt_tick(char *buf, size_t size, double v)
 		snprintf(buf, size, "%g", v);
 }
 
-static void axes(FILE *f, const struct scale *sc, const struct chart *c)
+static void axes(FILE *f, const struct scale *sc, const struct html_chart *c)
 {
 	double sx = nice_step(sc->x1 - sc->x0, 8), sy = nice_step(sc->y1 - sc->y0, 5);
 	char t[32];
@@ -216,16 +197,16 @@ static void axes(FILE *f, const struct scale *sc, const struct chart *c)
 	        PAD_L, py(sc, 0), W - PAD_R, py(sc, 0), PAD_L, PAD_T, PAD_L, H - PAD_B);
 	fprintf(f, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
 	        (W + PAD_L) / 2, H - 8);
-	esc(f, c->xlabel);
+	html_esc(f, c->xlabel);
 	fprintf(f,
 	        "</text><text class=\"label\" transform=\"translate(16 %.1f) rotate(-90)\" "
 	        "text-anchor=\"middle\">",
 	        (H - PAD_B + PAD_T) / 2);
-	esc(f, c->ylabel);
+	html_esc(f, c->ylabel);
 	fputs("</text>\n", f);
 }
 
-static void draw_series(FILE *f, const struct series *s, const struct scale *sc)
+static void draw_series(FILE *f, const struct html_series *s, const struct scale *sc)
 {
 	if (s->area || s->n == 1) { /* an area (stacked), or a lone point */
 		if (s->n == 1) {
@@ -260,7 +241,7 @@ static void draw_series(FILE *f, const struct series *s, const struct scale *sc)
 			        px(sc, s->x[k]), py(sc, s->y[k]), palette[s->color]);
 }
 
-static void chart_write(FILE *f, const struct chart *c)
+static void chart_write(FILE *f, const struct html_chart *c)
 {
 	struct scale sc;
 
@@ -270,12 +251,12 @@ static void chart_write(FILE *f, const struct chart *c)
 		if (isfinite(c->marks[m]) && c->marks[m] > sc.x1)
 			sc.x1 = c->marks[m];
 	fprintf(f, "<figure class=\"chart\"><figcaption>");
-	esc(f, c->title);
+	html_esc(f, c->title);
 	/* The legend is HTML, so a long one wraps instead of running off the chart. */
 	fputs("</figcaption>\n<ul class=\"legend\">", f);
 	for (int i = 0; i < c->ns; i++) {
 		fprintf(f, "<li><span style=\"background:%s\"></span>", palette[c->s[i].color]);
-		esc(f, c->s[i].label);
+		html_esc(f, c->s[i].label);
 		fputs(c->s[i].dashed ? " (dashed)</li>" : "</li>", f);
 	}
 	fprintf(f,
@@ -292,7 +273,7 @@ static void chart_write(FILE *f, const struct chart *c)
 		        px(&sc, c->marks[m]), PAD_T, px(&sc, c->marks[m]), H - PAD_B,
 		        px(&sc, c->marks[m]) + (end ? -3 : 3), PAD_T + 10 + (m % 3) * 11,
 		        end ? " text-anchor=\"end\"" : "");
-		esc(f, c->mark_labels[m]);
+		html_esc(f, c->mark_labels[m]);
 		fputs("</text>\n", f);
 	}
 	/* Areas last-to-first so the stack's lower layers stay visible. */
@@ -301,7 +282,7 @@ static void chart_write(FILE *f, const struct chart *c)
 	fputs("</svg></figure>\n", f);
 }
 
-static bool chart_has_data(const struct chart *c)
+static bool chart_has_data(const struct html_chart *c)
 {
 	for (int i = 0; i < c->ns; i++)
 		for (int k = 0; k < c->s[i].n; k++)
@@ -311,15 +292,15 @@ static bool chart_has_data(const struct chart *c)
 }
 
 /* The chart, or when it has nothing to draw (an aborted run) one line saying why. */
-static void chart_write_or_note(FILE *f, struct chart *c, const char *why)
+void html_chart_write_or_note(FILE *f, struct html_chart *c, const char *why)
 {
 	if (chart_has_data(c)) {
 		chart_write(f, c);
 	} else {
 		fputs("<p class=\"note nodata\">", f);
-		esc(f, c->title);
+		html_esc(f, c->title);
 		fputs(": not drawn, ", f);
-		esc(f, why);
+		html_esc(f, why);
 		fputs(".</p>\n", f);
 	}
 	chart_free(c);
@@ -329,15 +310,15 @@ static void chart_write_or_note(FILE *f, struct chart *c, const char *why)
 static void model_label(const json_t *r, char *buf, size_t size)
 {
 	const json_t *final = jpath(r, "server.final");
-	const char *model = jstr(final, "model");
-	double stack = jnum(final, "stack_size");
+	const char *model = html_jstr(final, "model");
+	double stack = html_jnum(final, "stack_size");
 
 	if (*model == '\0')
-		model = jstr(r, "plan.local.server.model");
+		model = html_jstr(r, "plan.local.server.model");
 	if (strcmp(model, "threads") == 0 && stack > 0)
 		snprintf(buf, size, "threads, %.0f KiB stacks", stack / 1024);
 	else
-		snprintf(buf, size, "%s", *model ? model : jstr(r, "plan.name"));
+		snprintf(buf, size, "%s", *model ? model : html_jstr(r, "plan.name"));
 }
 
 /*
@@ -353,9 +334,9 @@ static double change_at(const json_t *phases, double t0, double t1)
 	double at = t1;
 
 	for (size_t i = 0; i < n; i++) {
-		const char *phase = jstr(json_array_get(phases, i), "phase");
-		double from = jnum(json_array_get(phases, i), "t");
-		double to = i + 1 < n ? jnum(json_array_get(phases, i + 1), "t") : INFINITY;
+		const char *phase = html_jstr(json_array_get(phases, i), "phase");
+		double from = html_jnum(json_array_get(phases, i), "t");
+		double to = i + 1 < n ? html_jnum(json_array_get(phases, i + 1), "t") : INFINITY;
 		if (strcmp(phase, "connect") != 0 && strcmp(phase, "close") != 0)
 			continue;
 		if (from <= t1 && to > t0)
@@ -371,10 +352,10 @@ static double change_at(const json_t *phases, double t0, double t1)
  */
 static void chart_connections(FILE *f, const json_t *r)
 {
-	struct chart c = {.id = "chart-connections",
-	                  .title = "Connections over time",
-	                  .xlabel = "seconds since start",
-	                  .ylabel = "open connections"};
+	struct html_chart c = {.id = "chart-connections",
+	                       .title = "Connections over time",
+	                       .xlabel = "seconds since start",
+	                       .ylabel = "open connections"};
 	const json_t *tl = jpath(r, "timeline"), *t = json_object_get(tl, "t"), *a, *ph;
 	const json_t *phases = json_object_get(tl, "phases");
 	int n = (int)json_array_size(t);
@@ -385,7 +366,8 @@ static void chart_connections(FILE *f, const json_t *r)
 	{
 		/* The first sample, then each change as an edge (old count, new count)
 		 * at change_at(), and the last count held to the last sample. */
-		struct series *s = series_add(&c, jstr(a, "name"), n > 0 ? 2 * n : 0, (unsigned)i);
+		struct html_series *s =
+		    html_series_add(&c, html_jstr(a, "name"), n > 0 ? 2 * n : 0, (unsigned)i);
 		const json_t *cur = json_object_get(a, "current");
 		if (s == NULL)
 			break;
@@ -414,13 +396,13 @@ static void chart_connections(FILE *f, const json_t *r)
 	}
 	json_array_foreach(phases, i, ph)
 	{
-		if (c.nmarks == MAX_MARKS)
+		if (c.nmarks == HTML_MAX_MARKS)
 			break;
-		c.marks[c.nmarks] = jnum(ph, "t");
+		c.marks[c.nmarks] = html_jnum(ph, "t");
 		snprintf(c.mark_labels[c.nmarks++], sizeof(c.mark_labels[0]), "%s %.0f",
-		         jstr(ph, "phase"), jnum(ph, "step"));
+		         html_jstr(ph, "phase"), html_jnum(ph, "step"));
 	}
-	chart_write_or_note(f, &c, "no agent's connections were sampled");
+	html_chart_write_or_note(f, &c, "no agent's connections were sampled");
 }
 
 /*
@@ -430,17 +412,17 @@ static void chart_connections(FILE *f, const json_t *r)
  */
 static void server_not_sampled(FILE *f, const json_t *r)
 {
-	const char *stats =
-	    *jstr(r, "plan.server.stats") ? jstr(r, "plan.server.stats") : jstr(r, "server.stats");
-	const char *error = jstr(r, "server.error");
+	const char *stats = *html_jstr(r, "plan.server.stats") ? html_jstr(r, "plan.server.stats")
+	                                                       : html_jstr(r, "server.stats");
+	const char *error = html_jstr(r, "server.error");
 
 	fputs("<p class=\"note\">The server was not sampled", f);
 	if (*error) {
 		fputs(": ", f);
-		esc(f, error);
+		html_esc(f, error);
 	} else if (*stats) {
 		fputs(": server.stats ", f);
-		esc(f, stats);
+		html_esc(f, stats);
 		fputs(" gave no samples", f);
 	} else if (jpath(r, "plan.local") != NULL) {
 		fputs(": the local server gave no samples", f);
@@ -460,22 +442,22 @@ static void chart_memory(FILE *f, const json_t *r)
 	             {"kernel_stack_kb", "kernel stacks"},
 	             {"slab_kb", "slab (sockets, task structs)"},
 	             {"page_tables_kb", "page tables"}};
-	struct chart c = {.id = "chart-memory",
-	                  .title = "Server memory over time",
-	                  .xlabel = "seconds since start",
-	                  .ylabel = "MiB"};
+	struct html_chart c = {.id = "chart-memory",
+	                       .title = "Server memory over time",
+	                       .xlabel = "seconds since start",
+	                       .ylabel = "MiB"};
 	const json_t *samples = jpath(r, "server.samples"), *smp;
 	int n = (int)json_array_size(samples);
 	size_t k;
 
 	for (unsigned p = 0; p < sizeof(parts) / sizeof(parts[0]); p++) {
-		struct series *s = series_add(&c, parts[p].label, n, p);
+		struct html_series *s = html_series_add(&c, parts[p].label, n, p);
 		if (s == NULL)
 			break;
 		json_array_foreach(samples, k, smp)
 		{
-			s->x[k] = jnum(smp, "t");
-			s->y[k] = jnum(smp, parts[p].key) / 1024.0;
+			s->x[k] = html_jnum(smp, "t");
+			s->y[k] = html_jnum(smp, parts[p].key) / 1024.0;
 		}
 	}
 	if (!chart_has_data(&c)) {
@@ -485,10 +467,10 @@ static void chart_memory(FILE *f, const json_t *r)
 	}
 	chart_write(f, &c);
 	chart_free(&c);
-	if (*jstr(r, "server.error")) { /* sampled, then it stopped answering */
-		const char *error = jstr(r, "server.error");
+	if (*html_jstr(r, "server.error")) { /* sampled, then it stopped answering */
+		const char *error = html_jstr(r, "server.error");
 		fputs("<p class=\"note\">Server sampling ended early: ", f);
-		esc(f, error);
+		html_esc(f, error);
 		fputs(error[strlen(error) - 1] == '.' ? "</p>\n" : ".</p>\n", f);
 	}
 }
@@ -496,10 +478,11 @@ static void chart_memory(FILE *f, const json_t *r)
 /* Memory per connection against connections: one colour per report, user solid, kernel dashed. */
 static void chart_per_conn(FILE *f, json_t *const *reports, int nreports)
 {
-	struct chart c = {.id = "chart-per-connection",
-	                  .title = "Memory per connection at each step (user solid, kernel dashed)",
-	                  .xlabel = "connections held",
-	                  .ylabel = "KiB per connection"};
+	struct html_chart c = {.id = "chart-per-connection",
+	                       .title =
+	                           "Memory per connection at each step (user solid, kernel dashed)",
+	                       .xlabel = "connections held",
+	                       .ylabel = "KiB per connection"};
 	char label[64], name[96];
 
 	for (int r = 0; r < nreports; r++) {
@@ -509,19 +492,19 @@ static void chart_per_conn(FILE *f, json_t *const *reports, int nreports)
 		model_label(reports[r], label, sizeof(label));
 		for (int part = 0; part < 2; part++) {
 			snprintf(name, sizeof(name), "%s: %s", label, part ? "kernel" : "user");
-			struct series *s = series_add(&c, name, n, (unsigned)r);
+			struct html_series *s = html_series_add(&c, name, n, (unsigned)r);
 			if (s == NULL)
 				break;
 			s->dashed = part == 1;
 			json_array_foreach(steps, k, st)
 			{
-				s->x[k] = jnum(st, "server.conns_current");
-				s->y[k] = jnum(st, part ? "server.kernel_kb_per_conn"
-				                        : "server.user_kb_per_conn");
+				s->x[k] = html_jnum(st, "server.conns_current");
+				s->y[k] = html_jnum(st, part ? "server.kernel_kb_per_conn"
+				                             : "server.user_kb_per_conn");
 			}
 		}
 	}
-	chart_write_or_note(f, &c, "no step was completed with a sample of the server");
+	html_chart_write_or_note(f, &c, "no step was completed with a sample of the server");
 }
 
 /* Latency percentiles per step: connect and echo p50/p99 (echo p99 only when comparing). */
@@ -529,10 +512,10 @@ static void chart_latency(FILE *f, json_t *const *reports, int nreports)
 {
 	static const char *const which[][2] = {
 	    {"connect", "p50"}, {"connect", "p99"}, {"echo", "p50"}, {"echo", "p99"}};
-	struct chart c = {.id = "chart-latency",
-	                  .title = "Latency per step",
-	                  .xlabel = "connections held",
-	                  .ylabel = "milliseconds"};
+	struct html_chart c = {.id = "chart-latency",
+	                       .title = "Latency per step",
+	                       .xlabel = "connections held",
+	                       .ylabel = "milliseconds"};
 	char path[64], label[64], name[128];
 
 	for (int r = 0; r < nreports; r++) {
@@ -542,23 +525,24 @@ static void chart_latency(FILE *f, json_t *const *reports, int nreports)
 		for (int w = nreports > 1 ? 3 : 0; w < 4; w++) {
 			snprintf(name, sizeof(name), "%s%s%s %s", nreports > 1 ? label : "",
 			         nreports > 1 ? ": " : "", which[w][0], which[w][1]);
-			struct series *s = series_add(&c, name, (int)json_array_size(steps),
-			                              nreports > 1 ? (unsigned)r : (unsigned)w);
+			struct html_series *s =
+			    html_series_add(&c, name, (int)json_array_size(steps),
+			                    nreports > 1 ? (unsigned)r : (unsigned)w);
 			if (s == NULL)
 				break;
 			s->dashed = strcmp(which[w][1], "p50") == 0;
 			snprintf(path, sizeof(path), "latency.%s.%s", which[w][0], which[w][1]);
 			json_array_foreach(steps, k, st)
 			{
-				s->x[k] = jnum(st, "connections");
-				s->y[k] = jnum(st, path);
+				s->x[k] = html_jnum(st, "connections");
+				s->y[k] = html_jnum(st, path);
 			}
 		}
 	}
-	chart_write_or_note(f, &c, "no step was completed");
+	html_chart_write_or_note(f, &c, "no step was completed");
 }
 
-static void td_num(FILE *f, double v, const char *fmt)
+void html_td_num(FILE *f, double v, const char *fmt)
 {
 	fputs("<td class=\"n\">", f);
 	if (isfinite(v))
@@ -569,16 +553,16 @@ static void td_num(FILE *f, double v, const char *fmt)
 }
 
 /* A cell; cls, when given, is a class taken from the report (a state), so escaped too. */
-static void td_str(FILE *f, const char *s, const char *cls)
+void html_td_str(FILE *f, const char *s, const char *cls)
 {
 	fputs("<td", f);
 	if (cls != NULL) {
 		fputs(" class=\"", f);
-		esc(f, cls);
+		html_esc(f, cls);
 		fputc('"', f);
 	}
 	fputc('>', f);
-	esc(f, s);
+	html_esc(f, s);
 	fputs("</td>", f);
 }
 
@@ -588,14 +572,14 @@ static void td_p50_p99(FILE *f, const json_t *totals, const char *which)
 	char path[64];
 
 	snprintf(path, sizeof(path), "latency.%s.count", which);
-	if (!(jnum(totals, path) > 0)) {
+	if (!(html_jnum(totals, path) > 0)) {
 		fputs("<td class=\"n\">–</td>", f);
 		return;
 	}
 	snprintf(path, sizeof(path), "latency.%s.p50", which);
-	fprintf(f, "<td class=\"n\">%.2f / ", jnum(totals, path));
+	fprintf(f, "<td class=\"n\">%.2f / ", html_jnum(totals, path));
 	snprintf(path, sizeof(path), "latency.%s.p99", which);
-	fprintf(f, "%.2f</td>", jnum(totals, path));
+	fprintf(f, "%.2f</td>", html_jnum(totals, path));
 }
 
 static void table_summary(FILE *f, json_t *const *reports, int nreports)
@@ -613,20 +597,20 @@ static void table_summary(FILE *f, json_t *const *reports, int nreports)
 		double failed = (double)msg_failed_total_json(t);
 		model_label(r, label, sizeof(label));
 		fputs("<tr>", f);
-		td_str(f, jstr(r, "plan.name"), NULL);
-		td_str(f, label, NULL);
-		td_str(f, jstr(r, "status"), jstr(r, "status"));
-		td_num(f, jnum(r, "plan.connections"), "%.0f");
-		td_num(f, jnum(t, "established"), "%.0f");
-		td_num(f, jnum(t, "held"), "%.0f");
-		td_num(f, failed, "%.0f");
-		td_num(f, jnum(t, "echo_ok"), "%.0f");
-		td_num(f, jnum(t, "echo_errors"), "%.0f");
+		html_td_str(f, html_jstr(r, "plan.name"), NULL);
+		html_td_str(f, label, NULL);
+		html_td_str(f, html_jstr(r, "status"), html_jstr(r, "status"));
+		html_td_num(f, html_jnum(r, "plan.connections"), "%.0f");
+		html_td_num(f, html_jnum(t, "established"), "%.0f");
+		html_td_num(f, html_jnum(t, "held"), "%.0f");
+		html_td_num(f, failed, "%.0f");
+		html_td_num(f, html_jnum(t, "echo_ok"), "%.0f");
+		html_td_num(f, html_jnum(t, "echo_errors"), "%.0f");
 		td_p50_p99(f, t, "connect");
 		td_p50_p99(f, t, "echo");
-		td_num(f, jnum(r, "server.final.conns_max"), "%.0f");
-		td_num(f, jnum(r, "server.per_connection.user_kb"), "%.2f");
-		td_num(f, jnum(r, "server.per_connection.kernel_kb"), "%.2f");
+		html_td_num(f, html_jnum(r, "server.final.conns_max"), "%.0f");
+		html_td_num(f, html_jnum(r, "server.per_connection.user_kb"), "%.2f");
+		html_td_num(f, html_jnum(r, "server.per_connection.kernel_kb"), "%.2f");
 		fputs("</tr>\n", f);
 	}
 	fputs("</table>\n", f);
@@ -654,11 +638,11 @@ static double iso_seconds(const char *s)
  */
 static double run_seconds(const json_t *r)
 {
-	double s = jnum(r, "timing.results_s");
+	double s = html_jnum(r, "timing.results_s");
 
 	if (isfinite(s) && s > 0)
 		return s;
-	s = iso_seconds(jstr(r, "ended_at")) - iso_seconds(jstr(r, "started_at"));
+	s = iso_seconds(html_jstr(r, "ended_at")) - iso_seconds(html_jstr(r, "started_at"));
 	return isfinite(s) && s >= 0 ? s : NAN;
 }
 
@@ -699,11 +683,11 @@ static void banner_thresholds(FILE *f, const json_t *ths, bool aborted)
 			word = "not judged";
 		}
 		fprintf(f, "<li class=\"%s\"><span class=\"verdict\">%s</span> <code>", cls, word);
-		esc(f, jstr(t, "expr"));
+		html_esc(f, html_jstr(t, "expr"));
 		fputs("</code>", f);
 		if (!aborted)
 			fprintf(f, " <span class=\"measured\">measured %g</span>",
-			        jnum(t, "value"));
+			        html_jnum(t, "value"));
 		fputs("</li>\n", f);
 	}
 	fputs("</ul>\n", f);
@@ -717,7 +701,7 @@ static void banner_thresholds(FILE *f, const json_t *ths, bool aborted)
 static void banner(FILE *f, const json_t *r, int index)
 {
 	static const char *const known[] = {"pass", "fail", "degraded", "aborted", "running"};
-	const char *status = jstr(r, "status"), *cls = "unknown";
+	const char *status = html_jstr(r, "status"), *cls = "unknown";
 	char meaning[96];
 	bool aborted = strcmp(status, "aborted") == 0;
 	const json_t *ths = json_object_get(r, "thresholds"), *t;
@@ -734,15 +718,16 @@ static void banner(FILE *f, const json_t *r, int index)
 	else
 		fprintf(f, "<section id=\"banner-%d\" class=\"banner st-%s\">\n", index + 1, cls);
 	fputs("<p class=\"verdict\"><span class=\"status\">", f);
-	esc(f, status);
+	html_esc(f, status);
 	fputs("</span> ", f);
-	esc(f, status_meaning(status, failed, (int)json_array_size(ths), meaning, sizeof(meaning)));
+	html_esc(
+	    f, status_meaning(status, failed, (int)json_array_size(ths), meaning, sizeof(meaning)));
 	fputs("</p>\n<p>", f);
-	esc(f, jstr(r, "plan.name"));
+	html_esc(f, html_jstr(r, "plan.name"));
 	fputs(": ", f);
-	esc(f, jstr(r, "started_at"));
+	html_esc(f, html_jstr(r, "started_at"));
 	fputs(" to ", f);
-	esc(f, *jstr(r, "ended_at") ? jstr(r, "ended_at") : "(still running)");
+	html_esc(f, *html_jstr(r, "ended_at") ? html_jstr(r, "ended_at") : "(still running)");
 	fputs(", duration <span class=\"duration\">", f);
 	if (isfinite(secs))
 		fprintf(f, secs >= 60 ? "%.1f s (%.0f min %.0f s)" : "%.1f s", secs,
@@ -750,14 +735,14 @@ static void banner(FILE *f, const json_t *r, int index)
 	else
 		fputs("unknown", f);
 	fputs("</span></p>\n", f);
-	if (*jstr(r, "error")) {
+	if (*html_jstr(r, "error")) {
 		fputs("<p class=\"error\"><b>error:</b> ", f);
-		esc(f, jstr(r, "error"));
+		html_esc(f, html_jstr(r, "error"));
 		fputs("</p>\n", f);
 	}
-	if (*jstr(r, "server.error")) {
+	if (*html_jstr(r, "server.error")) {
 		fputs("<p class=\"error\"><b>server.error:</b> ", f);
-		esc(f, jstr(r, "server.error"));
+		html_esc(f, html_jstr(r, "server.error"));
 		fputs("</p>\n", f);
 	}
 	banner_thresholds(f, ths, aborted);
@@ -767,9 +752,9 @@ static void banner(FILE *f, const json_t *r, int index)
 static void setting_row(FILE *f, const char *key, const char *value)
 {
 	fputs("<tr><th>", f);
-	esc(f, key);
+	html_esc(f, key);
 	fputs("</th><td>", f);
-	esc(f, value);
+	html_esc(f, value);
 	fputs("</td></tr>\n", f);
 }
 
@@ -779,26 +764,26 @@ static void table_settings(FILE *f, const json_t *r, int index)
 	const json_t *plan = json_object_get(r, "plan"), *st;
 	char v[512], b[32];
 	size_t i, off = 0;
-	const char *host = jstr(r, "target.host");
-	double port = jnum(r, "target.port");
+	const char *host = html_jstr(r, "target.host");
+	double port = html_jnum(r, "target.port");
 
 	if (*host == '\0' || !isfinite(port)) {
-		host = jstr(plan, "target.host");
-		port = jnum(plan, "target.port");
+		host = html_jstr(plan, "target.host");
+		port = html_jnum(plan, "target.port");
 	}
 	if (index == 0)
 		fputs("<div class=\"scroll\"><table id=\"settings\">\n", f);
 	else
 		fprintf(f, "<div class=\"scroll\"><table id=\"settings-%d\">\n", index + 1);
-	if (strcmp(host, jstr(plan, "target.host")) != 0 && *jstr(plan, "target.host"))
-		snprintf(v, sizeof(v), "%s (%s:%.0f)", jstr(plan, "target.host"), host, port);
+	if (strcmp(host, html_jstr(plan, "target.host")) != 0 && *html_jstr(plan, "target.host"))
+		snprintf(v, sizeof(v), "%s (%s:%.0f)", html_jstr(plan, "target.host"), host, port);
 	else
 		snprintf(v, sizeof(v), "%s:%.0f", host, port);
 	setting_row(f, "target", v);
-	snprintf(v, sizeof(v), "%.0f%s", jnum(plan, "agents.count"),
+	snprintf(v, sizeof(v), "%.0f%s", html_jnum(plan, "agents.count"),
 	         jpath(plan, "local") ? " (local)" : "");
 	setting_row(f, "agents", v);
-	setting_row(f, "connections", host_fmt_count((long)jnum(plan, "connections"), b, 32));
+	setting_row(f, "connections", host_fmt_count((long)html_jnum(plan, "connections"), b, 32));
 	json_array_foreach(json_object_get(plan, "steps"), i, st)
 	{
 		if (off < sizeof(v))
@@ -806,39 +791,40 @@ static void table_settings(FILE *f, const json_t *r, int index)
 			                        host_fmt_count((long)json_number_value(st), b, 32));
 	}
 	setting_row(f, "steps", off ? v : "one: all connections");
-	if (jnum(plan, "ramp.rate_per_s") > 0)
+	if (html_jnum(plan, "ramp.rate_per_s") > 0)
 		snprintf(v, sizeof(v), "%s connections/s",
-		         host_fmt_count((long)jnum(plan, "ramp.rate_per_s"), b, 32));
+		         host_fmt_count((long)html_jnum(plan, "ramp.rate_per_s"), b, 32));
 	else
 		snprintf(v, sizeof(v), "unlimited");
 	setting_row(f, "ramp rate", v);
-	snprintf(v, sizeof(v), "%.0f ms", jnum(plan, "ramp.connect_timeout_ms"));
+	snprintf(v, sizeof(v), "%.0f ms", html_jnum(plan, "ramp.connect_timeout_ms"));
 	setting_row(f, "connect timeout", v);
-	snprintf(v, sizeof(v), "%.0f bytes", jnum(plan, "echo.payload_bytes"));
+	snprintf(v, sizeof(v), "%.0f bytes", html_jnum(plan, "echo.payload_bytes"));
 	setting_row(f, "payload", v);
-	snprintf(v, sizeof(v), "%.0f", jnum(plan, "echo.rounds"));
+	snprintf(v, sizeof(v), "%.0f", html_jnum(plan, "echo.rounds"));
 	setting_row(f, "echo rounds", v);
-	snprintf(v, sizeof(v), "every %.0f ms, timeout %.0f ms", jnum(plan, "echo.interval_ms"),
-	         jnum(plan, "echo.timeout_ms"));
+	snprintf(v, sizeof(v), "every %.0f ms, timeout %.0f ms",
+	         html_jnum(plan, "echo.interval_ms"), html_jnum(plan, "echo.timeout_ms"));
 	setting_row(f, "echo pacing", v);
-	snprintf(v, sizeof(v), "%g s", jnum(plan, "hold_s"));
+	snprintf(v, sizeof(v), "%g s", html_jnum(plan, "hold_s"));
 	setting_row(f, "hold", v);
-	if (*jstr(plan, "server.stats"))
-		snprintf(v, sizeof(v), "%s every %.0f ms", jstr(plan, "server.stats"),
-		         jnum(plan, "server.interval_ms"));
+	if (*html_jstr(plan, "server.stats"))
+		snprintf(v, sizeof(v), "%s every %.0f ms", html_jstr(plan, "server.stats"),
+		         html_jnum(plan, "server.interval_ms"));
 	else if (jpath(plan, "local"))
 		snprintf(v, sizeof(v), "the local server every %.0f ms",
-		         jnum(plan, "server.interval_ms"));
+		         html_jnum(plan, "server.interval_ms"));
 	else
 		snprintf(v, sizeof(v), "not sampled (no server.stats)");
 	setting_row(f, "server sampling", v);
 	if (jpath(plan, "local.server")) {
 		snprintf(v, sizeof(v), "%s",
-		         *jstr(plan, "local.server.model") ? jstr(plan, "local.server.model")
-		                                           : "threads");
-		if (*jstr(plan, "local.server.stack_size"))
+		         *html_jstr(plan, "local.server.model")
+		             ? html_jstr(plan, "local.server.model")
+		             : "threads");
+		if (*html_jstr(plan, "local.server.stack_size"))
 			snprintf(v + strlen(v), sizeof(v) - strlen(v), ", %s stacks",
-			         jstr(plan, "local.server.stack_size"));
+			         html_jstr(plan, "local.server.stack_size"));
 		setting_row(f, "local server", v);
 	}
 	fputs("</table></div>\n", f);
@@ -869,21 +855,21 @@ static void table_agents(FILE *f, const json_t *r)
 				                        (long long)n);
 		}
 		fputs("<tr>", f);
-		td_str(f, jstr(a, "name"), NULL);
-		td_str(f, jstr(a, "host"), NULL);
-		td_str(f, jstr(a, "state"), jstr(a, "state"));
-		td_num(f, jnum(a, "assigned"), "%.0f");
-		td_num(f, jnum(a, "established"), "%.0f");
-		td_num(f, jnum(a, "held"), "%.0f");
-		td_str(f, off ? reasons : "none", NULL);
-		td_num(f, jnum(a, "echo_ok"), "%.0f");
-		td_num(f, jnum(a, "echo_errors"), "%.0f");
-		td_num(f, jnum(a, "latency.connect.p99"), "%.2f");
-		td_num(f, jnum(a, "latency.echo.p99"), "%.2f");
+		html_td_str(f, html_jstr(a, "name"), NULL);
+		html_td_str(f, html_jstr(a, "host"), NULL);
+		html_td_str(f, html_jstr(a, "state"), html_jstr(a, "state"));
+		html_td_num(f, html_jnum(a, "assigned"), "%.0f");
+		html_td_num(f, html_jnum(a, "established"), "%.0f");
+		html_td_num(f, html_jnum(a, "held"), "%.0f");
+		html_td_str(f, off ? reasons : "none", NULL);
+		html_td_num(f, html_jnum(a, "echo_ok"), "%.0f");
+		html_td_num(f, html_jnum(a, "echo_errors"), "%.0f");
+		html_td_num(f, html_jnum(a, "latency.connect.p99"), "%.2f");
+		html_td_num(f, html_jnum(a, "latency.echo.p99"), "%.2f");
 		fputs("</tr>\n", f);
-		if (*jstr(a, "why")) {
+		if (*html_jstr(a, "why")) {
 			fputs("<tr><td></td><td colspan=\"10\" class=\"note\">", f);
-			esc(f, jstr(a, "why"));
+			html_esc(f, html_jstr(a, "why"));
 			fputs("</td></tr>\n", f);
 		}
 	}
@@ -897,19 +883,19 @@ static void list_limits(FILE *f, const json_t *r)
 	size_t i;
 
 	fputs("<ul class=\"limits\">", f);
-	if (*jstr(r, "server.final.capacity_limit")) {
+	if (*html_jstr(r, "server.final.capacity_limit")) {
 		fputs("<li><b>server</b>: ", f);
-		esc(f, jstr(r, "server.final.capacity_limit"));
+		html_esc(f, html_jstr(r, "server.final.capacity_limit"));
 		fputs("</li>", f);
 	}
 	json_array_foreach(json_object_get(r, "agents"), i, a)
 	{
-		if (*jstr(a, "capacity") == '\0')
+		if (*html_jstr(a, "capacity") == '\0')
 			continue;
 		fputs("<li><b>", f);
-		esc(f, jstr(a, "name"));
+		html_esc(f, html_jstr(a, "name"));
 		fputs("</b>: ", f);
-		esc(f, jstr(a, "capacity"));
+		html_esc(f, html_jstr(a, "capacity"));
 		fputs("</li>", f);
 	}
 	fputs("</ul>\n", f);
@@ -949,10 +935,10 @@ static void page(FILE *f, json_t *const *reports, int n)
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	      "<meta name=\"viewport\" content=\"width=device-width\"><title>connscale: ",
 	      f);
-	esc(f, n > 1 ? "comparison" : jstr(r, "plan.name"));
+	html_esc(f, n > 1 ? "comparison" : html_jstr(r, "plan.name"));
 	fprintf(f, "</title><style>%s</style></head><body>\n<h1>connscale: ", style);
-	esc(f, n > 1 ? "comparison of server models" : jstr(r, "plan.name"));
-	/* Every string from a report goes through esc(): a report is input, not markup. */
+	html_esc(f, n > 1 ? "comparison of server models" : html_jstr(r, "plan.name"));
+	/* Every string from a report goes through html_esc(): a report is input, not markup. */
 	fputs("</h1>\n", f);
 	for (int i = 0; i < n; i++)
 		banner(f, reports[i], i);
@@ -974,10 +960,11 @@ static void page(FILE *f, json_t *const *reports, int n)
 	for (int i = 0; i < n; i++) {
 		if (n > 1) {
 			fputs("<h2>Run ", f);
-			esc(f, jstr(reports[i], "plan.name"));
+			html_esc(f, html_jstr(reports[i], "plan.name"));
 			fputs("</h2>\n<h3>Settings</h3>\n", f);
 			table_settings(f, reports[i], i);
 		}
+		html_load_section(f, reports[i], i);
 		fputs("<h2>Agents</h2>\n<div class=\"scroll\">", f);
 		table_agents(f, reports[i]);
 		fputs("</div>\n<h2>Host limits</h2>\n", f);
