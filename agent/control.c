@@ -97,7 +97,7 @@ struct control {
 	json_t *answer;   /* ready or phase_done, resent until the next command */
 	int64_t next_answer_ms;
 	struct engine_result *seen; /* the engine's histograms when the last phase ended */
-	struct load_start {         /* a load phase's baseline, for its phase_done */
+	struct load_start {         /* a load or churn phase's baseline, for its phase_done */
 		struct engine_counts counts;
 		double cpu_user_s, cpu_sys_s;
 		int64_t t_ms;
@@ -240,6 +240,8 @@ static struct hist *phase_latency(struct control *c)
 		hist_init(&c->seen->connect);
 		hist_init(&c->seen->echo);
 		hist_init(&c->seen->load);
+		hist_init(&c->seen->churn_connect);
+		hist_init(&c->seen->churn_echo);
 	}
 	if (now != NULL && c->seen != NULL && (delta = malloc(sizeof(*delta))) != NULL) {
 		engine_result(c->engine, now);
@@ -247,6 +249,8 @@ static struct hist *phase_latency(struct control *c)
 			hist_delta(delta, &now->connect, &c->seen->connect);
 		else if (c->go.phase == MSG_PHASE_LOAD)
 			hist_delta(delta, &now->load, &c->seen->load);
+		else if (c->go.phase == MSG_PHASE_CHURN)
+			hist_delta(delta, &now->churn_echo, &c->seen->churn_echo);
 		else
 			hist_delta(delta, &now->echo, &c->seen->echo);
 		*c->seen = *now;
@@ -274,6 +278,24 @@ static void load_done(const struct control *c, const struct engine_counts *now,
 	p->load.cpu_sys_s = sys > b->cpu_sys_s ? sys - b->cpu_sys_s : 0;
 }
 
+/* What the churn did: the counters since it began (the same baseline as a load). */
+static void churn_done(const struct control *c, const struct engine_counts *now,
+                       struct msg_progress *p)
+{
+	const struct load_start *b = &c->load;
+	double user, sys;
+
+	result_cpu_now(&user, &sys);
+	p->has_churn = true;
+	p->churn.attempted = (int64_t)(now->churn_attempted - b->counts.churn_attempted);
+	p->churn.ok = (int64_t)(now->churn_ok - b->counts.churn_ok);
+	for (int r = 0; r < MSG_REASON_COUNT; r++)
+		p->churn.failed[r] = (int64_t)(now->churn_failed[r] - b->counts.churn_failed[r]);
+	p->churn.elapsed_s = (double)(now_ms() - b->t_ms) / 1000.0;
+	p->churn.cpu_user_s = user > b->cpu_user_s ? user - b->cpu_user_s : 0;
+	p->churn.cpu_sys_s = sys > b->cpu_sys_s ? sys - b->cpu_sys_s : 0;
+}
+
 /* Keeps a one-shot answer (ready, phase_done) to resend until it is acknowledged by use. */
 static void answer(struct control *c, json_t *msg)
 {
@@ -294,6 +316,8 @@ static void send_progress(struct control *c, enum proto_type type)
 		p.hist = phase_latency(c);
 	if (type == PROTO_PHASE_DONE && c->go.phase == MSG_PHASE_LOAD)
 		load_done(c, &ec, &p);
+	if (type == PROTO_PHASE_DONE && c->go.phase == MSG_PHASE_CHURN)
+		churn_done(c, &ec, &p);
 	json_t *msg = msg_progress_pack(type, &p);
 	free(p.hist);
 	if (type == PROTO_PHASE_DONE)
@@ -496,6 +520,11 @@ static void on_go(struct control *c, json_t *msg)
 		result_cpu_now(&c->load.cpu_user_s, &c->load.cpu_sys_s);
 		c->load.t_ms = now_ms();
 		rc = engine_load(c->engine, &l);
+	} else if (go.phase == MSG_PHASE_CHURN) {
+		engine_snapshot(c->engine, &c->load.counts);
+		result_cpu_now(&c->load.cpu_user_s, &c->load.cpu_sys_s);
+		c->load.t_ms = now_ms();
+		rc = engine_churn(c->engine, go.churn.rate_per_s, (uint64_t)go.churn.duration_ms);
 	}
 	/* verify starts nothing: the idle engine's counts go back at once (tick). */
 	if (rc < 0) {

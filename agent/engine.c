@@ -46,7 +46,7 @@ static void engine_phase_start(struct engine *e, int phase)
 static bool engine_busy(const struct engine *e)
 {
 	return (e->phase == ENGINE_PHASE_CONNECT || e->phase == ENGINE_PHASE_ECHO ||
-	        e->phase == ENGINE_PHASE_LOAD) &&
+	        e->phase == ENGINE_PHASE_LOAD || e->phase == ENGINE_PHASE_CHURN) &&
 	       e->workers_done < e->nworkers;
 }
 
@@ -200,6 +200,28 @@ int engine_load(struct engine *e, const struct engine_load *load)
 	return 0;
 }
 
+int engine_churn(struct engine *e, double rate_per_s, uint64_t duration_ms)
+{
+	uint64_t rate, now;
+
+	if (!(rate_per_s >= 1) || duration_ms == 0)
+		return -EINVAL;
+	rate = (uint64_t)(rate_per_s + 0.5);
+	pthread_mutex_lock(&e->lock);
+	if (engine_busy(e)) {
+		pthread_mutex_unlock(&e->lock);
+		return -EBUSY;
+	}
+	now = engine_now_us();
+	/* As engine_connect: credit for ~20 ms, so a worker sleeping 1 ms keeps the rate. */
+	tbucket_init(&e->tb, rate, rate / 50 ? rate / 50 : 1, now * 1000);
+	e->phase_payload = e->p.payload_bytes;
+	e->churn_end_us = now + duration_ms * 1000;
+	engine_phase_start(e, ENGINE_PHASE_CHURN);
+	pthread_mutex_unlock(&e->lock);
+	return 0;
+}
+
 int engine_close(struct engine *e)
 {
 	pthread_mutex_lock(&e->lock);
@@ -254,6 +276,10 @@ void engine_snapshot(struct engine *e, struct engine_counts *out)
 	out->load_verified = atomic_load(&st->load_verified);
 	out->load_behind = atomic_load(&st->load_behind);
 	out->load_errors = atomic_load(&st->load_errors);
+	out->churn_attempted = atomic_load(&st->churn_attempted);
+	out->churn_ok = atomic_load(&st->churn_ok);
+	for (r = 0; r < ENGINE_REASON_COUNT; r++)
+		out->churn_failed[r] = atomic_load(&st->churn_failed[r]);
 }
 
 void engine_result(struct engine *e, struct engine_result *out)
@@ -264,6 +290,8 @@ void engine_result(struct engine *e, struct engine_result *out)
 	hist_init(&out->connect);
 	hist_init(&out->echo);
 	hist_init(&out->load);
+	hist_init(&out->churn_connect);
+	hist_init(&out->churn_echo);
 	for (i = 0; i < e->nworkers; i++) {
 		struct worker *w = &e->workers[i];
 
@@ -271,6 +299,8 @@ void engine_result(struct engine *e, struct engine_result *out)
 		hist_merge(&out->connect, &w->h_connect);
 		hist_merge(&out->echo, &w->h_echo);
 		hist_merge(&out->load, &w->h_load);
+		hist_merge(&out->churn_connect, &w->h_churn_connect);
+		hist_merge(&out->churn_echo, &w->h_churn_echo);
 		pthread_mutex_unlock(&w->hist_lock);
 	}
 }

@@ -73,15 +73,18 @@ struct engine_counts {
 	uint64_t current;        /* connections open now */
 	uint64_t max_concurrent; /* highest `current` seen */
 	uint64_t failed[ENGINE_REASON_COUNT];
-	uint64_t connect_failed; /* the part of failed[] that happened while connecting */
-	uint64_t echo_ok;        /* echo phases a connection finished with every round verified */
-	uint64_t echo_errors;    /* connections that failed during an echo phase */
-	uint64_t echo_rounds;    /* verified round trips, all echo phases */
-	uint64_t lost;           /* established connections the peer closed or reset while idle */
-	uint64_t load_sent;      /* load rounds started, all load phases */
-	uint64_t load_verified;  /* load rounds echoed and verified byte for byte */
-	uint64_t load_behind;    /* load rounds this agent itself started late (see engine_load) */
-	uint64_t load_errors;    /* connections that failed during a load phase */
+	uint64_t connect_failed;  /* the part of failed[] that happened while connecting */
+	uint64_t echo_ok;         /* echo phases a connection finished with every round verified */
+	uint64_t echo_errors;     /* connections that failed during an echo phase */
+	uint64_t echo_rounds;     /* verified round trips, all echo phases */
+	uint64_t lost;            /* established connections the peer closed or reset while idle */
+	uint64_t load_sent;       /* load rounds started, all load phases */
+	uint64_t load_verified;   /* load rounds echoed and verified byte for byte */
+	uint64_t load_behind;     /* load rounds this agent itself started late (see engine_load) */
+	uint64_t load_errors;     /* connections that failed during a load phase */
+	uint64_t churn_attempted; /* churn connections started */
+	uint64_t churn_ok;        /* opened, echo verified, closed */
+	uint64_t churn_failed[ENGINE_REASON_COUNT]; /* the rest, by reason */
 };
 
 /*
@@ -97,9 +100,11 @@ struct engine_load {
 
 struct engine_result {
 	struct engine_counts counts;
-	struct hist connect; /* connect() start -> established, us */
-	struct hist echo;    /* (scheduled) send -> last echoed byte verified, us */
-	struct hist load;    /* load: scheduled send -> last echoed byte verified, us */
+	struct hist connect;       /* connect() start -> established, us */
+	struct hist echo;          /* (scheduled) send -> last echoed byte verified, us */
+	struct hist load;          /* load: scheduled send -> last echoed byte verified, us */
+	struct hist churn_connect; /* churn: connect() start -> established, us */
+	struct hist churn_echo;    /* churn: connect() start -> its one echo verified, us */
 };
 
 /*
@@ -135,6 +140,16 @@ int engine_echo(struct engine *e);
  */
 #define ENGINE_LATE_US 1000
 int engine_load(struct engine *e, const struct engine_load *load);
+/*
+ * Churn on top of the held connections: for duration_ms, open rate_per_s new
+ * connections a second (all workers together), each verifying one echo of
+ * params.payload_bytes and then closing. They are counted apart (churn_*),
+ * never as held: attempted = ok + failed[] + those engine_close() cut short.
+ * Each leaves a TIME_WAIT socket for 60 s on this side: rate x 60 ports of
+ * a source address. Done when the duration is over and every one has ended.
+ * -EBUSY as above; -EINVAL for a rate <= 0 or a zero duration.
+ */
+int engine_churn(struct engine *e, double rate_per_s, uint64_t duration_ms);
 /* Closes every connection, aborting the current phase if any. Always 0. */
 int engine_close(struct engine *e);
 

@@ -18,6 +18,7 @@ enum engine_phase {
 	ENGINE_PHASE_CONNECT,
 	ENGINE_PHASE_ECHO,
 	ENGINE_PHASE_LOAD,
+	ENGINE_PHASE_CHURN,
 	ENGINE_PHASE_CLOSE,
 	ENGINE_PHASE_STOP, /* engine_destroy: close everything and leave the thread */
 };
@@ -44,7 +45,7 @@ struct conn {
 	uint32_t recvd;  /* bytes of this round echoed and verified */
 	uint16_t round;
 	uint8_t state;
-	uint8_t pad;
+	uint8_t churn; /* a churn connection: open, one echo, close; never held */
 };
 
 /* Counters shared by all workers; relaxed atomics, read by engine_snapshot(). */
@@ -64,6 +65,9 @@ struct engine_stats {
 	_Atomic uint64_t load_verified;
 	_Atomic uint64_t load_behind;
 	_Atomic uint64_t load_errors;
+	_Atomic uint64_t churn_attempted;
+	_Atomic uint64_t churn_ok;
+	_Atomic uint64_t churn_failed[ENGINE_REASON_COUNT];
 };
 
 /*
@@ -105,6 +109,7 @@ struct worker {
 	uint32_t connecting;
 	uint32_t echoing;
 	uint32_t echo_next; /* next slot to start echoing in this echo phase */
+	uint32_t churning;  /* churn connections in flight */
 	uint32_t payload;   /* bytes per round in this phase */
 	struct worker_load load;
 	uint64_t next_sweep_us;
@@ -116,6 +121,8 @@ struct worker {
 	struct hist h_connect;
 	struct hist h_echo;
 	struct hist h_load;
+	struct hist h_churn_connect;
+	struct hist h_churn_echo;
 };
 
 struct engine {
@@ -136,6 +143,8 @@ struct engine {
 	uint64_t load_t0_us;    /* load: when the schedule starts */
 	uint64_t load_duration_us;
 	uint64_t load_interval_us; /* load: each connection sends once per interval */
+	uint64_t churn_end_us;     /* churn: no connection starts at or after this */
+	_Atomic uint32_t churn_id; /* churn: the next churn connection's id */
 	unsigned phase_gen;
 	unsigned workers_done;
 

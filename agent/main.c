@@ -130,7 +130,8 @@ static int agent_run_standalone(const struct agent_options *o)
 	char msg[512];
 	double t0, t_connect = 0, t_echo = 0, until;
 	struct result_load load;
-	bool ok = true, passed, has_load = false;
+	struct result_churn churn;
+	bool ok = true, passed, has_load = false, has_churn = false;
 
 	if (agent_preflight(o) < 0)
 		return 2;
@@ -154,6 +155,7 @@ static int agent_run_standalone(const struct agent_options *o)
 
 	memset(&pg, 0, sizeof(pg));
 	memset(&load, 0, sizeof(load));
+	memset(&churn, 0, sizeof(churn));
 	pg.tty = isatty(STDERR_FILENO);
 	pg.started = pg.last_t = agent_now();
 
@@ -182,6 +184,21 @@ static int agent_run_standalone(const struct agent_options *o)
 		result_cpu_now(&u1, &s1);
 		load.cpu_user_s = u1 - u0;
 		load.cpu_sys_s = s1 - s0;
+	}
+	if (ok && o->churn_rate > 0) {
+		double u0, s0, u1, s1;
+
+		churn.rate_per_s = o->churn_rate;
+		churn.duration_s = (double)o->churn_duration_ms / 1000.0;
+		has_churn = true;
+		result_cpu_now(&u0, &s0);
+		t0 = agent_now();
+		engine_churn(e, (double)o->churn_rate, o->churn_duration_ms);
+		ok = agent_wait_phase(e, &pg, "churn", o->n);
+		churn.elapsed_s = agent_now() - t0;
+		result_cpu_now(&u1, &s1);
+		churn.cpu_user_s = u1 - u0;
+		churn.cpu_sys_s = s1 - s0;
 	}
 	if (ok && o->hold_s > 0) {
 		until = agent_now() + o->hold_s;
@@ -212,7 +229,7 @@ static int agent_run_standalone(const struct agent_options *o)
 	engine_destroy(e);
 	passed = ok && result_passed(r, o->n, o->rounds > 0);
 	if (o->json) {
-		json_t *j = result_to_json(r, has_load ? &load : NULL);
+		json_t *j = result_to_json(r, has_load ? &load : NULL, has_churn ? &churn : NULL);
 
 		if (!j || json_dumpf(j, stdout, JSON_COMPACT) < 0) {
 			fprintf(stderr, "agent: cannot write the JSON result\n");
@@ -221,7 +238,8 @@ static int agent_run_standalone(const struct agent_options *o)
 		fputc('\n', stdout);
 		json_decref(j);
 	} else {
-		result_print_table(stdout, r, o->n, t_connect, t_echo, has_load ? &load : NULL);
+		result_print_table(stdout, r, o->n, t_connect, t_echo, has_load ? &load : NULL,
+		                   has_churn ? &churn : NULL);
 	}
 	free(r);
 	if (fflush(stdout) != 0)

@@ -15,6 +15,7 @@
 const char options_usage[] =
     "usage: agent --target HOST:PORT -n N [--rate R] [--payload B] [--rounds K]\n"
     "             [--interval MS] [--load-rate R [--load-duration S] [--load-payload B]]\n"
+    "             [--churn-rate R [--churn-duration S]]\n"
     "             [--hold S] [--connect-timeout MS] [--echo-timeout MS]\n"
     "             [--source-ip LIST|CIDR] [--threads T] [--allow-target CIDR,...] [--json]\n"
     "       agent --coordinator ENDPOINT [--name NAME] [--source-ip LIST|CIDR] [--threads T]\n"
@@ -38,6 +39,10 @@ const char options_usage[] =
     "                          latency counts from the scheduled send time\n"
     "  --load-duration S       how long the load is scheduled (default 10 s)\n"
     "  --load-payload B        bytes per load message (default: --payload)\n"
+    "  --churn-rate R          then, on top of the held connections, open R connections a\n"
+    "                          second, each verifying one echo and closing (TIME_WAIT: R x 60\n"
+    "                          ports of a source address)\n"
+    "  --churn-duration S      how long new ones are opened (default 10 s)\n"
     "  --hold S                keep the connections open S seconds before closing (default 0)\n"
     "  --source-ip LIST|CIDR   source addresses to rotate through (a,b,c or a.b.c.d/len)\n"
     "  --threads T             worker threads (default: online CPUs)\n"
@@ -86,6 +91,8 @@ enum {
 	OPT_LOAD_RATE,
 	OPT_LOAD_DURATION,
 	OPT_LOAD_PAYLOAD,
+	OPT_CHURN_RATE,
+	OPT_CHURN_DURATION,
 };
 
 static const struct option options_long[] = {
@@ -111,6 +118,8 @@ static const struct option options_long[] = {
     {"load-rate", required_argument, NULL, OPT_LOAD_RATE},
     {"load-duration", required_argument, NULL, OPT_LOAD_DURATION},
     {"load-payload", required_argument, NULL, OPT_LOAD_PAYLOAD},
+    {"churn-rate", required_argument, NULL, OPT_CHURN_RATE},
+    {"churn-duration", required_argument, NULL, OPT_CHURN_DURATION},
     {NULL, 0, NULL, 0},
 };
 
@@ -342,6 +351,7 @@ static void options_defaults(struct agent_options *o)
 	o->connect_timeout_ms = 3000;
 	o->echo_timeout_ms = 5000;
 	o->load_duration_ms = 10000;
+	o->churn_duration_ms = 10000;
 	fence_parse(FENCE_DEFAULT, &o->fence, NULL, 0);
 }
 
@@ -350,7 +360,8 @@ int options_parse(int argc, char **argv, struct agent_options *o, char *err, siz
 	uint64_t v;
 	double ms = 0;
 	int c, rc = 0;
-	bool have_n = false, have_load = false;
+	bool have_n = false, have_load = false, have_load_detail = false;
+	bool have_churn_duration = false;
 
 	options_defaults(o);
 	optind = 0; /* glibc: full re-initialisation, so tests can parse repeatedly */
@@ -401,6 +412,15 @@ int options_parse(int argc, char **argv, struct agent_options *o, char *err, siz
 			rc = options_uint("--load-payload", optarg, 1, OPTIONS_MAX_PAYLOAD, &v, err,
 			                  errlen);
 			o->load_payload = (unsigned)v;
+			break;
+		case OPT_CHURN_RATE:
+			rc = options_uint("--churn-rate", optarg, 1, 10000000, &o->churn_rate, err,
+			                  errlen);
+			break;
+		case OPT_CHURN_DURATION:
+			rc = options_duration("--churn-duration", optarg, DURATION_S, 1, 86400000.0,
+			                      &ms, err, errlen);
+			o->churn_duration_ms = (uint64_t)(ms + 0.5);
 			break;
 		case OPT_THREADS:
 			rc = options_uint("--threads", optarg, 1, 1024, &v, err, errlen);
@@ -470,8 +490,13 @@ int options_parse(int argc, char **argv, struct agent_options *o, char *err, siz
 		}
 		if (rc < 0)
 			goto fail;
-		if (c == OPT_LOAD_RATE || c == OPT_LOAD_DURATION || c == OPT_LOAD_PAYLOAD)
+		if (c == OPT_LOAD_RATE || c == OPT_LOAD_DURATION || c == OPT_LOAD_PAYLOAD ||
+		    c == OPT_CHURN_RATE || c == OPT_CHURN_DURATION)
 			have_load = true;
+		if (c == OPT_LOAD_DURATION || c == OPT_LOAD_PAYLOAD)
+			have_load_detail = true;
+		if (c == OPT_CHURN_DURATION)
+			have_churn_duration = true;
 	}
 	if (optind < argc) {
 		snprintf(err, errlen, "agent: unexpected argument '%s'", argv[optind]);
@@ -484,9 +509,10 @@ int options_parse(int argc, char **argv, struct agent_options *o, char *err, siz
 	}
 	if (o->mode == AGENT_MODE_CONTROL) {
 		if (o->target_arg || have_n || have_load) {
-			snprintf(err, errlen,
-			         "agent: --coordinator: the plan sets the target, connections and "
-			         "load; drop --target, -n and --load-*");
+			snprintf(
+			    err, errlen,
+			    "agent: --coordinator: the plan sets the target, connections, load "
+			    "and churn; drop --target, -n, --load-* and --churn-*");
 			rc = -EINVAL;
 			goto fail;
 		}
@@ -511,7 +537,12 @@ int options_parse(int argc, char **argv, struct agent_options *o, char *err, siz
 		rc = -EINVAL;
 		goto fail;
 	}
-	if (have_load && o->load_rate == 0) {
+	if (have_churn_duration && o->churn_rate == 0) {
+		snprintf(err, errlen, "agent: --churn-duration needs --churn-rate R");
+		rc = -EINVAL;
+		goto fail;
+	}
+	if (have_load_detail && o->load_rate == 0) {
 		snprintf(err, errlen,
 		         "agent: --load-duration and --load-payload need --load-rate R");
 		rc = -EINVAL;

@@ -37,6 +37,8 @@ struct agent_options {
 	uint64_t load_rate;          /* --load-rate R messages/s (0 = no load phase) */
 	uint64_t load_duration_ms;   /* --load-duration S, default 10 s */
 	unsigned load_payload;       /* --load-payload B, default 0 = --payload */
+	uint64_t churn_rate;         /* --churn-rate R connections/s (0 = no churn phase) */
+	uint64_t churn_duration_ms;  /* --churn-duration S, default 10 s */
 	double hold_s;               /* --hold S (fractions too: 1.5, 250ms), default 0 */
 	unsigned threads;            /* --threads T, default 0 = online CPUs */
 	unsigned connect_timeout_ms; /* --connect-timeout MS, default 3000 */

@@ -37,7 +37,36 @@ static json_t *result_load_json(const struct engine_result *r, const struct resu
 	                 "agent_cpu_us_per_msg", result_cpu_per_msg(l, c->load_verified));
 }
 
-json_t *result_to_json(const struct engine_result *r, const struct result_load *load)
+static uint64_t result_churn_failed(const struct engine_counts *c)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < ENGINE_REASON_COUNT; i++)
+		n += c->churn_failed[i];
+	return n;
+}
+
+static json_t *result_churn_json(const struct engine_result *r, const struct result_churn *ch)
+{
+	const struct engine_counts *c = &r->counts;
+	json_t *failed = json_object();
+	double cpu = ch->cpu_user_s + ch->cpu_sys_s;
+
+	for (int i = 0; failed && i < ENGINE_REASON_COUNT; i++)
+		json_object_set_new(failed, engine_reason_name((enum engine_reason)i),
+		                    json_integer((json_int_t)c->churn_failed[i]));
+	return json_pack("{s:I, s:f, s:f, s:I, s:I, s:o, s:f, s:{s:o, s:o}, s:f}", "rate_per_s",
+	                 (json_int_t)ch->rate_per_s, "duration_s", ch->duration_s, "elapsed_s",
+	                 ch->elapsed_s, "attempted", (json_int_t)c->churn_attempted, "ok",
+	                 (json_int_t)c->churn_ok, "failed", failed, "achieved_per_s",
+	                 ch->duration_s > 0 ? (double)c->churn_ok / ch->duration_s : 0.0, "latency",
+	                 "connect", hist_summary_json(&r->churn_connect), "first_echo",
+	                 hist_summary_json(&r->churn_echo), "agent_cpu_us_per_conn",
+	                 c->churn_ok ? cpu * 1e6 / (double)c->churn_ok : 0.0);
+}
+
+json_t *result_to_json(const struct engine_result *r, const struct result_load *load,
+                       const struct result_churn *churn)
 {
 	const struct engine_counts *c = &r->counts;
 	json_t *root, *failed;
@@ -64,6 +93,10 @@ json_t *result_to_json(const struct engine_result *r, const struct result_load *
 		json_decref(root);
 		return NULL;
 	}
+	if (root && churn && json_object_set_new(root, "churn", result_churn_json(r, churn)) < 0) {
+		json_decref(root);
+		return NULL;
+	}
 	return root;
 }
 
@@ -80,7 +113,8 @@ static void result_print_hist(FILE *out, const char *name, const struct hist *h)
 }
 
 void result_print_table(FILE *out, const struct engine_result *r, uint64_t target, double connect_s,
-                        double echo_s, const struct result_load *load)
+                        double echo_s, const struct result_load *load,
+                        const struct result_churn *churn)
 {
 	const struct engine_counts *c = &r->counts;
 	int i;
@@ -109,6 +143,17 @@ void result_print_table(FILE *out, const struct engine_result *r, uint64_t targe
 		        load->elapsed_s > 0 ? (double)c->load_verified / load->elapsed_s : 0.0,
 		        c->load_errors, c->load_behind, load->cpu_user_s, load->cpu_sys_s,
 		        result_cpu_per_msg(load, c->load_verified));
+	if (churn)
+		fprintf(
+		    out,
+		    "churn        %" PRIu64 "/s asked for %.3f s: opened %" PRIu64 "  ok %" PRIu64
+		    " (%.0f/s)  failed %" PRIu64 "\n             agent CPU %.3f s user %.3f s sys "
+		    "(%.2f us/connection)\n",
+		    churn->rate_per_s, churn->duration_s, c->churn_attempted, c->churn_ok,
+		    churn->duration_s > 0 ? (double)c->churn_ok / churn->duration_s : 0.0,
+		    result_churn_failed(c), churn->cpu_user_s, churn->cpu_sys_s,
+		    c->churn_ok ? (churn->cpu_user_s + churn->cpu_sys_s) * 1e6 / (double)c->churn_ok
+		                : 0.0);
 	fprintf(out, "failed      ");
 	for (i = 0; i < ENGINE_REASON_COUNT; i++)
 		fprintf(out, " %s %" PRIu64, engine_reason_name((enum engine_reason)i),
@@ -123,6 +168,10 @@ void result_print_table(FILE *out, const struct engine_result *r, uint64_t targe
 	result_print_hist(out, "echo", &r->echo);
 	if (load)
 		result_print_hist(out, "load", &r->load);
+	if (churn) {
+		result_print_hist(out, "churn-c", &r->churn_connect); /* connect */
+		result_print_hist(out, "churn-1e", &r->churn_echo);   /* open to first echo */
+	}
 }
 
 bool result_passed(const struct engine_result *r, uint64_t target, bool echoed)
@@ -134,5 +183,6 @@ bool result_passed(const struct engine_result *r, uint64_t target, bool echoed)
 	for (i = 0; i < ENGINE_REASON_COUNT; i++)
 		failed += c->failed[i];
 	return c->established == target && failed == 0 && c->aborted == 0 &&
-	       (!echoed || c->echo_ok == target);
+	       (!echoed || c->echo_ok == target) && result_churn_failed(c) == 0 &&
+	       c->churn_ok == c->churn_attempted;
 }

@@ -21,6 +21,15 @@ struct result_load {
 	double cpu_sys_s;
 };
 
+/* A churn phase as asked for, and what it cost this agent (see engine_churn). */
+struct result_churn {
+	uint64_t rate_per_s; /* --churn-rate */
+	double duration_s;   /* --churn-duration */
+	double elapsed_s;    /* its start to the last one closed */
+	double cpu_user_s;   /* this process's CPU during it */
+	double cpu_sys_s;
+};
+
 /* This process's user and system CPU seconds so far (getrusage), all threads. */
 void result_cpu_now(double *user_s, double *sys_s);
 
@@ -31,15 +40,23 @@ void result_cpu_now(double *user_s, double *sys_s);
  *  "connect_failed","echo_rounds"; with `load` (NULL: no load phase ran) also
  *  "load":{"rate_per_s","duration_s","elapsed_s","sent","verified","errors",
  *  "behind_schedule","achieved_per_s","latency","hist","agent_cpu_user_s",
- *  "agent_cpu_sys_s","agent_cpu_us_per_msg"}. Returns a new reference or NULL.
+ *  "agent_cpu_sys_s","agent_cpu_us_per_msg"}; with `churn` also "churn":{"rate_per_s",
+ *  "duration_s","elapsed_s","attempted","ok","failed":{reason: n},"achieved_per_s",
+ *  "latency":{"connect","first_echo": connect() start to its echo verified},
+ *  "agent_cpu_us_per_conn"}. A new reference or NULL.
  */
-json_t *result_to_json(const struct engine_result *r, const struct result_load *load);
+json_t *result_to_json(const struct engine_result *r, const struct result_load *load,
+                       const struct result_churn *churn);
 
 /* The standalone summary: counters, failures by reason, latency percentiles. */
 void result_print_table(FILE *out, const struct engine_result *r, uint64_t target, double connect_s,
-                        double echo_s, const struct result_load *load);
+                        double echo_s, const struct result_load *load,
+                        const struct result_churn *churn);
 
-/* Standalone pass: every connection established, every echo verified, nothing lost. */
+/*
+ * Standalone pass: every connection established, every echo verified, nothing
+ * lost, and every churn connection verified.
+ */
 bool result_passed(const struct engine_result *r, uint64_t target, bool echoed);
 
 #endif

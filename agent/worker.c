@@ -120,6 +120,15 @@ static void conn_fail(struct worker *w, uint32_t slot, enum engine_reason reason
 	struct engine_stats *st = &w->e->st;
 	struct conn *c = &w->conns[slot];
 
+	if (c->churn) {
+		/* Never held, so never in current: counted apart, by reason. */
+		stat_add(&st->churn_failed[reason], 1);
+		w->churning--;
+		if (c->fd >= 0)
+			close(c->fd);
+		slot_free(w, slot);
+		return;
+	}
 	stat_add(&st->failed[reason], 1);
 	if (c->state == CONN_CONNECTING) {
 		stat_add(&st->connect_failed, 1);
@@ -145,7 +154,9 @@ static void conn_drop(struct worker *w, uint32_t slot)
 	struct engine_stats *st = &w->e->st;
 	struct conn *c = &w->conns[slot];
 
-	if (c->state == CONN_CONNECTING) {
+	if (c->churn) {
+		w->churning--;
+	} else if (c->state == CONN_CONNECTING) {
 		stat_add(&st->aborted, 1);
 		w->connecting--;
 	} else {
@@ -264,7 +275,8 @@ static bool load_round_next(struct worker *w, struct conn *c, uint64_t now)
 /*
  * Drives one connection's echo as far as it goes without blocking: write the
  * rest of the round, read and verify whatever arrived, start the next round.
- * Returns 0, or -1 with a reason after which the caller fails the connection.
+ * Returns 0, 1 when a churn connection's echo is done (the caller closes it),
+ * or -1 with a reason after which the caller fails the connection.
  */
 static int conn_echo_step(struct worker *w, struct conn *c, int *reason)
 {
@@ -283,8 +295,13 @@ static int conn_echo_step(struct worker *w, struct conn *c, int *reason)
 		/* Round complete. */
 		now = engine_now_us();
 		pthread_mutex_lock(&w->hist_lock);
-		hist_record(load ? &w->h_load : &w->h_echo, now > c->t0_us ? now - c->t0_us : 0);
+		hist_record(c->churn ? &w->h_churn_echo
+		            : load   ? &w->h_load
+		                     : &w->h_echo,
+		            now > c->t0_us ? now - c->t0_us : 0);
 		pthread_mutex_unlock(&w->hist_lock);
+		if (c->churn)
+			return 1; /* its one echo is verified: the caller closes it */
 		c->round++;
 		if (load) {
 			if (!load_round_next(w, c, now))
@@ -308,6 +325,40 @@ static int conn_echo_step(struct worker *w, struct conn *c, int *reason)
 		}
 		conn_round_begin(w, c, next, now);
 	}
+}
+
+/* A churn connection's echo is verified: close it (FIN, as any client would). */
+static void churn_done(struct worker *w, uint32_t slot)
+{
+	stat_add(&w->e->st.churn_ok, 1);
+	w->churning--;
+	close(w->conns[slot].fd);
+	slot_free(w, slot);
+}
+
+/* Drives a connection's echo; on a failure or a finished churn echo, ends it. */
+static void conn_echo_run(struct worker *w, uint32_t slot)
+{
+	int reason = ENGINE_OTHER, rc = conn_echo_step(w, &w->conns[slot], &reason);
+
+	if (rc < 0)
+		conn_fail(w, slot, (enum engine_reason)reason);
+	else if (rc > 0)
+		churn_done(w, slot);
+}
+
+/* A churn connection is up: its echo starts at once. */
+static void churn_established(struct worker *w, uint32_t slot, uint64_t now)
+{
+	struct conn *c = &w->conns[slot];
+
+	pthread_mutex_lock(&w->hist_lock);
+	hist_record(&w->h_churn_connect, now > c->t0_us ? now - c->t0_us : 0);
+	pthread_mutex_unlock(&w->hist_lock);
+	c->round = 0;
+	/* Timed from the connect's start: what a short-lived client waits for its answer. */
+	conn_round_begin(w, c, c->t0_us, now);
+	conn_echo_run(w, slot);
 }
 
 static void conn_established(struct worker *w, uint32_t slot, uint64_t now)
@@ -369,13 +420,16 @@ static void worker_on_event(struct worker *w, uint32_t slot, uint32_t events)
 			conn_fail(w, slot, reason_of_errno(err));
 			return;
 		}
+		if (c->churn) {
+			churn_established(w, slot, engine_now_us());
+			return;
+		}
 		conn_established(w, slot, engine_now_us());
 		if (!(events & (EPOLLIN | EPOLLRDHUP)))
 			return;
 	}
 	if (conn_in_echo(c)) {
-		if (conn_echo_step(w, c, &reason) < 0)
-			conn_fail(w, slot, (enum engine_reason)reason);
+		conn_echo_run(w, slot);
 		return;
 	}
 	if (c->state == CONN_IDLE && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
@@ -385,7 +439,7 @@ static void worker_on_event(struct worker *w, uint32_t slot, uint32_t events)
 }
 
 /* One non-blocking connect for connection `id`. Failures end the attempt right here. */
-static int worker_connect_one(struct worker *w, uint32_t id)
+static int worker_connect_one(struct worker *w, uint32_t id, bool churn)
 {
 	struct engine *e = w->e;
 	struct epoll_event ev;
@@ -394,8 +448,12 @@ static int worker_connect_one(struct worker *w, uint32_t id)
 	uint32_t slot;
 	int fd, one = 1, err;
 
-	stat_add(&e->st.attempted, 1);
+	stat_add(churn ? &e->st.churn_attempted : &e->st.attempted, 1);
 	if (slot_alloc(w, &slot) < 0) {
+		if (churn) {
+			stat_add(&e->st.churn_failed[ENGINE_OTHER], 1);
+			return -ENOMEM;
+		}
 		stat_add(&e->st.failed[ENGINE_OTHER], 1);
 		stat_add(&e->st.connect_failed, 1);
 		return -ENOMEM;
@@ -405,9 +463,13 @@ static int worker_connect_one(struct worker *w, uint32_t id)
 	c->fd = -1;
 	c->id = id;
 	c->state = CONN_CONNECTING;
+	c->churn = churn;
 	c->t0_us = engine_now_us();
 	c->due_us = c->t0_us + (uint64_t)e->p.connect_timeout_ms * 1000;
-	w->connecting++;
+	if (churn)
+		w->churning++;
+	else
+		w->connecting++;
 
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
@@ -475,11 +537,35 @@ static int worker_start_connects(struct worker *w, bool *more_tickets)
 	granted = tbucket_take(&e->tb, now_ns, want, &wait_ns);
 	n = granted ? worker_claim(e, granted, &first) : 0;
 	for (i = 0; i < n; i++)
-		worker_connect_one(w, (uint32_t)(first + i));
+		worker_connect_one(w, (uint32_t)(first + i), false);
 	*more_tickets = atomic_load(&e->ticket) < atomic_load(&e->ticket_limit);
 	if (!*more_tickets)
 		return IDLE_WAIT_MS;
 	if (granted == want)
+		return 0;
+	return (int)((wait_ns + 999999) / 1000000);
+}
+
+/*
+ * Opens the churn connections the rate allows now; returns the ms to wait
+ * before more are due, or IDLE_WAIT_MS once the duration is over.
+ */
+static int worker_start_churn(struct worker *w, bool *over)
+{
+	struct engine *e = w->e;
+	uint64_t now = engine_now_us(), wait_ns = 0, granted, i;
+
+	*over = now >= e->churn_end_us;
+	if (*over)
+		return IDLE_WAIT_MS;
+	granted = tbucket_take(&e->tb, now * 1000, START_BATCH, &wait_ns);
+	for (i = 0; i < granted; i++) {
+		/* Ids from the top half: payloads never repeat a held connection's. */
+		uint32_t id = 0x80000000u | atomic_fetch_add(&e->churn_id, 1);
+
+		worker_connect_one(w, id, true);
+	}
+	if (granted == START_BATCH)
 		return 0;
 	return (int)((wait_ns + 999999) / 1000000);
 }
@@ -518,7 +604,7 @@ static uint64_t worker_run_load(struct worker *w, uint64_t now)
 	int reason = ENGINE_OTHER;
 
 	while (!l->done && started < START_BATCH) {
-		uint64_t due = load_due(l, l->k, l->r);
+		uint64_t r = l->r, due = load_due(l, l->k, r);
 		uint32_t slot = l->k;
 		struct conn *c = &w->conns[slot];
 
@@ -539,9 +625,12 @@ static uint64_t worker_run_load(struct worker *w, uint64_t now)
 			stat_add(&w->e->st.load_behind, 1);
 		/*
 		 * A connection still waiting for its last echo starts this round
-		 * when that echo is in (load_round_next): the server's delay.
+		 * when that echo is in (load_round_next): the server's delay. One
+		 * that caught up that way may be waiting for a later round than
+		 * this cursor, which then lags: it is started when the cursor
+		 * comes to that one, never twice.
 		 */
-		if (c->state != CONN_IDLE && c->state != CONN_WAITING)
+		if (c->state == CONN_IDLE ? r != 0 : c->state != CONN_WAITING || c->due_us != due)
 			continue;
 		if (c->state == CONN_IDLE)
 			w->echoing++;
@@ -686,6 +775,10 @@ void *worker_main(void *arg)
 				timeout = 0;
 			else if (w->echoing == 0)
 				worker_report_done(w);
+		} else if (w->phase == ENGINE_PHASE_CHURN) {
+			timeout = worker_start_churn(w, &more);
+			if (more && w->churning == 0)
+				worker_report_done(w);
 		}
 		now = engine_now_us();
 		timeout_us = (uint64_t)timeout * 1000;
@@ -748,6 +841,8 @@ int worker_init(struct worker *w, struct engine *e, unsigned index)
 	hist_init(&w->h_connect);
 	hist_init(&w->h_echo);
 	hist_init(&w->h_load);
+	hist_init(&w->h_churn_connect);
+	hist_init(&w->h_churn_echo);
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->epfd < 0)
 		return -errno;

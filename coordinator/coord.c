@@ -370,6 +370,38 @@ static const char *counts_impossible(const struct coord *c, const struct coord_a
 	return buf;
 }
 
+/*
+ * A load or churn answer is bounded by its go: no counter past go_bound (the
+ * agent's rate x duration, with room for every held connection's last send
+ * and the token bucket's burst), so no sum of a thousand agents can wrap.
+ */
+static const char *work_impossible(const struct coord_agent *a, const struct msg_progress *p,
+                                   char *buf, size_t size)
+{
+	int64_t v[3 + MSG_REASON_COUNT], n = 0, max = 0;
+
+	if (p->phase == MSG_PHASE_LOAD) {
+		v[n++] = p->load.sent;
+		v[n++] = p->load.verified;
+		v[n++] = p->load.errors > p->load.behind ? p->load.errors : p->load.behind;
+	} else if (p->phase == MSG_PHASE_CHURN) {
+		v[n++] = p->churn.attempted;
+		v[n++] = p->churn.ok;
+		for (int r = 0; r < MSG_REASON_COUNT; r++)
+			v[n++] = p->churn.failed[r];
+	}
+	for (int i = 0; i < n; i++)
+		max = v[i] > max ? v[i] : max;
+	/* Its latencies too: one per message or connection at most. */
+	if (n > 0 && p->has_hist && p->hist->count > (uint64_t)max)
+		max = p->hist->count > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)p->hist->count;
+	if (max <= a->go_bound)
+		return NULL;
+	coord_text(buf, size, "%s counters past %lld, more than its rate and time allow",
+	           msg_phase_name(p->phase), (long long)a->go_bound);
+	return buf;
+}
+
 static void merge_phase_hist(struct coord *c, const struct msg_progress *p)
 {
 	struct coord_step *st = &c->steps[p->step];
@@ -377,7 +409,8 @@ static void merge_phase_hist(struct coord *c, const struct msg_progress *p)
 	                     : p->phase == MSG_PHASE_ECHO  ? &st->echo
 	                     : p->phase == MSG_PHASE_LOAD && p->has_load
 	                         ? &st->load[p->load.sub].latency
-	                         : NULL;
+	                     : p->phase == MSG_PHASE_CHURN ? &st->churn.latency
+	                                                   : NULL;
 
 	if (!p->has_hist || into == NULL)
 		return;
@@ -423,8 +456,13 @@ static void on_counts(struct coord *c, struct coord_agent *a, enum proto_type ty
 	/* An earlier rate's answer, resent before our go arrived: old news too. */
 	if (p.phase == MSG_PHASE_LOAD && p.has_load && p.load.sub != a->go_sub)
 		return;
-	if (p.phase == MSG_PHASE_LOAD && !p.has_load) {
-		drop(c, a->id, "a load phase_done without the load's figures");
+	if ((p.phase == MSG_PHASE_LOAD && !p.has_load) ||
+	    (p.phase == MSG_PHASE_CHURN && !p.has_churn)) {
+		drop(c, a->id, "a load or churn phase_done without its figures");
+		return;
+	}
+	if (work_impossible(a, &p, why, sizeof(why)) != NULL) {
+		drop(c, a->id, why);
 		return;
 	}
 	a->phase_done = true;
@@ -440,6 +478,17 @@ static void on_counts(struct coord *c, struct coord_agent *a, enum proto_type ty
 		l->behind += p.load.behind;
 		l->elapsed_s = fmax(l->elapsed_s, p.load.elapsed_s);
 		l->agent_cpu_s += p.load.cpu_user_s + p.load.cpu_sys_s;
+	}
+	if (p.phase == MSG_PHASE_CHURN) {
+		struct coord_churn *ch = &c->steps[p.step].churn;
+
+		ch->agents++;
+		ch->attempted += p.churn.attempted;
+		ch->ok += p.churn.ok;
+		for (int r = 0; r < MSG_REASON_COUNT; r++)
+			ch->failed[r] += p.churn.failed[r];
+		ch->elapsed_s = fmax(ch->elapsed_s, p.churn.elapsed_s);
+		ch->agent_cpu_s += p.churn.cpu_user_s + p.churn.cpu_sys_s;
 	}
 	if (p.phase == MSG_PHASE_CLOSE)
 		a->result_due = true;
@@ -866,6 +915,7 @@ void coord_free(struct coord *c)
 		free(c->steps[k].echo);
 		for (int r = 0; r < MSG_MAX_LOADS; r++)
 			free(c->steps[k].load[r].latency);
+		free(c->steps[k].churn.latency);
 	}
 	for (int i = 0; i < c->nagents; i++)
 		free(c->agents[i].result);

@@ -57,6 +57,7 @@ struct coord_agent {
 	int go_phase;                /* enum msg_phase of the last go sent, -1 = none yet */
 	int go_step;                 /*   and its step */
 	int go_sub;                  /*   and, for a load, its rate's index */
+	int64_t go_bound;            /*   load, churn: most messages or connections it can report */
 	bool phase_done;             /* the current phase's barrier */
 	bool result_due;             /* it was told to close (or stop): a result may come */
 	bool restarted;              /* it said hello again in the middle of the run */
@@ -87,6 +88,21 @@ struct coord_sample {
 };
 
 /* Server memory at a step's plateau. */
+/* A step's churn: the agents' phase_done summed, the server around it. */
+struct coord_churn {
+	double rate_per_s; /* the plan's rate, all agents together; 0: no churn ran */
+	int64_t agents;    /* phase_done received */
+	int64_t attempted, ok;
+	int64_t failed[MSG_REASON_COUNT];
+	double elapsed_s; /* the slowest agent's */
+	double agent_cpu_s;
+	struct hist *latency; /* connect() start -> first echo verified, merged (heap) */
+	bool have_server;     /* server samples before and after: the deltas below */
+	double server_cpu_s;
+	int64_t server_ctxsw;
+	int64_t server_accepted; /* its conns_total grew by this much */
+};
+
 /* One rate of a step's load sweep: the agents' phase_done summed, the server around it. */
 struct coord_load {
 	double rate_per_s; /* the plan's rate, all agents together */
@@ -115,6 +131,7 @@ struct coord_step {
 	struct hist *echo;
 	int nloads; /* load sub-steps run */
 	struct coord_load load[MSG_MAX_LOADS];
+	struct coord_churn churn;
 };
 
 /* A phase boundary on the timeline. */

@@ -372,6 +372,35 @@ static json_t *step_loads_json(const struct coord *c, const struct coord_step *s
 	return arr;
 }
 
+/*
+ * A step's churn, or null without one: asked, opened, verified and closed
+ * (ok), failures by reason, the time from connect() to the first echo, and
+ * the cost per connection; server_accepted is the server's own count of them.
+ */
+static json_t *churn_json(const struct plan *p, const struct coord_churn *ch)
+{
+	json_t *failed = json_object();
+	double n = (double)ch->ok;
+
+	if (ch->rate_per_s <= 0) {
+		json_decref(failed);
+		return json_null();
+	}
+	for (int r = 0; failed != NULL && r < MSG_REASON_COUNT; r++)
+		json_object_set_new(failed, msg_reason_name((enum msg_reason)r),
+		                    json_integer((json_int_t)ch->failed[r]));
+	return json_pack(
+	    "{s:f, s:f, s:f, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "rate_per_s",
+	    ch->rate_per_s, "duration_s", p->churn_duration_s, "elapsed_s", ch->elapsed_s,
+	    "attempted", (json_int_t)ch->attempted, "ok", (json_int_t)ch->ok, "failed", failed,
+	    "achieved_per_s", per(n, p->churn_duration_s), "achieved_ratio",
+	    per(n, p->churn_duration_s * ch->rate_per_s), "latency", step_latency_json(ch->latency),
+	    "agent_cpu_us_per_conn", per(ch->agent_cpu_s * 1e6, n), "server_cpu_us_per_conn",
+	    ch->have_server ? per(ch->server_cpu_s * 1e6, n) : json_null(), "ctxsw_per_conn",
+	    ch->have_server ? per((double)ch->server_ctxsw, n) : json_null(), "server_accepted",
+	    ch->have_server ? json_integer((json_int_t)ch->server_accepted) : json_null());
+}
+
 static json_t *steps_json(const struct coord *c)
 {
 	json_t *arr = json_array();
@@ -379,19 +408,20 @@ static json_t *steps_json(const struct coord *c)
 	for (int k = 0; k < c->nsteps_done; k++) {
 		const struct coord_step *s = &c->steps[k];
 		json_array_append_new(
-		    arr, json_pack(
-		             "{s:I, s:I, s:I, s:f, s:f, s:o, s:o, s:f, s:{s:o, s:o}, s:o, s:o}",
-		             "connections", (json_int_t)s->connections, "established",
-		             (json_int_t)s->established, "held", (json_int_t)s->held, "held_ratio",
-		             (double)s->held / (double)s->connections, "connect_s", s->connect_s,
-		             "accept_lag_s",
-		             s->accept_lag_s >= 0 ? json_real(s->accept_lag_s) : json_null(),
-		             "accept_lag_complete",
-		             s->accept_lag_s >= 0 ? json_boolean(s->accepted_all) : json_null(),
-		             "echo_s", s->echo_s, "latency", "connect",
-		             step_latency_json(s->connect), "echo", step_latency_json(s->echo),
-		             "server", s->have_server ? server_stats_json(&s->server) : json_null(),
-		             "load", step_loads_json(c, s)));
+		    arr,
+		    json_pack(
+		        "{s:I, s:I, s:I, s:f, s:f, s:o, s:o, s:f, s:{s:o, s:o}, s:o, s:o, s:o}",
+		        "connections", (json_int_t)s->connections, "established",
+		        (json_int_t)s->established, "held", (json_int_t)s->held, "held_ratio",
+		        (double)s->held / (double)s->connections, "connect_s", s->connect_s,
+		        "accept_lag_s",
+		        s->accept_lag_s >= 0 ? json_real(s->accept_lag_s) : json_null(),
+		        "accept_lag_complete",
+		        s->accept_lag_s >= 0 ? json_boolean(s->accepted_all) : json_null(),
+		        "echo_s", s->echo_s, "latency", "connect", step_latency_json(s->connect),
+		        "echo", step_latency_json(s->echo), "server",
+		        s->have_server ? server_stats_json(&s->server) : json_null(), "load",
+		        step_loads_json(c, s), "churn", churn_json(c->plan, &s->churn)));
 	}
 	return arr;
 }
@@ -720,6 +750,39 @@ static void print_loads(FILE *out, const json_t *steps)
 	}
 }
 
+/* Each step's churn: connections a second asked and made, what each cost, failures. */
+static void print_churn(FILE *out, const json_t *steps)
+{
+	size_t i;
+	const json_t *s;
+	char b[5][32];
+	bool header = false;
+
+	json_array_foreach(steps, i, s)
+	{
+		const json_t *ch = json_object_get(s, "churn");
+		const json_t *lat = json_object_get(ch, "latency");
+
+		if (!json_is_object(ch))
+			continue;
+		if (!header)
+			fprintf(out, "\n  %-12s %10s %10s %9s %9s %10s %10s %10s %10s\n",
+			        "churn at", "rate/s", "achieved/s", "ok", "failed", "1st p50 ms",
+			        "1st p99 ms", "srv us/conn", "agt us/conn");
+		header = true;
+		fprintf(out, "  %-12s %10s %10s %9s %9s %10.2f %10.2f",
+		        host_fmt_count(jint(s, "connections"), b[0], 32),
+		        host_fmt_count((long)jnum(ch, "rate_per_s", NULL), b[1], 32),
+		        host_fmt_count((long)jnum(ch, "achieved_per_s", NULL), b[2], 32),
+		        host_fmt_count(jint(ch, "ok"), b[3], 32),
+		        host_fmt_count(msg_failed_total_json(ch), b[4], 32), jnum(lat, "p50", NULL),
+		        jnum(lat, "p99", NULL));
+		print_per_msg(out, ch, "server_cpu_us_per_conn", " %11.1f");
+		print_per_msg(out, ch, "agent_cpu_us_per_conn", " %10.1f");
+		fputc('\n', out);
+	}
+}
+
 void report_print_summary(FILE *out, const json_t *r)
 {
 	size_t i;
@@ -744,6 +807,7 @@ void report_print_summary(FILE *out, const json_t *r)
 	            json_string_value(json_object_get(a, "why")));
 	print_steps(out, json_object_get(r, "steps"));
 	print_loads(out, json_object_get(r, "steps"));
+	print_churn(out, json_object_get(r, "steps"));
 	const json_t *server = json_object_get(r, "server");
 	const json_t *final = json_object_get(server, "final");
 	if (json_object_get(server, "error"))

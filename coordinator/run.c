@@ -333,6 +333,39 @@ static struct msg_go_load load_share(const struct coord *c, const struct coord_a
 	return l;
 }
 
+/*
+ * An agent's part of the churn: the rate in proportion to its connections at
+ * this step (its weight and capacity), one a second at least: a rate below
+ * that would open none.
+ */
+static struct msg_go_churn churn_share(const struct coord *c, const struct coord_agent *a, int step)
+{
+	const struct plan *p = c->plan;
+	struct msg_go_churn ch = {
+	    .rate_per_s =
+	        p->churn_rate_per_s * (double)a->assign.steps[step] / (double)p->steps[step],
+	    .duration_ms = (int64_t)(p->churn_duration_s * 1000.0 + 0.5),
+	};
+
+	if (ch.rate_per_s < 1)
+		ch.rate_per_s = 1;
+	if (ch.duration_ms < 1)
+		ch.duration_ms = 1;
+	return ch;
+}
+
+/*
+ * The most a load or churn answer may count: rate x duration twice over
+ * (the token bucket's burst, a slow clock), every held connection's last
+ * send, and a thousand to spare. Past it, the agent is not telling the truth.
+ */
+static int64_t work_bound(double rate_per_s, int64_t duration_ms, int64_t held)
+{
+	double n = rate_per_s * (double)duration_ms / 1000.0 * 2 + (double)held + 1000;
+
+	return n >= 9e18 ? INT64_MAX : (int64_t)n;
+}
+
 /* Sends go to every ready agent and waits for all their phase_done. */
 static int run_phase(struct coord *c, enum msg_phase ph, int step, int64_t timeout_ms)
 {
@@ -349,8 +382,15 @@ static int run_phase(struct coord *c, enum msg_phase ph, int step, int64_t timeo
 		struct msg_go go = {.phase = ph, .step = step};
 		if (ph == MSG_PHASE_CONNECT)
 			go.target = a->assign.steps[step];
-		if (ph == MSG_PHASE_LOAD)
+		if (ph == MSG_PHASE_LOAD) {
 			go.load = load_share(c, a, step);
+			a->go_bound = work_bound(go.load.rate_per_s, go.load.duration_ms,
+			                         a->assign.steps[step]);
+		}
+		if (ph == MSG_PHASE_CHURN) {
+			go.churn = churn_share(c, a, step);
+			a->go_bound = work_bound(go.churn.rate_per_s, go.churn.duration_ms, 0);
+		}
 		a->go_sub = (int)go.load.sub;
 		a->phase_done = false;
 		a->go_phase = (int)ph;
@@ -570,6 +610,40 @@ static int run_loads(struct coord *c, int step)
 	return 0;
 }
 
+/* The churn's server side: CPU and context switches per connection, and its accept count. */
+static void churn_server_delta(struct coord_churn *ch, const struct server_stats *a,
+                               const struct server_stats *b)
+{
+	ch->have_server = true;
+	ch->server_cpu_s = (b->cpu_user_s + b->cpu_sys_s) - (a->cpu_user_s + a->cpu_sys_s);
+	ch->server_ctxsw = (b->ctxsw_voluntary + b->ctxsw_involuntary) -
+	                   (a->ctxsw_voluntary + a->ctxsw_involuntary);
+	ch->server_accepted = b->conns_total - a->conns_total;
+}
+
+/* The plan's churn at this plateau, after its load sweep: one phase. */
+static int run_churn(struct coord *c, int step)
+{
+	const struct plan *p = c->plan;
+	struct coord_churn *ch = &c->steps[step].churn;
+	struct server_stats before;
+	bool have_before;
+
+	if (p->churn_rate_per_s <= 0)
+		return 0;
+	have_before = sample_now(c);
+	if (have_before)
+		before = c->last_stats;
+	ch->rate_per_s = p->churn_rate_per_s;
+	if (run_phase(c, MSG_PHASE_CHURN, step,
+	              (int64_t)(p->churn_duration_s * 1000.0) + p->connect_timeout_ms +
+	                  p->echo_timeout_ms + 30000) < 0)
+		return -1;
+	if (have_before && sample_now(c))
+		churn_server_delta(ch, &before, &c->last_stats);
+	return 0;
+}
+
 static int run_step(struct coord *c, int step)
 {
 	const struct plan *p = c->plan;
@@ -585,7 +659,7 @@ static int run_step(struct coord *c, int step)
 	if (p->rounds > 0 && run_phase(c, MSG_PHASE_ECHO, step, echo_timeout(p)) < 0)
 		return -1;
 	int64_t t2 = coord_now_ms();
-	if (run_loads(c, step) < 0)
+	if (run_loads(c, step) < 0 || run_churn(c, step) < 0)
 		return -1;
 	c->phase = "hold";
 	coord_mark(c, c->phase, step + 1);

@@ -30,10 +30,17 @@ static const struct proto_field msg_failed_fields[MSG_REASON_COUNT] = {
 #undef MSG_FAILED_FIELD
 };
 
+/* (one per line: clang-format would pack them into columns) */
+/* clang-format off */
 static const char *const msg_phase_names[MSG_PHASE_COUNT] = {
-    [MSG_PHASE_CONNECT] = "connect", [MSG_PHASE_ECHO] = "echo", [MSG_PHASE_CLOSE] = "close",
-    [MSG_PHASE_VERIFY] = "verify",   [MSG_PHASE_LOAD] = "load",
+    [MSG_PHASE_CONNECT] = "connect",
+    [MSG_PHASE_ECHO] = "echo",
+    [MSG_PHASE_CLOSE] = "close",
+    [MSG_PHASE_VERIFY] = "verify",
+    [MSG_PHASE_LOAD] = "load",
+    [MSG_PHASE_CHURN] = "churn",
 };
+/* clang-format on */
 
 /* Keys every message carries besides its own fields (checked by proto_decode). */
 static const char *const msg_envelope[] = {"v", "type", NULL};
@@ -92,6 +99,19 @@ static const struct proto_field msg_load_done_fields[] = {
     PROTO_FIELD(struct msg_load_done, elapsed_s, PROTO_KIND_DBL, 0, 0),
     PROTO_FIELD(struct msg_load_done, cpu_user_s, PROTO_KIND_DBL, 0, 0),
     PROTO_FIELD(struct msg_load_done, cpu_sys_s, PROTO_KIND_DBL, 0, 0),
+};
+
+static const struct proto_field msg_go_churn_fields[] = {
+    PROTO_FIELD(struct msg_go_churn, rate_per_s, PROTO_KIND_DBL, 1, 0),
+    PROTO_FIELD(struct msg_go_churn, duration_ms, PROTO_KIND_INT, 1, 86400000),
+};
+
+static const struct proto_field msg_churn_done_fields[] = {
+    PROTO_FIELD(struct msg_churn_done, attempted, PROTO_KIND_INT, 0, INT64_MAX),
+    PROTO_FIELD(struct msg_churn_done, ok, PROTO_KIND_INT, 0, INT64_MAX),
+    PROTO_FIELD(struct msg_churn_done, elapsed_s, PROTO_KIND_DBL, 0, 0),
+    PROTO_FIELD(struct msg_churn_done, cpu_user_s, PROTO_KIND_DBL, 0, 0),
+    PROTO_FIELD(struct msg_churn_done, cpu_sys_s, PROTO_KIND_DBL, 0, 0),
 };
 
 static const struct proto_field msg_progress_fields[] = {
@@ -233,7 +253,7 @@ static int msg_read_phase(const json_t *msg, const char *what, enum msg_phase *p
 		snprintf(got, sizeof(got), "\"%.32s\"", name);
 	return proto_fail(err,
 	                  "%s: field \"phase\": expected one of connect, echo, close, verify, "
-	                  "load, got %s",
+	                  "load, churn, got %s",
 	                  what, got);
 }
 
@@ -497,12 +517,16 @@ json_t *msg_go_pack(const struct msg_go *m)
 		msg = msg_add(
 		    msg, "load",
 		    msg_object(&m->load, msg_go_load_fields, MSG_NELEM(msg_go_load_fields)));
+	if (m->phase == MSG_PHASE_CHURN)
+		msg = msg_add(
+		    msg, "churn",
+		    msg_object(&m->churn, msg_go_churn_fields, MSG_NELEM(msg_go_churn_fields)));
 	return msg;
 }
 
 int msg_go_unpack(json_t *msg, struct msg_go *m, struct proto_err *err)
 {
-	static const char *const extra[] = {"v", "type", "phase", "load", NULL};
+	static const char *const extra[] = {"v", "type", "phase", "load", "churn", NULL};
 	static const struct msg_shape shape = {MSG_BIT(PROTO_GO), "go", msg_go_fields,
 	                                       MSG_NELEM(msg_go_fields), extra};
 	struct msg_go tmp;
@@ -511,6 +535,13 @@ int msg_go_unpack(json_t *msg, struct msg_go *m, struct proto_err *err)
 	if (msg_read(msg, &shape, &tmp, err) == NULL ||
 	    msg_read_phase(msg, "go", &tmp.phase, err) != 0)
 		return -1;
+	if (tmp.phase != MSG_PHASE_CHURN) {
+		if (json_object_get(msg, "churn") != NULL)
+			return proto_fail(err, "go: field \"churn\": only phase churn takes one");
+	} else if (msg_read_object(msg, "churn", &tmp.churn, msg_go_churn_fields,
+	                           MSG_NELEM(msg_go_churn_fields), "go", err) != 0) {
+		return -1;
+	}
 	if (tmp.phase != MSG_PHASE_LOAD) {
 		if (json_object_get(msg, "load") != NULL)
 			return proto_fail(err, "go: field \"load\": only phase load takes one");
@@ -624,6 +655,44 @@ int msg_counts_unpack(const json_t *j, struct msg_counts *c, const char *what,
 	return msg_read_counts(j, c, what ? what : "counts", "", err);
 }
 
+/* phase_done's "churn": the table's fields plus "failed" by reason, as in counts. */
+static json_t *msg_churn_pack(const struct msg_churn_done *d)
+{
+	struct msg_counts tmp;
+	json_t *failed = json_object();
+
+	memset(&tmp, 0, sizeof(tmp));
+	memcpy(tmp.failed, d->failed, sizeof(tmp.failed));
+	if (failed != NULL &&
+	    proto_fields_pack(failed, &tmp, msg_failed_fields, MSG_REASON_COUNT)) {
+		json_decref(failed);
+		failed = NULL;
+	}
+	return msg_add(msg_object(d, msg_churn_done_fields, MSG_NELEM(msg_churn_done_fields)),
+	               "failed", failed);
+}
+
+static int msg_churn_unpack(const json_t *msg, struct msg_churn_done *d, const char *what,
+                            struct proto_err *err)
+{
+	static const char *const extra[] = {"failed", NULL};
+	const json_t *o = json_object_get(msg, "churn");
+	struct msg_counts tmp;
+
+	if (!json_is_object(o))
+		return proto_fail(err, "%s: field \"churn\": expected an object, got %s", what,
+		                  proto_json_type_name(o));
+	memset(&tmp, 0, sizeof(tmp));
+	if (proto_check_keys(o, msg_churn_done_fields, MSG_NELEM(msg_churn_done_fields), extra,
+	                     what, "churn.", err) != 0 ||
+	    proto_fields_unpack(o, d, msg_churn_done_fields, MSG_NELEM(msg_churn_done_fields), what,
+	                        "churn.", err) != 0 ||
+	    msg_read_failed(json_object_get(o, "failed"), &tmp, what, "churn.", err) != 0)
+		return -1;
+	memcpy(d->failed, tmp.failed, sizeof(d->failed));
+	return 0;
+}
+
 json_t *msg_progress_pack(enum proto_type type, const struct msg_progress *m)
 {
 	const char *phase = msg_phase_name(m->phase);
@@ -638,13 +707,17 @@ json_t *msg_progress_pack(enum proto_type type, const struct msg_progress *m)
 		msg = msg_add(
 		    msg, "load",
 		    msg_object(&m->load, msg_load_done_fields, MSG_NELEM(msg_load_done_fields)));
+	if (m->has_churn)
+		msg = msg_add(msg, "churn", msg_churn_pack(&m->churn));
+
 	msg = msg_add(msg, "phase", json_string(phase));
 	return msg_add(msg, "counts", msg_counts_pack(&m->counts));
 }
 
 int msg_progress_unpack(json_t *msg, struct msg_progress *m, struct proto_err *err)
 {
-	static const char *const extra[] = {"v", "type", "phase", "counts", "hist", "load", NULL};
+	static const char *const extra[] = {"v",    "type", "phase", "counts",
+	                                    "hist", "load", "churn", NULL};
 	static const struct msg_shape shape = {MSG_BIT(PROTO_PROGRESS) | MSG_BIT(PROTO_PHASE_DONE),
 	                                       "progress or phase_done", msg_progress_fields,
 	                                       MSG_NELEM(msg_progress_fields), extra};
@@ -674,6 +747,14 @@ int msg_progress_unpack(json_t *msg, struct msg_progress *m, struct proto_err *e
 		                    MSG_NELEM(msg_load_done_fields), what, err) != 0)
 			return -1;
 		tmp.has_load = true;
+	}
+	if (json_object_get(msg, "churn") != NULL) {
+		if (tmp.phase != MSG_PHASE_CHURN)
+			return proto_fail(err, "%s: field \"churn\": only phase churn has one",
+			                  what);
+		if (msg_churn_unpack(msg, &tmp.churn, what, err) != 0)
+			return -1;
+		tmp.has_churn = true;
 	}
 	tmp.hist = m->hist;
 	*m = tmp;

@@ -13,6 +13,7 @@
  *   coordinator: go {echo, step}                     agent: progress..., phase_done
  *   coordinator: go {load, step, load:{sub,...}}     agent: progress..., phase_done {load}
  *   (one load per rate of the plan's load.rate_per_s, lowest first)
+ *   coordinator: go {churn, step, churn:{...}}       agent: progress..., phase_done {churn}
  *   (hold: nothing but heartbeats)
  *   coordinator: go {verify, step}                   agent: phase_done (counts now)
  *   (repeat per step)
@@ -73,9 +74,11 @@ enum msg_phase {
 	MSG_PHASE_CLOSE,
 	MSG_PHASE_VERIFY,
 	MSG_PHASE_LOAD,
+	MSG_PHASE_CHURN,
 	MSG_PHASE_COUNT
 };
-const char *msg_phase_name(enum msg_phase p); /* "connect", "echo", "close", "verify", "load" */
+/* "connect", "echo", "close", "verify", "load", "churn" */
+const char *msg_phase_name(enum msg_phase p);
 
 struct msg_hello {
 	char name[MSG_NAME_MAX];  /* unique per agent; also its ZeroMQ routing id */
@@ -121,11 +124,18 @@ struct msg_go_load {
 	int64_t payload_bytes; /* bytes per message */
 };
 
+/* go {churn}: this agent's part of the churn (the object "churn"). */
+struct msg_go_churn {
+	double rate_per_s;   /* new connections a second (>= 1) */
+	int64_t duration_ms; /* new ones are opened for this long */
+};
+
 struct msg_go {
 	enum msg_phase phase;
-	int64_t step;            /* index into assign.steps */
-	int64_t target;          /* connect: total connections to hold after it; else 0 */
-	struct msg_go_load load; /* phase load only (required there, refused elsewhere) */
+	int64_t step;              /* index into assign.steps */
+	int64_t target;            /* connect: total connections to hold after it; else 0 */
+	struct msg_go_load load;   /* phase load only (required there, refused elsewhere) */
+	struct msg_go_churn churn; /* phase churn only, likewise */
 };
 
 /* phase_done {load}: what one load sub-step did on this agent (the object "load"). */
@@ -151,6 +161,16 @@ struct msg_counts {
 	int64_t lost;
 };
 
+/* phase_done {churn}: what the churn did on this agent (the object "churn"). */
+struct msg_churn_done {
+	int64_t attempted; /* churn connections started */
+	int64_t ok;        /* opened, echo verified, closed */
+	int64_t failed[MSG_REASON_COUNT];
+	double elapsed_s;
+	double cpu_user_s; /* the agent process's CPU during it */
+	double cpu_sys_s;
+};
+
 /* progress and phase_done share this shape. */
 struct msg_progress {
 	enum msg_phase phase;
@@ -162,10 +182,12 @@ struct msg_progress {
 	 * step. Pack includes it when non-NULL; unpack fills it only when the
 	 * caller points it at storage, and sets has_hist.
 	 */
-	struct hist *hist;
+	struct hist *hist; /* churn: each connection's open -> its one echo verified */
 	bool has_hist;
 	struct msg_load_done load; /* phase load, phase_done only: packed when has_load */
 	bool has_load;
+	struct msg_churn_done churn; /* phase churn, phase_done only: packed when has_churn */
+	bool has_churn;
 };
 
 /* result: the counters and the two histograms, mergeable at the coordinator. */

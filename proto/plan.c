@@ -415,6 +415,20 @@ static int plan_parse_load(const struct plan_ctx *c, const json_t *o, struct pla
 	return 0;
 }
 
+static int plan_parse_churn(const struct plan_ctx *c, const json_t *o, struct plan *p)
+{
+	static const char *const keys[] = {"rate_per_s", "duration_s", NULL};
+
+	if (plan_keys(c, o, "churn", keys) != 0 ||
+	    plan_require(c, o, "churn", "rate_per_s", "new connections per second") != 0 ||
+	    plan_num(c, o, "churn", "rate_per_s", 1, true, 1e7,
+	             "a number of connections/s from 1 to 1e7", &p->churn_rate_per_s) != 0 ||
+	    plan_num(c, o, "churn", "duration_s", 0.001, true, 86400,
+	             "a number of seconds from 0.001 to 86400", &p->churn_duration_s) != 0)
+		return -1;
+	return 0;
+}
+
 static int plan_parse_server(const struct plan_ctx *c, const json_t *o, struct plan *p)
 {
 	static const char *const keys[] = {"stats", "interval_ms", NULL};
@@ -536,8 +550,8 @@ static int plan_section(const struct plan_ctx *c, const json_t *root, const char
 static int plan_parse_root(const struct plan_ctx *c, const json_t *root, struct plan *p)
 {
 	static const char *const keys[] = {
-	    "name", "target", "agents", "connections", "steps", "ramp", "echo",
-	    "load", "hold_s", "server", "thresholds",  "local", NULL};
+	    "name", "target", "agents", "connections", "steps",      "ramp",  "echo",
+	    "load", "churn",  "hold_s", "server",      "thresholds", "local", NULL};
 
 	if (plan_keys(c, root, "", keys) != 0 ||
 	    plan_require(c, root, "", "name", "a name for the run") != 0 ||
@@ -554,6 +568,7 @@ static int plan_parse_root(const struct plan_ctx *c, const json_t *root, struct 
 	    plan_section(c, root, "ramp", plan_parse_ramp, p) != 0 ||
 	    plan_section(c, root, "echo", plan_parse_echo, p) != 0 ||
 	    plan_section(c, root, "load", plan_parse_load, p) != 0 ||
+	    plan_section(c, root, "churn", plan_parse_churn, p) != 0 ||
 	    plan_num(c, root, "", "hold_s", 0, true, 604800,
 	             "a non-negative number of seconds (at most 604800)", &p->hold_s) != 0 ||
 	    plan_section(c, root, "server", plan_parse_server, p) != 0 ||
@@ -575,6 +590,7 @@ static void plan_defaults(struct plan *p)
 	p->rounds = 1;
 	p->echo_timeout_ms = 5000;
 	p->load_duration_s = 10;
+	p->churn_duration_s = 10;
 	p->server_interval_ms = 500;
 	snprintf(p->local_model, sizeof(p->local_model), "threads");
 	snprintf(p->local_stack_size, sizeof(p->local_stack_size), "64k");

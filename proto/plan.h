@@ -55,6 +55,8 @@ struct plan {
 	double load_rates[MSG_MAX_LOADS];  /*   a number or a list, increasing, > 0 */
 	double load_duration_s;            /* load.duration_s, default 10 */
 	int64_t load_payload_bytes;        /* load.payload_bytes, default echo.payload_bytes */
+	double churn_rate_per_s;           /* churn.rate_per_s: 0 = no churn phase */
+	double churn_duration_s;           /* churn.duration_s, default 10 */
 	double hold_s;                     /* "hold_s", default 0 */
 	char server_stats[MSG_TEXT_MAX];   /* server.stats endpoint, "" = none */
 	int64_t server_interval_ms;        /* server.interval_ms, default 500 */

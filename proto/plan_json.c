@@ -112,6 +112,13 @@ json_t *plan_to_json(const struct plan *p)
 		json_decref(j);
 		return NULL;
 	}
+	if (j != NULL && p->churn_rate_per_s > 0 &&
+	    json_object_set_new(j, "churn",
+	                        json_pack("{s:f, s:f}", "rate_per_s", p->churn_rate_per_s,
+	                                  "duration_s", p->churn_duration_s)) != 0) {
+		json_decref(j);
+		return NULL;
+	}
 	if (j != NULL && p->local && json_object_set_new(j, "local", plan_local_json(p)) != 0) {
 		json_decref(j);
 		return NULL;

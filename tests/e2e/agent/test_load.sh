@@ -11,6 +11,9 @@
 #    a third of all sends fall in the stall, their latency spread over 0..1 s:
 #    the p99 (the top 3% of the stalled ones) is >= 800 ms. Every message is
 #    still sent and verified: 6,000.
+# 4. Churn: 100 held, then 500 new connections a second for 1 s, each with one
+#    verified echo: ok == attempted, from 500 up to the token bucket's initial
+#    credit of 10 more, none failed, one latency per connection.
 # 3. An agent that cannot keep its schedule says so: one thread offered
 #    1,000,000 messages/s (for 50 ms: 50,000 in all) cannot: behind_schedule > 0.
 AGENT=$1 SERVER=$2
@@ -56,4 +59,14 @@ J=$WORK/behind.json
 jq -e '.load.behind_schedule > 0' "$J" >/dev/null ||
 	fail "behind: 1M/s on one thread kept its schedule?: $(jq -c '.load | del(.hist)' "$J")"
 expect "behind: every send verified" "$(jq '.load.sent == .load.verified' "$J")" true
+"$AGENT" --target 127.0.0.1:$PORT -n 100 --churn-rate 500 --churn-duration 1 \
+	--source-ip 127.0.0.32 --json >"$WORK/churn.json" 2>"$WORK/churn.err"
+expect "churn: exit" $? 0
+J=$WORK/churn.json
+jq -e '.churn.attempted >= 500 and .churn.attempted <= 510' "$J" >/dev/null ||
+	fail "churn: attempted $(jq .churn.attempted "$J"), expected 500..510"
+expect "churn: ok == attempted" "$(jq '.churn.ok == .churn.attempted' "$J")" true
+expect "churn: failed" "$(jq '[.churn.failed[]] | add' "$J")" 0
+expect "churn: latencies" "$(jq '.churn.latency.first_echo.count == .churn.ok' "$J")" true
+expect "churn: held ones untouched" "$(jq '.established' "$J")" 100
 echo PASS

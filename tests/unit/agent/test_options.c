@@ -108,6 +108,13 @@ static void test_good(void)
 	CHECK_EQ_U(o.load_duration_ms, 90000);
 	CHECK_EQ_U(o.load_payload, 512);
 	options_free(&o);
+	CHECK_EQ_U(parse(&o, "--target", "127.0.0.1:9", "-n", "5", "--churn-rate", "300",
+	                 "--churn-duration", "500ms", NULL),
+	           0);
+	CHECK_EQ_U(o.churn_rate, 300);
+	CHECK_EQ_U(o.churn_duration_ms, 500);
+	CHECK_EQ_U(o.load_rate, 0);
+	options_free(&o);
 
 	CHECK_EQ_U(parse(&o, "--coordinator", "tcp://127.0.0.1:5700", NULL), 0);
 	CHECK_EQ_U(o.mode, AGENT_MODE_CONTROL);
@@ -146,10 +153,16 @@ static void test_errors(void)
 	    parse(&o, "--target", "127.0.0.1:1", "-n", "5", "--connect-timeout", "0", NULL));
 	expect_error("agent: --load-rate: expected an integer from 1 to 100000000, got '0'",
 	             parse(&o, "--target", "127.0.0.1:1", "-n", "5", "--load-rate", "0", NULL));
+	expect_error("agent: --churn-duration needs --churn-rate R",
+	             parse(&o, "--target", "127.0.0.1:1", "-n", "5", "--load-rate", "5",
+	                   "--churn-duration", "5", NULL));
+	expect_error("agent: --load-duration and --load-payload need --load-rate R",
+	             parse(&o, "--target", "127.0.0.1:1", "-n", "5", "--churn-rate", "5",
+	                   "--load-duration", "5", NULL));
 	expect_error("agent: --load-duration and --load-payload need --load-rate R",
 	             parse(&o, "--target", "127.0.0.1:1", "-n", "5", "--load-duration", "5", NULL));
-	expect_error("agent: --coordinator: the plan sets the target, connections and load; drop "
-	             "--target, -n and --load-*",
+	expect_error("agent: --coordinator: the plan sets the target, connections, load and churn; "
+	             "drop --target, -n, --load-* and --churn-*",
 	             parse(&o, "--coordinator", "tcp://127.0.0.1:1", "--load-rate", "5", NULL));
 	expect_error("agent: --target: expected HOST:PORT, got '127.0.0.1'",
 	             parse(&o, "--target", "127.0.0.1", "-n", "5", NULL));
@@ -177,8 +190,8 @@ static void test_errors(void)
 	             parse(&o, "--target", "127.0.0.1:1", "-n", "5", "--rate", NULL));
 	expect_error("agent: unexpected argument 'extra'",
 	             parse(&o, "--target", "127.0.0.1:1", "-n", "5", "extra", NULL));
-	expect_error("agent: --coordinator: the plan sets the target, connections and load; drop "
-	             "--target, -n and --load-*",
+	expect_error("agent: --coordinator: the plan sets the target, connections, load and churn; "
+	             "drop --target, -n, --load-* and --churn-*",
 	             parse(&o, "--coordinator", "tcp://x:1", "-n", "5", NULL));
 }
 

@@ -195,12 +195,17 @@ static void go_round_trip(int *fails)
 		in.target = p == MSG_PHASE_CONNECT ? 20000 : 0;
 		if (p == MSG_PHASE_LOAD)
 			in.load = (struct msg_go_load){3, 12500.5, 2000, 128};
+		if (p == MSG_PHASE_CHURN)
+			in.churn = (struct msg_go_churn){250.5, 3000};
 		msg = wire(fails, msg_go_pack(&in), PROTO_GO);
 		memset(&out, 0x5a, sizeof(out));
 		check_ok(fails, msg_go_unpack(msg, &out, &err), &err);
 		/* Field by field: memcmp would compare the padding after phase too. */
 		CHECK(fails,
 		      out.phase == in.phase && out.step == in.step && out.target == in.target);
+		if (p == MSG_PHASE_CHURN)
+			CHECK(fails,
+			      out.churn.rate_per_s == 250.5 && out.churn.duration_ms == 3000);
 		if (p == MSG_PHASE_LOAD)
 			CHECK(fails, out.load.sub == 3 && out.load.rate_per_s == 12500.5 &&
 			                 out.load.duration_ms == 2000 &&
@@ -269,6 +274,24 @@ static void progress_round_trip(int *fails)
 	                 out.load.elapsed_s == 2.5 && out.load.cpu_user_s == 0.25 &&
 	                 out.load.cpu_sys_s == 0.5);
 	json_decref(msg);
+
+	/* phase_done of a churn: its counts and failures by reason. */
+	memset(&in, 0, sizeof(in));
+	in.phase = MSG_PHASE_CHURN;
+	sample_counts(&in.counts);
+	in.has_churn = true;
+	in.churn = (struct msg_churn_done){1000, 990, {0}, 2.5, 0.25, 0.5};
+	in.churn.failed[MSG_REFUSED] = 6;
+	in.churn.failed[MSG_TIMEOUT] = 4;
+	msg = wire(fails, msg_progress_pack(PROTO_PHASE_DONE, &in), PROTO_PHASE_DONE);
+	memset(&out, 0, sizeof(out));
+	check_ok(fails, msg_progress_unpack(msg, &out, &err), &err);
+	CHECK(fails, out.has_churn && out.churn.attempted == 1000 && out.churn.ok == 990 &&
+	                 out.churn.failed[MSG_REFUSED] == 6 && out.churn.failed[MSG_TIMEOUT] == 4 &&
+	                 out.churn.elapsed_s == 2.5);
+	json_decref(msg);
+	in.has_churn = false;
+	in.phase = MSG_PHASE_LOAD;
 
 	/* phase_done with this phase's histogram: read only into storage the caller gives. */
 	struct hist *h = calloc(2, sizeof(*h));
@@ -363,8 +386,9 @@ static json_t *make(enum kind k)
 	struct msg_welcome welcome = {"run", 1000};
 	struct msg_reject reject = {"no"};
 	struct msg_stop stop = {"stop"};
-	struct msg_go go = {MSG_PHASE_CONNECT, 0, 10, {0, 0, 0, 0}};
-	struct msg_progress progress = {MSG_PHASE_ECHO, 1, {0}, NULL, false, {0}, false};
+	struct msg_go go = {MSG_PHASE_CONNECT, 0, 10, {0, 0, 0, 0}, {0, 0}};
+	struct msg_progress progress = {MSG_PHASE_ECHO, 1,   {0},  NULL, false, {0},
+	                                false,          {0}, false};
 
 	switch (k) {
 	case K_HELLO:
@@ -558,18 +582,19 @@ BAD_TABLE(reason_bad, {K_REJECT, "reason", NULL, "reject: missing field \"reason
            "stop: field \"reason\": expected a string of at most 255 bytes, got false"},
           {K_STOP, "type", "\"bye\"", "stop: message has type \"bye\""}, )
 
-BAD_TABLE(go_bad,
-          {K_GO, "phase", "\"hold\"",
-           "go: field \"phase\": expected one of connect, echo, close, verify, load, got \"hold\""},
-          {K_GO, "phase", "1",
-           "go: field \"phase\": expected one of connect, echo, close, verify, load, got integer"},
-          {K_GO, "phase", NULL, "go: missing field \"phase\""},
-          {K_GO, "step", "64", "go: field \"step\": expected an integer in 0..63, got 64"},
-          {K_GO, "target", "-1",
-           "go: field \"target\": expected an integer in 0..100000000, got -1"},
-          {K_GO, "target", "100000001",
-           "go: field \"target\": expected an integer in 0..100000000, got 100000001"},
-          {K_GO, "type", "\"hello\"", "go: message has type \"hello\""}, )
+BAD_TABLE(
+    go_bad,
+    {K_GO, "phase", "\"hold\"",
+     "go: field \"phase\": expected one of connect, echo, close, verify, load, churn, got "
+     "\"hold\""},
+    {K_GO, "phase", "1",
+     "go: field \"phase\": expected one of connect, echo, close, verify, load, churn, got integer"},
+    {K_GO, "phase", NULL, "go: missing field \"phase\""},
+    {K_GO, "step", "64", "go: field \"step\": expected an integer in 0..63, got 64"},
+    {K_GO, "target", "-1", "go: field \"target\": expected an integer in 0..100000000, got -1"},
+    {K_GO, "target", "100000001",
+     "go: field \"target\": expected an integer in 0..100000000, got 100000001"},
+    {K_GO, "type", "\"hello\"", "go: message has type \"hello\""}, )
 
 BAD_TABLE(
     progress_bad, {K_PROGRESS, "counts", NULL, "progress: missing field \"counts\""},
