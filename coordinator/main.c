@@ -626,9 +626,10 @@ int main(int argc, char **argv)
 	t.ended = time(NULL);
 	code = finish(&c, &t);
 out:
+	/* Local agents first, while the socket they talk to is still there to hear their bye. */
+	local_stop(&lp);
 	coord_close(&c);
 	ipc_remove(&ipc);
-	local_stop(&lp);
 	console_stop(&con);
 	coord_free(&c);
 	plan_free(&plan);
