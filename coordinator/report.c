@@ -199,6 +199,30 @@ static void load_metrics(const struct coord *c, double *v)
 	v[TM_SERVER_CPU_US_PER_MSG] = isinf(cpu) ? NAN : cpu;
 }
 
+/*
+ * The churn's metrics: the lowest achieved ratio of any step (as churn_json()
+ * computes it) and every step's failures summed; NaN without a churn.
+ */
+static void churn_metrics(const struct coord *c, double *v)
+{
+	double ratio = INFINITY, failed = 0;
+	int n = 0;
+
+	for (int k = 0; k < c->nsteps_done; k++) {
+		const struct coord_churn *ch = &c->steps[k].churn;
+		double asked = ch->rate_per_s * c->plan->churn_duration_s;
+
+		if (ch->rate_per_s <= 0)
+			continue;
+		n++;
+		ratio = fmin(ratio, asked > 0 ? (double)ch->ok / asked : NAN);
+		for (int r = 0; r < MSG_REASON_COUNT; r++)
+			failed += (double)ch->failed[r];
+	}
+	v[TM_CHURN_ACHIEVED_RATIO] = n > 0 ? ratio : NAN;
+	v[TM_CHURN_FAILED] = n > 0 ? failed : NAN;
+}
+
 static void metrics(const struct coord *c, const struct totals *t, double *v)
 {
 	const struct coord_step *plateau = last_plateau(c);
@@ -227,6 +251,7 @@ static void metrics(const struct coord *c, const struct totals *t, double *v)
 	v[TM_SERVER_MAX_CONNS] =
 	    c->have_last_stats && !c->server_gone ? (double)c->last_stats.conns_max : NAN;
 	load_metrics(c, v);
+	churn_metrics(c, v);
 }
 
 static json_t *number_or_null(double v)

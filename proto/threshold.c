@@ -41,6 +41,8 @@ static const char *const threshold_metric_names[TM_METRIC_COUNT] = {
     [TM_LOAD_P999_MS] = "load_p999_ms",
     [TM_LOAD_MAX_MS] = "load_max_ms",
     [TM_SERVER_CPU_US_PER_MSG] = "server_cpu_us_per_msg",
+    [TM_CHURN_ACHIEVED_RATIO] = "churn_achieved_ratio",
+    [TM_CHURN_FAILED] = "churn_failed",
 };
 
 /*
@@ -55,7 +57,8 @@ static const char *const threshold_metric_names[TM_METRIC_COUNT] = {
 	"{connect,echo}_{p50,p90,p99,p999,max}_ms, server_{user,kernel}_kb_per_conn, "             \
 	"server_max_conns"
 #define THRESHOLD_LOAD_METRIC_LIST                                                                 \
-	"achieved_ratio, behind_schedule, load_{p50,p90,p99,p999,max}_ms, server_cpu_us_per_msg"
+	"achieved_ratio, behind_schedule, load_{p50,p90,p99,p999,max}_ms, server_cpu_us_per_msg; " \
+	"with a churn: churn_achieved_ratio, churn_failed"
 
 /* Longest first, so "<=" is not read as "<" followed by "=". */
 static const struct {

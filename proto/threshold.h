@@ -44,6 +44,9 @@ enum threshold_metric {
 	TM_LOAD_P999_MS,
 	TM_LOAD_MAX_MS,
 	TM_SERVER_CPU_US_PER_MSG, /* the highest, over the entries with server stats */
+	/* The plan's "churn", on its worst step; not measured (NaN) without one. */
+	TM_CHURN_ACHIEVED_RATIO, /* the lowest (ok / duration) / asked connections/s */
+	TM_CHURN_FAILED,         /* churn connections that failed, every reason, summed */
 	TM_METRIC_COUNT
 };
 

@@ -26,7 +26,7 @@ cat >"$WORK/plan.json" <<PLAN
   "steps": [200, 400],
   "echo": {"rounds": 1},
   "churn": {"rate_per_s": 300, "duration_s": 2},
-  "thresholds": ["failed == 0"],
+  "thresholds": ["failed == 0", "churn_failed == 0", "churn_achieved_ratio >= 0.5"],
   "local": {"agents": 2, "server": {"model": "threads"}}
 }
 PLAN
@@ -44,5 +44,9 @@ expect "server total" "$(jq '.server.final.conns_total' "$R")" \
 	"$(jq '400 + ([.steps[].churn.attempted] | add)' "$R")"
 jq -e '[.steps[].churn | .server_cpu_us_per_conn > 0 and .agent_cpu_us_per_conn > 0] | all' \
 	"$R" >/dev/null || fail "no CPU per connection: $(jq -c '[.steps[].churn]' "$R")"
+# The churn thresholds are measured on the report's own figures: the sum, the lowest.
+expect "churn_failed measured" "$(jq '.thresholds[1].value' "$R")" 0
+expect "churn_achieved_ratio measured" \
+	"$(jq '.thresholds[2].value == ([.steps[].churn.achieved_ratio] | min)' "$R")" true
 grep -q 'churn at' "$WORK/out" || fail "no churn table in the summary: $(cat "$WORK/out")"
 echo PASS

@@ -64,7 +64,7 @@ static void every_metric(int *fails)
 			char quoted[64];
 
 			/* Listed whole, delimited by ", ", the parenthesis or the text's end. */
-			if (m == TM_SERVER_CPU_US_PER_MSG)
+			if (m == TM_SERVER_CPU_US_PER_MSG || m == TM_CHURN_FAILED)
 				snprintf(quoted, sizeof(quoted), ", %s", name);
 			else
 				snprintf(quoted, sizeof(quoted), "%s%s", name,
@@ -75,9 +75,9 @@ static void every_metric(int *fails)
 	CHECK_STR_HAS(fails, err.msg, "{connect,echo}_{p50,p90,p99,p999,max}_ms");
 	CHECK_STR_HAS(fails, err.msg, "server_{user,kernel}_kb_per_conn");
 	CHECK_STR_HAS(fails, err.msg, "load_{p50,p90,p99,p999,max}_ms");
-	CHECK(fails, strlen(err.msg) > 0 &&
-	                 strcmp(err.msg + strlen(err.msg) - strlen("server_cpu_us_per_msg"),
-	                        "server_cpu_us_per_msg") == 0);
+	CHECK(fails,
+	      strlen(err.msg) > 0 && strcmp(err.msg + strlen(err.msg) - strlen(", churn_failed"),
+	                                    ", churn_failed") == 0);
 	for (size_t i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++) {
 		char text[64];
 
@@ -110,7 +110,7 @@ static void bad_metric(int *fails)
 	           "echo_errors, lost_agents, {connect,echo}_{p50,p90,p99,p999,max}_ms, "
 	           "server_{user,kernel}_kb_per_conn, server_max_conns), or with a load: "
 	           "achieved_ratio, behind_schedule, load_{p50,p90,p99,p999,max}_ms, "
-	           "server_cpu_us_per_msg");
+	           "server_cpu_us_per_msg; with a churn: churn_achieved_ratio, churn_failed");
 	expect_bad(fails, "load_p98_ms < 50", "unknown metric \"load_p98_ms\"");
 	expect_bad(fails, "achieved < 50", "unknown metric \"achieved\"");
 	expect_bad(fails, "Echo_errors == 0", "unknown metric \"Echo_errors\"");
