@@ -28,6 +28,7 @@
 #include "local.h"
 #include "plan.h"
 #include "report.h"
+#include "summary.h"
 
 static volatile sig_atomic_t interrupted;
 
@@ -521,7 +522,7 @@ static int finish(struct coord *c, const struct report_times *t)
 	if (!c->opt->quiet)
 		fprintf(stderr, "coordinator: report built and written in %lld ms\n",
 		        (long long)(coord_now_ms() - t0));
-	report_print_summary(stdout, report);
+	summary_print(stdout, report);
 	if (err < 0) {
 		fprintf(stderr, "coordinator: cannot write %s: %s\n", c->opt->report,
 		        strerror(-err));

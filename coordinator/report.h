@@ -1,7 +1,8 @@
 /*
  * report — report.json from a run (finished, or so far: after each step): per-agent
  * numbers, totals with latency from merged histograms, the server's timeline and
- * per-step memory, the thresholds evaluated; written atomically; and the summary table.
+ * per-step memory, the thresholds evaluated; written atomically (the tables printed
+ * from it: summary.h).
  */
 #ifndef CONNSCALE_REPORT_H
 #define CONNSCALE_REPORT_H
@@ -30,6 +31,5 @@ int report_write_running(const struct coord *c);
 int report_write(const char *path, const json_t *report);
 /* The same for any content: fill writes it to f and returns 0 or -1. */
 int report_write_file(const char *path, int (*fill)(FILE *f, const void *arg), const void *arg);
-void report_print_summary(FILE *out, const json_t *report);
 
 #endif

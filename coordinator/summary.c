@@ -1,0 +1,248 @@
+/*
+ * summary — the human end of a run: report.json read back into the tables the
+ * coordinator prints (agents, steps, load, churn, the server, the thresholds).
+ * It reads only the report, so what it prints is what the file says.
+ */
+#include <math.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "host.h"
+#include "msg.h"
+#include "summary.h"
+
+static long jint(const json_t *o, const char *key)
+{
+	return (long)json_integer_value(json_object_get(o, key));
+}
+
+static double jnum(const json_t *o, const char *path1, const char *path2)
+{
+	const json_t *v = json_object_get(o, path1);
+
+	if (path2 != NULL)
+		v = json_object_get(v, path2);
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* "server refused: max_conns 400" — the server's side of the failures. */
+static void print_refused(FILE *out, const json_t *refused)
+{
+	const char *key, *sep = "";
+	json_t *v;
+	char b[32];
+
+	json_object_foreach((json_t *)refused, key, v)
+	{
+		if (json_integer_value(v) <= 0)
+			continue;
+		fprintf(out, "%s%s %s", *sep ? sep : "  server refused: ", key,
+		        host_fmt_count(json_integer_value(v), b, 32));
+		sep = ", ";
+	}
+	if (*sep)
+		fputc('\n', out);
+}
+
+/* "failures: eof_early 500, refused 3" — the reasons, not only a count. */
+static void print_failures(FILE *out, const json_t *totals)
+{
+	const json_t *failed = json_object_get(totals, "failed");
+	const char *sep = "";
+	char b[32];
+
+	if (msg_failed_total_json(totals) == 0)
+		return;
+	fprintf(out, "\n  failures:");
+	for (int r = 0; r < MSG_REASON_COUNT; r++) {
+		const char *name = msg_reason_name((enum msg_reason)r);
+		if (jint(failed, name) == 0)
+			continue;
+		fprintf(out, "%s %s %s", sep, name, host_fmt_count(jint(failed, name), b, 32));
+		sep = ",";
+	}
+	fputc('\n', out);
+}
+
+static void print_row(FILE *out, const char *name, const char *state, const json_t *j)
+{
+	char b[6][32];
+	const json_t *lat = json_object_get(j, "latency");
+
+	fprintf(out, "  %-16s %-9s %9s %11s %9s %7s %9s %8s", name, state,
+	        host_fmt_count(jint(j, "assigned"), b[0], 32),
+	        host_fmt_count(jint(j, "established"), b[1], 32),
+	        host_fmt_count(jint(j, "held"), b[3], 32),
+	        host_fmt_count(msg_failed_total_json(j), b[4], 32),
+	        host_fmt_count(jint(j, "echo_ok"), b[2], 32),
+	        host_fmt_count(jint(j, "echo_errors"), b[5], 32));
+	if (lat != NULL)
+		fprintf(out, "   %7.2f %7.2f   %7.2f %7.2f",
+		        jnum(json_object_get(lat, "connect"), "p50", NULL),
+		        jnum(json_object_get(lat, "connect"), "p99", NULL),
+		        jnum(json_object_get(lat, "echo"), "p50", NULL),
+		        jnum(json_object_get(lat, "echo"), "p99", NULL));
+	fputc('\n', out);
+}
+
+static void print_steps(FILE *out, const json_t *steps)
+{
+	size_t i;
+	const json_t *s;
+	char b[4][32];
+	bool unknown = false; /* a step's accept lag: the server did not say */
+
+	if (json_array_size(steps) == 0)
+		return;
+	fprintf(out, "\n  %-12s %12s %9s %13s %10s %14s %16s %10s\n", "step", "established", "held",
+	        "server conns", "rss MB", "user kB/conn", "kernel kB/conn", "accept s");
+	json_array_foreach(steps, i, s)
+	{
+		const json_t *srv = json_object_get(s, "server");
+		fprintf(out, "  %-12s %12s %9s", host_fmt_count(jint(s, "connections"), b[0], 32),
+		        host_fmt_count(jint(s, "established"), b[1], 32),
+		        host_fmt_count(jint(s, "held"), b[3], 32));
+		if (json_is_object(srv))
+			fprintf(out, " %13s %10.1f %14.2f %16.2f",
+			        host_fmt_count(jint(srv, "conns_current"), b[2], 32),
+			        (double)jint(srv, "rss_kb") / 1024.0,
+			        jnum(srv, "user_kb_per_conn", NULL),
+			        jnum(srv, "kernel_kb_per_conn", NULL));
+		if (json_is_number(json_object_get(s, "accept_lag_s")))
+			fprintf(out, " %10.2f%s", jnum(s, "accept_lag_s", NULL),
+			        json_is_true(json_object_get(s, "accept_lag_complete")) ? "" : "+");
+		else
+			unknown = true;
+		fputc('\n', out);
+	}
+	if (unknown)
+		fprintf(out,
+		        "  (no server stats: the echo and load latency may include the time the "
+		        "server took to accept)\n");
+}
+
+/* A per-message figure, or "-" where the report has null (no server stats). */
+static void print_per_msg(FILE *out, const json_t *load, const char *key, const char *fmt)
+{
+	const json_t *v = json_object_get(load, key);
+
+	if (json_is_number(v))
+		fprintf(out, fmt, json_number_value(v));
+	else
+		fprintf(out, " %9s", "-");
+}
+
+/* Each step's load sweep: what was asked, what came back, and at what cost. */
+static void print_loads(FILE *out, const json_t *steps)
+{
+	size_t i, k;
+	const json_t *s, *l;
+	char b[4][32];
+	bool header = false;
+
+	json_array_foreach(steps, i, s) json_array_foreach(json_object_get(s, "load"), k, l)
+	{
+		const json_t *lat = json_object_get(l, "latency");
+
+		if (!header)
+			fprintf(out, "\n  %-12s %10s %10s %8s %8s %8s %8s %10s %9s %9s\n",
+			        "load at", "rate/s", "achieved/s", "p50 ms", "p99 ms", "max ms",
+			        "behind", "srv us/msg", "ctxsw/msg", "agt us/msg");
+		header = true;
+		fprintf(out, "  %-12s %10s %10s %8.2f %8.2f %8.2f %8s",
+		        host_fmt_count(jint(s, "connections"), b[0], 32),
+		        host_fmt_count((long)jnum(l, "rate_per_s", NULL), b[1], 32),
+		        host_fmt_count((long)jnum(l, "achieved_per_s", NULL), b[2], 32),
+		        jnum(lat, "p50", NULL), jnum(lat, "p99", NULL), jnum(lat, "max", NULL),
+		        host_fmt_count(jint(l, "behind_schedule"), b[3], 32));
+		print_per_msg(out, l, "server_cpu_us_per_msg", " %10.1f");
+		print_per_msg(out, l, "ctxsw_per_msg", " %9.2f");
+		print_per_msg(out, l, "agent_cpu_us_per_msg", " %9.1f");
+		fputc('\n', out);
+	}
+}
+
+/* Each step's churn: connections a second asked and made, what each cost, failures. */
+static void print_churn(FILE *out, const json_t *steps)
+{
+	size_t i;
+	const json_t *s;
+	char b[5][32];
+	bool header = false;
+
+	json_array_foreach(steps, i, s)
+	{
+		const json_t *ch = json_object_get(s, "churn");
+		const json_t *lat = json_object_get(ch, "latency");
+
+		if (!json_is_object(ch))
+			continue;
+		if (!header)
+			fprintf(out, "\n  %-12s %10s %10s %9s %9s %10s %10s %10s %10s\n",
+			        "churn at", "rate/s", "achieved/s", "ok", "failed", "1st p50 ms",
+			        "1st p99 ms", "srv us/conn", "agt us/conn");
+		header = true;
+		fprintf(out, "  %-12s %10s %10s %9s %9s %10.2f %10.2f",
+		        host_fmt_count(jint(s, "connections"), b[0], 32),
+		        host_fmt_count((long)jnum(ch, "rate_per_s", NULL), b[1], 32),
+		        host_fmt_count((long)jnum(ch, "achieved_per_s", NULL), b[2], 32),
+		        host_fmt_count(jint(ch, "ok"), b[3], 32),
+		        host_fmt_count(msg_failed_total_json(ch), b[4], 32), jnum(lat, "p50", NULL),
+		        jnum(lat, "p99", NULL));
+		print_per_msg(out, ch, "server_cpu_us_per_conn", " %11.1f");
+		print_per_msg(out, ch, "agent_cpu_us_per_conn", " %10.1f");
+		fputc('\n', out);
+	}
+}
+
+void summary_print(FILE *out, const json_t *r)
+{
+	size_t i;
+	const json_t *a, *t;
+	const json_t *plan = json_object_get(r, "plan");
+
+	fprintf(out, "\nconnscale: %s: %s\n", json_string_value(json_object_get(plan, "name")),
+	        json_string_value(json_object_get(r, "status")));
+	if (json_object_get(r, "error"))
+		fprintf(out, "  error: %s\n", json_string_value(json_object_get(r, "error")));
+	fprintf(out, "\n  %-16s %-9s %9s %11s %9s %7s %9s %8s   %-15s   %-15s\n", "agent", "state",
+	        "assigned", "established", "held", "failed", "echo ok", "echo err",
+	        "connect p50/p99", "echo p50/p99 ms");
+	json_array_foreach(json_object_get(r, "agents"), i, a)
+	    print_row(out, json_string_value(json_object_get(a, "name")),
+	              json_string_value(json_object_get(a, "state")), a);
+	print_row(out, "total", "", json_object_get(r, "totals"));
+	print_failures(out, json_object_get(r, "totals"));
+	json_array_foreach(json_object_get(r, "agents"), i, a) if (json_object_get(a, "why"))
+	    fprintf(out, "  agent %s %s: %s\n", json_string_value(json_object_get(a, "name")),
+	            json_string_value(json_object_get(a, "state")),
+	            json_string_value(json_object_get(a, "why")));
+	print_steps(out, json_object_get(r, "steps"));
+	print_loads(out, json_object_get(r, "steps"));
+	print_churn(out, json_object_get(r, "steps"));
+	const json_t *server = json_object_get(r, "server");
+	const json_t *final = json_object_get(server, "final");
+	if (json_object_get(server, "error"))
+		fprintf(out, "\n  %s\n", json_string_value(json_object_get(server, "error")));
+	if (json_is_object(final))
+		fprintf(
+		    out, "\n  server: %s model, max concurrent %ld, total accepted %ld, now %ld\n",
+		    json_string_value(json_object_get(final, "model")), jint(final, "conns_max"),
+		    jint(final, "conns_total"), jint(final, "conns_current"));
+	print_refused(out, json_object_get(final, "refused"));
+	/* An aborted run measured nothing to judge: "ok failed == 0" would be a claim. */
+	const char *status = json_string_value(json_object_get(r, "status"));
+	bool aborted = status != NULL && strcmp(status, "aborted") == 0;
+	fprintf(out, "\n  thresholds%s:\n", aborted ? " (not judged: the run was aborted)" : "");
+	json_array_foreach(json_object_get(r, "thresholds"), i, t)
+	{
+		const char *expr = json_string_value(json_object_get(t, "expr"));
+		if (aborted)
+			fprintf(out, "    --   %s\n", expr);
+		else
+			fprintf(out, "    %-4s %-36s (measured %g)\n",
+			        json_is_true(json_object_get(t, "ok")) ? "ok" : "FAIL", expr,
+			        jnum(t, "value", NULL));
+	}
+	fflush(out);
+}
