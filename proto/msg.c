@@ -541,6 +541,9 @@ int msg_go_unpack(json_t *msg, struct msg_go *m, struct proto_err *err)
 	} else if (msg_read_object(msg, "churn", &tmp.churn, msg_go_churn_fields,
 	                           MSG_NELEM(msg_go_churn_fields), "go", err) != 0) {
 		return -1;
+	} else if (tmp.churn.rate_per_s > MSG_MAX_CHURN_RATE) {
+		return proto_fail(err, "go: field \"churn.rate_per_s\": expected at most %g",
+		                  MSG_MAX_CHURN_RATE);
 	}
 	if (tmp.phase != MSG_PHASE_LOAD) {
 		if (json_object_get(msg, "load") != NULL)
@@ -548,8 +551,10 @@ int msg_go_unpack(json_t *msg, struct msg_go *m, struct proto_err *err)
 	} else if (msg_read_object(msg, "load", &tmp.load, msg_go_load_fields,
 	                           MSG_NELEM(msg_go_load_fields), "go", err) != 0) {
 		return -1;
-	} else if (!(tmp.load.rate_per_s > 0)) {
-		return proto_fail(err, "go: field \"load.rate_per_s\": expected a positive number");
+	} else if (!(tmp.load.rate_per_s > 0 && tmp.load.rate_per_s <= MSG_MAX_LOAD_RATE)) {
+		return proto_fail(
+		    err, "go: field \"load.rate_per_s\": expected a positive number up to %g",
+		    MSG_MAX_LOAD_RATE);
 	}
 	*m = tmp;
 	return 0;

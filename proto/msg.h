@@ -40,7 +40,9 @@
 #define MSG_TEXT_MAX       256 /* reasons, capacity sentences (with NUL) */
 #define MSG_MAX_SOURCES    256 /* source addresses listed in hello */
 #define MSG_MAX_STEPS      64
-#define MSG_MAX_LOADS      16 /* rates in one load sweep */
+#define MSG_MAX_LOADS      16  /* rates in one load sweep */
+#define MSG_MAX_LOAD_RATE  1e9 /* messages/s one go may ask (the plan's own limit) */
+#define MSG_MAX_CHURN_RATE 1e7 /* connections/s one go may ask (likewise) */
 /* Most connections one assign or go may ask of an agent (the plan's own limit). */
 #define MSG_MAX_CONNECTIONS 100000000LL
 

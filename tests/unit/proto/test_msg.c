@@ -223,7 +223,16 @@ static void go_round_trip(int *fails)
 	     "go: field \"load\": only phase load takes one"},
 	    {"{\"v\":1,\"type\":\"go\",\"phase\":\"load\",\"step\":0,\"target\":0,"
 	     "\"load\":{\"sub\":0,\"rate_per_s\":0,\"duration_ms\":1000,\"payload_bytes\":64}}",
-	     "go: field \"load.rate_per_s\": expected a positive number"},
+	     "go: field \"load.rate_per_s\": expected a positive number up to 1e+09"},
+	    {"{\"v\":1,\"type\":\"go\",\"phase\":\"load\",\"step\":0,\"target\":0,"
+	     "\"load\":{\"sub\":0,\"rate_per_s\":1e308,\"duration_ms\":1000,\"payload_bytes\":64}}",
+	     "go: field \"load.rate_per_s\": expected a positive number up to 1e+09"},
+	    {"{\"v\":1,\"type\":\"go\",\"phase\":\"churn\",\"step\":0,\"target\":0,"
+	     "\"churn\":{\"rate_per_s\":1e308,\"duration_ms\":1000}}",
+	     "go: field \"churn.rate_per_s\": expected at most 1e+07"},
+	    {"{\"v\":1,\"type\":\"go\",\"phase\":\"churn\",\"step\":0,\"target\":0,"
+	     "\"churn\":{\"rate_per_s\":0.5,\"duration_ms\":1000}}",
+	     "go: field \"churn.rate_per_s\": expected a number >= 1, got 0.5"},
 	    {"{\"v\":1,\"type\":\"go\",\"phase\":\"load\",\"step\":0,\"target\":0,"
 	     "\"load\":{\"sub\":16,\"rate_per_s\":5,\"duration_ms\":1000,\"payload_bytes\":64}}",
 	     NULL},
