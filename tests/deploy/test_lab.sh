@@ -35,6 +35,11 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$tmp/ansible-tmp" "$tmp/cp" /run/sshd
 
+# The lab tests' lock: one lab user at a time, whatever runs beside this.
+exec 9>/run/connscale-lab.lock
+flock -w 300 9 || fail "another lab run holds /run/connscale-lab.lock"
+. "$here/../lab/lib.sh"
+lab_clear_stale "$lab"
 set +e
 "$lab" up 2 >"$tmp/lab.log" 2>&1
 rc=$?

@@ -13,5 +13,16 @@ lab_begin() {
 	fi
 	exec 9>/run/connscale-lab.lock
 	flock -w 300 9 || fail "another lab run holds /run/connscale-lab.lock"
+	lab_clear_stale "$LAB"
 	WORK=$(mktemp -d)
+}
+
+# lab_clear_stale LAB: with the lab lock held (fd 9), nobody is using a lab that is
+# up: a test killed at its timeout left it (ctest runs the cleanup fixture only at
+# the end of the whole run), so take it down rather than fail on "already up".
+lab_clear_stale() {
+	if "$1" status >/dev/null 2>&1; then
+		echo "a lab was left up (by a killed test?): taking it down"
+		"$1" down >/dev/null 2>&1 || fail "a lab was left up and 'lab down' failed"
+	fi
 }

@@ -9,13 +9,14 @@ SCALE=$1 BUILD=$2
 N=30000
 SINGLE_SOURCE_PORTS=28232 # 60999 - 32768 + 1, the default range
 
-. "$(dirname "$0")/../lib/assert.sh"
+. "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" = 0 ]; then
 	# Held until the end, so the "lab left up" check sees only this run.
 	exec 9>/run/connscale-lab.lock
 	flock -w 600 9 || fail "another lab run holds /run/connscale-lab.lock"
 	export CONNSCALE_LAB_LOCKED=1
+	lab_clear_stale "$(dirname "$0")/lab"
 fi
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
