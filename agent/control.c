@@ -97,11 +97,10 @@ struct control {
 	json_t *answer;   /* ready or phase_done, resent until the next command */
 	int64_t next_answer_ms;
 	struct engine_result *seen; /* the engine's histograms when the last phase ended */
-	struct load_start {         /* a load or churn phase's baseline, for its phase_done */
+	struct work_start {         /* a load or churn phase's baseline, for its phase_done */
 		struct engine_counts counts;
-		double cpu_user_s, cpu_sys_s;
-		int64_t t_ms;
-	} load;
+		struct result_cost cost;
+	} work;
 };
 
 static int64_t now_ms(void)
@@ -263,37 +262,37 @@ static struct hist *phase_latency(struct control *c)
 static void load_done(const struct control *c, const struct engine_counts *now,
                       struct msg_progress *p)
 {
-	const struct load_start *b = &c->load;
-	double user, sys;
+	const struct engine_counts *b = &c->work.counts;
+	struct result_cost cost = c->work.cost;
 
-	result_cpu_now(&user, &sys);
+	result_cost_end(&cost);
 	p->has_load = true;
 	p->load.sub = c->go.load.sub;
-	p->load.sent = (int64_t)(now->load_sent - b->counts.load_sent);
-	p->load.verified = (int64_t)(now->load_verified - b->counts.load_verified);
-	p->load.errors = (int64_t)(now->load_errors - b->counts.load_errors);
-	p->load.behind = (int64_t)(now->load_behind - b->counts.load_behind);
-	p->load.elapsed_s = (double)(now_ms() - b->t_ms) / 1000.0;
-	p->load.cpu_user_s = user > b->cpu_user_s ? user - b->cpu_user_s : 0;
-	p->load.cpu_sys_s = sys > b->cpu_sys_s ? sys - b->cpu_sys_s : 0;
+	p->load.sent = (int64_t)(now->load_sent - b->load_sent);
+	p->load.verified = (int64_t)(now->load_verified - b->load_verified);
+	p->load.errors = (int64_t)(now->load_errors - b->load_errors);
+	p->load.behind = (int64_t)(now->load_behind - b->load_behind);
+	p->load.elapsed_s = cost.elapsed_s;
+	p->load.cpu_user_s = cost.cpu_user_s;
+	p->load.cpu_sys_s = cost.cpu_sys_s;
 }
 
-/* What the churn did: the counters since it began (the same baseline as a load). */
+/* What the churn did: the counters since it began, its time and CPU. */
 static void churn_done(const struct control *c, const struct engine_counts *now,
                        struct msg_progress *p)
 {
-	const struct load_start *b = &c->load;
-	double user, sys;
+	const struct engine_counts *b = &c->work.counts;
+	struct result_cost cost = c->work.cost;
 
-	result_cpu_now(&user, &sys);
+	result_cost_end(&cost);
 	p->has_churn = true;
-	p->churn.attempted = (int64_t)(now->churn_attempted - b->counts.churn_attempted);
-	p->churn.ok = (int64_t)(now->churn_ok - b->counts.churn_ok);
+	p->churn.attempted = (int64_t)(now->churn_attempted - b->churn_attempted);
+	p->churn.ok = (int64_t)(now->churn_ok - b->churn_ok);
 	for (int r = 0; r < MSG_REASON_COUNT; r++)
-		p->churn.failed[r] = (int64_t)(now->churn_failed[r] - b->counts.churn_failed[r]);
-	p->churn.elapsed_s = (double)(now_ms() - b->t_ms) / 1000.0;
-	p->churn.cpu_user_s = user > b->cpu_user_s ? user - b->cpu_user_s : 0;
-	p->churn.cpu_sys_s = sys > b->cpu_sys_s ? sys - b->cpu_sys_s : 0;
+		p->churn.failed[r] = (int64_t)(now->churn_failed[r] - b->churn_failed[r]);
+	p->churn.elapsed_s = cost.elapsed_s;
+	p->churn.cpu_user_s = cost.cpu_user_s;
+	p->churn.cpu_sys_s = cost.cpu_sys_s;
 }
 
 /* Keeps a one-shot answer (ready, phase_done) to resend until it is acknowledged by use. */
@@ -512,19 +511,15 @@ static void on_go(struct control *c, json_t *msg)
 		rc = engine_echo(c->engine);
 	else if (go.phase == MSG_PHASE_CLOSE)
 		rc = engine_close(c->engine);
-	else if (go.phase == MSG_PHASE_LOAD) {
+	else if (go.phase == MSG_PHASE_LOAD || go.phase == MSG_PHASE_CHURN) {
 		struct engine_load l = {go.load.rate_per_s, (uint64_t)go.load.duration_ms,
 		                        (unsigned)go.load.payload_bytes};
 
-		engine_snapshot(c->engine, &c->load.counts);
-		result_cpu_now(&c->load.cpu_user_s, &c->load.cpu_sys_s);
-		c->load.t_ms = now_ms();
-		rc = engine_load(c->engine, &l);
-	} else if (go.phase == MSG_PHASE_CHURN) {
-		engine_snapshot(c->engine, &c->load.counts);
-		result_cpu_now(&c->load.cpu_user_s, &c->load.cpu_sys_s);
-		c->load.t_ms = now_ms();
-		rc = engine_churn(c->engine, go.churn.rate_per_s, (uint64_t)go.churn.duration_ms);
+		engine_snapshot(c->engine, &c->work.counts);
+		result_cost_begin(&c->work.cost);
+		rc = go.phase == MSG_PHASE_LOAD ? engine_load(c->engine, &l)
+		                                : engine_churn(c->engine, go.churn.rate_per_s,
+		                                               (uint64_t)go.churn.duration_ms);
 	}
 	/* verify starts nothing: the idle engine's counts go back at once (tick). */
 	if (rc < 0) {

@@ -171,34 +171,23 @@ static int agent_run_standalone(const struct agent_options *o)
 	}
 	if (ok && o->load_rate > 0) {
 		struct engine_load l = {(double)o->load_rate, o->load_duration_ms, o->load_payload};
-		double u0, s0, u1, s1;
 
 		load.rate_per_s = o->load_rate;
 		load.duration_s = (double)o->load_duration_ms / 1000.0;
 		has_load = true;
-		result_cpu_now(&u0, &s0);
-		t0 = agent_now();
+		result_cost_begin(&load.cost);
 		engine_load(e, &l);
 		ok = agent_wait_phase(e, &pg, "load", o->n);
-		load.elapsed_s = agent_now() - t0;
-		result_cpu_now(&u1, &s1);
-		load.cpu_user_s = u1 - u0;
-		load.cpu_sys_s = s1 - s0;
+		result_cost_end(&load.cost);
 	}
 	if (ok && o->churn_rate > 0) {
-		double u0, s0, u1, s1;
-
 		churn.rate_per_s = o->churn_rate;
 		churn.duration_s = (double)o->churn_duration_ms / 1000.0;
 		has_churn = true;
-		result_cpu_now(&u0, &s0);
-		t0 = agent_now();
+		result_cost_begin(&churn.cost);
 		engine_churn(e, (double)o->churn_rate, o->churn_duration_ms);
 		ok = agent_wait_phase(e, &pg, "churn", o->n);
-		churn.elapsed_s = agent_now() - t0;
-		result_cpu_now(&u1, &s1);
-		churn.cpu_user_s = u1 - u0;
-		churn.cpu_sys_s = s1 - s0;
+		result_cost_end(&churn.cost);
 	}
 	if (ok && o->hold_s > 0) {
 		until = agent_now() + o->hold_s;

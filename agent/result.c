@@ -1,40 +1,60 @@
 #include <inttypes.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "hist.h"
 #include "result.h"
 
-void result_cpu_now(double *user_s, double *sys_s)
+static void result_cost_now(struct result_cost *c)
 {
+	struct timespec ts;
 	struct rusage ru;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	c->elapsed_s = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	if (getrusage(RUSAGE_SELF, &ru) < 0) {
-		*user_s = *sys_s = 0;
+		c->cpu_user_s = c->cpu_sys_s = 0;
 		return;
 	}
-	*user_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
-	*sys_s = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+	c->cpu_user_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
+	c->cpu_sys_s = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+void result_cost_begin(struct result_cost *c)
+{
+	result_cost_now(c);
+}
+
+void result_cost_end(struct result_cost *c)
+{
+	struct result_cost now;
+
+	result_cost_now(&now);
+	c->elapsed_s = now.elapsed_s - c->elapsed_s;
+	c->cpu_user_s = now.cpu_user_s > c->cpu_user_s ? now.cpu_user_s - c->cpu_user_s : 0;
+	c->cpu_sys_s = now.cpu_sys_s > c->cpu_sys_s ? now.cpu_sys_s - c->cpu_sys_s : 0;
 }
 
 /* Microseconds of CPU per verified message; 0 when none was. */
 static double result_cpu_per_msg(const struct result_load *l, uint64_t verified)
 {
-	return verified ? (l->cpu_user_s + l->cpu_sys_s) * 1e6 / (double)verified : 0;
+	return verified ? (l->cost.cpu_user_s + l->cost.cpu_sys_s) * 1e6 / (double)verified : 0;
 }
 
 static json_t *result_load_json(const struct engine_result *r, const struct result_load *l)
 {
 	const struct engine_counts *c = &r->counts;
 
-	return json_pack("{s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:f, s:o, s:o, s:f, s:f, s:f}",
-	                 "rate_per_s", (json_int_t)l->rate_per_s, "duration_s", l->duration_s,
-	                 "elapsed_s", l->elapsed_s, "sent", (json_int_t)c->load_sent, "verified",
-	                 (json_int_t)c->load_verified, "errors", (json_int_t)c->load_errors,
-	                 "behind_schedule", (json_int_t)c->load_behind, "achieved_per_s",
-	                 l->elapsed_s > 0 ? (double)c->load_verified / l->elapsed_s : 0.0,
-	                 "latency", hist_summary_json(&r->load), "hist", hist_to_json(&r->load),
-	                 "agent_cpu_user_s", l->cpu_user_s, "agent_cpu_sys_s", l->cpu_sys_s,
-	                 "agent_cpu_us_per_msg", result_cpu_per_msg(l, c->load_verified));
+	return json_pack(
+	    "{s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:f, s:o, s:o, s:f, s:f, s:f}", "rate_per_s",
+	    (json_int_t)l->rate_per_s, "duration_s", l->duration_s, "elapsed_s", l->cost.elapsed_s,
+	    "sent", (json_int_t)c->load_sent, "verified", (json_int_t)c->load_verified, "errors",
+	    (json_int_t)c->load_errors, "behind_schedule", (json_int_t)c->load_behind,
+	    "achieved_per_s",
+	    l->cost.elapsed_s > 0 ? (double)c->load_verified / l->cost.elapsed_s : 0.0, "latency",
+	    hist_summary_json(&r->load), "hist", hist_to_json(&r->load), "agent_cpu_user_s",
+	    l->cost.cpu_user_s, "agent_cpu_sys_s", l->cost.cpu_sys_s, "agent_cpu_us_per_msg",
+	    result_cpu_per_msg(l, c->load_verified));
 }
 
 static uint64_t result_churn_failed(const struct engine_counts *c)
@@ -50,14 +70,14 @@ static json_t *result_churn_json(const struct engine_result *r, const struct res
 {
 	const struct engine_counts *c = &r->counts;
 	json_t *failed = json_object();
-	double cpu = ch->cpu_user_s + ch->cpu_sys_s;
+	double cpu = ch->cost.cpu_user_s + ch->cost.cpu_sys_s;
 
 	for (int i = 0; failed && i < ENGINE_REASON_COUNT; i++)
 		json_object_set_new(failed, engine_reason_name((enum engine_reason)i),
 		                    json_integer((json_int_t)c->churn_failed[i]));
 	return json_pack("{s:I, s:f, s:f, s:I, s:I, s:o, s:f, s:{s:o, s:o}, s:f}", "rate_per_s",
 	                 (json_int_t)ch->rate_per_s, "duration_s", ch->duration_s, "elapsed_s",
-	                 ch->elapsed_s, "attempted", (json_int_t)c->churn_attempted, "ok",
+	                 ch->cost.elapsed_s, "attempted", (json_int_t)c->churn_attempted, "ok",
 	                 (json_int_t)c->churn_ok, "failed", failed, "achieved_per_s",
 	                 ch->duration_s > 0 ? (double)c->churn_ok / ch->duration_s : 0.0, "latency",
 	                 "connect", hist_summary_json(&r->churn_connect), "first_echo",
@@ -139,21 +159,23 @@ void result_print_table(FILE *out, const struct engine_result *r, uint64_t targe
 		        "  behind schedule %" PRIu64
 		        "\n             agent CPU %.3f s user %.3f s sys (%.2f us/msg)\n",
 		        load->rate_per_s, load->duration_s, c->load_sent, c->load_verified,
-		        load->elapsed_s,
-		        load->elapsed_s > 0 ? (double)c->load_verified / load->elapsed_s : 0.0,
-		        c->load_errors, c->load_behind, load->cpu_user_s, load->cpu_sys_s,
+		        load->cost.elapsed_s,
+		        load->cost.elapsed_s > 0 ? (double)c->load_verified / load->cost.elapsed_s
+		                                 : 0.0,
+		        c->load_errors, c->load_behind, load->cost.cpu_user_s, load->cost.cpu_sys_s,
 		        result_cpu_per_msg(load, c->load_verified));
 	if (churn)
-		fprintf(
-		    out,
-		    "churn        %" PRIu64 "/s asked for %.3f s: opened %" PRIu64 "  ok %" PRIu64
-		    " (%.0f/s)  failed %" PRIu64 "\n             agent CPU %.3f s user %.3f s sys "
-		    "(%.2f us/connection)\n",
-		    churn->rate_per_s, churn->duration_s, c->churn_attempted, c->churn_ok,
-		    churn->duration_s > 0 ? (double)c->churn_ok / churn->duration_s : 0.0,
-		    result_churn_failed(c), churn->cpu_user_s, churn->cpu_sys_s,
-		    c->churn_ok ? (churn->cpu_user_s + churn->cpu_sys_s) * 1e6 / (double)c->churn_ok
-		                : 0.0);
+		fprintf(out,
+		        "churn        %" PRIu64 "/s asked for %.3f s: opened %" PRIu64
+		        "  ok %" PRIu64 " (%.0f/s)  failed %" PRIu64
+		        "\n             agent CPU %.3f s user %.3f s sys "
+		        "(%.2f us/connection)\n",
+		        churn->rate_per_s, churn->duration_s, c->churn_attempted, c->churn_ok,
+		        churn->duration_s > 0 ? (double)c->churn_ok / churn->duration_s : 0.0,
+		        result_churn_failed(c), churn->cost.cpu_user_s, churn->cost.cpu_sys_s,
+		        c->churn_ok ? (churn->cost.cpu_user_s + churn->cost.cpu_sys_s) * 1e6 /
+		                          (double)c->churn_ok
+		                    : 0.0);
 	fprintf(out, "failed      ");
 	for (i = 0; i < ENGINE_REASON_COUNT; i++)
 		fprintf(out, " %s %" PRIu64, engine_reason_name((enum engine_reason)i),

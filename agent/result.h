@@ -12,26 +12,32 @@
 
 #include "engine.h"
 
+/*
+ * What a phase cost this process: wall time and CPU (getrusage: every thread).
+ * result_cost_begin() at its start, result_cost_end() once it is done turns
+ * the readings into the phase's own.
+ */
+struct result_cost {
+	double elapsed_s;
+	double cpu_user_s;
+	double cpu_sys_s;
+};
+void result_cost_begin(struct result_cost *c);
+void result_cost_end(struct result_cost *c);
+
 /* A load phase as asked for, and what it cost this agent (see engine_load). */
 struct result_load {
-	uint64_t rate_per_s; /* offered: --load-rate */
-	double duration_s;   /* --load-duration: how long sends were scheduled */
-	double elapsed_s;    /* the phase, its start to its last echo */
-	double cpu_user_s;   /* this process's CPU during the phase */
-	double cpu_sys_s;
+	uint64_t rate_per_s;     /* offered: --load-rate */
+	double duration_s;       /* --load-duration: how long sends were scheduled */
+	struct result_cost cost; /* elapsed: its start to its last echo */
 };
 
 /* A churn phase as asked for, and what it cost this agent (see engine_churn). */
 struct result_churn {
-	uint64_t rate_per_s; /* --churn-rate */
-	double duration_s;   /* --churn-duration */
-	double elapsed_s;    /* its start to the last one closed */
-	double cpu_user_s;   /* this process's CPU during it */
-	double cpu_sys_s;
+	uint64_t rate_per_s;     /* --churn-rate */
+	double duration_s;       /* --churn-duration */
+	struct result_cost cost; /* elapsed: its start to the last one closed */
 };
-
-/* This process's user and system CPU seconds so far (getrusage), all threads. */
-void result_cpu_now(double *user_s, double *sys_s);
 
 /*
  * {"attempted","established","failed":{"refused",...,"other"},"max_concurrent",

@@ -8,14 +8,8 @@
 # the token buckets' initial credit (3 each) more; the server accepted exactly
 # as many (its conns_total grew by `attempted`); one latency per connection;
 # and in all the server accepted the 400 held plus every churn connection.
-. "$(dirname "$0")/../agent/lib.sh"
+. "$(dirname "$0")/lib.sh"
 coord=$1
-fail() {
-	echo "FAIL: $*" >&2
-	echo "--- coordinator stderr:" >&2
-	tail -n 40 "$WORK/err" >&2
-	exit 1
-}
 
 cat >"$WORK/plan.json" <<PLAN
 {

@@ -8,14 +8,8 @@
 # the rate asked; the latency histogram holds exactly the verified messages;
 # the server's CPU and context switches per message are there (its stats are
 # on in local runs); and echo and load failures are none.
-. "$(dirname "$0")/../agent/lib.sh"
+. "$(dirname "$0")/lib.sh"
 coord=$1
-fail() {
-	echo "FAIL: $*" >&2
-	echo "--- coordinator stderr:" >&2
-	tail -n 40 "$WORK/err" >&2
-	exit 1
-}
 
 cat >"$WORK/plan.json" <<PLAN
 {

@@ -4,15 +4,8 @@
 # steps, 2 echo rounds each step. The report's totals equal
 # the sum of the agents' and what the server counted; server samples are
 # present; latency percentiles are ordered; the summary and exit code agree.
-. "$(dirname "$0")/../agent/lib.sh"
+. "$(dirname "$0")/lib.sh"
 coord=$1
-# On failure, show what the coordinator said: these runs are timing-sensitive under load.
-fail() {
-	echo "FAIL: $*" >&2
-	echo "--- coordinator stderr:" >&2
-	tail -n 40 "$WORK/err" >&2
-	exit 1
-}
 
 n=$(scaled 4000) half=$(($(scaled 4000) / 2))
 cat >"$WORK/plan.json" <<PLAN
