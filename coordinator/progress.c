@@ -104,6 +104,15 @@ void coord_progress(struct coord *c, bool force)
 	    host_fmt_count((long)echo_ok, b3, sizeof(b3)), alive, (long long)c->plan->agents_count);
 	if (c->joining)
 		progress_missing(c, line, sizeof(line), &len);
+	/* Under load: which rate of the sweep, and what it asks of all agents. */
+	if (c->cur_phase == MSG_PHASE_LOAD && c->phase != NULL && strcmp(c->phase, "load") == 0)
+		progress_add(
+		    line, sizeof(line), &len, "  rate %d/%lld %s/s", c->load_sub + 1,
+		    (long long)c->plan->nload_rates,
+		    host_fmt_count((long)c->plan->load_rates[c->load_sub], b1, sizeof(b1)));
+	if (c->cur_phase == MSG_PHASE_CHURN && c->phase != NULL && strcmp(c->phase, "churn") == 0)
+		progress_add(line, sizeof(line), &len, "  churn %s/s",
+		             host_fmt_count((long)c->plan->churn_rate_per_s, b1, sizeof(b1)));
 	if (c->server_gone)
 		progress_add(line, sizeof(line), &len, "  server silent");
 	else if (c->have_last_stats)
