@@ -385,6 +385,10 @@ static json_t *load_json(const struct plan *p, const struct coord_load *l)
 		                    l->rate_per_s > 0 && l->elapsed_s > 0
 		                        ? json_real(n / l->elapsed_s / l->rate_per_s)
 		                        : json_null());
+	/* What the agents put on the wire a second of the schedule (below the rate: connections
+	 * failed). */
+	if (j != NULL)
+		json_object_set_new(j, "offered_per_s", per((double)l->sent, p->load_duration_s));
 	return j;
 }
 

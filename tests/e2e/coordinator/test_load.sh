@@ -32,6 +32,8 @@ expect "rates" "$(jq -c '[.steps[].load[].rate_per_s]' "$R")" "[2000,4000,2000,4
 expect "sent" "$(jq -c '[.steps[].load[].sent]' "$R")" "[4000,8000,4000,8000]"
 expect "verified" "$(jq -c '[.steps[].load[].verified]' "$R")" "[4000,8000,4000,8000]"
 expect "errors" "$(jq -c '[.steps[].load[].errors]' "$R")" "[0,0,0,0]"
+expect "offered (sent a second of the schedule)" "$(jq -c '[.steps[].load[].offered_per_s]' "$R")" \
+	"[2000,4000,2000,4000]"
 expect "latency counts" "$(jq -c '[.steps[].load[].latency.count]' "$R")" "[4000,8000,4000,8000]"
 expect "payload" "$(jq -c '[.steps[].load[].payload_bytes] | unique' "$R")" "[100]"
 jq -e '[.steps[].load[].achieved_ratio] | all(. >= 0.95 and . <= 1.01)' "$R" >/dev/null ||
