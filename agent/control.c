@@ -272,7 +272,7 @@ static void load_done(const struct control *c, const struct engine_counts *now,
 	p->load.verified = (int64_t)(now->load_verified - b->load_verified);
 	p->load.errors = (int64_t)(now->load_errors - b->load_errors);
 	p->load.behind = (int64_t)(now->load_behind - b->load_behind);
-	p->load.elapsed_s = cost.elapsed_s;
+	p->load.elapsed_s = engine_load_elapsed_s(c->engine);
 	p->load.cpu_user_s = cost.cpu_user_s;
 	p->load.cpu_sys_s = cost.cpu_sys_s;
 }

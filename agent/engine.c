@@ -200,6 +200,21 @@ int engine_load(struct engine *e, const struct engine_load *load)
 	return 0;
 }
 
+double engine_load_elapsed_s(struct engine *e)
+{
+	uint64_t last = 0, t0;
+
+	for (unsigned i = 0; i < e->nworkers; i++) {
+		uint64_t w =
+		    atomic_load_explicit(&e->workers[i].load_last_us, memory_order_relaxed);
+		last = w > last ? w : last;
+	}
+	pthread_mutex_lock(&e->lock);
+	t0 = e->load_t0_us;
+	pthread_mutex_unlock(&e->lock);
+	return last > t0 ? (double)(last - t0) / 1e6 : 0;
+}
+
 int engine_churn(struct engine *e, double rate_per_s, uint64_t duration_ms)
 {
 	uint64_t rate, now;

@@ -141,6 +141,12 @@ int engine_echo(struct engine *e);
 #define ENGINE_LATE_US 1000
 int engine_load(struct engine *e, const struct engine_load *load);
 /*
+ * The last load phase's span: its schedule's start to the last message
+ * verified (0 if none was). Its messages over this span is the rate it
+ * achieved, the tail of the echoes included and nothing else.
+ */
+double engine_load_elapsed_s(struct engine *e);
+/*
  * Churn on top of the held connections: for duration_ms, open rate_per_s new
  * connections a second (all workers together), each verifying one echo of
  * params.payload_bytes and then closing. They are counted apart (churn_*),

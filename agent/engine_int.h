@@ -113,6 +113,7 @@ struct worker {
 	uint32_t churning;  /* churn connections in flight */
 	uint32_t payload;   /* bytes per round in this phase */
 	struct worker_load load;
+	_Atomic uint64_t load_last_us; /* when this worker last verified a load message */
 	uint64_t next_sweep_us;
 
 	unsigned char *buf; /* scratch for generating and reading payload chunks */

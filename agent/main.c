@@ -179,6 +179,7 @@ static int agent_run_standalone(const struct agent_options *o)
 		engine_load(e, &l);
 		ok = agent_wait_phase(e, &pg, "load", o->n);
 		result_cost_end(&load.cost);
+		load.cost.elapsed_s = engine_load_elapsed_s(e);
 	}
 	if (ok && o->churn_rate > 0) {
 		churn.rate_per_s = o->churn_rate;

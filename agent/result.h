@@ -29,7 +29,7 @@ void result_cost_end(struct result_cost *c);
 struct result_load {
 	uint64_t rate_per_s;     /* offered: --load-rate */
 	double duration_s;       /* --load-duration: how long sends were scheduled */
-	struct result_cost cost; /* elapsed: its start to its last echo */
+	struct result_cost cost; /* elapsed: the schedule's start to its last echo verified */
 };
 
 /* A churn phase as asked for, and what it cost this agent (see engine_churn). */

@@ -263,6 +263,7 @@ static bool load_round_next(struct worker *w, struct conn *c, uint64_t now)
 	uint64_t next = c->t0_us + w->load.interval_us;
 
 	stat_add(&w->e->st.load_verified, 1);
+	atomic_store_explicit(&w->load_last_us, now, memory_order_relaxed);
 	if (next >= w->load.end_us) {
 		c->state = CONN_IDLE;
 		w->echoing--;
@@ -744,6 +745,7 @@ static bool worker_sync_phase(struct worker *w)
 		w->load.phase = (double)w->index / e->nworkers;
 		w->load.end_us = e->load_t0_us + e->load_duration_us;
 		w->load.done = w->nslots == 0;
+		atomic_store_explicit(&w->load_last_us, 0, memory_order_relaxed);
 	}
 	pthread_mutex_unlock(&e->lock);
 	w->reported = false;
