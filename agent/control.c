@@ -959,7 +959,7 @@ int control_run(const struct agent_options *o, volatile sig_atomic_t *stop)
 {
 	struct control c = {.o = o};
 	char host[MSG_NAME_MAX - 16] = "agent";
-	int code = 0;
+	int code = AGENT_EXIT_OK;
 
 	if (o->name != NULL) {
 		snprintf(c.name, sizeof(c.name), "%s", o->name);
@@ -969,14 +969,14 @@ int control_run(const struct agent_options *o, volatile sig_atomic_t *stop)
 	}
 	c.curve = o->curve_secret != NULL;
 	if (c.curve && control_keys(&c) < 0) {
-		code = 2;
+		code = AGENT_EXIT_USAGE;
 		goto out;
 	}
 	c.ctx = zmq_ctx_new();
 	if (c.ctx == NULL || control_open(&c) < 0) {
 		fprintf(stderr, "agent: --coordinator %s: %s\n", o->coordinator,
 		        zmq_strerror(zmq_errno()));
-		code = 2;
+		code = AGENT_EXIT_USAGE;
 		goto out;
 	}
 	if (c.curve)
@@ -996,11 +996,11 @@ int control_run(const struct agent_options *o, volatile sig_atomic_t *stop)
 		if (control_step(&c) < 0) {
 			say(&c, "the control socket to %s failed: %s; exiting", o->coordinator,
 			    zmq_strerror(zmq_errno()));
-			code = 1;
+			code = AGENT_EXIT_FAILED;
 			break;
 		}
 	}
-	if (code == 0) {
+	if (code == AGENT_EXIT_OK) {
 		struct msg_reject bye = {{0}};
 		snprintf(bye.reason, sizeof(bye.reason), "agent stopped by a signal");
 		send_msg(&c, msg_reject_pack(PROTO_BYE, &bye));

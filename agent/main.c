@@ -134,7 +134,7 @@ static int agent_run_standalone(const struct agent_options *o)
 	bool ok = true, passed, has_load = false, has_churn = false;
 
 	if (agent_preflight(o) < 0)
-		return 2;
+		return AGENT_EXIT_USAGE;
 
 	memset(&p, 0, sizeof(p));
 	p.target = o->target;
@@ -150,7 +150,7 @@ static int agent_run_standalone(const struct agent_options *o)
 	e = engine_create(&p, msg, sizeof(msg));
 	if (!e) {
 		fprintf(stderr, "agent: %s\n", msg);
-		return 1;
+		return AGENT_EXIT_FAILED;
 	}
 
 	memset(&pg, 0, sizeof(pg));
@@ -213,7 +213,7 @@ static int agent_run_standalone(const struct agent_options *o)
 	if (!r) {
 		engine_destroy(e);
 		fprintf(stderr, "agent: out of memory\n");
-		return 1;
+		return AGENT_EXIT_FAILED;
 	}
 	engine_result(e, r);
 	engine_destroy(e);
@@ -233,8 +233,8 @@ static int agent_run_standalone(const struct agent_options *o)
 	}
 	free(r);
 	if (fflush(stdout) != 0)
-		return 1;
-	return passed ? 0 : 1;
+		return AGENT_EXIT_FAILED;
+	return passed ? AGENT_EXIT_OK : AGENT_EXIT_FAILED;
 }
 
 /* --gen-keys DIR: NAME.pub and NAME.key, NAME being --name or the hostname. */
@@ -247,10 +247,10 @@ static int agent_gen_keys(const struct agent_options *o)
 	if (keys_generate(o->gen_keys, o->name ? o->name : host, pub, secret, sizeof(pub), err,
 	                  sizeof(err)) < 0) {
 		fprintf(stderr, "agent: %s\n", err);
-		return 2;
+		return AGENT_EXIT_USAGE;
 	}
 	printf("agent: public key %s\nagent: secret key %s (mode 0600)\n", pub, secret);
-	return fflush(stdout) == 0 ? 0 : 1;
+	return fflush(stdout) == 0 ? AGENT_EXIT_OK : AGENT_EXIT_FAILED;
 }
 
 int main(int argc, char **argv)
@@ -262,11 +262,11 @@ int main(int argc, char **argv)
 
 	if (options_parse(argc, argv, &o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
-		return 2;
+		return AGENT_EXIT_USAGE;
 	}
 	if (o.mode == AGENT_MODE_HELP) {
 		fputs(options_usage, stdout);
-		return 0;
+		return AGENT_EXIT_OK;
 	}
 	if (o.mode == AGENT_MODE_GEN_KEYS) {
 		rc = agent_gen_keys(&o);

@@ -16,6 +16,14 @@
 #define OPTIONS_MAX_SOURCES 4096
 #define OPTIONS_MAX_PAYLOAD (1024 * 1024)
 
+/* The agent's exit codes (options_usage says them to the user). */
+enum agent_exit {
+	AGENT_EXIT_OK = 0, /* standalone: every connection and echo verified; control: stopped */
+	AGENT_EXIT_FAILED =
+	    1,                /* standalone: a failure or an interruption; control: socket failed */
+	AGENT_EXIT_USAGE = 2, /* bad invocation, unusable keys, a preflight refusal */
+};
+
 enum agent_mode {
 	AGENT_MODE_STANDALONE, /* --target HOST:PORT -n N */
 	AGENT_MODE_CONTROL,    /* --coordinator ENDPOINT (driven over ZeroMQ) */
