@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include "auth.h"
 #include "duration.h"
 #include "msg.h"
+#include "netaddr.h"
 #include "options.h"
 
 const char options_usage[] =
@@ -164,12 +164,10 @@ static int options_duration(const char *name, const char *arg, enum duration_uni
 
 static int options_target(const char *arg, struct sockaddr_in *out, char *err, size_t errlen)
 {
-	struct addrinfo hints, *res = NULL;
 	const char *colon = strrchr(arg, ':');
-	char host[256];
+	char host[256], msg[320];
 	uint64_t port;
 	size_t hlen;
-	int rc;
 
 	if (!colon || colon == arg || (hlen = (size_t)(colon - arg)) >= sizeof(host)) {
 		snprintf(err, errlen, "agent: --target: expected HOST:PORT, got '%s'", arg);
@@ -185,19 +183,11 @@ static int options_target(const char *arg, struct sockaddr_in *out, char *err, s
 	memset(out, 0, sizeof(*out));
 	out->sin_family = AF_INET;
 	out->sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, host, &out->sin_addr) == 1)
-		return 0;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_INET;
-	hints.ai_socktype = SOCK_STREAM;
-	rc = getaddrinfo(host, NULL, &hints, &res);
-	if (rc != 0 || !res) {
-		snprintf(err, errlen, "agent: --target: cannot resolve '%s' to an IPv4 address: %s",
-		         host, rc ? gai_strerror(rc) : "no address");
+	/* One lookup, the plan's and the server's way (netaddr.h). */
+	if (netaddr_resolve(host, &out->sin_addr, msg, sizeof(msg)) < 0) {
+		snprintf(err, errlen, "agent: --target: %s", msg);
 		return -EINVAL;
 	}
-	out->sin_addr = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
-	freeaddrinfo(res);
 	return 0;
 }
 

@@ -164,6 +164,10 @@ static void test_errors(void)
 	expect_error("agent: --coordinator: the plan sets the target, connections, load and churn; "
 	             "drop --target, -n, --load-* and --churn-*",
 	             parse(&o, "--coordinator", "tcp://127.0.0.1:1", "--load-rate", "5", NULL));
+	/* netaddr's grammar, as the plan's target.host and server --listen have it. */
+	expect_error("agent: --target: expected an IPv4 address (dotted quad) or a host name, got "
+	             "'127.1'",
+	             parse(&o, "--target", "127.1:80", "-n", "5", NULL));
 	expect_error("agent: --target: expected HOST:PORT, got '127.0.0.1'",
 	             parse(&o, "--target", "127.0.0.1", "-n", "5", NULL));
 	expect_error("agent: --target: expected a port from 1 to 65535, got '70000'",
