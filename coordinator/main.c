@@ -10,7 +10,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <net/if.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +26,7 @@
 #include "keys.h"
 #include "local.h"
 #include "plan.h"
+#include "netaddr.h"
 #include "report.h"
 #include "summary.h"
 
@@ -380,9 +380,8 @@ static int local_endpoint(const struct coord_options *o, char *buf, size_t size)
  */
 static int resolve_bind(const char *bind, bool quiet, char *buf, size_t size)
 {
-	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res;
 	struct in_addr a;
-	char host[256], ip[INET_ADDRSTRLEN];
+	char host[256], ip[INET_ADDRSTRLEN], msg[320];
 	const char *p = bind + 6, *colon = strrchr(bind, ':');
 
 	snprintf(buf, size, "%s", bind);
@@ -401,14 +400,12 @@ static int resolve_bind(const char *bind, bool quiet, char *buf, size_t size)
 	if (strcmp(host, "*") == 0 || inet_pton(AF_INET, host, &a) == 1 ||
 	    if_nametoindex(host) != 0)
 		return 0;
-	int rc = getaddrinfo(host, NULL, &hints, &res);
-	if (rc != 0) {
-		fprintf(stderr, "coordinator: --bind %s: cannot resolve %s: %s\n", bind, host,
-		        rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+	/* One lookup, the plan's and the server's way (netaddr.h). */
+	if (netaddr_resolve(host, &a, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "coordinator: --bind %s: %s\n", bind, msg);
 		return -1;
 	}
-	inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr, ip, sizeof(ip));
-	freeaddrinfo(res);
+	inet_ntop(AF_INET, &a, ip, sizeof(ip));
 	if ((size_t)snprintf(buf, size, "tcp://%s%s", ip, colon) >= size) {
 		fprintf(stderr, "coordinator: --bind %s: endpoint too long\n", bind);
 		return -1;

@@ -31,7 +31,7 @@ grep -q "No such device" "$WORK/err" && fail "still not resolved: $(cat "$WORK/e
 
 timeout 20 "$coord" --bind tcp://no-such-host.invalid:5700 --report "$WORK/r.json" "$WORK/plan.json" >"$WORK/out" 2>"$WORK/err"
 expect "unresolvable host: exit" "$?" 2
-grep -qF "coordinator: --bind tcp://no-such-host.invalid:5700: cannot resolve no-such-host.invalid" "$WORK/err" ||
+grep -qF "coordinator: --bind tcp://no-such-host.invalid:5700: cannot resolve 'no-such-host.invalid' to an IPv4 address" "$WORK/err" ||
 	fail "message: $(cat "$WORK/err")"
 
 # A name for a non-loopback address is held to the keys-or---insecure policy.
