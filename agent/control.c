@@ -268,6 +268,7 @@ static void load_done(const struct control *c, const struct engine_counts *now,
 	result_cost_end(&cost);
 	p->has_load = true;
 	p->load.sub = c->go.load.sub;
+	p->load.scheduled = (int64_t)(now->load_scheduled - b->load_scheduled);
 	p->load.sent = (int64_t)(now->load_sent - b->load_sent);
 	p->load.verified = (int64_t)(now->load_verified - b->load_verified);
 	p->load.errors = (int64_t)(now->load_errors - b->load_errors);
@@ -517,9 +518,12 @@ static void on_go(struct control *c, json_t *msg)
 
 		engine_snapshot(c->engine, &c->work.counts);
 		result_cost_begin(&c->work.cost);
-		rc = go.phase == MSG_PHASE_LOAD ? engine_load(c->engine, &l)
-		                                : engine_churn(c->engine, go.churn.rate_per_s,
-		                                               (uint64_t)go.churn.duration_ms);
+		/* A churn part of 0 opens nothing: the phase is done at once. */
+		if (go.phase == MSG_PHASE_LOAD)
+			rc = engine_load(c->engine, &l);
+		else if (go.churn.rate_per_s >= 1)
+			rc = engine_churn(c->engine, go.churn.rate_per_s,
+			                  (uint64_t)go.churn.duration_ms);
 	}
 	/* verify starts nothing: the idle engine's counts go back at once (tick). */
 	if (rc < 0) {

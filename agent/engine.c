@@ -287,6 +287,7 @@ void engine_snapshot(struct engine *e, struct engine_counts *out)
 	out->echo_errors = atomic_load(&st->echo_errors);
 	out->echo_rounds = atomic_load(&st->echo_rounds);
 	out->lost = atomic_load(&st->lost);
+	out->load_scheduled = atomic_load(&st->load_scheduled);
 	out->load_sent = atomic_load(&st->load_sent);
 	out->load_verified = atomic_load(&st->load_verified);
 	out->load_behind = atomic_load(&st->load_behind);

@@ -73,17 +73,18 @@ struct engine_counts {
 	uint64_t current;        /* connections open now */
 	uint64_t max_concurrent; /* highest `current` seen */
 	uint64_t failed[ENGINE_REASON_COUNT];
-	uint64_t connect_failed;  /* the part of failed[] that happened while connecting */
-	uint64_t echo_ok;         /* echo phases a connection finished with every round verified */
-	uint64_t echo_errors;     /* connections that failed during an echo phase */
-	uint64_t echo_rounds;     /* verified round trips, all echo phases */
-	uint64_t lost;            /* established connections the peer closed or reset while idle */
-	uint64_t load_sent;       /* load rounds started, all load phases */
-	uint64_t load_verified;   /* load rounds echoed and verified byte for byte */
-	uint64_t load_behind;     /* load rounds this agent itself started late (see engine_load) */
-	uint64_t load_errors;     /* connections that failed during a load phase */
-	uint64_t churn_attempted; /* churn connections started */
-	uint64_t churn_ok;        /* opened, echo verified, closed */
+	uint64_t connect_failed; /* the part of failed[] that happened while connecting */
+	uint64_t echo_ok;        /* echo phases a connection finished with every round verified */
+	uint64_t echo_errors;    /* connections that failed during an echo phase */
+	uint64_t echo_rounds;    /* verified round trips, all echo phases */
+	uint64_t lost;           /* established connections the peer closed or reset while idle */
+	uint64_t load_scheduled; /* load rounds the schedules held, all load phases */
+	uint64_t load_sent;     /* load rounds started: those scheduled, less any the end cut off */
+	uint64_t load_verified; /* load rounds echoed and verified byte for byte */
+	uint64_t load_behind;   /* load rounds this agent itself started late (see engine_load) */
+	uint64_t load_errors;   /* connections that failed during a load phase */
+	uint64_t churn_attempted;                   /* churn connections started */
+	uint64_t churn_ok;                          /* opened, echo verified, closed */
 	uint64_t churn_failed[ENGINE_REASON_COUNT]; /* the rest, by reason */
 };
 
@@ -135,8 +136,12 @@ int engine_echo(struct engine *e);
  * the connection cannot start on time because its previous echo is still
  * out starts the moment that echo is verified. A send the agent's own loop
  * comes to more than ENGINE_LATE_US after its time (the agent, not the
- * server, fell behind) counts in load_behind. Done when the schedule has passed and every round has
- * ended. -EBUSY as above; -EINVAL for a rate <= 0 or a zero duration.
+ * server, fell behind) counts in load_behind. No send starts once the
+ * duration is over, late or not: a rate beyond what the server (or this
+ * agent) can take leaves sends unmade (load_scheduled - load_sent) instead
+ * of a catch-up that would outlast the phase by as much again. Done when the
+ * duration has passed and every round has ended (each bounded by the echo
+ * timeout). -EBUSY as above; -EINVAL for a rate <= 0 or a zero duration.
  */
 #define ENGINE_LATE_US 1000
 int engine_load(struct engine *e, const struct engine_load *load);

@@ -61,6 +61,7 @@ struct engine_stats {
 	_Atomic uint64_t echo_errors;
 	_Atomic uint64_t echo_rounds;
 	_Atomic uint64_t lost;
+	_Atomic uint64_t load_scheduled;
 	_Atomic uint64_t load_sent;
 	_Atomic uint64_t load_verified;
 	_Atomic uint64_t load_behind;
@@ -85,7 +86,7 @@ struct worker_load {
 	uint64_t t0_us;       /* the schedule's start */
 	uint64_t interval_us; /* >= 1 */
 	double phase;         /* this worker's offset, in slots: index / workers */
-	uint64_t end_us;      /* sends due at or after this are not made */
+	uint64_t end_us;      /* sends due, or coming due, at or after this are not made */
 	bool done;            /* the cursor passed end_us */
 };
 

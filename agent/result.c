@@ -46,11 +46,11 @@ static json_t *result_load_json(const struct engine_result *r, const struct resu
 	const struct engine_counts *c = &r->counts;
 
 	return json_pack(
-	    "{s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:f, s:o, s:o, s:f, s:f, s:f}", "rate_per_s",
+	    "{s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:f, s:o, s:o, s:f, s:f, s:f}", "rate_per_s",
 	    (json_int_t)l->rate_per_s, "duration_s", l->duration_s, "elapsed_s", l->cost.elapsed_s,
-	    "sent", (json_int_t)c->load_sent, "verified", (json_int_t)c->load_verified, "errors",
-	    (json_int_t)c->load_errors, "behind_schedule", (json_int_t)c->load_behind,
-	    "achieved_per_s",
+	    "scheduled", (json_int_t)c->load_scheduled, "sent", (json_int_t)c->load_sent,
+	    "verified", (json_int_t)c->load_verified, "errors", (json_int_t)c->load_errors,
+	    "behind_schedule", (json_int_t)c->load_behind, "achieved_per_s",
 	    l->cost.elapsed_s > 0 ? (double)c->load_verified / l->cost.elapsed_s : 0.0, "latency",
 	    hist_summary_json(&r->load), "hist", hist_to_json(&r->load), "agent_cpu_user_s",
 	    l->cost.cpu_user_s, "agent_cpu_sys_s", l->cost.cpu_sys_s, "agent_cpu_us_per_msg",
@@ -154,12 +154,12 @@ void result_print_table(FILE *out, const struct engine_result *r, uint64_t targe
 		        c->echo_rounds / echo_s);
 	if (load)
 		fprintf(out,
-		        "load         %" PRIu64 "/s offered for %.3f s: sent %" PRIu64
+		        "load         %" PRIu64 "/s asked for %.3f s: sent %" PRIu64 " of %" PRIu64
 		        "  verified %" PRIu64 " in %.3f s (%.0f/s)  errors %" PRIu64
 		        "  behind schedule %" PRIu64
 		        "\n             agent CPU %.3f s user %.3f s sys (%.2f us/msg)\n",
-		        load->rate_per_s, load->duration_s, c->load_sent, c->load_verified,
-		        load->cost.elapsed_s,
+		        load->rate_per_s, load->duration_s, c->load_sent, c->load_scheduled,
+		        c->load_verified, load->cost.elapsed_s,
 		        load->cost.elapsed_s > 0 ? (double)c->load_verified / load->cost.elapsed_s
 		                                 : 0.0,
 		        c->load_errors, c->load_behind, load->cost.cpu_user_s, load->cost.cpu_sys_s,

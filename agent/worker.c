@@ -264,7 +264,8 @@ static bool load_round_next(struct worker *w, struct conn *c, uint64_t now)
 
 	stat_add(&w->e->st.load_verified, 1);
 	atomic_store_explicit(&w->load_last_us, now, memory_order_relaxed);
-	if (next >= w->load.end_us) {
+	/* Past the end of the schedule, or of the duration: no more from this one. */
+	if (next >= w->load.end_us || now >= w->load.end_us) {
 		c->state = CONN_IDLE;
 		w->echoing--;
 		return false;
@@ -612,6 +613,21 @@ static bool worker_start_echoes(struct worker *w)
 	return w->echo_next >= w->nslots;
 }
 
+/* The sends this worker's schedule holds: every held slot's rounds due before the end. */
+static void load_count_scheduled(struct worker *w)
+{
+	const struct worker_load *l = &w->load;
+	uint64_t n = 0;
+
+	for (uint32_t k = 0; k < l->n; k++) {
+		uint64_t first = load_due(l, k, 0);
+
+		if (w->conns[k].state == CONN_IDLE && first < l->end_us)
+			n += (l->end_us - first + l->interval_us - 1) / l->interval_us;
+	}
+	stat_add(&w->e->st.load_scheduled, n);
+}
+
 /*
  * Makes the load sends that are due, in schedule order. Returns the us until
  * the next one (0: more are due now; UINT64_MAX: the schedule is over).
@@ -627,7 +643,7 @@ static uint64_t worker_run_load(struct worker *w, uint64_t now)
 		uint32_t slot = l->k;
 		struct conn *c = &w->conns[slot];
 
-		if (due >= l->end_us) {
+		if (due >= l->end_us || now >= l->end_us) {
 			l->done = true;
 			break;
 		}
@@ -746,6 +762,7 @@ static bool worker_sync_phase(struct worker *w)
 		w->load.end_us = e->load_t0_us + e->load_duration_us;
 		w->load.done = w->nslots == 0;
 		atomic_store_explicit(&w->load_last_us, 0, memory_order_relaxed);
+		load_count_scheduled(w);
 	}
 	pthread_mutex_unlock(&e->lock);
 	w->reported = false;

@@ -372,34 +372,73 @@ static const char *counts_impossible(const struct coord *c, const struct coord_a
 
 /*
  * A load or churn answer is bounded by its go: no counter past go_bound (the
- * agent's rate x duration, with room for every held connection's last send
- * and the token bucket's burst), so no sum of a thousand agents can wrap.
+ * agent's rate x duration, with room for every held connection's last send),
+ * so no sum of a thousand agents can wrap; no more verified than sent, no more
+ * ok and failed than attempted, exactly one latency per verified message (or
+ * connection), and no more time or CPU than the phase could take (go_seconds;
+ * CPU on up to 1,024 cores). Returns NULL, or what is impossible.
  */
 static const char *work_impossible(const struct coord_agent *a, const struct msg_progress *p,
                                    char *buf, size_t size)
 {
-	int64_t v[3 + MSG_REASON_COUNT], n = 0, max = 0;
+	int64_t v[4 + MSG_REASON_COUNT], n = 0, max = 0, done = 0, failed = 0, of = 0;
+	double elapsed = 0, cpu = 0;
 
 	if (p->phase == MSG_PHASE_LOAD) {
 		v[n++] = p->load.sent;
 		v[n++] = p->load.verified;
 		v[n++] = p->load.errors > p->load.behind ? p->load.errors : p->load.behind;
+		v[n++] = p->load.scheduled;
+		done = p->load.verified;
+		of = p->load.sent;
+		if (p->load.sent > p->load.scheduled) {
+			coord_text(buf, size, "load: %lld sent of %lld scheduled",
+			           (long long)p->load.sent, (long long)p->load.scheduled);
+			return buf;
+		}
+		elapsed = p->load.elapsed_s;
+		cpu = p->load.cpu_user_s + p->load.cpu_sys_s;
 	} else if (p->phase == MSG_PHASE_CHURN) {
 		v[n++] = p->churn.attempted;
 		v[n++] = p->churn.ok;
 		for (int r = 0; r < MSG_REASON_COUNT; r++)
 			v[n++] = p->churn.failed[r];
+		done = p->churn.ok;
+		of = p->churn.attempted;
+		elapsed = p->churn.elapsed_s;
+		cpu = p->churn.cpu_user_s + p->churn.cpu_sys_s;
+	} else {
+		return NULL;
 	}
 	for (int i = 0; i < n; i++)
 		max = v[i] > max ? v[i] : max;
-	/* Its latencies too: one per message or connection at most. */
-	if (n > 0 && p->has_hist && p->hist->count > (uint64_t)max)
-		max = p->hist->count > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)p->hist->count;
-	if (max <= a->go_bound)
-		return NULL;
-	coord_text(buf, size, "%s counters past %lld, more than its rate and time allow",
-	           msg_phase_name(p->phase), (long long)a->go_bound);
-	return buf;
+	if (max > a->go_bound) {
+		coord_text(buf, size, "%s counters past %lld, more than its rate and time allow",
+		           msg_phase_name(p->phase), (long long)a->go_bound);
+		return buf;
+	}
+	/* Each at most go_bound (< 2^62 here), so these sums cannot wrap. */
+	for (int i = 2; p->phase == MSG_PHASE_CHURN && i < n; i++)
+		failed += v[i];
+	if (done + failed > of) {
+		coord_text(buf, size, "%s: %lld verified and %lld failed of %lld started",
+		           msg_phase_name(p->phase), (long long)done, (long long)failed,
+		           (long long)of);
+		return buf;
+	}
+	if (p->has_hist && p->hist->count != (uint64_t)done) {
+		coord_text(buf, size, "%s: %llu latencies for %lld verified",
+		           msg_phase_name(p->phase), (unsigned long long)p->hist->count,
+		           (long long)done);
+		return buf;
+	}
+	if (elapsed > a->go_seconds || cpu > a->go_seconds * 1024) {
+		coord_text(buf, size,
+		           "%s: %.3g s elapsed and %.3g s of CPU in a phase of %.3g s at most",
+		           msg_phase_name(p->phase), elapsed, cpu, a->go_seconds);
+		return buf;
+	}
+	return NULL;
 }
 
 static void merge_phase_hist(struct coord *c, const struct msg_progress *p)
@@ -418,6 +457,16 @@ static void merge_phase_hist(struct coord *c, const struct msg_progress *p)
 		hist_init(*into);
 	if (*into != NULL)
 		hist_merge(*into, p->hist);
+}
+
+/* An agent whose numbers cannot be true leaves the run at once, saying which. */
+static void impossible(struct coord *c, struct coord_agent *a, const char *why)
+{
+	char lost[224];
+
+	c->dropped++;
+	coord_text(lost, sizeof(lost), "its counts are impossible: %s", why);
+	coord_mark_lost(c, a, lost);
 }
 
 static void on_counts(struct coord *c, struct coord_agent *a, enum proto_type type, json_t *msg)
@@ -443,10 +492,11 @@ static void on_counts(struct coord *c, struct coord_agent *a, enum proto_type ty
 		return;
 	/* A step opens connections up to its level, never past it. */
 	const struct hist *h = p.has_hist ? p.hist : NULL;
+	/* Impossible numbers are not a stray message: the agent is not telling the truth. */
 	if (counts_impossible(c, a, &p.counts, a->assign.steps[p.step],
 	                      p.phase == MSG_PHASE_CONNECT ? h : NULL,
 	                      p.phase == MSG_PHASE_ECHO ? h : NULL, why, sizeof(why)) != NULL) {
-		drop(c, a->id, why);
+		impossible(c, a, why);
 		return;
 	}
 	a->counts = p.counts;
@@ -462,7 +512,7 @@ static void on_counts(struct coord *c, struct coord_agent *a, enum proto_type ty
 		return;
 	}
 	if (work_impossible(a, &p, why, sizeof(why)) != NULL) {
-		drop(c, a->id, why);
+		impossible(c, a, why);
 		return;
 	}
 	a->phase_done = true;
@@ -472,6 +522,7 @@ static void on_counts(struct coord *c, struct coord_agent *a, enum proto_type ty
 		struct coord_load *l = &c->steps[p.step].load[p.load.sub];
 
 		l->agents++;
+		l->scheduled += p.load.scheduled;
 		l->sent += p.load.sent;
 		l->verified += p.load.verified;
 		l->errors += p.load.errors;

@@ -58,6 +58,8 @@ struct coord_agent {
 	int go_step;                 /*   and its step */
 	int go_sub;                  /*   and, for a load, its rate's index */
 	int64_t go_bound;            /*   load, churn: most messages or connections it can report */
+	double go_seconds;           /*   load, churn: the longest the phase can take */
+	int64_t churn_rate;          /* its part of the churn, connections/s (0: none) */
 	bool phase_done;             /* the current phase's barrier */
 	bool result_due;             /* it was told to close (or stop): a result may come */
 	bool restarted;              /* it said hello again in the middle of the run */
@@ -107,7 +109,7 @@ struct coord_churn {
 struct coord_load {
 	double rate_per_s; /* the plan's rate, all agents together */
 	int64_t agents;    /* phase_done received */
-	int64_t sent, verified, errors, behind;
+	int64_t scheduled, sent, verified, errors, behind;
 	double elapsed_s; /* the slowest agent's */
 	double agent_cpu_s;
 	struct hist *latency; /* merged from phase_done (heap) */

@@ -350,9 +350,15 @@ static json_t *step_latency_json(const struct hist *h)
 }
 
 /* x / n, or null when there is nothing to divide by. */
+/* A number, or null when it is not one (NaN, infinite): never a missing value. */
+static json_t *num(double x)
+{
+	return isfinite(x) ? json_real(x) : json_null();
+}
+
 static json_t *per(double x, double n)
 {
-	return n > 0 ? json_real(x / n) : json_null();
+	return n > 0 ? num(x / n) : json_null();
 }
 
 /*
@@ -368,27 +374,34 @@ static json_t *load_json(const struct plan *p, const struct coord_load *l)
 {
 	double n = (double)l->verified;
 	json_t *j = json_pack(
-	    "{s:f, s:f, s:I, s:f, s:o, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
-	    "rate_per_s", l->rate_per_s, "duration_s", p->load_duration_s, "payload_bytes",
-	    (json_int_t)p->load_payload_bytes, "elapsed_s", l->elapsed_s, "achieved_per_s",
-	    per(n, l->elapsed_s), "sent", (json_int_t)l->sent, "verified", (json_int_t)l->verified,
-	    "errors", (json_int_t)l->errors, "behind_schedule", (json_int_t)l->behind, "latency",
-	    step_latency_json(l->latency), "agent_cpu_us_per_msg", per(l->agent_cpu_s * 1e6, n),
-	    "server_cpu_us_per_msg", l->have_server ? per(l->server_cpu_s * 1e6, n) : json_null(),
-	    "ctxsw_per_msg", l->have_server ? per((double)l->server_ctxsw, n) : json_null(),
-	    "host_softirq_share",
+	    "{s:o, s:o, s:I, s:o, s:o, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "rate_per_s", num(l->rate_per_s), "duration_s", num(p->load_duration_s),
+	    "payload_bytes", (json_int_t)p->load_payload_bytes, "elapsed_s", num(l->elapsed_s),
+	    "achieved_per_s", per(n, l->elapsed_s), "sent", (json_int_t)l->sent, "verified",
+	    (json_int_t)l->verified, "errors", (json_int_t)l->errors, "behind_schedule",
+	    (json_int_t)l->behind, "latency", step_latency_json(l->latency), "agent_cpu_us_per_msg",
+	    per(l->agent_cpu_s * 1e6, n), "server_cpu_us_per_msg",
+	    l->have_server ? per(l->server_cpu_s * 1e6, n) : json_null(), "ctxsw_per_msg",
+	    l->have_server ? per((double)l->server_ctxsw, n) : json_null(), "host_softirq_share",
 	    l->have_server ? per(l->host_softirq_s, l->host_total_s) : json_null(),
 	    "host_busy_share", l->have_server ? per(l->host_busy_s, l->host_total_s) : json_null());
 
 	if (j != NULL)
 		json_object_set_new(j, "achieved_ratio",
 		                    l->rate_per_s > 0 && l->elapsed_s > 0
-		                        ? json_real(n / l->elapsed_s / l->rate_per_s)
+		                        ? num(n / l->elapsed_s / l->rate_per_s)
 		                        : json_null());
-	/* What the agents put on the wire a second of the schedule (below the rate: connections
-	 * failed). */
-	if (j != NULL)
+	/*
+	 * What the agents put on the wire a second of the schedule, and what the
+	 * schedule held but the duration ended before it could be sent (the server
+	 * or the agents could not keep up: sent is below scheduled).
+	 */
+	if (j != NULL) {
 		json_object_set_new(j, "offered_per_s", per((double)l->sent, p->load_duration_s));
+		json_object_set_new(j, "scheduled", json_integer((json_int_t)l->scheduled));
+		json_object_set_new(j, "unsent",
+		                    json_integer((json_int_t)(l->scheduled - l->sent)));
+	}
 	return j;
 }
 
@@ -396,8 +409,11 @@ static json_t *step_loads_json(const struct coord *c, const struct coord_step *s
 {
 	json_t *arr = json_array();
 
-	for (int r = 0; arr != NULL && r < s->nloads; r++)
-		json_array_append_new(arr, load_json(c->plan, &s->load[r]));
+	/* An entry that cannot be built (out of memory) stays a null, never a gap. */
+	for (int r = 0; arr != NULL && r < s->nloads; r++) {
+		json_t *l = load_json(c->plan, &s->load[r]);
+		json_array_append_new(arr, l != NULL ? l : json_null());
+	}
 	return arr;
 }
 
@@ -419,10 +435,10 @@ static json_t *churn_json(const struct plan *p, const struct coord_churn *ch)
 		json_object_set_new(failed, msg_reason_name((enum msg_reason)r),
 		                    json_integer((json_int_t)ch->failed[r]));
 	return json_pack(
-	    "{s:f, s:f, s:f, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "rate_per_s",
-	    ch->rate_per_s, "duration_s", p->churn_duration_s, "elapsed_s", ch->elapsed_s,
-	    "attempted", (json_int_t)ch->attempted, "ok", (json_int_t)ch->ok, "failed", failed,
-	    "achieved_per_s", per(n, p->churn_duration_s), "achieved_ratio",
+	    "{s:o, s:o, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "rate_per_s",
+	    num(ch->rate_per_s), "duration_s", num(p->churn_duration_s), "elapsed_s",
+	    num(ch->elapsed_s), "attempted", (json_int_t)ch->attempted, "ok", (json_int_t)ch->ok,
+	    "failed", failed, "achieved_per_s", per(n, p->churn_duration_s), "achieved_ratio",
 	    per(n, p->churn_duration_s * ch->rate_per_s), "latency", step_latency_json(ch->latency),
 	    "agent_cpu_us_per_conn", per(ch->agent_cpu_s * 1e6, n), "server_cpu_us_per_conn",
 	    ch->have_server ? per(ch->server_cpu_s * 1e6, n) : json_null(), "ctxsw_per_conn",
@@ -436,21 +452,21 @@ static json_t *steps_json(const struct coord *c)
 
 	for (int k = 0; k < c->nsteps_done; k++) {
 		const struct coord_step *s = &c->steps[k];
-		json_array_append_new(
-		    arr,
-		    json_pack(
-		        "{s:I, s:I, s:I, s:f, s:f, s:o, s:o, s:f, s:{s:o, s:o}, s:o, s:o, s:o}",
-		        "connections", (json_int_t)s->connections, "established",
-		        (json_int_t)s->established, "held", (json_int_t)s->held, "held_ratio",
-		        (double)s->held / (double)s->connections, "connect_s", s->connect_s,
-		        "accept_lag_s",
-		        s->accept_lag_s >= 0 ? json_real(s->accept_lag_s) : json_null(),
-		        "accept_lag_complete",
-		        s->accept_lag_s >= 0 ? json_boolean(s->accepted_all) : json_null(),
-		        "echo_s", s->echo_s, "latency", "connect", step_latency_json(s->connect),
-		        "echo", step_latency_json(s->echo), "server",
-		        s->have_server ? server_stats_json(&s->server) : json_null(), "load",
-		        step_loads_json(c, s), "churn", churn_json(c->plan, &s->churn)));
+		json_t *st = json_pack(
+		    "{s:I, s:I, s:I, s:f, s:f, s:o, s:o, s:f, s:{s:o, s:o}, s:o, s:o, s:o}",
+		    "connections", (json_int_t)s->connections, "established",
+		    (json_int_t)s->established, "held", (json_int_t)s->held, "held_ratio",
+		    (double)s->held / (double)s->connections, "connect_s", s->connect_s,
+		    "accept_lag_s", s->accept_lag_s >= 0 ? json_real(s->accept_lag_s) : json_null(),
+		    "accept_lag_complete",
+		    s->accept_lag_s >= 0 ? json_boolean(s->accepted_all) : json_null(), "echo_s",
+		    s->echo_s, "latency", "connect", step_latency_json(s->connect), "echo",
+		    step_latency_json(s->echo), "server",
+		    s->have_server ? server_stats_json(&s->server) : json_null(), "load",
+		    step_loads_json(c, s), "churn", churn_json(c->plan, &s->churn));
+
+		/* A step that cannot be built (out of memory) stays a null, never a gap. */
+		json_array_append_new(arr, st != NULL ? st : json_null());
 	}
 	return arr;
 }

@@ -334,21 +334,47 @@ static struct msg_go_load load_share(const struct coord *c, const struct coord_a
 }
 
 /*
- * An agent's part of the churn: the rate in proportion to its connections at
- * this step (its weight and capacity), one a second at least: a rate below
- * that would open none.
+ * An agent's part of the churn: whole connections a second, in proportion
+ * to its connections at this step, the remainders going to the largest
+ * fractions (so the parts add up to the plan's rate, rounded, exactly). An
+ * agent whose part is 0 opens none.
  */
-static struct msg_go_churn churn_share(const struct coord *c, const struct coord_agent *a, int step)
+static void churn_split(struct coord *c, int step)
 {
 	const struct plan *p = c->plan;
+	int64_t total = (int64_t)(p->churn_rate_per_s + 0.5), given = 0;
+	double frac[PLAN_MAX_AGENTS];
+
+	for (int i = 0; i < c->nagents; i++) {
+		struct coord_agent *a = &c->agents[i];
+		double exact =
+		    (double)total * (double)a->assign.steps[step] / (double)p->steps[step];
+
+		a->churn_rate = a->state == AGENT_READY ? (int64_t)exact : 0;
+		frac[i] = a->state == AGENT_READY ? exact - (double)a->churn_rate : -1;
+		given += a->churn_rate;
+	}
+	while (given < total) {
+		int best = -1;
+
+		for (int i = 0; i < c->nagents; i++)
+			if (frac[i] >= 0 && (best < 0 || frac[i] > frac[best]))
+				best = i;
+		if (best < 0)
+			break;
+		c->agents[best].churn_rate++;
+		frac[best] = -1;
+		given++;
+	}
+}
+
+static struct msg_go_churn churn_share(const struct coord *c, const struct coord_agent *a)
+{
 	struct msg_go_churn ch = {
-	    .rate_per_s =
-	        p->churn_rate_per_s * (double)a->assign.steps[step] / (double)p->steps[step],
-	    .duration_ms = (int64_t)(p->churn_duration_s * 1000.0 + 0.5),
+	    .rate_per_s = (double)a->churn_rate,
+	    .duration_ms = (int64_t)(c->plan->churn_duration_s * 1000.0 + 0.5),
 	};
 
-	if (ch.rate_per_s < 1)
-		ch.rate_per_s = 1;
 	if (ch.duration_ms < 1)
 		ch.duration_ms = 1;
 	return ch;
@@ -388,9 +414,11 @@ static int run_phase(struct coord *c, enum msg_phase ph, int step, int64_t timeo
 			                         a->assign.steps[step]);
 		}
 		if (ph == MSG_PHASE_CHURN) {
-			go.churn = churn_share(c, a, step);
+			go.churn = churn_share(c, a);
 			a->go_bound = work_bound(go.churn.rate_per_s, go.churn.duration_ms, 0);
 		}
+		/* The phase's own deadline bounds the time (and CPU) an answer may claim. */
+		a->go_seconds = (double)timeout_ms / 1000.0;
 		a->go_sub = (int)go.load.sub;
 		a->phase_done = false;
 		a->go_phase = (int)ph;
@@ -635,6 +663,7 @@ static int run_churn(struct coord *c, int step)
 	if (have_before)
 		before = c->last_stats;
 	ch->rate_per_s = p->churn_rate_per_s;
+	churn_split(c, step);
 	if (run_phase(c, MSG_PHASE_CHURN, step,
 	              (int64_t)(p->churn_duration_s * 1000.0) + p->connect_timeout_ms +
 	                  p->echo_timeout_ms + 30000) < 0)

@@ -92,26 +92,27 @@ static const struct proto_field msg_go_load_fields[] = {
 
 static const struct proto_field msg_load_done_fields[] = {
     PROTO_FIELD(struct msg_load_done, sub, PROTO_KIND_INT, 0, MSG_MAX_LOADS - 1),
+    PROTO_FIELD(struct msg_load_done, scheduled, PROTO_KIND_INT, 0, INT64_MAX),
     PROTO_FIELD(struct msg_load_done, sent, PROTO_KIND_INT, 0, INT64_MAX),
     PROTO_FIELD(struct msg_load_done, verified, PROTO_KIND_INT, 0, INT64_MAX),
     PROTO_FIELD(struct msg_load_done, errors, PROTO_KIND_INT, 0, INT64_MAX),
     PROTO_FIELD(struct msg_load_done, behind, PROTO_KIND_INT, 0, INT64_MAX),
-    PROTO_FIELD(struct msg_load_done, elapsed_s, PROTO_KIND_DBL, 0, 0),
-    PROTO_FIELD(struct msg_load_done, cpu_user_s, PROTO_KIND_DBL, 0, 0),
-    PROTO_FIELD(struct msg_load_done, cpu_sys_s, PROTO_KIND_DBL, 0, 0),
+    PROTO_FIELD(struct msg_load_done, elapsed_s, PROTO_KIND_DBL, 0, MSG_MAX_SECONDS),
+    PROTO_FIELD(struct msg_load_done, cpu_user_s, PROTO_KIND_DBL, 0, MSG_MAX_SECONDS),
+    PROTO_FIELD(struct msg_load_done, cpu_sys_s, PROTO_KIND_DBL, 0, MSG_MAX_SECONDS),
 };
 
 static const struct proto_field msg_go_churn_fields[] = {
-    PROTO_FIELD(struct msg_go_churn, rate_per_s, PROTO_KIND_DBL, 1, 0),
+    PROTO_FIELD(struct msg_go_churn, rate_per_s, PROTO_KIND_DBL, 0, 0),
     PROTO_FIELD(struct msg_go_churn, duration_ms, PROTO_KIND_INT, 1, 86400000),
 };
 
 static const struct proto_field msg_churn_done_fields[] = {
     PROTO_FIELD(struct msg_churn_done, attempted, PROTO_KIND_INT, 0, INT64_MAX),
     PROTO_FIELD(struct msg_churn_done, ok, PROTO_KIND_INT, 0, INT64_MAX),
-    PROTO_FIELD(struct msg_churn_done, elapsed_s, PROTO_KIND_DBL, 0, 0),
-    PROTO_FIELD(struct msg_churn_done, cpu_user_s, PROTO_KIND_DBL, 0, 0),
-    PROTO_FIELD(struct msg_churn_done, cpu_sys_s, PROTO_KIND_DBL, 0, 0),
+    PROTO_FIELD(struct msg_churn_done, elapsed_s, PROTO_KIND_DBL, 0, MSG_MAX_SECONDS),
+    PROTO_FIELD(struct msg_churn_done, cpu_user_s, PROTO_KIND_DBL, 0, MSG_MAX_SECONDS),
+    PROTO_FIELD(struct msg_churn_done, cpu_sys_s, PROTO_KIND_DBL, 0, MSG_MAX_SECONDS),
 };
 
 static const struct proto_field msg_progress_fields[] = {

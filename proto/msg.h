@@ -43,6 +43,8 @@
 #define MSG_MAX_LOADS      16  /* rates in one load sweep */
 #define MSG_MAX_LOAD_RATE  1e9 /* messages/s one go may ask (the plan's own limit) */
 #define MSG_MAX_CHURN_RATE 1e7 /* connections/s one go may ask (likewise) */
+/* Seconds a phase_done may report (elapsed, CPU): a year, so any sum stays finite. */
+#define MSG_MAX_SECONDS 31536000
 /* Most connections one assign or go may ask of an agent (the plan's own limit). */
 #define MSG_MAX_CONNECTIONS 100000000LL
 
@@ -128,7 +130,7 @@ struct msg_go_load {
 
 /* go {churn}: this agent's part of the churn (the object "churn"). */
 struct msg_go_churn {
-	double rate_per_s;   /* new connections a second (>= 1) */
+	double rate_per_s;   /* new connections a second (0: none from this agent) */
 	int64_t duration_ms; /* new ones are opened for this long */
 };
 
@@ -143,11 +145,12 @@ struct msg_go {
 /* phase_done {load}: what one load sub-step did on this agent (the object "load"). */
 struct msg_load_done {
 	int64_t sub;
-	int64_t sent;      /* messages started */
+	int64_t scheduled; /* messages its schedule held */
+	int64_t sent;      /* messages started (no more than scheduled) */
 	int64_t verified;  /* echoed and verified byte for byte */
 	int64_t errors;    /* connections that failed during it */
 	int64_t behind;    /* sends the agent's own loop made > 1 ms late */
-	double elapsed_s;  /* its start to its last echo */
+	double elapsed_s;  /* its schedule's start to its last echo verified */
 	double cpu_user_s; /* the agent process's CPU during it */
 	double cpu_sys_s;
 };

@@ -340,7 +340,10 @@ static void proto_field_expect(const struct proto_field *f, char *buf, size_t si
 			snprintf(buf, size, "an integer in %" PRId64 "..%" PRId64, f->min, f->max);
 		return;
 	case PROTO_KIND_DBL:
-		snprintf(buf, size, "a number >= %" PRId64, f->min);
+		if (f->max > 0)
+			snprintf(buf, size, "a number in %" PRId64 "..%" PRId64, f->min, f->max);
+		else
+			snprintf(buf, size, "a number >= %" PRId64, f->min);
 		return;
 	}
 	snprintf(buf, size, "a value");
@@ -379,7 +382,7 @@ static int proto_field_store(const json_t *v, const struct proto_field *f, void 
 		if (!json_is_number(v))
 			return 1;
 		d = json_number_value(v);
-		if (!(d >= (double)f->min))
+		if (!(d >= (double)f->min) || (f->max > 0 && !(d <= (double)f->max)))
 			return -1;
 		memcpy(p, &d, sizeof(d));
 		return 0;

@@ -109,7 +109,7 @@ enum proto_kind {
 	PROTO_KIND_STR,  /* char buffer; min = shortest length, longest is size - 1 */
 	PROTO_KIND_IPV4, /* char buffer holding an IPv4 dotted quad */
 	PROTO_KIND_INT,  /* int64_t in min..max */
-	PROTO_KIND_DBL   /* double >= min (JSON integers are accepted too) */
+	PROTO_KIND_DBL   /* double >= min, and <= max if max > 0 (JSON integers are accepted too) */
 };
 
 struct proto_field {

@@ -201,8 +201,11 @@ bool threshold_eval(const struct threshold *t, const double values[TM_METRIC_COU
 	if ((int)t->metric < 0 || t->metric >= TM_METRIC_COUNT)
 		return false;
 	v = values[t->metric];
-	/* A metric that was not measured proves nothing: every comparison fails, even !=. */
-	if (isnan(v) || isnan(t->value))
+	/*
+	 * A metric that was not measured proves nothing: every comparison fails,
+	 * even !=. Nor does one that overflowed (infinite: the report says null).
+	 */
+	if (!isfinite(v) || isnan(t->value))
 		return false;
 	switch (t->op) {
 	case TO_LT:

@@ -231,8 +231,8 @@ static void go_round_trip(int *fails)
 	     "\"churn\":{\"rate_per_s\":1e308,\"duration_ms\":1000}}",
 	     "go: field \"churn.rate_per_s\": expected at most 1e+07"},
 	    {"{\"v\":1,\"type\":\"go\",\"phase\":\"churn\",\"step\":0,\"target\":0,"
-	     "\"churn\":{\"rate_per_s\":0.5,\"duration_ms\":1000}}",
-	     "go: field \"churn.rate_per_s\": expected a number >= 1, got 0.5"},
+	     "\"churn\":{\"rate_per_s\":-1,\"duration_ms\":1000}}",
+	     "go: field \"churn.rate_per_s\": expected a number >= 0, got -1"},
 	    {"{\"v\":1,\"type\":\"go\",\"phase\":\"load\",\"step\":0,\"target\":0,"
 	     "\"load\":{\"sub\":16,\"rate_per_s\":5,\"duration_ms\":1000,\"payload_bytes\":64}}",
 	     NULL},
@@ -274,7 +274,7 @@ static void progress_round_trip(int *fails)
 	/* phase_done of a load carries what the sub-step did. */
 	in.phase = MSG_PHASE_LOAD;
 	in.has_load = true;
-	in.load = (struct msg_load_done){2, 1000, 990, 1, 7, 2.5, 0.25, 0.5};
+	in.load = (struct msg_load_done){2, 1000, 1000, 990, 1, 7, 2.5, 0.25, 0.5};
 	msg = wire(fails, msg_progress_pack(PROTO_PHASE_DONE, &in), PROTO_PHASE_DONE);
 	memset(&out, 0, sizeof(out));
 	check_ok(fails, msg_progress_unpack(msg, &out, &err), &err);
