@@ -492,11 +492,10 @@ static void on_counts(struct coord *c, struct coord_agent *a, enum proto_type ty
 		return;
 	/* A step opens connections up to its level, never past it. */
 	const struct hist *h = p.has_hist ? p.hist : NULL;
-	/* Impossible numbers are not a stray message: the agent is not telling the truth. */
 	if (counts_impossible(c, a, &p.counts, a->assign.steps[p.step],
 	                      p.phase == MSG_PHASE_CONNECT ? h : NULL,
 	                      p.phase == MSG_PHASE_ECHO ? h : NULL, why, sizeof(why)) != NULL) {
-		impossible(c, a, why);
+		drop(c, a->id, why);
 		return;
 	}
 	a->counts = p.counts;
@@ -511,6 +510,10 @@ static void on_counts(struct coord *c, struct coord_agent *a, enum proto_type ty
 		drop(c, a->id, "a load or churn phase_done without its figures");
 		return;
 	}
+	/*
+	 * A load's or churn's figures come once, in its phase_done: impossible ones
+	 * are not a stray message to drop and wait past, the agent is lying.
+	 */
 	if (work_impossible(a, &p, why, sizeof(why)) != NULL) {
 		impossible(c, a, why);
 		return;

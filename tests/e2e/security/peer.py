@@ -5,6 +5,7 @@
     peer.py ENDPOINT liar        NAME             joins as an agent and breaks the protocol
                                                   at every step, then finishes honestly
     peer.py ENDPOINT cheat       NAME LIE         honest but for one lie in its numbers
+    peer.py ENDPOINT worklie     NAME LIE         a load's figures with one lie in them
     peer.py ENDPOINT flood       NAME SECONDS KB  sends KB-sized junk as fast as it can
     peer.py ENDPOINT join-leave  NAME PUB SEC SRV joins with a CURVE key, then leaves
     peer.py ENDPOINT impostor    NAME PUB SEC SRV sends under NAME with another key
@@ -163,6 +164,52 @@ def cheat(ctx, endpoint, name, lie):
             return
 
 
+def worklie(ctx, endpoint, name, lie):
+    """Answers every phase honestly but a load's, whose figures carry one lie:
+    unsent      verified 1,000 of 0 sent
+    slowclock   10^6 s elapsed in a phase that has minutes at most
+    nolatency   100 verified with no latency for any of them
+    Then waits for what the coordinator says (a stop, for a lie it caught)."""
+    s = dealer(ctx, endpoint, name.encode())
+    s.send(hello(name))
+    until = time.time() + 60
+    steps = []
+    while time.time() < until:
+        m = recv(s, 500)
+        s.send(msg("heartbeat"))
+        if m is None:
+            continue
+        t = m["type"]
+        if t == "assign":
+            steps = m["steps"]
+            s.send(msg("ready"))
+        elif t == "go":
+            phase, step = m["phase"], m["step"]
+            level = 0 if phase == "close" else steps[step]
+            fields = dict(phase=phase, step=step,
+                          counts=counts(level, steps[step], steps[step], steps[step]))
+            if phase == "load":
+                load = dict(sub=m["load"]["sub"], scheduled=100, sent=100, verified=100,
+                            errors=0, behind=0, elapsed_s=1.0, cpu_user_s=0.1, cpu_sys_s=0.1)
+                hist = dict(count=100, clamped=0, min=100, max=100, sum=10000, b=[[100, 100]])
+                if lie == "unsent":
+                    load.update(scheduled=0, sent=0, verified=1000)
+                    hist.update(count=1000, sum=100000, b=[[100, 1000]])
+                elif lie == "slowclock":
+                    load["elapsed_s"] = 1e6
+                elif lie == "nolatency":
+                    hist = EMPTY_HIST
+                fields.update(load=load, hist=hist)
+                print(f"peer: load answered with the lie {lie}", flush=True)
+            s.send(msg("phase_done", **fields))
+            if phase == "close":
+                s.send(msg("result", counts=counts(0, steps[-1], steps[-1], steps[-1]),
+                           hist=NO_LATENCY))
+        elif t in ("result_ack", "stop"):
+            print(f"peer: {t} {m.get('reason', '')}", flush=True)
+            return
+
+
 def flood(ctx, endpoint, name, seconds, kb):
     s = dealer(ctx, endpoint, name.encode())
     s.setsockopt(zmq.SNDHWM, 100)
@@ -210,6 +257,8 @@ def main(argv):
         liar(ctx, endpoint, args[0])
     elif what == "cheat":
         cheat(ctx, endpoint, args[0], args[1])
+    elif what == "worklie":
+        worklie(ctx, endpoint, args[0], args[1])
     elif what == "flood":
         flood(ctx, endpoint, args[0], float(args[1]), int(args[2]))
     elif what == "join-leave":

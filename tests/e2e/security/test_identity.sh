@@ -115,6 +115,43 @@ for lie in wrapfail fasthist overstep; do
 	wait $AGENT_PID 2>/dev/null
 done
 
+# 2c. Lies in a load's figures: the liar is lost at once, saying which (not
+#     left to run out the phase's deadline), and the honest agent's load stays whole.
+for lie in unsent slowclock nolatency; do
+	cat >"$WORK/$lie.json" <<PLAN
+{"name": "$lie", "target": {"host": "127.0.0.1", "port": $PORT},
+ "agents": {"count": 2, "join_timeout_s": 10, "names": ["h1", "c1"]}, "connections": 200,
+ "echo": {"rounds": 1}, "load": {"rate_per_s": 1000, "duration_s": 1}, "hold_s": 0}
+PLAN
+	coordinator "$lie"
+	start_agent h1 --coordinator "$EP" --source-ip $src
+	started=$(date +%s)
+	peer "$EP" worklie c1 "$lie" >"$WORK/$lie-peer.out" || fail "peer: $(cat "$WORK/$lie-peer.out")"
+	wait $CPID
+	code=$?
+	took=$(($(date +%s) - started))
+	r=$WORK/$lie-r.json
+	expect "$lie: exit (degraded)" "$code" 3
+	expect "$lie: cheat" "$(jq -r '.agents[] | select(.name == "c1") | .state' "$r")" lost
+	why=$(jq -r '.agents[] | select(.name == "c1") | .why' "$r")
+	case $lie in
+	unsent) want="load: 1000 verified and 0 failed of 0 started" ;;
+	slowclock) want="load: 1e+06 s elapsed" ;;
+	nolatency) want="load: 0 latencies for 100 verified" ;;
+	esac
+	case $why in
+	"its counts are impossible: $want"*) ;;
+	*) fail "$lie: why '$why', expected it to begin 'its counts are impossible: $want'" ;;
+	esac
+	# At once: the load's 1 s and the rest of the run, not its 31 s deadline.
+	[ "$took" -lt 20 ] || fail "$lie: the run took $took s"
+	expect "$lie: the honest agent's load" \
+		"$(jq -c '[.steps[0].load[0] | .sent, .verified] | map(. >= 500)' "$r")" "[true,true]"
+	grep -q "peer: stop" "$WORK/$lie-peer.out" || fail "$lie: not told: $(cat "$WORK/$lie-peer.out")"
+	kill -TERM $AGENT_PID
+	wait $AGENT_PID 2>/dev/null
+done
+
 # 3. CURVE: a name stays with the key it joined with.
 for n in coordinator x1 x2; do "$coord" --gen-keys "$WORK/keys" --name $n >/dev/null || fail "gen-keys $n"; done
 mkdir "$WORK/authorized"
