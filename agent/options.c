@@ -63,8 +63,9 @@ const char options_usage[] =
     "                          hostname) and exit\n"
     "  -h, --help              this text\n"
     "\n"
-    "Exit: 0 standalone: every connection established and every echo verified; control\n"
-    "mode: stopped by SIGINT/SIGTERM. 1 standalone: a connection or echo failed, or it was\n"
+    "Exit: 0 standalone: every connection established, every echo verified and every load\n"
+    "message its schedule held sent; control mode: stopped by SIGINT/SIGTERM. 1 standalone:\n"
+    "a connection or echo failed, the load fell short of its schedule, or it was\n"
     "interrupted; control mode: the control socket failed. 2 bad invocation, unusable\n"
     "keys, or a preflight refusal that names the limit.\n";
 

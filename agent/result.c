@@ -206,5 +206,5 @@ bool result_passed(const struct engine_result *r, uint64_t target, bool echoed)
 		failed += c->failed[i];
 	return c->established == target && failed == 0 && c->aborted == 0 &&
 	       (!echoed || c->echo_ok == target) && result_churn_failed(c) == 0 &&
-	       c->churn_ok == c->churn_attempted;
+	       c->churn_ok == c->churn_attempted && c->load_sent == c->load_scheduled;
 }

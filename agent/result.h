@@ -61,7 +61,8 @@ void result_print_table(FILE *out, const struct engine_result *r, uint64_t targe
 
 /*
  * Standalone pass: every connection established, every echo verified, nothing
- * lost, and every churn connection verified.
+ * lost, every churn connection verified, and every load message its schedule
+ * held sent (a rate the server or this agent could not keep is not a pass).
  */
 bool result_passed(const struct engine_result *r, uint64_t target, bool echoed);
 

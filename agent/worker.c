@@ -235,13 +235,6 @@ static int conn_recv_verify(struct worker *w, struct conn *c, int *reason)
 			return -1;
 		}
 		c->recvd += (uint32_t)len;
-		/*
-		 * A short read drained the socket: anything arriving later is a
-		 * new edge. Unless the peer's FIN came with this edge (it would
-		 * not come again), skip the recv that would say EAGAIN.
-		 */
-		if (len < w->buflen && !(w->events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
-			return 0;
 	}
 }
 
@@ -294,17 +287,8 @@ static int conn_echo_step(struct worker *w, struct conn *c, int *reason)
 	uint64_t now, next;
 
 	for (;;) {
-		bool fresh = c->state == CONN_SENDING && c->sent == 0;
-
 		if (c->state == CONN_SENDING && conn_send(w, c, reason) < 0)
 			return -1;
-		/*
-		 * A round just sent whole cannot have its echo back yet: its first
-		 * byte will arrive as a new edge. Not reading now saves a recv
-		 * that would say EAGAIN on every message.
-		 */
-		if (fresh && c->state == CONN_RECEIVING)
-			return 0;
 		if (conn_recv_verify(w, c, reason) < 0)
 			return -1;
 		if (c->state != CONN_RECEIVING || c->recvd < w->payload)
@@ -447,9 +431,7 @@ static void worker_on_event(struct worker *w, uint32_t slot, uint32_t events)
 			return;
 	}
 	if (conn_in_echo(c)) {
-		w->events = events;
 		conn_echo_run(w, slot);
-		w->events = 0;
 		return;
 	}
 	if (c->state == CONN_IDLE && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
@@ -629,6 +611,25 @@ static void load_count_scheduled(struct worker *w)
 }
 
 /*
+ * The schedule is over. A connection waiting for a round the cursor never
+ * came to (it ran out of time before the schedule did: the agent or the
+ * server could not keep up) makes no more: it is idle again, not a round the
+ * phase would wait for forever.
+ */
+static void load_finish(struct worker *w)
+{
+	w->load.done = true;
+	for (uint32_t k = 0; k < w->load.n; k++) {
+		struct conn *c = &w->conns[k];
+
+		if (c->state == CONN_WAITING) {
+			c->state = CONN_IDLE;
+			w->echoing--;
+		}
+	}
+}
+
+/*
  * Makes the load sends that are due, in schedule order. Returns the us until
  * the next one (0: more are due now; UINT64_MAX: the schedule is over).
  */
@@ -644,7 +645,7 @@ static uint64_t worker_run_load(struct worker *w, uint64_t now)
 		struct conn *c = &w->conns[slot];
 
 		if (due >= l->end_us || now >= l->end_us) {
-			l->done = true;
+			load_finish(w);
 			break;
 		}
 		if (due > now)

@@ -55,7 +55,16 @@ jq -e '.load.latency.max >= 900 and .load.latency.p99 >= 800' "$J" >/dev/null ||
 
 "$AGENT" --target 127.0.0.1:$PORT -n 100 --threads 1 --load-rate 1000000 --load-duration 50ms \
 	--echo-timeout 10000 --json >"$WORK/behind.json" 2>"$WORK/behind.err"
+rc=$?
 J=$WORK/behind.json
+# No send starts after the 50 ms: whatever the schedule held beyond what one thread
+# could send is unsent, the run is not a pass (exit 1), and the agent says so.
+if [ "$(jq '.load.sent < .load.scheduled' "$J")" = true ]; then
+	expect "behind: exit (fell short of its schedule)" $rc 1
+	grep -q "agent: the load fell short of its schedule" "$WORK/behind.err" ||
+		fail "behind: not said: $(cat "$WORK/behind.err")"
+fi
+expect "behind: scheduled" "$(jq .load.scheduled "$J")" 50000
 jq -e '.load.behind_schedule > 0' "$J" >/dev/null ||
 	fail "behind: 1M/s on one thread kept its schedule?: $(jq -c '.load | del(.hist)' "$J")"
 expect "behind: every send verified" "$(jq '.load.sent == .load.verified' "$J")" true
