@@ -1,8 +1,9 @@
 #!/bin/bash
 # e2e: every plan in examples/plans is exercised.
 #  - "local" plans run end to end on this host and pass: every planned
-#    connection held, none failed, the agents named as the plan names them
-#    (their latency thresholds are left out: timing on a shared host is for
+#    connection held, none failed, the agents named as the plan names them,
+#    every load message and churn connection verified (their latency and
+#    achieved-rate thresholds are left out: timing on a shared host is for
 #    bench/, not for a test);
 #  - lab plans (their target is the lab's 198.18.0.1) are loaded, validated and
 #    bound by the coordinator, which is then interrupted while it waits for
@@ -13,17 +14,19 @@
 coord=$1 examples=$2
 # Every example, by name and kind: a plan added to examples/plans without a line
 # here fails the count at the end.
-plans="local-demo:local local-epoll:local steps-compare:lab threads-30k:lab weights:lab"
+plans="local-demo.json:local local-epoll.json:local local-load.json:local
+	steps-compare.json:lab threads-30k.json:lab weights.json:lab"
 n=0
 for entry in $plans; do
-	name=${entry%%:*} kind=${entry#*:}
-	p=$examples/$name.json
+	file=${entry%%:*} kind=${entry#*:}
+	name=${file%.json}
+	p=$examples/$file
 	[ -f "$p" ] || fail "$name: no $p"
 	expect "$name: kind" "$(jq -r 'if has("local") then "local" else "lab" end' "$p")" "$kind"
 	if [ "$kind" = local ]; then
-		# The plan as written, less its latency limits: a test on a shared, busy
-		# host judges counts; latency is the benchmarks' business.
-		jq '.thresholds |= map(select(test("_(p[0-9]+|max|mean)_ms") | not))' "$p" \
+		# The plan as written, less its latency and rate limits: a test on a shared,
+		# busy host judges counts; timing is the benchmarks' business.
+		jq '.thresholds |= map(select(test("_(p[0-9]+|max|mean)_ms|achieved_ratio") | not))' "$p" \
 			>"$WORK/$name.json"
 		"$coord" --quiet --report "$WORK/$name-r.json" "$WORK/$name.json" \
 			>"$WORK/$name.out" 2>"$WORK/$name.err"
@@ -33,6 +36,18 @@ for entry in $plans; do
 		r=$WORK/$name-r.json
 		expect "$name: held" "$(jq -r .totals.held "$r")" "$(jq -r .connections "$p")"
 		expect "$name: failed" "$(jq -r '[.totals.failed[]] | add' "$r")" 0
+		# A plan with a load or churn has them at every step, every message and
+		# connection verified (their ratios and latency are thresholds left out above).
+		if jq -e .load "$p" >/dev/null; then
+			expect "$name: load rates a step" "$(jq -c '[.steps[].load | length]' "$r")" \
+				"$(jq -c '[.steps[] | '"$(jq '.load.rate_per_s | length' "$p")"']' "$r")"
+			expect "$name: load all verified" \
+				"$(jq '[.steps[].load[] | .verified == .sent and .errors == 0] | all' "$r")" true
+		fi
+		if jq -e .churn "$p" >/dev/null; then
+			expect "$name: churn all ok" \
+				"$(jq '[.steps[].churn | .ok == .attempted and .ok > 0] | all' "$r")" true
+		fi
 		want=$(jq -c '.agents.names // empty | sort' "$p")
 		[ -z "$want" ] || expect "$name: agent names" "$(jq -c '[.agents[].name] | sort' "$r")" "$want"
 	else
