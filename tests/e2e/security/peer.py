@@ -119,12 +119,11 @@ def liar(ctx, endpoint, name):
             return
 
 
-def cheat(ctx, endpoint, name, lie):
-    """Runs the protocol honestly but for one lie in its numbers:
-    wrapfail   its result's failure counters sum past 2^63 (to wrap to a small number)
-    fasthist   its result claims 10^15 echo latencies of 1 us
-    overstep   its first verify claims the whole assignment held at the first step
-               (then tells the truth)"""
+def play(ctx, endpoint, name, on_go):
+    """An agent's side of a run, honest by default: hello, heartbeats, ready for
+    any assignment; each go goes to on_go(socket, go, steps), which answers it
+    and may return a number of seconds to cut the remaining time to (60 s in
+    all). Ends at result_ack or stop."""
     s = dealer(ctx, endpoint, name.encode())
     s.send(hello(name))
     until = time.time() + 60
@@ -139,29 +138,50 @@ def cheat(ctx, endpoint, name, lie):
             steps = m["steps"]
             s.send(msg("ready"))
         elif t == "go":
-            phase, step = m["phase"], m["step"]
-            level = 0 if phase == "close" else steps[step]
-            if lie == "overstep" and phase == "verify" and step == 0:
-                s.send(msg("phase_done", phase=phase, step=step,
-                           counts=counts(steps[-1], steps[-1], steps[-1])))
-                print("peer: claimed the whole assignment at step 0")
-            s.send(msg("phase_done", phase=phase, step=step,
-                       counts=counts(level, steps[step], steps[step], steps[step])))
-            if phase == "close":
-                c = counts(0, steps[-1], steps[-1], steps[-1])
-                hist = NO_LATENCY
-                if lie == "wrapfail":
-                    c["failed"]["refused"] = 2**63 - 1
-                    c["failed"]["timeout"] = 2**63 - 1 - 98
-                elif lie == "fasthist":
-                    many = dict(count=10**15, clamped=0, min=1, max=1, sum=10**15, b=[[1, 10**15]])
-                    hist = dict(connect=EMPTY_HIST, echo=many)
-                s.send(msg("result", counts=c, hist=hist))
-                print(f"peer: sent a result with the lie {lie}")
-                until = min(until, time.time() + 3)  # a refused lie gets no ack
+            cut = on_go(s, m, steps)
+            if cut is not None:
+                until = min(until, time.time() + cut)
         elif t in ("result_ack", "stop"):
-            print(f"peer: {t}")
+            print(f"peer: {t} {m.get('reason', '')}", flush=True)
             return
+
+
+def honest_done(m, steps):
+    """The phase_done fields an honest agent would send for go m."""
+    phase, step = m["phase"], m["step"]
+    level = 0 if phase == "close" else steps[step]
+    return dict(phase=phase, step=step,
+                counts=counts(level, steps[step], steps[step], steps[step]))
+
+
+def cheat(ctx, endpoint, name, lie):
+    """Runs the protocol honestly but for one lie in its numbers:
+    wrapfail   its result's failure counters sum past 2^63 (to wrap to a small number)
+    fasthist   its result claims 10^15 echo latencies of 1 us
+    overstep   its first verify claims the whole assignment held at the first step
+               (then tells the truth)"""
+    def on_go(s, m, steps):
+        phase, step = m["phase"], m["step"]
+        if lie == "overstep" and phase == "verify" and step == 0:
+            s.send(msg("phase_done", phase=phase, step=step,
+                       counts=counts(steps[-1], steps[-1], steps[-1])))
+            print("peer: claimed the whole assignment at step 0")
+        s.send(msg("phase_done", **honest_done(m, steps)))
+        if phase != "close":
+            return None
+        c = counts(0, steps[-1], steps[-1], steps[-1])
+        hist = NO_LATENCY
+        if lie == "wrapfail":
+            c["failed"]["refused"] = 2**63 - 1
+            c["failed"]["timeout"] = 2**63 - 1 - 98
+        elif lie == "fasthist":
+            many = dict(count=10**15, clamped=0, min=1, max=1, sum=10**15, b=[[1, 10**15]])
+            hist = dict(connect=EMPTY_HIST, echo=many)
+        s.send(msg("result", counts=c, hist=hist))
+        print(f"peer: sent a result with the lie {lie}")
+        return 3  # a refused lie gets no ack
+
+    play(ctx, endpoint, name, on_go)
 
 
 def worklie(ctx, endpoint, name, lie):
@@ -170,44 +190,28 @@ def worklie(ctx, endpoint, name, lie):
     slowclock   10^6 s elapsed in a phase that has minutes at most
     nolatency   100 verified with no latency for any of them
     Then waits for what the coordinator says (a stop, for a lie it caught)."""
-    s = dealer(ctx, endpoint, name.encode())
-    s.send(hello(name))
-    until = time.time() + 60
-    steps = []
-    while time.time() < until:
-        m = recv(s, 500)
-        s.send(msg("heartbeat"))
-        if m is None:
-            continue
-        t = m["type"]
-        if t == "assign":
-            steps = m["steps"]
-            s.send(msg("ready"))
-        elif t == "go":
-            phase, step = m["phase"], m["step"]
-            level = 0 if phase == "close" else steps[step]
-            fields = dict(phase=phase, step=step,
-                          counts=counts(level, steps[step], steps[step], steps[step]))
-            if phase == "load":
-                load = dict(sub=m["load"]["sub"], scheduled=100, sent=100, verified=100,
-                            errors=0, behind=0, elapsed_s=1.0, cpu_user_s=0.1, cpu_sys_s=0.1)
-                hist = dict(count=100, clamped=0, min=100, max=100, sum=10000, b=[[100, 100]])
-                if lie == "unsent":
-                    load.update(scheduled=0, sent=0, verified=1000)
-                    hist.update(count=1000, sum=100000, b=[[100, 1000]])
-                elif lie == "slowclock":
-                    load["elapsed_s"] = 1e6
-                elif lie == "nolatency":
-                    hist = EMPTY_HIST
-                fields.update(load=load, hist=hist)
-                print(f"peer: load answered with the lie {lie}", flush=True)
-            s.send(msg("phase_done", **fields))
-            if phase == "close":
-                s.send(msg("result", counts=counts(0, steps[-1], steps[-1], steps[-1]),
-                           hist=NO_LATENCY))
-        elif t in ("result_ack", "stop"):
-            print(f"peer: {t} {m.get('reason', '')}", flush=True)
-            return
+    def on_go(s, m, steps):
+        fields = honest_done(m, steps)
+        if m["phase"] == "load":
+            load = dict(sub=m["load"]["sub"], scheduled=100, sent=100, verified=100,
+                        errors=0, behind=0, elapsed_s=1.0, cpu_user_s=0.1, cpu_sys_s=0.1)
+            hist = dict(count=100, clamped=0, min=100, max=100, sum=10000, b=[[100, 100]])
+            if lie == "unsent":
+                load.update(scheduled=0, sent=0, verified=1000)
+                hist.update(count=1000, sum=100000, b=[[100, 1000]])
+            elif lie == "slowclock":
+                load["elapsed_s"] = 1e6
+            elif lie == "nolatency":
+                hist = EMPTY_HIST
+            fields.update(load=load, hist=hist)
+            print(f"peer: load answered with the lie {lie}", flush=True)
+        s.send(msg("phase_done", **fields))
+        if m["phase"] == "close":
+            s.send(msg("result", counts=counts(0, steps[-1], steps[-1], steps[-1]),
+                       hist=NO_LATENCY))
+        return None
+
+    play(ctx, endpoint, name, on_go)
 
 
 def flood(ctx, endpoint, name, seconds, kb):
