@@ -98,6 +98,7 @@ struct worker {
 	int epfd;
 	int evfd; /* engine -> worker wake-up */
 	bool have_pwait2;
+	uint32_t events; /* the epoll events being handled, 0 outside an event */
 
 	unsigned seen_gen;
 	int phase;

@@ -235,6 +235,13 @@ static int conn_recv_verify(struct worker *w, struct conn *c, int *reason)
 			return -1;
 		}
 		c->recvd += (uint32_t)len;
+		/*
+		 * A short read drained the socket: anything arriving later is a
+		 * new edge. Unless the peer's FIN came with this edge (it would
+		 * not come again), skip the recv that would say EAGAIN.
+		 */
+		if (len < w->buflen && !(w->events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+			return 0;
 	}
 }
 
@@ -287,8 +294,17 @@ static int conn_echo_step(struct worker *w, struct conn *c, int *reason)
 	uint64_t now, next;
 
 	for (;;) {
+		bool fresh = c->state == CONN_SENDING && c->sent == 0;
+
 		if (c->state == CONN_SENDING && conn_send(w, c, reason) < 0)
 			return -1;
+		/*
+		 * A round just sent whole cannot have its echo back yet: its first
+		 * byte will arrive as a new edge. Not reading now saves a recv
+		 * that would say EAGAIN on every message.
+		 */
+		if (fresh && c->state == CONN_RECEIVING)
+			return 0;
 		if (conn_recv_verify(w, c, reason) < 0)
 			return -1;
 		if (c->state != CONN_RECEIVING || c->recvd < w->payload)
@@ -431,7 +447,9 @@ static void worker_on_event(struct worker *w, uint32_t slot, uint32_t events)
 			return;
 	}
 	if (conn_in_echo(c)) {
+		w->events = events;
 		conn_echo_run(w, slot);
+		w->events = 0;
 		return;
 	}
 	if (c->state == CONN_IDLE && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
