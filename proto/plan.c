@@ -474,12 +474,99 @@ static int plan_parse_thresholds(const struct plan_ctx *c, const json_t *a, stru
 	return 0;
 }
 
+/* local.server.command[i]: a string (jansson refuses \u0000), the program's name non-empty. */
+static int plan_command_arg(const struct plan_ctx *c, const json_t *v, size_t i, struct plan *p)
+{
+	char path[48], got[64];
+	size_t len = json_string_length(v);
+
+	snprintf(path, sizeof(path), "local.server.command[%zu]", i);
+	if (!json_is_string(v) || len >= PLAN_MAX_COMMAND_ARG || (i == 0 && len == 0)) {
+		if (json_is_string(v) && len > 0)
+			snprintf(got, sizeof(got), "%zu bytes", len);
+		else
+			plan_got(v, got, sizeof(got));
+		return plan_fail(c, path, "expected a %sstring of at most %d bytes, got %s",
+		                 i == 0 ? "non-empty " : "", PLAN_MAX_COMMAND_ARG - 1, got);
+	}
+	p->local_command[i] = strdup(json_string_value(v));
+	if (p->local_command[i] == NULL)
+		return plan_fail(c, path, "out of memory");
+	p->local_ncommand = (int64_t)i + 1;
+	return 0;
+}
+
+/*
+ * local.server.command: the argv of any server, started instead of
+ * connscale's. The coordinator picks its port, so "{port}" must be in it.
+ */
+static int plan_parse_command(const struct plan_ctx *c, const json_t *a, struct plan *p)
+{
+	bool has_port = false;
+	char got[64];
+	const json_t *v;
+	size_t i;
+
+	if (!json_is_array(a) || json_array_size(a) < 1 ||
+	    json_array_size(a) > PLAN_MAX_COMMAND_ARGS) {
+		if (json_is_array(a))
+			snprintf(got, sizeof(got), "%zu entries", json_array_size(a));
+		return plan_fail(c, "local.server.command",
+		                 "expected the server's argv, an array of 1..%d strings like "
+		                 "[\"./echo\", \"--port\", \"{port}\"], got %s",
+		                 PLAN_MAX_COMMAND_ARGS,
+		                 json_is_array(a) ? got : plan_got(a, got, sizeof(got)));
+	}
+	p->local_command = calloc(json_array_size(a), sizeof(*p->local_command));
+	if (p->local_command == NULL)
+		return plan_fail(c, "local.server.command", "out of memory");
+	json_array_foreach(a, i, v)
+	{
+		if (plan_command_arg(c, v, i, p) != 0)
+			return -1;
+		has_port |= strstr(p->local_command[i], PLAN_PORT_TOKEN) != NULL;
+	}
+	if (!has_port)
+		return plan_fail(c, "local.server.command",
+		                 "expected \"" PLAN_PORT_TOKEN "\" in at least one argument (the "
+		                 "coordinator picks a free port and puts it there)");
+	return 0;
+}
+
+/* With "command", connscale's own server's settings have no meaning, and the other way. */
+static int plan_command_excludes(const struct plan_ctx *c, const json_t *o)
+{
+	static const char *const own[] = {"model", "stack_size", "processes"};
+	bool command = json_object_get(o, "command") != NULL;
+	char path[64];
+
+	for (size_t i = 0; command && i < sizeof(own) / sizeof(own[0]); i++)
+		if (json_object_get(o, own[i]) != NULL)
+			return plan_fail(c, plan_path(path, sizeof(path), "local.server", own[i]),
+			                 "not with local.server.command (it sets up connscale's "
+			                 "own server; the command is the whole server)");
+	if (!command && json_object_get(o, "ready_timeout_s") != NULL)
+		return plan_fail(c, "local.server.ready_timeout_s",
+		                 "only with local.server.command (connscale's own server says "
+		                 "when it is ready)");
+	return 0;
+}
+
 static int plan_parse_local_server(const struct plan_ctx *c, const json_t *o, struct plan *p)
 {
-	static const char *const keys[] = {"model", "stack_size", "processes", NULL};
+	static const char *const keys[] = {"model",   "stack_size",      "processes",
+	                                   "command", "ready_timeout_s", NULL};
 
-	if (plan_keys(c, o, "local.server", keys) != 0 ||
-	    plan_str(c, o, "local.server", "model", p->local_model, sizeof(p->local_model), true) !=
+	if (plan_keys(c, o, "local.server", keys) != 0 || plan_command_excludes(c, o) != 0)
+		return -1;
+	if (json_object_get(o, "command") != NULL) {
+		if (plan_parse_command(c, json_object_get(o, "command"), p) != 0 ||
+		    plan_num(c, o, "local.server", "ready_timeout_s", 0.1, true, 600,
+		             "a number of seconds from 0.1 to 600", &p->local_ready_timeout_s) != 0)
+			return -1;
+		return 0;
+	}
+	if (plan_str(c, o, "local.server", "model", p->local_model, sizeof(p->local_model), true) !=
 	        0 ||
 	    plan_str(c, o, "local.server", "stack_size", p->local_stack_size,
 	             sizeof(p->local_stack_size), true) != 0 ||
@@ -530,6 +617,11 @@ static int plan_check(const struct plan_ctx *c, const struct plan *p)
 		                 "expected a loopback address (127.x.x.x) with \"local\", got "
 		                 "\"%s\"",
 		                 p->target_host);
+	if (p->local_ncommand > 0 && p->target_port != 0)
+		return plan_fail(c, "target.port",
+		                 "expected 0 with local.server.command (the coordinator picks a "
+		                 "free port for it), got %" PRId64,
+		                 p->target_port);
 	if (p->local && p->local_agents != p->agents_count)
 		return plan_fail(c, "local.agents",
 		                 "expected agents.count (%" PRId64 "), got %" PRId64,
@@ -594,6 +686,7 @@ static void plan_defaults(struct plan *p)
 	p->server_interval_ms = 500;
 	snprintf(p->local_model, sizeof(p->local_model), "threads");
 	snprintf(p->local_stack_size, sizeof(p->local_stack_size), "64k");
+	p->local_ready_timeout_s = 10;
 }
 
 int plan_parse(const char *text, size_t len, const char *file, struct plan *p,
@@ -744,10 +837,64 @@ void plan_free(struct plan *p)
 		return;
 	free(p->names);
 	free(p->weights);
+	for (int64_t i = 0; p->local_command != NULL && i < p->local_ncommand; i++)
+		free(p->local_command[i]);
+	free(p->local_command);
 	json_decref(p->json);
+	p->local_command = NULL;
+	p->local_ncommand = 0;
 	p->names = NULL;
 	p->weights = NULL;
 	p->json = NULL;
 	p->nnames = 0;
 	p->nweights = 0;
+}
+
+/* arg with every PLAN_PORT_TOKEN replaced by port: never longer than arg. */
+static char *plan_subst_port(const char *arg, int port)
+{
+	char digits[16], *out = malloc(strlen(arg) + 1), *o = out;
+	size_t tlen = strlen(PLAN_PORT_TOKEN);
+	int dlen = snprintf(digits, sizeof(digits), "%d", port);
+
+	if (out == NULL || dlen < 0 || (size_t)dlen > tlen) {
+		free(out);
+		return NULL;
+	}
+	while (*arg != '\0') {
+		if (strncmp(arg, PLAN_PORT_TOKEN, tlen) == 0) {
+			memcpy(o, digits, (size_t)dlen);
+			o += dlen;
+			arg += tlen;
+		} else {
+			*o++ = *arg++;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+char **plan_command_argv(const struct plan *p, int port)
+{
+	char **argv = calloc((size_t)p->local_ncommand + 1, sizeof(*argv));
+
+	if (argv == NULL || port < 0 || port > 65535) {
+		free(argv);
+		return NULL;
+	}
+	for (int64_t i = 0; i < p->local_ncommand; i++) {
+		argv[i] = plan_subst_port(p->local_command[i], port);
+		if (argv[i] == NULL) {
+			plan_argv_free(argv);
+			return NULL;
+		}
+	}
+	return argv;
+}
+
+void plan_argv_free(char **argv)
+{
+	for (size_t i = 0; argv != NULL && argv[i] != NULL; i++)
+		free(argv[i]);
+	free(argv);
 }

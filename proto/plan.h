@@ -25,6 +25,9 @@
 #define PLAN_MAX_AGENTS      1024
 #define PLAN_MAX_THRESHOLDS  32
 #define PLAN_MAX_CONNECTIONS MSG_MAX_CONNECTIONS
+#define PLAN_MAX_COMMAND_ARGS 256  /* local.server.command: arguments, the program included */
+#define PLAN_MAX_COMMAND_ARG  4096 /* bytes of one argument, its NUL included */
+#define PLAN_PORT_TOKEN       "{port}"
 
 struct plan_agent_weight {
 	char name[MSG_NAME_MAX];
@@ -67,6 +70,9 @@ struct plan {
 	char local_model[16];      /* local.server.model: threads|epoll, default threads */
 	char local_stack_size[16]; /* local.server.stack_size, default "64k" */
 	int64_t local_processes;   /* local.server.processes, default: enough for nofile */
+	int64_t local_ncommand;    /* local.server.command: any server's argv, 0 = connscale's */
+	char **local_command;      /*   (malloc'ed strings; "{port}" in at least one) */
+	double local_ready_timeout_s; /* local.server.ready_timeout_s (command only), default 10 */
 	json_t *json;              /* the plan with defaults filled in, for the report */
 };
 
@@ -87,6 +93,14 @@ int plan_load(const char *path, struct plan *p, struct proto_err *err);
  */
 int plan_resolve(struct plan *p, const char *file, struct proto_err *err);
 void plan_free(struct plan *p);
+
+/*
+ * local.server.command as an execvp() argv: every "{port}" in every argument
+ * replaced by port, NULL-terminated, malloc'ed (free with plan_argv_free).
+ * NULL when out of memory.
+ */
+char **plan_command_argv(const struct plan *p, int port);
+void plan_argv_free(char **argv);
 
 /*
  * The plan in plan.json's shape with every default filled in, as

@@ -59,8 +59,26 @@ static json_t *plan_lists_json(const struct plan *p, json_t **thresholds)
 	return steps;
 }
 
+/* local.server with a command: the argv as written ("{port}" kept) and its timeout. */
+static json_t *plan_command_json(const struct plan *p)
+{
+	json_t *argv = json_array();
+
+	for (int64_t i = 0; argv != NULL && i < p->local_ncommand; i++) {
+		if (json_array_append_new(argv, json_string(p->local_command[i])) != 0) {
+			json_decref(argv);
+			argv = NULL;
+		}
+	}
+	return json_pack("{s:o, s:f}", "command", argv, "ready_timeout_s",
+	                 p->local_ready_timeout_s);
+}
+
 static json_t *plan_local_json(const struct plan *p)
 {
+	if (p->local_ncommand > 0)
+		return json_pack("{s:I, s:o}", "agents", (json_int_t)p->local_agents, "server",
+		                 plan_command_json(p));
 	json_t *server =
 	    json_pack("{s:s, s:s}", "model", p->local_model, "stack_size", p->local_stack_size);
 

@@ -103,6 +103,10 @@ static void check_same_plan(int *fails, const struct plan *a, const struct plan 
 	CHECK(fails, strcmp(a->local_model, b->local_model) == 0);
 	CHECK(fails, strcmp(a->local_stack_size, b->local_stack_size) == 0);
 	CHECK_U64(fails, a->local_processes, b->local_processes);
+	CHECK_U64(fails, a->local_ncommand, b->local_ncommand);
+	for (int64_t i = 0; i < a->local_ncommand && i < b->local_ncommand; i++)
+		CHECK(fails, strcmp(a->local_command[i], b->local_command[i]) == 0);
+	CHECK(fails, a->local_ready_timeout_s == b->local_ready_timeout_s);
 }
 
 /* Loads path, then re-parses its p->json: the report's plan is the same plan. */
@@ -159,7 +163,8 @@ static void bad_plan_fails(int *fails, const char *path)
 	CHECK(fails, plan_load(path, &plan_a, &err) == -1);
 	CHECK_STR_HAS(fails, err.msg, expect);
 	/* A failed parse owns nothing: plan_free is harmless, the pointers are clear. */
-	CHECK(fails, plan_a.names == NULL && plan_a.weights == NULL && plan_a.json == NULL);
+	CHECK(fails, plan_a.names == NULL && plan_a.weights == NULL && plan_a.json == NULL &&
+	                 plan_a.local_command == NULL);
 	plan_free(&plan_a);
 	free(expect);
 }
@@ -248,6 +253,166 @@ static void local_defaults(int *fails)
 	              "{\"agents\":2,\"server\":{\"model\":\"threads\",\"stack_size\":\"64k\"}}");
 	free(dump);
 	plan_free(&plan_a);
+}
+
+/* A local plan whose local.server is `server` (JSON text), on target.port `port`. */
+static size_t command_plan(char *buf, size_t size, const char *server, int port)
+{
+	return (size_t)snprintf(buf, size,
+	                        "{\"name\": \"c\", \"target\": {\"host\": \"127.0.0.1\", "
+	                        "\"port\": %d}, \"agents\": {\"count\": 2}, \"connections\": 4, "
+	                        "\"local\": {\"server\": %s}}",
+	                        port, server);
+}
+
+/*
+ * local.server.command: any server's argv, "{port}" put in for the port the
+ * coordinator picks; the report's plan keeps it as written, with its timeout.
+ */
+static void local_command(int *fails)
+{
+	static const char server[] =
+	    "{\"command\": [\"python3\", \"echo.py\", \"--port\", \"{port}\", "
+	    "\"--name=p{port}x{port}\", \"{por}\", \"\"]}";
+	struct proto_err err = {{0}};
+	char text[1024], *dump;
+	size_t len = command_plan(text, sizeof(text), server, 0);
+
+	CHECK(fails, plan_parse(text, len, "c.json", &plan_a, &err) == 0);
+	if (err.msg[0])
+		fprintf(stderr, "  %s\n", err.msg);
+	CHECK_U64(fails, plan_a.local_ncommand, 7);
+	CHECK(fails, plan_a.local_ready_timeout_s == 10);
+	CHECK(fails, plan_a.local_ncommand == 7 && strcmp(plan_a.local_command[3], "{port}") == 0);
+	dump = plan_a.json ? json_dumps(json_object_get(plan_a.json, "local"), JSON_COMPACT) : NULL;
+	CHECK_STR_HAS(fails, dump,
+	              "{\"agents\":2,\"server\":{\"command\":[\"python3\",\"echo.py\","
+	              "\"--port\",\"{port}\",\"--name=p{port}x{port}\",\"{por}\",\"\"],"
+	              "\"ready_timeout_s\":10.0}}");
+	/* parse(serialise(p)) == p */
+	char *whole = plan_a.json ? json_dumps(plan_a.json, 0) : NULL;
+	CHECK(fails, whole != NULL && plan_parse(whole, strlen(whole), "j", &plan_b, &err) == 0);
+	check_same_plan(fails, &plan_a, &plan_b);
+	plan_free(&plan_b);
+	free(whole);
+	free(dump);
+
+	char **argv = plan_command_argv(&plan_a, 40123);
+	CHECK(fails, argv != NULL);
+	if (argv != NULL) {
+		static const char *const want[] = {"python3", "echo.py", "--port", "40123",
+		                                   "--name=p40123x40123", "{por}", ""};
+		for (size_t i = 0; i < 7; i++)
+			CHECK_STR_HAS(fails, argv[i], want[i]);
+		CHECK(fails, strcmp(argv[3], "40123") == 0 && strcmp(argv[6], "") == 0);
+		CHECK(fails, argv[7] == NULL);
+	}
+	plan_argv_free(argv);
+	argv = plan_command_argv(&plan_a, 7);
+	CHECK(fails, argv != NULL && strcmp(argv[4], "--name=p7x7") == 0);
+	plan_argv_free(argv);
+	plan_free(&plan_a);
+
+	len = command_plan(text, sizeof(text),
+	                   "{\"command\": [\"./s\", \"{port}\"], \"ready_timeout_s\": 2.5}", 0);
+	CHECK(fails, plan_parse(text, len, "c.json", &plan_a, &err) == 0);
+	CHECK(fails, plan_a.local_ready_timeout_s == 2.5);
+	plan_free(&plan_a);
+}
+
+/* Each broken local.server with a command, and the sentence that names its path. */
+static void local_command_errors(int *fails)
+{
+	static const struct {
+		const char *server;
+		int port;
+		const char *want;
+	} cases[] = {
+	    {"{\"command\": [\"./s\", \"{port}\"], \"model\": \"epoll\"}", 0,
+	     "c.json: local.server.model: not with local.server.command"},
+	    {"{\"stack_size\": \"16k\", \"command\": [\"./s\", \"{port}\"]}", 0,
+	     "c.json: local.server.stack_size: not with local.server.command"},
+	    {"{\"command\": [\"./s\", \"{port}\"], \"processes\": 2}", 0,
+	     "c.json: local.server.processes: not with local.server.command"},
+	    {"{\"command\": \"./s --port {port}\"}", 0,
+	     "c.json: local.server.command: expected the server's argv, an array of 1..256 "
+	     "strings like [\"./echo\", \"--port\", \"{port}\"], got \"./s --port {port}\""},
+	    {"{\"command\": []}", 0, "local.server.command: expected the server's argv, an array "},
+	    {"{\"command\": []}", 0, "got 0 entries"},
+	    {"{\"command\": [1, \"{port}\"]}", 0,
+	     "c.json: local.server.command[0]: expected a non-empty string of at most 4095 bytes, "
+	     "got 1"},
+	    {"{\"command\": [\"\", \"{port}\"]}", 0,
+	     "local.server.command[0]: expected a non-empty string of at most 4095 bytes, got \"\""},
+	    {"{\"command\": [\"./s\", null]}", 0,
+	     "local.server.command[1]: expected a string of at most 4095 bytes, got null"},
+	    {"{\"command\": [\"./s\", \"--port\", \"8080\"]}", 0,
+	     "c.json: local.server.command: expected \"{port}\" in at least one argument"},
+	    {"{\"command\": [\"./s\", \"{PORT}\"]}", 0, "expected \"{port}\" in at least one"},
+	    {"{\"ready_timeout_s\": 5}", 0,
+	     "c.json: local.server.ready_timeout_s: only with local.server.command"},
+	    {"{\"command\": [\"./s\", \"{port}\"], \"ready_timeout_s\": 0}", 0,
+	     "local.server.ready_timeout_s: expected a number of seconds from 0.1 to 600, got 0"},
+	    {"{\"command\": [\"./s\", \"{port}\"], \"ready_timeout_s\": \"10\"}", 0,
+	     "local.server.ready_timeout_s: expected a number of seconds from 0.1 to 600, got "
+	     "\"10\""},
+	    {"{\"command\": [\"./s\", \"{port}\"]}", 1234,
+	     "c.json: target.port: expected 0 with local.server.command (the coordinator picks a "
+	     "free port for it), got 1234"},
+	    {"{\"command\": [\"./s\", \"{port}\"], \"cmd\": 1}", 0,
+	     "local.server.cmd: unknown key (expected model, stack_size, processes, command, "
+	     "ready_timeout_s)"},
+	};
+	struct proto_err err = {{0}};
+	char text[1024];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = command_plan(text, sizeof(text), cases[i].server, cases[i].port);
+		int rc = plan_parse(text, len, "c.json", &plan_a, &err);
+
+		if (rc == 0)
+			fprintf(stderr, "  %s passed\n", cases[i].server);
+		CHECK(fails, rc == -1);
+		CHECK_STR_HAS(fails, err.msg, cases[i].want);
+		CHECK(fails, plan_a.local_command == NULL && plan_a.json == NULL);
+		plan_free(&plan_a);
+	}
+}
+
+/* Too many arguments, and one too long: each said with its size. */
+static void local_command_limits(int *fails)
+{
+	struct proto_err err = {{0}};
+	size_t size = 64 * 1024, len;
+	char *server = malloc(size), *text = malloc(size + 512);
+
+	CHECK(fails, server != NULL && text != NULL);
+	if (server == NULL || text == NULL) {
+		free(server);
+		free(text);
+		return;
+	}
+	len = (size_t)snprintf(server, size, "{\"command\": [\"{port}\"");
+	for (int i = 1; i < PLAN_MAX_COMMAND_ARGS + 1; i++)
+		len += (size_t)snprintf(server + len, size - len, ", \"a\"");
+	snprintf(server + len, size - len, "]}");
+	len = command_plan(text, size + 512, server, 0);
+	CHECK(fails, plan_parse(text, len, "c.json", &plan_a, &err) == -1);
+	CHECK_STR_HAS(fails, err.msg, "local.server.command: expected the server's argv");
+	CHECK_STR_HAS(fails, err.msg, "got 257 entries");
+	plan_free(&plan_a);
+
+	len = (size_t)snprintf(server, size, "{\"command\": [\"./s\", \"{port}\", \"");
+	memset(server + len, 'x', PLAN_MAX_COMMAND_ARG);
+	snprintf(server + len + PLAN_MAX_COMMAND_ARG, size - len - PLAN_MAX_COMMAND_ARG, "\"]}");
+	len = command_plan(text, size + 512, server, 0);
+	CHECK(fails, plan_parse(text, len, "c.json", &plan_a, &err) == -1);
+	CHECK_STR_HAS(fails, err.msg,
+	              "local.server.command[2]: expected a string of at most 4095 bytes, got "
+	              "4096 bytes");
+	plan_free(&plan_a);
+	free(server);
+	free(text);
 }
 
 static void weights_example(int *fails)
@@ -466,6 +631,9 @@ static const struct check_case cases[] = {
     {"bad_threshold_whole", bad_threshold_whole},
     {"defaults", defaults},
     {"local_defaults", local_defaults},
+    {"local_command", local_command},
+    {"local_command_errors", local_command_errors},
+    {"local_command_limits", local_command_limits},
     {"weights_example", weights_example},
     {"load_errors", load_errors},
     {"fuzz", fuzz},
