@@ -100,6 +100,7 @@ struct control {
 	struct work_start {         /* a load or churn phase's baseline, for its phase_done */
 		struct engine_counts counts;
 		struct result_cost cost;
+		struct hist *tick_base; /* the load latencies at the last tick (or the start) */
 	} work;
 };
 
@@ -296,6 +297,32 @@ static void churn_done(const struct control *c, const struct engine_counts *now,
 	p->churn.cpu_sys_s = cost.cpu_sys_s;
 }
 
+/*
+ * A load sub-step as it runs: verified so far, and the latencies recorded
+ * since the last tick (from the cumulative histogram, so the workers' hot
+ * path records each latency once). Without memory, no tick: it is a view.
+ */
+static void load_tick(struct control *c, const struct engine_counts *now, struct msg_progress *p)
+{
+	struct hist *h = malloc(2 * sizeof(*h));
+
+	if (h == NULL || c->work.tick_base == NULL) {
+		free(h);
+		return;
+	}
+	engine_load_hist(c->engine, &h[0]);
+	hist_delta(&h[1], &h[0], c->work.tick_base);
+	*c->work.tick_base = h[0];
+	p->has_tick = true;
+	p->tick.sub = c->go.load.sub;
+	p->tick.verified = (int64_t)(now->load_verified - c->work.counts.load_verified);
+	p->tick.count = (int64_t)h[1].count;
+	p->tick.p50_us = (int64_t)hist_percentile(&h[1], 0.50);
+	p->tick.p99_us = (int64_t)hist_percentile(&h[1], 0.99);
+	p->tick.max_us = h[1].count > 0 ? (int64_t)h[1].max_us : 0;
+	free(h);
+}
+
 /* Keeps a one-shot answer (ready, phase_done) to resend until it is acknowledged by use. */
 static void answer(struct control *c, json_t *msg)
 {
@@ -318,6 +345,8 @@ static void send_progress(struct control *c, enum proto_type type)
 		load_done(c, &ec, &p);
 	if (type == PROTO_PHASE_DONE && c->go.phase == MSG_PHASE_CHURN)
 		churn_done(c, &ec, &p);
+	if (type == PROTO_PROGRESS && c->go.phase == MSG_PHASE_LOAD)
+		load_tick(c, &ec, &p);
 	json_t *msg = msg_progress_pack(type, &p);
 	free(p.hist);
 	if (type == PROTO_PHASE_DONE)
@@ -355,6 +384,8 @@ static void engine_drop(struct control *c)
 	c->engine = NULL;
 	free(c->seen);
 	c->seen = NULL;
+	free(c->work.tick_base);
+	c->work.tick_base = NULL;
 }
 
 static void go_idle(struct control *c)
@@ -518,6 +549,10 @@ static void on_go(struct control *c, json_t *msg)
 
 		engine_snapshot(c->engine, &c->work.counts);
 		result_cost_begin(&c->work.cost);
+		if (go.phase == MSG_PHASE_LOAD && c->work.tick_base == NULL)
+			c->work.tick_base = malloc(sizeof(*c->work.tick_base));
+		if (go.phase == MSG_PHASE_LOAD && c->work.tick_base != NULL)
+			engine_load_hist(c->engine, c->work.tick_base);
 		/* A churn part of 0 opens nothing: the phase is done at once. */
 		if (go.phase == MSG_PHASE_LOAD)
 			rc = engine_load(c->engine, &l);

@@ -298,6 +298,18 @@ void engine_snapshot(struct engine *e, struct engine_counts *out)
 		out->churn_failed[r] = atomic_load(&st->churn_failed[r]);
 }
 
+void engine_load_hist(struct engine *e, struct hist *out)
+{
+	hist_init(out);
+	for (unsigned i = 0; i < e->nworkers; i++) {
+		struct worker *w = &e->workers[i];
+
+		pthread_mutex_lock(&w->hist_lock);
+		hist_merge(out, &w->h_load);
+		pthread_mutex_unlock(&w->hist_lock);
+	}
+}
+
 void engine_result(struct engine *e, struct engine_result *out)
 {
 	unsigned i;

@@ -169,5 +169,7 @@ bool engine_wait(struct engine *e, unsigned timeout_ms);
 void engine_snapshot(struct engine *e, struct engine_counts *out);
 /* Counters plus the workers' histograms merged. Best taken after engine_wait() says done. */
 void engine_result(struct engine *e, struct engine_result *out);
+/* The load latencies so far (every load phase), without the other histograms' cost. */
+void engine_load_hist(struct engine *e, struct hist *out);
 
 #endif

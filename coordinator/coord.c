@@ -13,6 +13,7 @@
 #include <zmq.h>
 
 #include "coord.h"
+#include "timeline.h"
 
 int64_t coord_now_ms(void)
 {
@@ -499,6 +500,14 @@ static void on_counts(struct coord *c, struct coord_agent *a, enum proto_type ty
 		return;
 	}
 	a->counts = p.counts;
+	if (p.has_tick && p.phase == MSG_PHASE_LOAD && p.tick.sub == a->go_sub) {
+		/* A view over time, bounded like the figures of its phase_done. */
+		if (p.tick.verified > a->go_bound || p.tick.count > a->go_bound) {
+			drop(c, a->id, "a load tick past what its part of the load can hold");
+			return;
+		}
+		timeline_tick(a, (int)p.step, &p.tick);
+	}
 	if (type != PROTO_PHASE_DONE || (int)p.phase != c->cur_phase || p.step != c->step ||
 	    a->phase_done)
 		return;
@@ -928,31 +937,6 @@ void coord_request_stats(struct coord *c, bool fresh)
 	free(body);
 }
 
-/* One row of every agent's open connections; the table grows by doubling. */
-static void timeline_add(struct coord *c, int64_t now)
-{
-	if (c->tl_n == c->tl_cap) {
-		int cap = c->tl_cap ? c->tl_cap * 2 : 256;
-		double *t = realloc(c->tl_t, (size_t)cap * sizeof(*t));
-		if (t != NULL)
-			c->tl_t = t;
-		int64_t *cur = realloc(c->tl_current,
-		                       (size_t)cap * (size_t)c->plan->agents_count * sizeof(*cur));
-		if (cur != NULL)
-			c->tl_current = cur;
-		if (t == NULL || cur == NULL)
-			return; /* the timeline stops growing; the run goes on */
-		c->tl_cap = cap;
-	}
-	int64_t *row = &c->tl_current[(size_t)c->tl_n * (size_t)c->plan->agents_count];
-	/* A lost agent's connections are gone (its dead man's switch closed them). */
-	for (int i = 0; i < c->plan->agents_count; i++)
-		row[i] = i < c->nagents && c->agents[i].state != AGENT_LOST
-		             ? c->agents[i].counts.current
-		             : 0;
-	c->tl_t[c->tl_n++] = (double)(now - c->started_ms) / 1000.0;
-}
-
 void coord_mark(struct coord *c, const char *phase, int step)
 {
 	if (c->nmarks == COORD_MAX_MARKS)
@@ -978,6 +962,7 @@ void coord_free(struct coord *c)
 	free(c->phase_hist);
 	free(c->tl_t);
 	free(c->tl_current);
+	free(c->tl_load);
 }
 
 /* One heartbeat, encoded once, to every agent still taking part. */

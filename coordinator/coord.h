@@ -66,6 +66,9 @@ struct coord_agent {
 	int lost_step;               /* the step it was lost in, -1 = not lost */
 	int64_t next_told_ms;        /* lost, and heard again: when to repeat its stop */
 	struct msg_counts counts;    /* latest from progress, phase_done or result */
+	struct msg_load_tick tick;   /* latest load tick (timeline.c), from step tick_step */
+	int tick_step;
+	bool has_tick, tick_new; /* one arrived; and since the last timeline row */
 	int64_t held[MSG_MAX_STEPS]; /* open and verified at each plateau's end */
 	struct msg_result *result;   /* NULL until the result arrives */
 };
@@ -134,6 +137,20 @@ struct coord_step {
 	int nloads; /* load sub-steps run */
 	struct coord_load load[MSG_MAX_LOADS];
 	struct coord_churn churn;
+};
+
+/*
+ * The load as it ran: one row a timeline tick while a load sub-step runs
+ * (timeline.c). Percentiles are the worst agent's of the ticks that arrived
+ * since the previous row; verified counts the sub-step so far, all agents.
+ */
+struct coord_load_row {
+	double t_s;
+	int step, sub;
+	int agents; /* agents whose tick arrived since the previous row */
+	int64_t verified;
+	int64_t count; /* latencies in those ticks */
+	int64_t p50_us, p99_us, max_us;
 };
 
 /* A phase boundary on the timeline. */
@@ -230,6 +247,8 @@ struct coord {
 	double *tl_t;
 	int64_t *tl_current;
 	int tl_n, tl_cap;
+	struct coord_load_row *tl_load;
+	int tl_load_n, tl_load_cap;
 	int64_t next_timeline_ms;
 	struct coord_mark marks[COORD_MAX_MARKS];
 	int nmarks;

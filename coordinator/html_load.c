@@ -2,8 +2,9 @@
  * html_load.c — "At work": what the server did with the plan's open-loop
  * load at each plateau. Per step, achieved msg/s against the rate offered
  * (with y = x, where every offered message came back in time) and the
- * latency percentiles against the rate; then one table of every step and
- * rate with the console summary's columns (report.c, print_loads()).
+ * latency percentiles against the rate, then both over time (the
+ * timeline's load rows); then one table of every step and rate with the
+ * console summary's columns (report.c, print_loads()).
  */
 #include <math.h>
 #include <stdbool.h>
@@ -90,6 +91,109 @@ static void chart_load_latency(FILE *f, const json_t *loads, const char *id, con
 	html_chart_write_or_note(f, &c, "no latency was measured");
 }
 
+/*
+ * The timeline's load rows of one step, in time order (timeline.c writes
+ * them so): how many, and the first.
+ */
+static size_t step_rows(const json_t *rows, double step, size_t *first)
+{
+	const json_t *row;
+	size_t i, n = 0;
+
+	json_array_foreach(rows, i, row)
+	{
+		if (html_jnum(row, "step") != step)
+			continue;
+		if (n++ == 0)
+			*first = i;
+	}
+	return n;
+}
+
+/* A mark at each rate's first row: where the offered rate changed. */
+static void mark_rates(struct html_chart *c, const json_t *rows, size_t first, size_t n)
+{
+	double sub = -1;
+
+	for (size_t i = first; i < first + n && c->nmarks < HTML_MAX_MARKS; i++) {
+		const json_t *row = json_array_get(rows, i);
+		if (html_jnum(row, "sub") == sub)
+			continue;
+		sub = html_jnum(row, "sub");
+		c->marks[c->nmarks] = html_jnum(row, "t");
+		snprintf(c->mark_labels[c->nmarks++], sizeof(c->mark_labels[0]), "%.0f/s",
+		         html_jnum(row, "rate_per_s"));
+	}
+}
+
+/*
+ * Messages verified a second between two rows of the same rate (the rows
+ * count each sub-step from 0), against the rate offered.
+ */
+static void chart_rate_over_time(FILE *f, const json_t *rows, size_t first, size_t n,
+                                 const char *id, const char *at)
+{
+	char title[96];
+	struct html_chart c = {
+	    .id = id, .title = title, .xlabel = "seconds since start", .ylabel = "messages/s"};
+	struct html_series *off = html_series_add(&c, "offered", (int)n, 8);
+	struct html_series *ach = html_series_add(&c, "achieved", n > 1 ? (int)n - 1 : 0, 0);
+	int k = 0;
+
+	snprintf(title, sizeof(title), "Messages a second over time at %s connections", at);
+	if (off != NULL)
+		off->dashed = true;
+	for (size_t i = first; off != NULL && i < first + n; i++) {
+		const json_t *row = json_array_get(rows, i);
+		const json_t *prev = i > first ? json_array_get(rows, i - 1) : NULL;
+		off->x[i - first] = html_jnum(row, "t");
+		off->y[i - first] = html_jnum(row, "rate_per_s");
+		if (ach == NULL || prev == NULL || html_jnum(prev, "sub") != html_jnum(row, "sub"))
+			continue;
+		double dt = html_jnum(row, "t") - html_jnum(prev, "t");
+		if (!(dt > 0))
+			continue;
+		ach->x[k] = html_jnum(row, "t");
+		ach->y[k++] = (html_jnum(row, "verified") - html_jnum(prev, "verified")) / dt;
+	}
+	if (ach != NULL)
+		ach->n = k;
+	mark_rates(&c, rows, first, n);
+	html_chart_write_or_note(f, &c, "too few samples for a rate");
+}
+
+/* The worst agent's percentiles of the messages verified since the previous row. */
+static void chart_latency_over_time(FILE *f, const json_t *rows, size_t first, size_t n,
+                                    const char *id, const char *at)
+{
+	static const char *const keys[] = {"p50_ms", "p99_ms", "max_ms"};
+	char title[112];
+	struct html_chart c = {
+	    .id = id, .title = title, .xlabel = "seconds since start", .ylabel = "milliseconds"};
+
+	snprintf(title, sizeof(title), "Latency over time at %s connections (worst agent a sample)",
+	         at);
+	for (unsigned p = 0; p < sizeof(keys) / sizeof(keys[0]); p++) {
+		int k = 0;
+		for (size_t i = first; i < first + n; i++)
+			k += html_jnum(json_array_get(rows, i), "count") > 0;
+		struct html_series *s = html_series_add(&c, keys[p], k, p);
+		if (s == NULL)
+			break;
+		k = 0;
+		for (size_t i = first; i < first + n; i++) {
+			const json_t *row = json_array_get(rows, i);
+			if (!(html_jnum(row, "count") > 0))
+				continue; /* no message verified in it: no latency, not 0 */
+			s->x[k] = html_jnum(row, "t");
+			s->y[k++] = html_jnum(row, keys[p]);
+		}
+		s->dashed = p == 0;
+	}
+	mark_rates(&c, rows, first, n);
+	html_chart_write_or_note(f, &c, "no latency was sampled while it ran");
+}
+
 /* A count with thousands separators, or a dash when not measured. */
 static void td_count(FILE *f, double v)
 {
@@ -135,6 +239,7 @@ static void table_loads(FILE *f, const json_t *steps, int index)
 void html_load_section(FILE *f, const json_t *r, int index)
 {
 	const json_t *steps = json_object_get(r, "steps"), *st;
+	const json_t *rows = json_object_get(json_object_get(r, "timeline"), "load");
 	char id[48], at[32];
 	bool any = false;
 	size_t k;
@@ -160,6 +265,13 @@ void html_load_section(FILE *f, const json_t *r, int index)
 		chart_achieved(f, loads, id, at);
 		snprintf(id, sizeof(id), "chart-load-latency-%d-%zu", index, k);
 		chart_load_latency(f, loads, id, at);
+		size_t first = 0, n = step_rows(rows, (double)k, &first);
+		if (n == 0)
+			continue; /* a report from before the timeline had load rows */
+		snprintf(id, sizeof(id), "chart-load-rate-time-%d-%zu", index, k);
+		chart_rate_over_time(f, rows, first, n, id, at);
+		snprintf(id, sizeof(id), "chart-load-latency-time-%d-%zu", index, k);
+		chart_latency_over_time(f, rows, first, n, id, at);
 	}
 	table_loads(f, steps, index);
 }

@@ -8,6 +8,7 @@
 
 #include "host.h"
 #include "report.h"
+#include "timeline.h"
 
 static const char *state_name(enum agent_state s, bool running)
 {
@@ -469,30 +470,6 @@ static json_t *steps_json(const struct coord *c)
 		json_array_append_new(arr, st != NULL ? st : json_null());
 	}
 	return arr;
-}
-
-/* {"t": [...], "agents": [{"name", "current": [...]}], "phases": [{"t", "phase", "step"}]} */
-static json_t *timeline_json(const struct coord *c)
-{
-	json_t *t = json_array(), *agents = json_array(), *phases = json_array();
-
-	for (int k = 0; k < c->tl_n; k++)
-		json_array_append_new(t, json_real(c->tl_t[k]));
-	for (int i = 0; i < c->nagents; i++) {
-		json_t *cur = json_array();
-		for (int k = 0; k < c->tl_n; k++)
-			json_array_append_new(
-			    cur,
-			    json_integer(c->tl_current[(size_t)k * (size_t)c->plan->agents_count +
-			                               (size_t)i]));
-		json_array_append_new(
-		    agents, json_pack("{s:s, s:o}", "name", c->agents[i].id, "current", cur));
-	}
-	for (int m = 0; m < c->nmarks; m++)
-		json_array_append_new(phases,
-		                      json_pack("{s:f, s:s, s:i}", "t", c->marks[m].t_s, "phase",
-		                                c->marks[m].phase, "step", c->marks[m].step));
-	return json_pack("{s:o, s:o, s:o}", "t", t, "agents", agents, "phases", phases);
 }
 
 static const char *status_of(const struct coord *c, const struct totals *t, bool ok, int *code)

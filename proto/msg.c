@@ -102,6 +102,15 @@ static const struct proto_field msg_load_done_fields[] = {
     PROTO_FIELD(struct msg_load_done, cpu_sys_s, PROTO_KIND_DBL, 0, MSG_MAX_SECONDS),
 };
 
+static const struct proto_field msg_load_tick_fields[] = {
+    PROTO_FIELD(struct msg_load_tick, sub, PROTO_KIND_INT, 0, MSG_MAX_LOADS - 1),
+    PROTO_FIELD(struct msg_load_tick, verified, PROTO_KIND_INT, 0, INT64_MAX),
+    PROTO_FIELD(struct msg_load_tick, count, PROTO_KIND_INT, 0, INT64_MAX),
+    PROTO_FIELD(struct msg_load_tick, p50_us, PROTO_KIND_INT, 0, (int64_t)HIST_MAX_US),
+    PROTO_FIELD(struct msg_load_tick, p99_us, PROTO_KIND_INT, 0, (int64_t)HIST_MAX_US),
+    PROTO_FIELD(struct msg_load_tick, max_us, PROTO_KIND_INT, 0, (int64_t)HIST_MAX_US),
+};
+
 static const struct proto_field msg_go_churn_fields[] = {
     PROTO_FIELD(struct msg_go_churn, rate_per_s, PROTO_KIND_DBL, 0, 0),
     PROTO_FIELD(struct msg_go_churn, duration_ms, PROTO_KIND_INT, 1, 86400000),
@@ -715,6 +724,10 @@ json_t *msg_progress_pack(enum proto_type type, const struct msg_progress *m)
 		    msg_object(&m->load, msg_load_done_fields, MSG_NELEM(msg_load_done_fields)));
 	if (m->has_churn)
 		msg = msg_add(msg, "churn", msg_churn_pack(&m->churn));
+	if (m->has_tick)
+		msg = msg_add(
+		    msg, "tick",
+		    msg_object(&m->tick, msg_load_tick_fields, MSG_NELEM(msg_load_tick_fields)));
 
 	msg = msg_add(msg, "phase", json_string(phase));
 	return msg_add(msg, "counts", msg_counts_pack(&m->counts));
@@ -722,8 +735,8 @@ json_t *msg_progress_pack(enum proto_type type, const struct msg_progress *m)
 
 int msg_progress_unpack(json_t *msg, struct msg_progress *m, struct proto_err *err)
 {
-	static const char *const extra[] = {"v",    "type", "phase", "counts",
-	                                    "hist", "load", "churn", NULL};
+	static const char *const extra[] = {"v",    "type",  "phase", "counts",
+	                                    "hist", "load", "churn", "tick",  NULL};
 	static const struct msg_shape shape = {MSG_BIT(PROTO_PROGRESS) | MSG_BIT(PROTO_PHASE_DONE),
 	                                       "progress or phase_done", msg_progress_fields,
 	                                       MSG_NELEM(msg_progress_fields), extra};
@@ -761,6 +774,18 @@ int msg_progress_unpack(json_t *msg, struct msg_progress *m, struct proto_err *e
 		if (msg_churn_unpack(msg, &tmp.churn, what, err) != 0)
 			return -1;
 		tmp.has_churn = true;
+	}
+	if (json_object_get(msg, "tick") != NULL) {
+		if (tmp.phase != MSG_PHASE_LOAD)
+			return proto_fail(err, "%s: field \"tick\": only phase load has one", what);
+		if (msg_read_object(msg, "tick", &tmp.tick, msg_load_tick_fields,
+		                    MSG_NELEM(msg_load_tick_fields), what, err) != 0)
+			return -1;
+		if (tmp.tick.p50_us > tmp.tick.p99_us || tmp.tick.p99_us > tmp.tick.max_us)
+			return proto_fail(err, "%s: field \"tick\": p50_us <= p99_us <= max_us, got %lld, %lld, %lld",
+			                  what, (long long)tmp.tick.p50_us, (long long)tmp.tick.p99_us,
+			                  (long long)tmp.tick.max_us);
+		tmp.has_tick = true;
 	}
 	tmp.hist = m->hist;
 	*m = tmp;

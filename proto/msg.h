@@ -11,7 +11,7 @@
  *   coordinator: assign                              agent: ready | reject
  *   coordinator: go {connect, step, target}          agent: progress..., phase_done
  *   coordinator: go {echo, step}                     agent: progress..., phase_done
- *   coordinator: go {load, step, load:{sub,...}}     agent: progress..., phase_done {load}
+ *   coordinator: go {load, step, load:{sub,...}}     agent: progress {tick}..., phase_done {load}
  *   (one load per rate of the plan's load.rate_per_s, lowest first)
  *   coordinator: go {churn, step, churn:{...}}       agent: progress..., phase_done {churn}
  *   (hold: nothing but heartbeats)
@@ -155,6 +155,21 @@ struct msg_load_done {
 	double cpu_sys_s;
 };
 
+/*
+ * progress {load}: a load sub-step as it runs (the object "tick"), for the
+ * report's view over time. verified counts this sub-step so far, so a lost
+ * progress loses nothing; count and the percentiles are the latencies
+ * recorded since this agent's previous tick, in microseconds.
+ */
+struct msg_load_tick {
+	int64_t sub;
+	int64_t verified;
+	int64_t count;
+	int64_t p50_us;
+	int64_t p99_us;
+	int64_t max_us;
+};
+
 struct msg_counts {
 	int64_t attempted;
 	int64_t established;
@@ -193,6 +208,8 @@ struct msg_progress {
 	bool has_load;
 	struct msg_churn_done churn; /* phase churn, phase_done only: packed when has_churn */
 	bool has_churn;
+	struct msg_load_tick tick; /* phase load, progress only: packed when has_tick */
+	bool has_tick;
 };
 
 /* result: the counters and the two histograms, mergeable at the coordinator. */

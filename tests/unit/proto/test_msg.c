@@ -284,6 +284,32 @@ static void progress_round_trip(int *fails)
 	                 out.load.cpu_sys_s == 0.5);
 	json_decref(msg);
 
+	/* progress of a load carries its tick: the sub-step so far, the latency since the last. */
+	in.has_load = false;
+	in.has_tick = true;
+	in.tick = (struct msg_load_tick){1, 5000, 480, 120, 900, 4100};
+	msg = wire(fails, msg_progress_pack(PROTO_PROGRESS, &in), PROTO_PROGRESS);
+	memset(&out, 0, sizeof(out));
+	check_ok(fails, msg_progress_unpack(msg, &out, &err), &err);
+	CHECK(fails, out.has_tick && !out.has_load && out.tick.sub == 1 &&
+	                 out.tick.verified == 5000 && out.tick.count == 480 &&
+	                 out.tick.p50_us == 120 && out.tick.p99_us == 900 && out.tick.max_us == 4100);
+	json_decref(msg);
+	/* Percentiles out of order are no latency at all. */
+	in.tick.p99_us = 5000;
+	msg = msg_progress_pack(PROTO_PROGRESS, &in);
+	CHECK(fails, msg_progress_unpack(msg, &out, &err) < 0 &&
+	                 strstr(err.msg, "p50_us <= p99_us <= max_us") != NULL);
+	json_decref(msg);
+	/* Only a load has one. */
+	in.tick.p99_us = 900;
+	in.phase = MSG_PHASE_ECHO;
+	msg = msg_progress_pack(PROTO_PROGRESS, &in);
+	CHECK(fails, msg_progress_unpack(msg, &out, &err) < 0 &&
+	                 strstr(err.msg, "\"tick\": only phase load has one") != NULL);
+	json_decref(msg);
+	in.has_tick = false;
+
 	/* phase_done of a churn: its counts and failures by reason. */
 	memset(&in, 0, sizeof(in));
 	in.phase = MSG_PHASE_CHURN;
@@ -396,8 +422,7 @@ static json_t *make(enum kind k)
 	struct msg_reject reject = {"no"};
 	struct msg_stop stop = {"stop"};
 	struct msg_go go = {MSG_PHASE_CONNECT, 0, 10, {0, 0, 0, 0}, {0, 0}};
-	struct msg_progress progress = {MSG_PHASE_ECHO, 1,   {0},  NULL, false, {0},
-	                                false,          {0}, false};
+	struct msg_progress progress = {.phase = MSG_PHASE_ECHO, .step = 1};
 
 	switch (k) {
 	case K_HELLO:
