@@ -218,13 +218,8 @@ static int agent_run_standalone(const struct agent_options *o)
 	engine_result(e, r);
 	engine_destroy(e);
 	passed = ok && result_passed(r, o->n, o->rounds > 0);
-	if (has_load && r->counts.load_sent < r->counts.load_scheduled)
-		fprintf(stderr,
-		        "agent: the load fell short of its schedule: %llu of %llu messages sent "
-		        "before the %.3f s were over (%llu sends were late by this agent itself)\n",
-		        (unsigned long long)r->counts.load_sent,
-		        (unsigned long long)r->counts.load_scheduled, load.duration_s,
-		        (unsigned long long)r->counts.load_behind);
+	if (result_work_short(stderr, r, has_load ? &load : NULL, has_churn ? &churn : NULL))
+		passed = false;
 	if (o->json) {
 		json_t *j = result_to_json(r, has_load ? &load : NULL, has_churn ? &churn : NULL);
 

@@ -208,3 +208,44 @@ bool result_passed(const struct engine_result *r, uint64_t target, bool echoed)
 	       (!echoed || c->echo_ok == target) && result_churn_failed(c) == 0 &&
 	       c->churn_ok == c->churn_attempted && c->load_sent == c->load_scheduled;
 }
+
+bool result_work_short(FILE *out, const struct engine_result *r, const struct result_load *load,
+                       const struct result_churn *churn)
+{
+	const struct engine_counts *c = &r->counts;
+	bool is_short = false;
+
+	if (load != NULL && c->load_sent < c->load_scheduled) {
+		fprintf(out,
+		        "agent: the load fell short of its schedule: %llu of %llu messages sent "
+		        "before the %.3f s were over (%llu sends were late by this agent itself)\n",
+		        (unsigned long long)c->load_sent, (unsigned long long)c->load_scheduled,
+		        load->duration_s, (unsigned long long)c->load_behind);
+		is_short = true;
+	}
+	if (churn == NULL)
+		return is_short;
+	/* The token bucket opens rate x duration, plus its first second's credit at most. */
+	uint64_t asked = (uint64_t)((double)churn->rate_per_s * churn->duration_s);
+	uint64_t failed = result_churn_failed(c);
+	if (c->churn_attempted < asked) {
+		fprintf(out,
+		        "agent: the churn fell short of its rate: %llu of %llu connections opened in "
+		        "%.3f s at %llu/s\n",
+		        (unsigned long long)c->churn_attempted, (unsigned long long)asked,
+		        churn->duration_s, (unsigned long long)churn->rate_per_s);
+		is_short = true;
+	}
+	if (failed > 0 || c->churn_ok < c->churn_attempted) {
+		fprintf(out, "agent: %llu of %llu churn connections failed:",
+		        (unsigned long long)(c->churn_attempted - c->churn_ok),
+		        (unsigned long long)c->churn_attempted);
+		for (int i = 0; i < ENGINE_REASON_COUNT; i++)
+			if (c->churn_failed[i] > 0)
+				fprintf(out, " %s %llu", engine_reason_name((enum engine_reason)i),
+				        (unsigned long long)c->churn_failed[i]);
+		fputc('\n', out);
+		is_short = true;
+	}
+	return is_short;
+}

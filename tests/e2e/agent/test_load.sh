@@ -16,6 +16,8 @@
 #    credit of 10 more, none failed, one latency per connection.
 # 3. An agent that cannot keep its schedule says so: one thread offered
 #    1,000,000 messages/s (for 50 ms: 50,000 in all) cannot: behind_schedule > 0.
+# 5. A churn whose every connection the server refuses (--max-conns) exits 1 and
+#    says how many failed and why.
 AGENT=$1 SERVER=$2
 . "$(dirname "$0")/lib.sh"
 
@@ -78,4 +80,19 @@ expect "churn: ok == attempted" "$(jq '.churn.ok == .churn.attempted' "$J")" tru
 expect "churn: failed" "$(jq '[.churn.failed[]] | add' "$J")" 0
 expect "churn: latencies" "$(jq '.churn.latency.first_echo.count == .churn.ok' "$J")" true
 expect "churn: held ones untouched" "$(jq '.established' "$J")" 100
+
+# A churn the server refuses is not a pass: a server that takes 100 connections
+# at most, 100 held, so it closes every churn connection at once: all of them
+# fail (by reason, none verified), the agent exits 1 and says how many and why.
+start_stats_server "$SERVER" --model epoll --max-conns 100
+"$AGENT" --target 127.0.0.1:$PORT -n 100 --churn-rate 200 --churn-duration 1 \
+	--source-ip 127.0.0.33 --json >"$WORK/refused.json" 2>"$WORK/refused.err"
+expect "refused churn: exit" $? 1
+J=$WORK/refused.json
+expect "refused churn: ok" "$(jq .churn.ok "$J")" 0
+expect "refused churn: failed == attempted" "$(jq '([.churn.failed[]] | add) == .churn.attempted' "$J")" true
+expect "refused churn: held ones untouched" "$(jq '.established' "$J")" 100
+n=$(jq .churn.attempted "$J")
+grep -q "agent: $n of $n churn connections failed: " "$WORK/refused.err" ||
+	fail "refused churn: not said: $(cat "$WORK/refused.err")"
 echo PASS
