@@ -4,14 +4,17 @@
  */
 #include "host.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -202,38 +205,69 @@ int host_cpustat_read(struct host_cpustat *out)
 	return len < 0 ? (int)len : host_parse_cpustat(text, out);
 }
 
-/* Counts open descriptors of pid, not counting the one this count itself opens. */
-static int host_count_fds(pid_t pid, long *out)
+/* "socket:[12345]" -> 12345; 0 for any other link text. */
+static unsigned long host_socket_inode(const char *link)
 {
-	char path[64];
+	char *end;
+	unsigned long inode;
+
+	if (strncmp(link, "socket:[", 8) != 0)
+		return 0;
+	errno = 0;
+	inode = strtoul(link + 8, &end, 10);
+	return errno == 0 && end != link + 8 && strcmp(end, "]") == 0 ? inode : 0;
+}
+
+/*
+ * Walks /proc/PID/fd once: counts the descriptors (not the one this walk
+ * itself opens) into *count, and with `sockets` appends each socket's inode.
+ */
+static int host_scan_fds(pid_t pid, long *count, struct host_inodes *sockets)
+{
+	char path[64], link[64];
 	struct dirent *de;
 	long n = 0;
 	DIR *d;
-	int own;
+	int own, rc = 0;
 
 	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
 	d = opendir(path);
 	if (!d)
 		return -errno;
 	own = pid == getpid() ? dirfd(d) : -1;
-	errno = 0;
-	while ((de = readdir(d)) != NULL) {
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (!de) {
+			rc = -errno; /* 0 at the end of the directory */
+			break;
+		}
 		if (de->d_name[0] == '.')
 			continue;
 		if (own >= 0 && atoi(de->d_name) == own)
 			continue;
 		n++;
+		if (!sockets)
+			continue;
+		/* A descriptor closed since readdir saw it is simply not a socket. */
+		ssize_t len = readlinkat(dirfd(d), de->d_name, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		unsigned long inode = host_socket_inode(link);
+		if (inode != 0 && (rc = host_inodes_add(sockets, inode)) < 0)
+			break;
 	}
-	if (errno != 0) {
-		int err = errno;
+	if (closedir(d) < 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && count)
+		*count = n;
+	return rc;
+}
 
-		closedir(d);
-		return -err;
-	}
-	if (closedir(d) < 0)
-		return -errno;
-	*out = n;
-	return 0;
+int host_socket_inodes_read(pid_t pid, struct host_inodes *set)
+{
+	return host_scan_fds(pid, NULL, set);
 }
 
 int host_procmem_read(pid_t pid, struct host_procmem *out)
@@ -261,7 +295,7 @@ int host_procmem_read(pid_t pid, struct host_procmem *out)
 	if (m.pss_kb < 0)
 		m.pss_kb = -1;
 
-	rc = host_count_fds(pid, &m.fds);
+	rc = host_scan_fds(pid, &m.fds, NULL);
 	if (rc == 0)
 		*out = m;
 out:
@@ -280,6 +314,364 @@ int host_meminfo_read(struct host_meminfo *out)
 	len = host_read_text("/proc/meminfo", text, HOST_TEXT_MAX);
 	rc = len < 0 ? (int)len : host_parse_meminfo(text, out);
 	free(text);
+	return rc;
+}
+
+int host_parse_pidstat(const char *text, struct host_pidstat *out)
+{
+	struct host_pidstat st = {0};
+	const char *open = text ? strchr(text, '(') : NULL;
+	const char *close = text ? strrchr(text, ')') : NULL;
+	unsigned long long v[20];
+	const char *p;
+	char *end;
+
+	if (!open || !close || close < open || close[1] != ' ' || !close[2])
+		return -EINVAL;
+	snprintf(st.comm, sizeof(st.comm), "%.*s", (int)(close - open - 1), open + 1);
+	st.state = close[2];
+	p = close + 3;
+	/* Fields 4 (ppid) to 22 (starttime): utime is field 14, stime 15. */
+	for (int i = 0; i < 19; i++) {
+		while (*p == ' ')
+			p++;
+		if (*p == '-' && i < 5) /* tty_nr and tpgid may be -1 */
+			p++;
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		errno = 0;
+		v[i] = strtoull(p, &end, 10);
+		if (errno != 0)
+			return -ERANGE;
+		p = end;
+	}
+	if (v[10] > LONG_MAX || v[11] > LONG_MAX)
+		return -ERANGE;
+	st.utime = (long)v[10];
+	st.stime = (long)v[11];
+	st.starttime = v[18];
+	*out = st;
+	return 0;
+}
+
+int host_pidstat_read(pid_t pid, struct host_pidstat *out)
+{
+	char path[64], text[1024];
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	len = host_read_text(path, text, sizeof(text));
+	return len < 0 ? (int)len : host_parse_pidstat(text, out);
+}
+
+int host_parse_ctxsw(const char *text, long *voluntary, long *involuntary)
+{
+	static const char *const keys[] = {"voluntary_ctxt_switches",
+	                                   "nonvoluntary_ctxt_switches"};
+	long vol, invol;
+	long *const vals[] = {&vol, &invol};
+	int rc = host_parse_fields(text, keys, vals, 2);
+
+	if (rc < 0)
+		return rc;
+	*voluntary = vol;
+	*involuntary = invol;
+	return 0;
+}
+
+int host_ctxsw_read(pid_t pid, long *voluntary, long *involuntary)
+{
+	char path[96];
+	struct dirent *de;
+	long vol = 0, invol = 0, v, iv;
+	char *text = malloc(HOST_TEXT_MAX);
+	DIR *d;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+	d = text ? opendir(path) : NULL;
+	if (!d) {
+		rc = text ? -errno : -ENOMEM;
+		free(text);
+		return rc;
+	}
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (!de) {
+			rc = -errno;
+			break;
+		}
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/task/%.20s/status", (long)pid, de->d_name);
+		/* A thread that ended since readdir saw it took its switches along. */
+		if (host_read_text(path, text, HOST_TEXT_MAX) < 0 ||
+		    host_parse_ctxsw(text, &v, &iv) < 0)
+			continue;
+		vol += v;
+		invol += iv;
+	}
+	closedir(d);
+	free(text);
+	if (rc == 0) {
+		*voluntary = vol;
+		*involuntary = invol;
+	}
+	return rc;
+}
+
+int host_inodes_add(struct host_inodes *set, unsigned long inode)
+{
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 256;
+		unsigned long *v = realloc(set->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		set->v = v;
+		set->cap = cap;
+	}
+	set->v[set->n++] = inode;
+	return 0;
+}
+
+static int host_cmp_ulong(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+
+	return (x > y) - (x < y);
+}
+
+void host_inodes_sort(struct host_inodes *set)
+{
+	size_t out = 0;
+
+	if (set->n == 0)
+		return;
+	qsort(set->v, set->n, sizeof(*set->v), host_cmp_ulong);
+	for (size_t i = 1; i < set->n; i++)
+		if (set->v[i] != set->v[out])
+			set->v[++out] = set->v[i];
+	set->n = out + 1;
+}
+
+int host_inodes_has(const struct host_inodes *set, unsigned long inode)
+{
+	return set->n > 0 &&
+	       bsearch(&inode, set->v, set->n, sizeof(*set->v), host_cmp_ulong) != NULL;
+}
+
+void host_inodes_free(struct host_inodes *set)
+{
+	free(set->v);
+	memset(set, 0, sizeof(*set));
+}
+
+/* The kernel prints each 32-bit word of the address as the hex of its native value. */
+static int host_parse_tcp_addr(const char *hex, struct host_tcp_row *row)
+{
+	size_t len = strlen(hex);
+	char word[9] = {0};
+
+	if (len != 8 && len != 32)
+		return -EINVAL;
+	row->family = len == 8 ? AF_INET : AF_INET6;
+	memset(row->addr, 0, sizeof(row->addr));
+	for (size_t i = 0; i < len / 8; i++) {
+		uint32_t w;
+
+		memcpy(word, hex + 8 * i, 8);
+		w = (uint32_t)strtoul(word, NULL, 16);
+		memcpy(row->addr + 4 * i, &w, sizeof(w));
+	}
+	return 0;
+}
+
+int host_parse_tcp_row(const char *line, struct host_tcp_row *out)
+{
+	struct host_tcp_row row;
+	char addr[40];
+	unsigned port, state;
+	unsigned long inode;
+	int used = 0;
+
+	if (!line)
+		return -EINVAL;
+	/* sl: local rem st tx:rx tr:when retrnsmt uid timeout inode ... */
+	if (sscanf(line, " %*u: %32[0-9A-Fa-f]:%4x %*[0-9A-Fa-f]:%*4x %2x %*s %*s %*s %*u %*u %lu%n",
+	           addr, &port, &state, &inode, &used) != 4 ||
+	    used == 0 || host_parse_tcp_addr(addr, &row) < 0)
+		return -EINVAL;
+	row.port = port;
+	row.state = state;
+	row.inode = inode;
+	*out = row;
+	return 0;
+}
+
+void host_tcp_tally_clear(struct host_tcp_tally *t)
+{
+	memset(t, 0, sizeof(*t));
+}
+
+void host_tcp_tally_row(struct host_tcp_tally *t, const struct host_tcp_row *row,
+                        const struct host_inodes *own)
+{
+	if (row->inode == 0 || !host_inodes_has(own, row->inode))
+		return;
+	t->rows++;
+	if (row->state == HOST_TCP_LISTEN)
+		t->listen[row->port & 0xffff] = 1;
+	else if (row->state == HOST_TCP_ESTABLISHED)
+		t->established[row->port & 0xffff]++;
+}
+
+/* Calls fn for each row of DIR/tcp and DIR/tcp6; a missing tcp6 (no IPv6) is no error. */
+static int host_tcp_scan(const char *dir, void (*fn)(const struct host_tcp_row *, void *),
+                         void *ctx)
+{
+	static const char *const files[] = {"tcp", "tcp6"};
+	char path[96];
+	char *line = NULL;
+	size_t cap = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < 2 && rc == 0; i++) {
+		struct host_tcp_row row;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		f = fopen(path, "re");
+		if (!f) {
+			if (errno != ENOENT || i == 0)
+				rc = -errno;
+			continue;
+		}
+		while (getline(&line, &cap, f) > 0)
+			if (host_parse_tcp_row(line, &row) == 0)
+				fn(&row, ctx);
+		if (ferror(f))
+			rc = -EIO;
+		fclose(f);
+	}
+	free(line);
+	return rc;
+}
+
+struct host_tally_ctx {
+	struct host_tcp_tally *t;
+	const struct host_inodes *own;
+};
+
+static void host_tally_fn(const struct host_tcp_row *row, void *ctx)
+{
+	struct host_tally_ctx *c = ctx;
+
+	host_tcp_tally_row(c->t, row, c->own);
+}
+
+int host_tcp_tally_read(pid_t pid, const struct host_inodes *own, struct host_tcp_tally *t)
+{
+	char dir[64];
+	struct host_tally_ctx ctx = {t, own};
+
+	snprintf(dir, sizeof(dir), "/proc/%ld/net", (long)pid);
+	host_tcp_tally_clear(t);
+	return host_tcp_scan(dir, host_tally_fn, &ctx);
+}
+
+long host_tcp_tally_conns(const struct host_tcp_tally *t, unsigned port)
+{
+	long n = 0;
+
+	if (port > 0)
+		return port <= 0xffff ? (long)t->established[port] : 0;
+	for (size_t p = 1; p <= 0xffff; p++)
+		if (t->listen[p])
+			n += t->established[p];
+	return n;
+}
+
+struct host_listen_ctx {
+	unsigned port;
+	struct host_inodes *out;
+	char *addr;
+	size_t addr_size;
+	int rc;
+};
+
+static void host_listen_fn(const struct host_tcp_row *row, void *ctx)
+{
+	struct host_listen_ctx *c = ctx;
+
+	if (row->state != HOST_TCP_LISTEN || row->port != c->port || row->inode == 0 || c->rc < 0)
+		return;
+	if (c->out->n == 0 && c->addr_size > 0)
+		inet_ntop(row->family, row->addr, c->addr, (socklen_t)c->addr_size);
+	c->rc = host_inodes_add(c->out, row->inode);
+}
+
+int host_tcp_listeners(unsigned port, struct host_inodes *out, char *addr, size_t addr_size)
+{
+	struct host_listen_ctx ctx = {port, out, addr, addr_size, 0};
+	int rc = host_tcp_scan("/proc/self/net", host_listen_fn, &ctx);
+
+	if (rc == 0)
+		rc = ctx.rc;
+	host_inodes_sort(out);
+	return rc;
+}
+
+/* 1 if any of pid's sockets is in `sockets`, 0 if none, or -errno. */
+static int host_holds_any(pid_t pid, const struct host_inodes *sockets, struct host_inodes *tmp)
+{
+	tmp->n = 0;
+	int rc = host_socket_inodes_read(pid, tmp);
+
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < tmp->n; i++)
+		if (host_inodes_has(sockets, tmp->v[i]))
+			return 1;
+	return 0;
+}
+
+int host_socket_owners(const struct host_inodes *sockets, pid_t *pids, size_t max, size_t *n,
+                       long *unreadable)
+{
+	struct host_inodes tmp = {0};
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+	int rc = 0;
+
+	*n = 0;
+	*unreadable = 0;
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)) != NULL) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end != '\0' || pid <= 0 || pid == (long)getpid())
+			continue;
+		rc = host_holds_any((pid_t)pid, sockets, &tmp);
+		if (rc == -EACCES || rc == -EPERM)
+			(*unreadable)++;
+		if (rc == 1 && *n < max)
+			pids[(*n)++] = (pid_t)pid;
+		rc = rc == -ENOMEM ? rc : 0; /* a process gone meanwhile is no error */
+		if (rc < 0)
+			break;
+	}
+	closedir(d);
+	host_inodes_free(&tmp);
+	for (size_t i = 1; i < *n; i++) /* /proc lists pids ascending, mostly: make it so */
+		for (size_t j = i; j > 0 && pids[j - 1] > pids[j]; j--) {
+			pid_t x = pids[j];
+			pids[j] = pids[j - 1];
+			pids[j - 1] = x;
+		}
 	return rc;
 }
 

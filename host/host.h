@@ -27,6 +27,95 @@ int host_parse_status(const char *text, struct host_procmem *out);
 /* Returns the Pss line of smaps_rollup text in kB, or -ENOENT. */
 long host_parse_smaps_rollup(const char *text);
 
+/*
+ * One process from /proc/PID/stat: its state, name and CPU. utime and stime
+ * (USER_HZ ticks) cover every thread, exited ones included; starttime (ticks
+ * after boot) tells a process from a later one that got the same pid.
+ */
+struct host_pidstat {
+	char state;   /* R, S, D, Z (zombie), X (dead), ... */
+	char comm[32]; /* the name, without its parentheses (at most 15 bytes) */
+	long utime;
+	long stime;
+	unsigned long long starttime;
+};
+
+int host_pidstat_read(pid_t pid, struct host_pidstat *out);
+/* Parses a stat line; the name may hold spaces and ')' (it ends at the last ')'). */
+int host_parse_pidstat(const char *text, struct host_pidstat *out);
+
+/*
+ * Context switches of every live thread of pid, summed over
+ * /proc/PID/task/TID/status (a thread that exited took its own with it).
+ */
+int host_ctxsw_read(pid_t pid, long *voluntary, long *involuntary);
+/* Reads voluntary_ctxt_switches and nonvoluntary_ctxt_switches from status text. */
+int host_parse_ctxsw(const char *text, long *voluntary, long *involuntary);
+
+/* A set of socket inodes: add, then sort once, then look up. */
+struct host_inodes {
+	unsigned long *v;
+	size_t n;
+	size_t cap;
+};
+
+int host_inodes_add(struct host_inodes *set, unsigned long inode);
+/* Sorts and drops duplicates (processes sharing a socket list it once). */
+void host_inodes_sort(struct host_inodes *set);
+int host_inodes_has(const struct host_inodes *set, unsigned long inode);
+void host_inodes_free(struct host_inodes *set);
+/* Appends the inode of every socket pid holds open (/proc/PID/fd -> "socket:[N]"). */
+int host_socket_inodes_read(pid_t pid, struct host_inodes *set);
+
+/* TCP states as /proc/net/tcp writes them (the st column, hex). */
+#define HOST_TCP_ESTABLISHED 0x01
+#define HOST_TCP_LISTEN      0x0A
+
+/* One row of /proc/net/tcp or tcp6. */
+struct host_tcp_row {
+	int family;              /* AF_INET or AF_INET6 */
+	unsigned char addr[16];  /* local address, network order (4 bytes for AF_INET) */
+	unsigned port;           /* local port */
+	unsigned state;          /* HOST_TCP_* */
+	unsigned long inode;     /* 0 for a socket no process holds (TIME_WAIT) */
+};
+
+/* Parses one row; -EINVAL for the header line or anything that is not a row. */
+int host_parse_tcp_row(const char *line, struct host_tcp_row *out);
+
+/*
+ * Sockets by local port, counting only those in `own`: established ones per
+ * port, and which ports are listened on. Fed row by row, so a 40,000-row table
+ * is streamed, not held.
+ */
+struct host_tcp_tally {
+	unsigned established[65536];
+	unsigned char listen[65536];
+	long rows; /* rows of the process's own (matched by inode) */
+};
+
+void host_tcp_tally_clear(struct host_tcp_tally *t);
+void host_tcp_tally_row(struct host_tcp_tally *t, const struct host_tcp_row *row,
+                        const struct host_inodes *own);
+/* Feeds /proc/PID/net/tcp and tcp6 (pid's network namespace) through the tally. */
+int host_tcp_tally_read(pid_t pid, const struct host_inodes *own, struct host_tcp_tally *t);
+/* Established on `port`, or with port 0 on every port listened on. */
+long host_tcp_tally_conns(const struct host_tcp_tally *t, unsigned port);
+
+/*
+ * The inodes of the sockets listening on TCP `port` (IPv4 and IPv6) in this
+ * process's network namespace, and the first one's address as text.
+ */
+int host_tcp_listeners(unsigned port, struct host_inodes *out, char *addr, size_t addr_size);
+
+/*
+ * The processes holding any socket of `sockets`, by a scan of every
+ * /proc/PID/fd. Fills up to max pids (ascending) in *n; *unreadable counts
+ * the processes whose descriptors this user may not read.
+ */
+int host_socket_owners(const struct host_inodes *sockets, pid_t *pids, size_t max, size_t *n,
+                       long *unreadable);
+
 /* Host-wide kernel memory, from /proc/meminfo (kB). */
 struct host_meminfo {
 	long mem_total_kb;

@@ -26,6 +26,7 @@ struct stats_field {
 
 static const struct stats_field stats_fields[] = {
     STATS_F(STATS_STR, model),
+    STATS_F(STATS_STR, process),
     STATS_F(STATS_INT, processes),
     STATS_F(STATS_INT, stack_size),
     STATS_F(STATS_INT, uptime_ms),

@@ -24,14 +24,15 @@ const char *
 stats_refusal_name(enum stats_refusal r); /* "emfile", "enfile", "thread", "max_conns", "other" */
 
 struct server_stats {
-	char model[16]; /* "threads" | "epoll" */
+	char model[16];   /* "threads" | "epoll" | "external" (server --watch: another process) */
+	char process[64]; /* external: the watched process's name(s), /proc/PID/comm; else "" */
 	int64_t processes;
 	int64_t stack_size; /* bytes; 0 for epoll */
 	int64_t uptime_ms;
 	int64_t conns_current;
-	int64_t conns_max;   /* highest concurrent since start */
-	int64_t conns_total; /* accepted and served since start */
-	int64_t refused[STATS_REFUSED_COUNT];
+	int64_t conns_max;   /* highest concurrent since start (external: highest sampled) */
+	int64_t conns_total; /* accepted and served since start (external: 0, not counted) */
+	int64_t refused[STATS_REFUSED_COUNT]; /* external: all 0, not seen from outside */
 	int64_t resets;            /* connections ended by ECONNRESET/EPIPE */
 	int64_t threads;           /* threads across all server processes */
 	int64_t fds;               /* open fds across all server processes */
@@ -45,7 +46,9 @@ struct server_stats {
 	double kernel_kb_per_conn; /* (kernel_stack + slab + page_tables deltas) / conns_current */
 	/*
 	 * CPU and context switches of the whole server (supervisor and workers, every thread,
-	 * live or exited; see server/sample.c for how), since it started.
+	 * live or exited; see server/sample.c for how), since it started. External:
+	 * CPU from /proc/PID/stat (every thread, exited ones too), context switches
+	 * summed over the live threads only (an exited thread's are gone with it).
 	 */
 	double cpu_user_s;         /* user CPU, seconds */
 	double cpu_sys_s;          /* system CPU, seconds */
@@ -55,8 +58,8 @@ struct server_stats {
 	double host_cpu_sys_s;     /* host system + irq, seconds since start */
 	double host_cpu_softirq_s; /* host softirq (most of the network stack), seconds */
 	double host_cpu_idle_s;    /* host idle + iowait, seconds since start */
-	int64_t capacity;          /* connections the host limits allow this server */
-	char capacity_limit[256];  /* the sentence naming the binding limit */
+	int64_t capacity;          /* connections the host limits allow this server (external: 0) */
+	char capacity_limit[256];  /* the sentence naming the binding limit (external: "") */
 };
 
 json_t *stats_req_new(void);

@@ -87,7 +87,9 @@ static int reply(struct server_endpoint *ep, zmq_msg_t *env, int nenv,
 	struct server_stats st;
 	size_t len;
 
-	server_sampler_collect(sampler, &st);
+	/* A watched process that is gone gets no answer: its numbers are not live (watch.c). */
+	if (server_sampler_collect(sampler, &st) < 0)
+		return -ESRCH;
 	json_t *msg = stats_pack(&st);
 	char *body = msg ? proto_encode(msg, &len) : NULL;
 	json_decref(msg);
@@ -109,6 +111,7 @@ static void serve_one(struct server_endpoint *ep, const struct server_sampler *s
 	int nenv = 0, more = 1, overflow = 0;
 	struct proto_err err;
 	enum proto_type type;
+	int rc;
 
 	zmq_msg_init(&body);
 	while (more) {
@@ -138,7 +141,7 @@ static void serve_one(struct server_endpoint *ep, const struct server_sampler *s
 	if (req == NULL || type != PROTO_STATS_REQ) {
 		ep->bad_requests++;
 		fprintf(stderr, "server: stats endpoint: dropped a request: %s\n", err.msg);
-	} else if (reply(ep, env, nenv, sampler) < 0) {
+	} else if ((rc = reply(ep, env, nenv, sampler)) < 0 && rc != -ESRCH) {
 		fprintf(stderr, "server: stats endpoint: reply failed: %s\n",
 		        zmq_strerror(zmq_errno()));
 	}

@@ -31,6 +31,7 @@
 #include "options.h"
 #include "sample.h"
 #include "server.h"
+#include "watch.h"
 
 static volatile sig_atomic_t stop_signal;
 
@@ -321,16 +322,11 @@ static void print_banner(const struct supervisor *sv, const struct host_capacity
 	fflush(stdout);
 }
 
-/*
- * --ready-fd: readiness a program can read without parsing the banner. One
- * JSON line, then the descriptor is closed, so a reader sees the line or, if
- * the server dies first, EOF. Written without blocking: a reader that never
- * reads costs it the line, not the server. Returns 0 or -errno after saying why.
- */
+/* --ready-fd: readiness a program can read without parsing the banner (ready.c). */
 static int ready_write(struct supervisor *sv, const char *stats)
 {
 	char addr[INET_ADDRSTRLEN];
-	int fd = sv->cfg.ready_fd, err = 0;
+	int fd = sv->cfg.ready_fd;
 
 	inet_ntop(AF_INET, &sv->cfg.listen.sin_addr, addr, sizeof(addr));
 	json_t *o = json_pack("{s:s, s:i, s:s?, s:I, s:s, s:i}", "address", addr, "port",
@@ -338,35 +334,8 @@ static int ready_write(struct supervisor *sv, const char *stats)
 	                      (json_int_t)getpid(), "model",
 	                      sv->cfg.model == SERVER_MODEL_THREADS ? "threads" : "epoll",
 	                      "processes", sv->cfg.processes);
-	char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	if (line == NULL)
-		err = -ENOMEM;
-	int flags = fcntl(fd, F_GETFL);
-	if (err == 0 && (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0))
-		err = -errno;
-	size_t len = line ? strlen(line) : 0, off = 0;
-	if (line != NULL)
-		line[len++] = '\n'; /* the line and its newline, in place of the NUL */
-	while (err == 0 && off < len) {
-		ssize_t n = write(fd, line + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			err = -errno;
-		else
-			off += (size_t)n;
-	}
-	free(line);
-	if (flags >= 0)
-		fcntl(fd, F_SETFL, flags); /* stdout or stderr (kept open) stay as they were */
-	if (err < 0)
-		fprintf(stderr, "server: --ready-fd %d: cannot write the ready line: %s\n", fd,
-		        strerror(-err));
-	if (fd > STDERR_FILENO)
-		close(fd);
 	sv->cfg.ready_fd = -1;
-	return err;
+	return server_ready_write(fd, o);
 }
 
 static void supervise(struct supervisor *sv, struct server_sampler *sampler)
@@ -404,6 +373,8 @@ int main(int argc, char **argv)
 	int r = server_options_parse(argc, argv, &sv.cfg);
 	if (r != 0)
 		return r > 0 ? SERVER_EXIT_OK : SERVER_EXIT_USAGE;
+	if (sv.cfg.watch_pid || sv.cfg.watch_port)
+		return server_watch_main(&sv.cfg);
 	if (supervisor_setup(&sv, &cap) < 0) {
 		supervisor_free(&sv);
 		return SERVER_EXIT_FAIL;
@@ -422,7 +393,7 @@ int main(int argc, char **argv)
 		}
 	}
 	nanosleep(&settle, NULL); /* let the workers finish start-up before the baseline */
-	server_sampler_init(&sampler, &sv.cfg, sv.counters, sv.pids, &cap);
+	server_sampler_init(&sampler, &sv.cfg, sv.counters, sv.pids, sv.cfg.processes, &cap);
 	supervise(&sv, &sampler);
 	server_sampler_collect(&sampler, &final);
 	workers_stop(&sv);

@@ -20,6 +20,8 @@ static const char usage[] =
     "usage: server [--listen ADDR:PORT] [--model threads|epoll] [--stack-size SIZE]\n"
     "              [--processes N] [--backlog N] [--stats ENDPOINT] [--max-conns N]\n"
     "              [--curve-secret FILE [--authorized-keys DIR]] [--ready-fd N]\n"
+    "       server --watch PID | --watch-port PORT --stats ENDPOINT\n"
+    "              [--curve-secret FILE [--authorized-keys DIR]] [--ready-fd N]\n"
     "       server --gen-keys DIR [--name NAME]\n"
     "\n"
     "  --listen ADDR:PORT   address or host name to listen on (default 0.0.0.0:1234; port 0\n"
@@ -40,9 +42,16 @@ static const char usage[] =
     "                       \"stats\", \"pid\", \"model\", \"processes\"}\n"
     "  --gen-keys DIR       write DIR/NAME.pub and DIR/NAME.key (NAME: --name or server)\n"
     "                       and exit\n"
+    "  --watch PID          serve no connections: measure process PID (any server) and\n"
+    "                       answer stats_req for it (model \"external\"); its connections\n"
+    "                       are its established TCP sockets on the ports it listens on\n"
+    "  --watch-port PORT    the same for the process(es) listening on TCP port PORT\n"
+    "                       (several, e.g. pre-forked workers: summed)\n"
     "\n"
     "On SIGINT/SIGTERM it prints a summary and exits 0. Exit 1: could not listen (also\n"
-    "\"Address already in use\" when anything listens on the port already); 2: bad usage.\n";
+    "\"Address already in use\" when anything listens on the port already), or with --watch:\n"
+    "no such process, nothing listening on the port, or a watched process exited (said at\n"
+    "once; it never answers with a dead process's numbers); 2: bad usage.\n";
 
 /* ADDR:PORT, ADDR a dotted quad, a host name (resolved here, once) or empty (0.0.0.0). */
 static int parse_listen(const char *text, struct server_config *cfg)
@@ -153,6 +162,16 @@ static int set_option(int opt, const char *arg, struct server_config *cfg)
 	int rc;
 
 	switch (opt) {
+	case 'W':
+		if (parse_count("--watch", arg, 1, INT_MAX, &n) < 0)
+			return -1;
+		cfg->watch_pid = (pid_t)n;
+		return 0;
+	case 'P':
+		if (parse_count("--watch-port", arg, 1, 65535, &n) < 0)
+			return -1;
+		cfg->watch_port = (unsigned)n;
+		return 0;
 	case 'l':
 		return parse_listen(arg, cfg);
 	case 'r':
@@ -204,6 +223,36 @@ static int set_option(int opt, const char *arg, struct server_config *cfg)
 	return -1;
 }
 
+/*
+ * --watch PID and --watch-port PORT: one of them, with --stats (the only way
+ * a watcher reports) and none of the options of a server that listens.
+ */
+static int check_watch(const struct server_config *cfg, const char *listener_opt)
+{
+	const char *watch = cfg->watch_pid ? "--watch" : "--watch-port";
+
+	if (!cfg->watch_pid && !cfg->watch_port)
+		return 0;
+	if (cfg->watch_pid && cfg->watch_port) {
+		fprintf(stderr, "server: give --watch PID or --watch-port PORT, not both\n");
+		return -1;
+	}
+	if (listener_opt != NULL) {
+		fprintf(stderr,
+		        "server: %s cannot be combined with --%s: a watcher serves no connections "
+		        "of its own (it takes --stats, --curve-secret, --authorized-keys and "
+		        "--ready-fd only)\n",
+		        watch, listener_opt);
+		return -1;
+	}
+	if (cfg->stats == NULL) {
+		fprintf(stderr, "server: %s needs --stats ENDPOINT: that is where it reports\n",
+		        watch);
+		return -1;
+	}
+	return 0;
+}
+
 /* --gen-keys: 1 (done, exit 0) or -1 after saying why. */
 static int gen_key_pair(const char *dir, const char *name)
 {
@@ -232,11 +281,13 @@ int server_options_parse(int argc, char **argv, struct server_config *cfg)
 	    {"ready-fd", required_argument, NULL, 'r'},
 	    {"gen-keys", required_argument, NULL, 'G'},
 	    {"name", required_argument, NULL, 'N'},
+	    {"watch", required_argument, NULL, 'W'},
+	    {"watch-port", required_argument, NULL, 'P'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *gen_keys = NULL, *name = "server";
-	int opt;
+	const char *gen_keys = NULL, *name = "server", *listener_opt = NULL;
+	int opt, idx = -1;
 
 	parse_listen("0.0.0.0:1234", cfg);
 	cfg->ready_fd = -1;
@@ -248,8 +299,10 @@ int server_options_parse(int argc, char **argv, struct server_config *cfg)
 	cfg->max_conns = 0;
 	cfg->curve_secret = NULL;
 	cfg->authorized_keys = NULL;
+	cfg->watch_pid = 0;
+	cfg->watch_port = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":h", longopts, &idx)) != -1) {
 		if (opt == 'h') {
 			fputs(usage, stdout);
 			return 1;
@@ -264,6 +317,9 @@ int server_options_parse(int argc, char **argv, struct server_config *cfg)
 			*(opt == 'G' ? &gen_keys : &name) = optarg;
 			continue;
 		}
+		/* The options of a server that listens: a watcher takes none of them. */
+		if (strchr("lmspbc", opt) != NULL && listener_opt == NULL && idx >= 0)
+			listener_opt = longopts[idx].name;
 		if (set_option(opt, optarg, cfg) < 0)
 			return -1;
 	}
@@ -277,6 +333,8 @@ int server_options_parse(int argc, char **argv, struct server_config *cfg)
 		fprintf(stderr, "server: --authorized-keys needs --curve-secret FILE\n");
 		return -1;
 	}
+	if (check_watch(cfg, listener_opt) < 0)
+		return -1;
 	if (cfg->curve_secret != NULL && cfg->stats == NULL) {
 		fprintf(stderr, "server: --curve-secret secures the stats endpoint: give --stats "
 		                "ENDPOINT too\n");

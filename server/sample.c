@@ -1,15 +1,22 @@
+/*
+ * sample — the server's numbers for stats_req and the summary: the built-in
+ * server's shared counters, or a watched process's (watch.c), plus /proc
+ * memory of every process in the pid list and the host's deltas since start.
+ */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include "sample.h"
+#include "watch.h"
 
 static long sum_rss_kb(const struct server_sampler *s)
 {
 	long sum = 0;
 
-	for (int i = 0; i < s->cfg->processes; i++) {
+	for (int i = 0; i < s->npids; i++) {
 		struct host_procmem pm;
 		if (s->pids[i] > 0 && host_procmem_read(s->pids[i], &pm) == 0)
 			sum += pm.rss_kb;
@@ -18,13 +25,14 @@ static long sum_rss_kb(const struct server_sampler *s)
 }
 
 void server_sampler_init(struct server_sampler *s, const struct server_config *cfg,
-                         struct server_counters *counters, const pid_t *pids,
+                         struct server_counters *counters, const pid_t *pids, int npids,
                          const struct host_capacity *capacity)
 {
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
 	s->counters = counters;
 	s->pids = pids;
+	s->npids = npids;
 	s->capacity = *capacity;
 	clock_gettime(CLOCK_MONOTONIC, &s->started);
 	if (host_meminfo_read(&s->base_mem) < 0)
@@ -34,10 +42,13 @@ void server_sampler_init(struct server_sampler *s, const struct server_config *c
 		memset(&s->base_cpu, 0, sizeof(s->base_cpu));
 }
 
-static void add_procs(const struct server_sampler *s, struct server_stats *out)
+/* -ESRCH when a watched process could not be read: it is gone, and so are its numbers. */
+static int add_procs(const struct server_sampler *s, struct server_stats *out)
 {
-	for (int i = 0; i < s->cfg->processes; i++) {
+	for (int i = 0; i < s->npids; i++) {
 		struct host_procmem pm;
+		if (s->watch && (s->pids[i] <= 0 || host_procmem_read(s->pids[i], &pm) < 0))
+			return -ESRCH;
 		if (s->pids[i] <= 0 || host_procmem_read(s->pids[i], &pm) < 0)
 			continue; /* a worker being restarted: its memory is gone too */
 		out->rss_kb += pm.rss_kb;
@@ -46,6 +57,7 @@ static void add_procs(const struct server_sampler *s, struct server_stats *out)
 		out->threads += pm.threads;
 		out->fds += pm.fds;
 	}
+	return 0;
 }
 
 static void add_kernel(const struct server_sampler *s, struct server_stats *out)
@@ -93,7 +105,7 @@ static void add_usage(const struct server_sampler *s, struct server_stats *out)
 	sys_us = tv_us(self.ru_stime) + tv_us(children.ru_stime);
 	out->ctxsw_voluntary = (int64_t)self.ru_nvcsw + (int64_t)children.ru_nvcsw;
 	out->ctxsw_involuntary = (int64_t)self.ru_nivcsw + (int64_t)children.ru_nivcsw;
-	for (int i = 0; i < s->cfg->processes; i++) {
+	for (int i = 0; i < s->npids; i++) {
 		const struct server_usage *u = &s->counters->usage[i];
 
 		user_us += atomic_load(&u->user_us);
@@ -126,28 +138,40 @@ static void add_host_cpu(const struct server_sampler *s, struct server_stats *ou
 	out->host_cpu_idle_s = (double)(now.idle + now.iowait - b->idle - b->iowait) / (double)hz;
 }
 
-void server_sampler_collect(const struct server_sampler *s, struct server_stats *out)
+/* The built-in server's own counts, from the block its workers share. */
+static void add_counters(const struct server_sampler *s, struct server_stats *out)
 {
 	struct server_counters *c = s->counters;
-	struct timespec now;
 
-	memset(out, 0, sizeof(*out));
 	snprintf(out->model, sizeof(out->model), "%s",
 	         s->cfg->model == SERVER_MODEL_THREADS ? "threads" : "epoll");
 	out->processes = s->cfg->processes;
 	out->stack_size = s->cfg->model == SERVER_MODEL_THREADS ? (int64_t)s->cfg->stack_size : 0;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	out->uptime_ms =
-	    (now.tv_sec - s->started.tv_sec) * 1000 + (now.tv_nsec - s->started.tv_nsec) / 1000000;
 	out->conns_current = atomic_load(&c->current);
 	out->conns_max = atomic_load(&c->max);
 	out->conns_total = atomic_load(&c->total);
 	out->resets = atomic_load(&c->resets);
 	for (int r = 0; r < STATS_REFUSED_COUNT; r++)
 		out->refused[r] = atomic_load(&c->refused[r]);
-	add_procs(s, out);
+}
+
+int server_sampler_collect(const struct server_sampler *s, struct server_stats *out)
+{
+	struct timespec now;
+
+	memset(out, 0, sizeof(*out));
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	out->uptime_ms =
+	    (now.tv_sec - s->started.tv_sec) * 1000 + (now.tv_nsec - s->started.tv_nsec) / 1000000;
+	if (s->watch == NULL)
+		add_counters(s, out);
+	else if (server_watch_fill(s->watch, out) < 0)
+		return -ESRCH;
+	if (add_procs(s, out) < 0)
+		return -ESRCH;
 	add_kernel(s, out);
-	add_usage(s, out);
+	if (s->watch == NULL)
+		add_usage(s, out);
 	add_host_cpu(s, out);
 	if (out->conns_current > 0) {
 		double n = (double)out->conns_current;
@@ -157,16 +181,21 @@ void server_sampler_collect(const struct server_sampler *s, struct server_stats 
 	}
 	out->capacity = s->capacity.conns;
 	snprintf(out->capacity_limit, sizeof(out->capacity_limit), "%s", s->capacity.sentence);
+	/* Read from a process that died meanwhile (or a new one with its pid): not live. */
+	if (s->watch != NULL && server_watch_alive(s->watch) < 0)
+		return -ESRCH;
+	return 0;
 }
 
 void server_print_summary(const struct server_sampler *s, const struct server_stats *st, FILE *out)
 {
-	fprintf(out, "server: summary (%s, %lld process%s)\n", st->model, (long long)st->processes,
+	fprintf(out, "server: summary (%s%s%s, %lld process%s)\n", st->model,
+	        st->process[0] ? ": " : "", st->process, (long long)st->processes,
 	        st->processes == 1 ? "" : "es");
 	fprintf(out, "  resident        %lld kB\n", (long long)st->rss_kb);
 	fprintf(out, "  Max conc        %lld\n", (long long)st->conns_max);
 	fprintf(out, "  Total           %lld\n", (long long)st->conns_total);
-	if (s->cfg->processes > 1) {
+	if (s->counters != NULL && s->cfg->processes > 1) {
 		fprintf(out, "  by worker      ");
 		for (int i = 0; i < s->cfg->processes; i++)
 			fprintf(out, " %lld", (long long)atomic_load(&s->counters->served[i]));

@@ -15,10 +15,14 @@
 #include "server.h"
 #include "stats.h"
 
+struct server_watch;
+
 struct server_sampler {
 	const struct server_config *cfg;
-	struct server_counters *counters;
-	const pid_t *pids; /* the workers, cfg->processes of them */
+	struct server_counters *counters; /* the built-in server's; NULL when watching */
+	struct server_watch *watch;       /* --watch: what is watched (watch.c); else NULL */
+	const pid_t *pids;                /* the workers, or the watched processes */
+	int npids;
 	struct timespec started;
 	struct host_meminfo base_mem;
 	struct host_cpustat base_cpu; /* host /proc/stat at start; all 0 if unreadable */
@@ -26,11 +30,18 @@ struct server_sampler {
 	struct host_capacity capacity;
 };
 
-/* Takes the baseline; call once the workers are up and idle. */
+/*
+ * Takes the baseline; call once the workers are up and idle. A watcher passes
+ * counters NULL and sets s->watch after it.
+ */
 void server_sampler_init(struct server_sampler *s, const struct server_config *cfg,
-                         struct server_counters *counters, const pid_t *pids,
+                         struct server_counters *counters, const pid_t *pids, int npids,
                          const struct host_capacity *capacity);
-void server_sampler_collect(const struct server_sampler *s, struct server_stats *out);
+/*
+ * Fills out; 0, or -ESRCH when a watched process is gone (out is then not to
+ * be reported: its numbers are not live). The built-in server always gets 0.
+ */
+int server_sampler_collect(const struct server_sampler *s, struct server_stats *out);
 /*
  * The summary printed on SIGINT/SIGTERM (the original server's field names
  * first); with several workers, what each one served.

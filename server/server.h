@@ -16,7 +16,10 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
+
+#include <jansson.h>
 
 #include "stats.h"
 
@@ -37,6 +40,8 @@ struct server_config {
 	const char *authorized_keys; /* --authorized-keys DIR: only these clients (ZAP) */
 	int ready_fd;                /* --ready-fd N: one JSON line once listening; -1 = none */
 	char listen_name[64];        /* --listen's host as given when it was a name, else "" */
+	pid_t watch_pid;             /* --watch PID: measure that process instead; 0 = not */
+	unsigned watch_port;         /* --watch-port PORT: the processes listening there; 0 = not */
 };
 
 /*
@@ -108,5 +113,11 @@ int server_threads_run(int lfd, int worker, const struct server_config *cfg,
                        struct server_counters *c);
 int server_epoll_run(int lfd, int worker, const struct server_config *cfg,
                      struct server_counters *c);
+
+/*
+ * --ready-fd: writes o as one JSON line to fd and closes fd (unless it is
+ * stdout or stderr). Takes o's reference. 0, or -errno after saying why.
+ */
+int server_ready_write(int fd, json_t *o);
 
 #endif

@@ -10,7 +10,8 @@
 static void sample(struct server_stats *s)
 {
 	memset(s, 0, sizeof(*s));
-	snprintf(s->model, sizeof(s->model), "threads");
+	snprintf(s->model, sizeof(s->model), "external");
+	snprintf(s->process, sizeof(s->process), "python3,nginx");
 	s->processes = 2;
 	s->stack_size = 65536;
 	s->uptime_ms = 123456789;
@@ -46,6 +47,7 @@ static void sample(struct server_stats *s)
 static void check_equal(int *fails, const struct server_stats *a, const struct server_stats *b)
 {
 	CHECK(fails, strcmp(a->model, b->model) == 0);
+	CHECK(fails, strcmp(a->process, b->process) == 0);
 	CHECK_U64(fails, a->processes, b->processes);
 	CHECK_U64(fails, a->stack_size, b->stack_size);
 	CHECK_U64(fails, a->uptime_ms, b->uptime_ms);
@@ -203,6 +205,22 @@ static void long_model(json_t *m)
 {
 	json_object_set_new(m, "model", json_string("threads-and-then-some"));
 }
+static void del_process(json_t *m)
+{
+	json_object_del(m, "process");
+}
+static void null_process(json_t *m)
+{
+	json_object_set_new(m, "process", json_null());
+}
+static void long_process(json_t *m)
+{
+	char name[80];
+
+	memset(name, 'p', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	json_object_set_new(m, "process", json_string(name));
+}
 static void del_refused(json_t *m)
 {
 	json_object_del(m, "refused");
@@ -246,6 +264,9 @@ BAD(real_for_int, real_threads, "field \"threads\": expected an integer, got rea
 BAD(string_for_double, string_ratio, "field \"kernel_kb_per_conn\": expected a number, got string")
 BAD(int_for_string, int_model, "field \"model\": expected a string, got integer")
 BAD(string_too_long, long_model, "field \"model\" is 21 bytes, longer than 15")
+BAD(missing_process, del_process, "server_stats: missing field \"process\"")
+BAD(null_for_process, null_process, "field \"process\": expected a string, got null")
+BAD(process_too_long, long_process, "field \"process\" is 79 bytes, longer than 63")
 BAD(missing_refused, del_refused, "server_stats: missing field \"refused\"")
 BAD(refused_not_object, refused_array, "field \"refused\": expected an object, got array")
 BAD(refused_missing_key, refused_missing, "server_stats: missing field \"refused.max_conns\"")
@@ -269,6 +290,9 @@ static const struct check_case cases[] = {
     {"string_for_double", string_for_double},
     {"int_for_string", int_for_string},
     {"string_too_long", string_too_long},
+    {"missing_process", missing_process},
+    {"null_for_process", null_for_process},
+    {"process_too_long", process_too_long},
     {"missing_refused", missing_refused},
     {"refused_not_object", refused_not_object},
     {"refused_missing_key", refused_missing_key},

@@ -1,0 +1,295 @@
+/*
+ * watch — server --watch PID | --watch-port PORT: finds the process(es) to
+ * watch, serves the stats endpoint for them, and ends the moment one is gone.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "endpoint.h"
+#include "options.h"
+#include "sample.h"
+#include "watch.h"
+
+static volatile sig_atomic_t watch_stop;
+
+static void on_stop(int sig)
+{
+	watch_stop = sig;
+}
+
+/* Adds comm to the names unless it is there already ("nginx", not "nginx,nginx"). */
+static void watch_add_name(struct server_watch *w, const char *comm)
+{
+	size_t len = strlen(comm), have = strlen(w->process);
+
+	for (const char *p = w->process; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] != 0))
+		if (strncmp(p, comm, len) == 0 && (p[len] == ',' || p[len] == '\0'))
+			return;
+	snprintf(w->process + have, sizeof(w->process) - have, "%s%s", have ? "," : "", comm);
+}
+
+/* One process to watch; what was wrong is said with `opt` (the option and its value). */
+static int watch_add_pid(struct server_watch *w, pid_t pid, const char *opt)
+{
+	struct host_pidstat st;
+	int rc = host_pidstat_read(pid, &st);
+
+	if (rc == -ENOENT || rc == -ESRCH) {
+		fprintf(stderr, "server: %s: no such process (pid %d)\n", opt, (int)pid);
+		return -1;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "server: %s: cannot read /proc/%d/stat: %s\n", opt, (int)pid,
+		        strerror(-rc));
+		return -1;
+	}
+	if (st.state == 'Z' || st.state == 'X') {
+		fprintf(stderr, "server: %s: process %d (%s) has exited (a zombie)\n", opt, (int)pid,
+		        st.comm);
+		return -1;
+	}
+	if (w->npids == SERVER_MAX_PROCESSES) {
+		fprintf(stderr, "server: %s: more than %d processes; watching the first %d\n", opt,
+		        SERVER_MAX_PROCESSES, SERVER_MAX_PROCESSES);
+		return 0;
+	}
+	w->pids[w->npids] = pid;
+	w->started[w->npids++] = st.starttime;
+	watch_add_name(w, st.comm);
+	return 0;
+}
+
+/* The sockets of every watched process, then their rows in the first one's /proc/PID/net. */
+static int watch_tally(struct server_watch *w)
+{
+	int rc = 0;
+
+	w->own.n = 0;
+	for (int i = 0; i < w->npids && rc == 0; i++)
+		rc = host_socket_inodes_read(w->pids[i], &w->own);
+	host_inodes_sort(&w->own);
+	if (rc == 0)
+		rc = host_tcp_tally_read(w->pids[0], &w->own, w->tally);
+	return rc;
+}
+
+/* --watch PID: that process, counted on every port it listens on. */
+static int watch_by_pid(struct server_watch *w, const struct server_config *cfg)
+{
+	struct host_inodes tmp = {0};
+	char opt[32];
+	int rc;
+
+	snprintf(opt, sizeof(opt), "--watch %d", (int)cfg->watch_pid);
+	if (watch_add_pid(w, cfg->watch_pid, opt) < 0)
+		return -1;
+	rc = watch_tally(w);
+	if (rc < 0) {
+		fprintf(stderr, "server: %s: cannot read process %d's sockets: %s%s\n", opt,
+		        (int)cfg->watch_pid, strerror(-rc),
+		        rc == -EACCES ? " (run the watcher as its user, or as root)" : "");
+		return -1;
+	}
+	for (unsigned p = 1; p <= 0xffff && w->ready_port == 0; p++)
+		if (w->tally->listen[p])
+			w->ready_port = p;
+	if (w->ready_port == 0) {
+		fprintf(stderr,
+		        "server: %s: process %d (%s) listens on no TCP port: it has no connections "
+		        "to count\n",
+		        opt, (int)cfg->watch_pid, w->process);
+		return -1;
+	}
+	host_tcp_listeners(w->ready_port, &tmp, w->address, sizeof(w->address));
+	host_inodes_free(&tmp);
+	return 0;
+}
+
+/* --watch-port PORT: every process holding a socket that listens on PORT. */
+static int watch_by_port(struct server_watch *w, const struct server_config *cfg)
+{
+	struct host_inodes listeners = {0};
+	pid_t pids[SERVER_MAX_PROCESSES];
+	size_t n = 0;
+	long unreadable = 0;
+	char opt[32];
+	int rc;
+
+	snprintf(opt, sizeof(opt), "--watch-port %u", cfg->watch_port);
+	rc = host_tcp_listeners(cfg->watch_port, &listeners, w->address, sizeof(w->address));
+	if (rc == 0 && listeners.n > 0)
+		rc = host_socket_owners(&listeners, pids, SERVER_MAX_PROCESSES, &n, &unreadable);
+	if (rc < 0)
+		fprintf(stderr, "server: %s: cannot read /proc: %s\n", opt, strerror(-rc));
+	else if (listeners.n == 0)
+		fprintf(stderr, "server: %s: no process listens on TCP port %u\n", opt,
+		        cfg->watch_port);
+	else if (n == 0)
+		fprintf(stderr,
+		        "server: %s: a socket listens on TCP port %u, but no process this user can "
+		        "read holds it (%ld processes could not be read: run the watcher as their "
+		        "user, or as root)\n",
+		        opt, cfg->watch_port, unreadable);
+	host_inodes_free(&listeners);
+	if (rc < 0 || n == 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (watch_add_pid(w, pids[i], opt) < 0)
+			return -1;
+	w->port = w->ready_port = cfg->watch_port;
+	return 0;
+}
+
+int server_watch_alive(struct server_watch *w)
+{
+	for (int i = 0; i < w->npids && w->gone == 0; i++) {
+		struct host_pidstat st;
+		int rc = host_pidstat_read(w->pids[i], &st);
+		const char *why = NULL;
+
+		if (rc < 0)
+			why = "exited";
+		else if (st.state == 'Z' || st.state == 'X')
+			why = "exited (a zombie now)";
+		else if (st.starttime != w->started[i])
+			why = "exited (its pid belongs to another process now)";
+		if (why != NULL) {
+			w->gone = w->pids[i];
+			snprintf(w->gone_why, sizeof(w->gone_why), "%s", why);
+		}
+	}
+	return w->gone ? -ESRCH : 0;
+}
+
+/* CPU from /proc/PID/stat (every thread, exited ones too); switches of the live threads. */
+static int watch_usage(struct server_watch *w, struct server_stats *out)
+{
+	long hz = sysconf(_SC_CLK_TCK), user = 0, sys = 0;
+
+	for (int i = 0; i < w->npids; i++) {
+		struct host_pidstat st;
+		long vol = 0, invol = 0;
+
+		if (host_pidstat_read(w->pids[i], &st) < 0 ||
+		    host_ctxsw_read(w->pids[i], &vol, &invol) < 0)
+			return -ESRCH;
+		user += st.utime;
+		sys += st.stime;
+		out->ctxsw_voluntary += vol;
+		out->ctxsw_involuntary += invol;
+	}
+	out->cpu_user_s = hz > 0 ? (double)user / (double)hz : 0;
+	out->cpu_sys_s = hz > 0 ? (double)sys / (double)hz : 0;
+	return 0;
+}
+
+int server_watch_fill(struct server_watch *w, struct server_stats *out)
+{
+	if (server_watch_alive(w) < 0)
+		return -ESRCH;
+	snprintf(out->model, sizeof(out->model), "external");
+	snprintf(out->process, sizeof(out->process), "%s", w->process);
+	out->processes = w->npids;
+	/* A read that failed because the process went away is its death, not an error. */
+	if (watch_tally(w) < 0 || watch_usage(w, out) < 0)
+		return server_watch_alive(w) < 0 ? -ESRCH : -EIO;
+	out->conns_current = host_tcp_tally_conns(w->tally, w->port);
+	if (out->conns_current > w->conns_max)
+		w->conns_max = out->conns_current;
+	out->conns_max = w->conns_max;
+	return 0;
+}
+
+static void watch_say_gone(const struct server_watch *w)
+{
+	fprintf(stderr,
+	        "server: watched process %d (%s) %s: its numbers are not live any more; the "
+	        "watch ends (exit 1)\n",
+	        (int)w->gone, w->process, w->gone_why);
+}
+
+static void watch_banner(const struct server_watch *w)
+{
+	printf("server: watching %s (%d process%s:", w->process, w->npids,
+	       w->npids == 1 ? "" : "es");
+	for (int i = 0; i < w->npids; i++)
+		printf(" %d", (int)w->pids[i]);
+	if (w->port)
+		printf("), connections on TCP port %u\n", w->port);
+	else
+		printf("), connections on the TCP ports it listens on (%s:%u first)\n", w->address,
+		       w->ready_port);
+	fflush(stdout);
+}
+
+static int watch_ready(struct server_watch *w, const struct server_config *cfg, const char *stats)
+{
+	json_t *pids = json_array();
+
+	for (int i = 0; pids && i < w->npids; i++)
+		json_array_append_new(pids, json_integer(w->pids[i]));
+	json_t *o = json_pack("{s:s, s:i, s:s, s:I, s:s, s:i, s:o, s:s}", "address", w->address,
+	                      "port", (int)w->ready_port, "stats", stats, "pid",
+	                      (json_int_t)getpid(), "model", "external", "processes", w->npids,
+	                      "watched", pids, "process", w->process);
+	return server_ready_write(cfg->ready_fd, o);
+}
+
+/* Serves stats_req until a signal (0) or a watched process is gone (-ESRCH). */
+static int watch_serve(struct server_watch *w, struct server_config *cfg,
+                       struct server_sampler *sampler)
+{
+	struct server_endpoint ep;
+
+	if (server_endpoint_open(&ep, cfg) < 0)
+		return -EIO;
+	if (cfg->ready_fd >= 0)
+		watch_ready(w, cfg, ep.bound);
+	cfg->ready_fd = -1;
+	/* Every 200 ms at most between two looks at the watched processes. */
+	while (!watch_stop && server_watch_alive(w) == 0)
+		server_endpoint_poll(&ep, sampler, 200);
+	if (w->gone)
+		watch_say_gone(w); /* first: closing the endpoint may take a moment */
+	server_endpoint_close(&ep);
+	return w->gone ? -ESRCH : 0;
+}
+
+int server_watch_main(struct server_config *cfg)
+{
+	struct server_watch *w = calloc(1, sizeof(*w));
+	struct host_capacity none = {.conns = 0, .limit = "", .sentence = ""};
+	struct sigaction sa = {.sa_handler = on_stop}; /* no SA_RESTART: waits must wake */
+	struct server_sampler sampler;
+	struct server_stats final;
+	int rc = -1;
+
+	if (w == NULL || (w->tally = malloc(sizeof(*w->tally))) == NULL)
+		fprintf(stderr, "server: out of memory\n");
+	if (w != NULL && w->tally != NULL)
+		rc = cfg->watch_pid ? watch_by_pid(w, cfg) : watch_by_port(w, cfg);
+	if (rc == 0) {
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		signal(SIGPIPE, SIG_IGN);
+		watch_banner(w);
+		/* The capacity of a server whose model is unknown is not ours to say: 0, "". */
+		server_sampler_init(&sampler, cfg, NULL, w->pids, w->npids, &none);
+		sampler.watch = w;
+		rc = watch_serve(w, cfg, &sampler);
+		if (rc == 0 && server_sampler_collect(&sampler, &final) == 0)
+			server_print_summary(&sampler, &final, stdout);
+	}
+	if (w != NULL) {
+		host_inodes_free(&w->own);
+		free(w->tally);
+	}
+	free(w);
+	return rc == 0 ? SERVER_EXIT_OK : SERVER_EXIT_FAIL;
+}

@@ -1,0 +1,226 @@
+#!/bin/bash
+# e2e: server --watch PID / --watch-port PORT measures another server's process
+# (here a threaded Python echo server, echo_server.py, and connscale's own
+# pre-forked server) and answers stats_req for it, model "external".
+#
+# usage: test_watch.sh SERVER AGENT STATS_DUMP CASE SOURCE_IP
+#   count    500 agent connections: conns_current exactly 500 (not the agent's
+#            own ends), threads >= 500, RSS grew; --watch-port finds the same
+#            process; back to 0 with conns_max 500; SIGTERM: summary, exit 0
+#   prefork  --watch-port on `server --processes 2`: supervisor and workers
+#            summed, the same count as the server's own stats
+#   dead     kill -9 of the watched process: said within 2 s, exit 1, no answer
+#   usage    bad inputs: exact exit codes and messages
+. "$(dirname "$0")/../agent/lib.sh"
+server=$1 agent=$2 stats_dump=$3 case=$4 source=$5
+here=$(cd "$(dirname "$0")" && pwd)
+
+# start_echo: the Python echo server on a free port; sets ECHO_PORT and echo_PID.
+start_echo() {
+	local i
+	/usr/bin/python3 "$here/echo_server.py" --port 0 >"$WORK/echo.port" 2>"$WORK/echo.err" &
+	echo_PID=$!
+	LPIDS="$LPIDS $echo_PID"
+	for i in $(seq 100); do
+		[ -s "$WORK/echo.port" ] && break
+		sleep 0.05
+	done
+	ECHO_PORT=$(head -1 "$WORK/echo.port")
+	[ -n "$ECHO_PORT" ] || fail "echo server did not start: $(cat "$WORK/echo.err")"
+}
+
+# start_watch NAME ARGS...: a watcher with its stats on a free loopback port, until its
+# ready line; sets NAME_PID and, from the line, STATS (and $WORK/NAME.ready).
+start_watch() {
+	local name=$1 i ready=$WORK/$1.ready
+	shift
+	: >"$ready"
+	"$server" "$@" --stats 'tcp://127.0.0.1:*' --ready-fd 3 \
+		>"$WORK/$name.out" 2>"$WORK/$name.err" 3>"$ready" &
+	eval "${name}_PID=$!"
+	LPIDS="$LPIDS $!"
+	for i in $(seq 200); do
+		jq -e . "$ready" >/dev/null 2>&1 && break
+		sleep 0.05
+	done
+	STATS=$(jq -r .stats "$ready" 2>/dev/null)
+	[ -n "$STATS" ] || fail "$name did not start: $(cat "$ready" "$WORK/$name.out" "$WORK/$name.err")"
+}
+
+# sample NAME [ENDPOINT]: one server_stats, validated by stats_dump, into $WORK/NAME.json.
+sample() {
+	"$stats_dump" "${2:-$STATS}" 5000 >"$WORK/$1.json" || fail "stats_dump $1 failed"
+}
+
+# field NAME KEY: one field of a sample (jq path).
+field() {
+	jq -r ".$2" "$WORK/$1.json"
+}
+
+# wait_conns NAME N [ENDPOINT]: samples until conns_current is N (30 s at most).
+wait_conns() {
+	local i
+	for i in $(seq 150); do
+		sample "$1" "${3:-$STATS}"
+		[ "$(field "$1" conns_current)" = "$2" ] && return 0
+		sleep 0.2
+	done
+	fail "$1: conns_current $(field "$1" conns_current), expected $2"
+}
+
+# gone PID: true once PID has exited (a zombie counts: it runs no more).
+gone() {
+	[ ! -e "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]
+}
+
+case_count() {
+	local n=500 agent_pid
+	start_echo
+	start_watch w --watch "$echo_PID"
+	expect "ready: model" "$(jq -r .model "$WORK/w.ready")" external
+	expect "ready: watched" "$(jq -c .watched "$WORK/w.ready")" "[$echo_PID]"
+	expect "ready: port" "$(jq -r .port "$WORK/w.ready")" "$ECHO_PORT"
+	expect "ready: pid" "$(jq -r .pid "$WORK/w.ready")" "$w_PID"
+	expect "ready: process" "$(jq -r .process "$WORK/w.ready")" python3
+	sample s0
+	expect "idle: conns_current" "$(field s0 conns_current)" 0
+	expect "idle: model" "$(field s0 model)" external
+	expect "idle: process" "$(field s0 process)" python3
+	expect "idle: processes" "$(field s0 processes)" 1
+	# The documented rules: no accept count, no refusals, no capacity from outside.
+	expect "idle: conns_total" "$(field s0 conns_total)" 0
+	expect "idle: refused" "$(jq -c '[.refused[]] | add' "$WORK/s0.json")" 0
+	expect "idle: capacity" "$(field s0 capacity)/$(field s0 capacity_limit)" "0/"
+
+	"$agent" --target "127.0.0.1:$ECHO_PORT" -n "$n" --hold 120 --source-ip "$source" \
+		>"$WORK/agent.out" 2>"$WORK/agent.err" &
+	agent_pid=$!
+	LPIDS="$LPIDS $agent_pid"
+	wait_conns held "$n"
+	# Both ends of every connection are in this host's TCP table: only the echo
+	# server's (its own inodes, its listening port) count, and the count holds still.
+	sleep 0.5
+	sample held
+	expect "held: conns_current" "$(field held conns_current)" "$n"
+	expect "held: conns_max" "$(field held conns_max)" "$n"
+	[ "$(field held threads)" -ge "$n" ] || fail "held: threads $(field held threads) < $n"
+	[ "$(field held fds)" -ge "$n" ] || fail "held: fds $(field held fds) < $n"
+	[ "$(field held rss_kb)" -gt "$(field s0 rss_kb)" ] ||
+		fail "held: rss_kb $(field held rss_kb) not above idle $(field s0 rss_kb)"
+	jq -e '.cpu_user_s + .cpu_sys_s > 0 and .ctxsw_voluntary > 0 and .user_kb_per_conn > 0' \
+		"$WORK/held.json" >/dev/null || fail "held: cpu/ctxsw/per-conn: $(cat "$WORK/held.json")"
+	echo "ok: held: threads $(field held threads), fds $(field held fds), rss $(field s0 rss_kb) -> $(field held rss_kb) kB"
+
+	# --watch-port finds the same process, and counts the same.
+	start_watch p --watch-port "$ECHO_PORT"
+	expect "watch-port: watched" "$(jq -c .watched "$WORK/p.ready")" "[$echo_PID]"
+	sample port
+	expect "watch-port: conns_current" "$(field port conns_current)" "$n"
+
+	kill -TERM "$agent_pid"
+	wait "$agent_pid" 2>/dev/null
+	wait_conns closed 0
+	expect "closed: conns_max" "$(field closed conns_max)" "$n"
+	for w in w p; do
+		stop_listener "$w"
+		grep -q "^server: summary (external: python3, 1 process)$" "$WORK/$w.out" ||
+			fail "$w: no summary: $(cat "$WORK/$w.out")"
+	done
+}
+
+case_prefork() {
+	local n=200 agent_pid own
+	start_stats_server "$server" --model epoll --processes 2
+	own=$STATS
+	start_watch w --watch-port "$PORT"
+	# The supervisor holds every listener, each worker its own: three processes.
+	expect "prefork: processes" "$(jq -r .processes "$WORK/w.ready")" 3
+	expect "prefork: process" "$(jq -r .process "$WORK/w.ready")" server
+	"$agent" --target "127.0.0.1:$PORT" -n "$n" --hold 120 --source-ip "$source" \
+		>"$WORK/agent.out" 2>"$WORK/agent.err" &
+	agent_pid=$!
+	LPIDS="$LPIDS $agent_pid"
+	wait_conns own "$n" "$own"
+	wait_conns held "$n"
+	sample own "$own"
+	expect "prefork: the server's own count" "$(field own conns_current)" "$n"
+	expect "prefork: watched conns_current" "$(field held conns_current)" "$n"
+	# The server's own figures leave its supervisor (and ZeroMQ's threads) out; ours have them.
+	[ "$(field held threads)" -gt "$(field own threads)" ] ||
+		fail "prefork: threads $(field held threads), the workers alone $(field own threads)"
+	kill -TERM "$agent_pid"
+	wait "$agent_pid" 2>/dev/null
+	stop_listener w
+	stop_listener server
+}
+
+case_dead() {
+	local i t0 rc
+	start_echo
+	start_watch w --watch "$echo_PID"
+	sample s0
+	kill -KILL "$echo_PID"
+	t0=$(date +%s%N)
+	for i in $(seq 200); do
+		gone "$w_PID" && break
+		sleep 0.01
+	done
+	elapsed=$((($(date +%s%N) - t0) / 1000000))
+	gone "$w_PID" || fail "the watcher still runs 2 s after its process died"
+	[ "$elapsed" -le 2000 ] || fail "the watcher took $elapsed ms to end"
+	wait "$w_PID"
+	rc=$?
+	expect "dead: exit" "$rc" 1
+	grep -qx "server: watched process $echo_PID (python3) exited.*: its numbers are not live any more; the watch ends (exit 1)" \
+		"$WORK/w.err" || fail "dead: stderr: $(cat "$WORK/w.err")"
+	# A stats_req now gets no numbers at all, stale or otherwise.
+	"$stats_dump" "$STATS" 1000 >"$WORK/after.json" 2>/dev/null
+	expect "dead: stats after" "$?/$(wc -c <"$WORK/after.json")" "1/0"
+	echo "ok: dead: said and ended in $elapsed ms"
+}
+
+# usage_is NAME EXIT MESSAGE ARGS...: server ARGS exits EXIT saying MESSAGE (a whole line).
+usage_is() {
+	local name=$1 want=$2 msg=$3 rc
+	shift 3
+	"$server" "$@" >"$WORK/u.out" 2>"$WORK/u.err"
+	rc=$?
+	expect "$name: exit" "$rc" "$want"
+	grep -qxF -- "$msg" "$WORK/u.err" || fail "$name: stderr lacks '$msg': $(cat "$WORK/u.err")"
+}
+
+case_usage() {
+	local st='tcp://127.0.0.1:*' free sleeper
+	[ -e /proc/999999 ] && fail "pid 999999 exists on this host: pick another"
+	usage_is "no such pid" 1 "server: --watch 999999: no such process (pid 999999)" \
+		--watch 999999 --stats "$st"
+	free=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	usage_is "nothing listening" 1 "server: --watch-port $free: no process listens on TCP port $free" \
+		--watch-port "$free" --stats "$st"
+	sleep 30 &
+	sleeper=$!
+	LPIDS="$LPIDS $sleeper"
+	usage_is "no listener" 1 \
+		"server: --watch $sleeper: process $sleeper (sleep) listens on no TCP port: it has no connections to count" \
+		--watch "$sleeper" --stats "$st"
+	usage_is "with --listen" 2 \
+		"server: --watch cannot be combined with --listen: a watcher serves no connections of its own (it takes --stats, --curve-secret, --authorized-keys and --ready-fd only)" \
+		--watch "$$" --listen 127.0.0.1:0 --stats "$st"
+	usage_is "with --model" 2 \
+		"server: --watch-port cannot be combined with --model: a watcher serves no connections of its own (it takes --stats, --curve-secret, --authorized-keys and --ready-fd only)" \
+		--watch-port 80 --stats "$st" --model epoll
+	usage_is "with --processes" 2 \
+		"server: --watch cannot be combined with --processes: a watcher serves no connections of its own (it takes --stats, --curve-secret, --authorized-keys and --ready-fd only)" \
+		--processes 2 --watch "$$" --stats "$st"
+	usage_is "both" 2 "server: give --watch PID or --watch-port PORT, not both" \
+		--watch "$$" --watch-port 80 --stats "$st"
+	usage_is "no --stats" 2 "server: --watch needs --stats ENDPOINT: that is where it reports" \
+		--watch "$$"
+	usage_is "bad pid" 2 "server: --watch: expected an integer in 1..2147483647, got 'abc'" \
+		--watch abc --stats "$st"
+	usage_is "bad port" 2 "server: --watch-port: expected an integer in 1..65535, got '70000'" \
+		--watch-port 70000 --stats "$st"
+}
+
+"case_$case"
+echo "PASS"

@@ -1,0 +1,258 @@
+/*
+ * What server --watch reads: /proc/net/tcp rows, socket inode sets, the tally
+ * of a process's own sockets by port, /proc/PID/stat and a task's context
+ * switches; on fixtures, on broken text, and live on a socket this test holds.
+ */
+#include "host.h"
+#include "check.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Feeds every line of a fixture through host_parse_tcp_row and the tally; returns rows parsed. */
+static long tally_fixture(const char *name, struct host_tcp_tally *t, const struct host_inodes *own)
+{
+	char *text = check_fixture(name);
+	long parsed = 0;
+
+	if (!text)
+		return -1;
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		struct host_tcp_row row;
+
+		if (host_parse_tcp_row(line, &row) == 0) {
+			host_tcp_tally_row(t, &row, own);
+			parsed++;
+		}
+	}
+	free(text);
+	return parsed;
+}
+
+static int test_tcp_rows(void)
+{
+	struct host_tcp_row row = {0};
+	char addr[INET6_ADDRSTRLEN];
+	int fails = 0;
+
+	CHECK_LONG(host_parse_tcp_row("   1: 0100007F:1F90 0200007F:C350 01 00000000:00000000 "
+	                              "00:00000000 00000000  1000        0 1002 1 0000 20 4 30 10 -1",
+	                              &row),
+	           0);
+	CHECK_LONG(row.family, AF_INET);
+	CHECK_LONG(row.port, 8080);
+	CHECK_LONG(row.state, HOST_TCP_ESTABLISHED);
+	CHECK_LONG(row.inode, 1002);
+	CHECK_STR(inet_ntop(AF_INET, row.addr, addr, sizeof(addr)), "127.0.0.1");
+	/* IPv6, an IPv4-mapped address: each 32-bit word is printed in host order. */
+	CHECK_LONG(host_parse_tcp_row("   1: 0000000000000000FFFF00000100007F:1F90 "
+	                              "0000000000000000FFFF00000200007F:C353 01 00000000:00000000 "
+	                              "00:00000000 00000000  1000        0 1006 1 0 20 4 30 10 -1",
+	                              &row),
+	           0);
+	CHECK_LONG(row.family, AF_INET6);
+	CHECK_STR(inet_ntop(AF_INET6, row.addr, addr, sizeof(addr)), "::ffff:127.0.0.1");
+	CHECK_LONG(row.inode, 1006);
+	/* The header, and rows cut short or spoiled, are not rows; row stays as it was. */
+	CHECK_LONG(host_parse_tcp_row("  sl  local_address rem_address   st tx_queue rx_queue tr "
+	                              "tm->when retrnsmt   uid  timeout inode",
+	                              &row),
+	           -EINVAL);
+	CHECK_LONG(host_parse_tcp_row("   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000", &row),
+	           -EINVAL);
+	CHECK_LONG(host_parse_tcp_row("   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 "
+	                              "00:00000000 00000000  1000        0 lots",
+	                              &row),
+	           -EINVAL);
+	CHECK_LONG(host_parse_tcp_row("   0: 00007F:1F90 00000000:0000 0A 00000000:00000000 "
+	                              "00:00000000 00000000  1000        0 5",
+	                              &row),
+	           -EINVAL);
+	CHECK_LONG(host_parse_tcp_row("", &row), -EINVAL);
+	CHECK_LONG(host_parse_tcp_row(NULL, &row), -EINVAL);
+	CHECK_LONG(row.inode, 1006);
+	return fails;
+}
+
+static int test_inodes(void)
+{
+	struct host_inodes set = {0};
+	int fails = 0;
+
+	CHECK_TRUE(!host_inodes_has(&set, 1));
+	for (unsigned long i = 1000; i > 0; i--) /* reversed, with every one twice */
+		CHECK_LONG(host_inodes_add(&set, i % 500 + 7), 0);
+	host_inodes_sort(&set);
+	CHECK_LONG(set.n, 500);
+	CHECK_TRUE(host_inodes_has(&set, 7));
+	CHECK_TRUE(host_inodes_has(&set, 506));
+	CHECK_TRUE(!host_inodes_has(&set, 6));
+	CHECK_TRUE(!host_inodes_has(&set, 507));
+	host_inodes_free(&set);
+	CHECK_LONG(set.n, 0);
+	CHECK_TRUE(set.v == NULL);
+	return fails;
+}
+
+/*
+ * The fixtures: this process owns 1001..1007 (a listener on 8080 in each
+ * family, 4 connections to it, one on 8081 it does not listen on); 2001 (the
+ * client end of a connection to 8080), 3001/3002 (sshd) and a TIME_WAIT row
+ * are someone else's.
+ */
+static int test_tally(void)
+{
+	struct host_tcp_tally *t = malloc(sizeof(*t));
+	struct host_inodes own = {0};
+	int fails = 0;
+
+	CHECK_TRUE(t != NULL);
+	if (!t)
+		return fails;
+	for (unsigned long i = 1001; i <= 1007; i++)
+		host_inodes_add(&own, i);
+	host_inodes_sort(&own);
+	host_tcp_tally_clear(t);
+	CHECK_LONG(tally_fixture("net_tcp", t, &own), 8);
+	CHECK_LONG(tally_fixture("net_tcp6", t, &own), 3);
+	CHECK_LONG(t->rows, 7);
+	CHECK_LONG(t->listen[8080], 1);
+	CHECK_LONG(t->listen[22], 0); /* sshd's, not ours */
+	CHECK_LONG(t->established[8080], 4);
+	CHECK_LONG(t->established[8081], 1);
+	CHECK_LONG(t->established[50000], 0); /* the client end: another process's */
+	CHECK_LONG(host_tcp_tally_conns(t, 0), 4);    /* on the ports listened on */
+	CHECK_LONG(host_tcp_tally_conns(t, 8080), 4); /* --watch-port 8080 */
+	CHECK_LONG(host_tcp_tally_conns(t, 8081), 1);
+	CHECK_LONG(host_tcp_tally_conns(t, 22), 0);
+	/* Without ownership nothing counts, whatever the table holds. */
+	host_inodes_free(&own);
+	host_tcp_tally_clear(t);
+	CHECK_LONG(tally_fixture("net_tcp", t, &own), 8);
+	CHECK_LONG(t->rows, 0);
+	CHECK_LONG(host_tcp_tally_conns(t, 0), 0);
+	free(t);
+	return fails;
+}
+
+static int test_pidstat(void)
+{
+	struct host_pidstat st = {0};
+	char *text = check_fixture("pid_stat");
+	int fails = 0;
+
+	CHECK_TRUE(text != NULL);
+	if (text) {
+		CHECK_LONG(host_parse_pidstat(text, &st), 0);
+		CHECK_STR(st.comm, "py (echo) srv"); /* the name ends at the last ')' */
+		CHECK_LONG(st.state, 'S');
+		CHECK_LONG(st.utime, 1234);
+		CHECK_LONG(st.stime, 567);
+		CHECK_LONG((long)st.starttime, 98765432);
+	}
+	free(text);
+	CHECK_LONG(host_parse_pidstat("4242 (x) Z", &st), -EINVAL);
+	CHECK_LONG(host_parse_pidstat("4242 x S 1 2 3", &st), -EINVAL);
+	CHECK_LONG(host_parse_pidstat("4242 (x) S 1 2 3 4 5 6 7 8 9 10 x 12", &st), -EINVAL);
+	CHECK_LONG(host_parse_pidstat("", &st), -EINVAL);
+	CHECK_LONG(host_parse_pidstat(NULL, &st), -EINVAL);
+	CHECK_LONG(st.utime, 1234); /* failures leave it alone */
+	return fails;
+}
+
+static int test_ctxsw(void)
+{
+	char *text = check_fixture("task_status");
+	long vol = -1, invol = -1;
+	int fails = 0;
+
+	CHECK_TRUE(text != NULL);
+	if (text) {
+		CHECK_LONG(host_parse_ctxsw(text, &vol, &invol), 0);
+		CHECK_LONG(vol, 150);
+		CHECK_LONG(invol, 7);
+	}
+	free(text);
+	/* "voluntary_ctxt_switches" must not be found inside "nonvoluntary_...". */
+	CHECK_LONG(host_parse_ctxsw("nonvoluntary_ctxt_switches:\t7\n", &vol, &invol), -EINVAL);
+	CHECK_LONG(host_parse_ctxsw("voluntary_ctxt_switches:\tx\n"
+	                            "nonvoluntary_ctxt_switches:\t7\n",
+	                            &vol, &invol),
+	           -EINVAL);
+	CHECK_LONG(vol, 150);
+	return fails;
+}
+
+/* A listener this test holds, shared with a child: found by port, owned by both. */
+static int test_live(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	struct host_inodes listeners = {0}, own = {0};
+	struct host_tcp_tally *t = malloc(sizeof(*t));
+	struct host_pidstat st;
+	char addr[64] = "";
+	pid_t pids[4], child;
+	size_t n = 0;
+	long unreadable = 0, vol = 0, invol = 0;
+	int fails = 0, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	CHECK_TRUE(t != NULL && fd >= 0);
+	if (!t || fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+		free(t);
+		return fails + 1;
+	}
+	unsigned port = ntohs(sa.sin_port);
+	CHECK_LONG(host_tcp_listeners(port, &listeners, addr, sizeof(addr)), 0);
+	CHECK_LONG(listeners.n, 1);
+	CHECK_STR(addr, "127.0.0.1");
+	CHECK_LONG(host_socket_inodes_read(getpid(), &own), 0);
+	host_inodes_sort(&own);
+	CHECK_TRUE(listeners.n == 1 && host_inodes_has(&own, listeners.v[0]));
+	CHECK_LONG(host_tcp_tally_read(getpid(), &own, t), 0);
+	CHECK_LONG(t->listen[port], 1);
+	CHECK_LONG(host_tcp_tally_conns(t, port), 0);
+	/* The owners' scan leaves the caller out: a child holding the same socket is found. */
+	child = fork();
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	usleep(100 * 1000);
+	CHECK_LONG(host_socket_owners(&listeners, pids, 4, &n, &unreadable), 0);
+	CHECK_LONG(n, 1);
+	CHECK_LONG(n > 0 ? pids[0] : 0, child);
+	CHECK_LONG(host_pidstat_read(child, &st), 0);
+	CHECK_STR(st.comm, "test_host_watch");
+	CHECK_LONG(host_ctxsw_read(getpid(), &vol, &invol), 0);
+	CHECK_TRUE(vol + invol > 0);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	CHECK_LONG(host_pidstat_read(child, &st), -ENOENT);
+	close(fd);
+	host_inodes_free(&listeners);
+	host_inodes_free(&own);
+	free(t);
+	return fails;
+}
+
+int main(void)
+{
+	int fails = 0;
+
+	fails += test_tcp_rows();
+	fails += test_inodes();
+	fails += test_tally();
+	fails += test_pidstat();
+	fails += test_ctxsw();
+	fails += test_live();
+	if (fails)
+		fprintf(stderr, "%d check(s) failed\n", fails);
+	return fails ? 1 : 0;
+}
