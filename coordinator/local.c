@@ -1,4 +1,5 @@
 /* local — the plan's "local" section: start the server and agents here, stop them after. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -8,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -45,12 +48,16 @@ static int find_binary(const char *name, char *path, size_t size)
 	return access(path, X_OK);
 }
 
+#define SPAWN_INHERIT (-1) /* spawn()'s out/err: keep the coordinator's */
+#define SPAWN_NULL    (-2) /*   or /dev/null; otherwise a descriptor to use */
+
 /*
- * Starts argv. With ready != NULL, its descriptor 3 is the write end of a
- * pipe whose read end lands in *ready (the server's --ready-fd 3). Its
- * stdout goes nowhere, its stderr is ours unless quiet.
+ * Starts argv (argv[0] without a slash is looked up in PATH). With ready !=
+ * NULL, its descriptor 3 is the write end of a pipe whose read end lands in
+ * *ready (the server's --ready-fd 3). Its stdout is out (SPAWN_NULL or a
+ * descriptor), its stderr err (SPAWN_INHERIT, SPAWN_NULL or a descriptor).
  */
-static pid_t spawn(char *const argv[], int *ready, bool quiet)
+static pid_t spawn(char *const argv[], int *ready, int out, int err)
 {
 	int fds[2] = {-1, -1};
 	pid_t parent = getpid();
@@ -70,17 +77,19 @@ static pid_t spawn(char *const argv[], int *ready, bool quiet)
 			_exit(127);
 		int null = open("/dev/null", O_RDWR);
 		dup2(null, STDIN_FILENO);
-		dup2(null, STDOUT_FILENO);
-		if (quiet)
-			dup2(null, STDERR_FILENO);
+		dup2(out >= 0 ? out : null, STDOUT_FILENO);
+		if (err != SPAWN_INHERIT)
+			dup2(err >= 0 ? err : null, STDERR_FILENO);
 		/* dup2 leaves the copy open across exec; onto itself it would keep O_CLOEXEC. */
 		if (ready != NULL && (fds[1] == LOCAL_READY_FD ? fcntl(fds[1], F_SETFD, 0)
 		                                               : dup2(fds[1], LOCAL_READY_FD)) < 0)
 			_exit(127);
-		execv(argv[0], argv);
+		execvp(argv[0], argv);
 		fprintf(stderr, "coordinator: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
+	if (pid > 0)
+		setpgid(pid, pid); /* also here: stop_all() may signal the group before the child runs */
 	if (ready != NULL) {
 		close(fds[1]);
 		*ready = pid > 0 ? fds[0] : -1;
@@ -91,43 +100,52 @@ static pid_t spawn(char *const argv[], int *ready, bool quiet)
 }
 
 /*
- * Reads the server's ready line (server --ready-fd): {"address", "port",
- * "stats", ...}, bounded by START_TIMEOUT_MS. EOF before it means the server
- * did not start (it said why on stderr).
+ * Reads one ready line (server --ready-fd) from fd as JSON, bounded by
+ * START_TIMEOUT_MS. EOF before it means the server did not start (it said
+ * why on stderr): NULL then, and when the line is not JSON (said here).
  */
-static int read_server_ready(struct local_procs *lp)
+static json_t *read_ready(int fd, const char *who)
 {
 	char buf[4096];
 	size_t len = 0;
 	int64_t deadline = coord_now_ms() + START_TIMEOUT_MS;
 
 	while (len == 0 || buf[len - 1] != '\n') {
-		struct pollfd pfd = {.fd = lp->server_out, .events = POLLIN};
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		int64_t left = deadline - coord_now_ms();
 		if (left <= 0 || len + 1 >= sizeof(buf) || poll(&pfd, 1, (int)left) <= 0)
-			return -1;
-		ssize_t n = read(lp->server_out, buf + len, sizeof(buf) - 1 - len);
+			return NULL;
+		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return -1;
+			return NULL;
 		len += (size_t)n;
 	}
 	buf[len] = '\0';
 	json_t *j = json_loads(buf, 0, NULL);
+	if (!json_is_object(j))
+		fprintf(stderr, "coordinator: local: %s's ready line is not what it should be: %s",
+		        who, buf);
+	return j;
+}
+
+/* The server's ready line: {"address", "port", "stats", ...}. */
+static int read_server_ready(struct local_procs *lp)
+{
+	json_t *j = read_ready(lp->server_out, "the server");
 	const char *addr = json_string_value(json_object_get(j, "address"));
 	const char *stats = json_string_value(json_object_get(j, "stats"));
 	json_int_t port = json_integer_value(json_object_get(j, "port"));
 	int rc = addr && stats && port > 0 && port <= 65535 ? 0 : -1;
+
 	if (rc == 0) {
 		snprintf(lp->target_host, sizeof(lp->target_host), "%s", addr);
 		lp->target_port = port;
 		snprintf(lp->stats, sizeof(lp->stats), "%s", stats);
-	} else {
-		fprintf(stderr,
-		        "coordinator: local: the server's ready line is not what it should "
-		        "be: %s",
-		        buf);
+	} else if (j != NULL) {
+		fprintf(stderr, "coordinator: local: the server's ready line lacks its address, "
+		                "port or stats endpoint\n");
 	}
 	json_decref(j);
 	return rc;
@@ -172,7 +190,7 @@ static int start_server(const struct plan *p, struct local_procs *lp)
 	                "--ready-fd",
 	                ready,
 	                NULL};
-	lp->server = spawn(argv, &lp->server_out, false);
+	lp->server = spawn(argv, &lp->server_out, SPAWN_NULL, SPAWN_INHERIT);
 	if (lp->server < 0 || read_server_ready(lp) < 0) {
 		fprintf(stderr,
 		        "coordinator: local: the server did not start (see its messages above)\n");
@@ -203,7 +221,7 @@ static int start_agents(const struct plan *p, const char *endpoint, struct local
 		snprintf(source, sizeof(source), "127.0.%d.%d", (i + 2) / 254, (i + 2) % 254);
 		char *argv[] = {path, "--coordinator", (char *)endpoint, "--name",
 		                name, "--source-ip",   source,           NULL};
-		lp->agents[i] = spawn(argv, NULL, lp->quiet);
+		lp->agents[i] = spawn(argv, NULL, SPAWN_NULL, lp->quiet ? SPAWN_NULL : SPAWN_INHERIT);
 		if (lp->agents[i] < 0)
 			return -1;
 		lp->nagents = i + 1;
@@ -211,25 +229,247 @@ static int start_agents(const struct plan *p, const char *endpoint, struct local
 	return 0;
 }
 
-int local_start(const struct plan *p, const char *endpoint, bool quiet, struct local_procs *lp)
+void local_log_path(const char *report, char *buf, size_t size)
 {
+	size_t n = report != NULL ? strlen(report) : 0;
+
+	if (n >= 5 && strcmp(report + n - 5, ".json") == 0)
+		n -= 5;
+	snprintf(buf, size, "%.*s%sserver.log", (int)n, n > 0 ? report : "", n > 0 ? "." : "");
+}
+
+/* A free TCP port on host, from the kernel: a socket bound to port 0, read back, closed. */
+static int pick_port(const char *host, int *port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || inet_pton(AF_INET, host, &sa.sin_addr) != 1 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+		fprintf(stderr, "coordinator: local: cannot find a free port on %s: %s\n", host,
+		        strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	*port = ntohs(sa.sin_port);
+	return 0;
+}
+
+/* Does something accept on host:port? A connect that completes within wait_ms says yes. */
+static bool probe_accepting(const char *host, int port, int wait_ms)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), err = -1;
+	socklen_t len = sizeof(err);
+	bool ok = false;
+
+	if (fd < 0 || inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		ok = true;
+	} else if (errno == EINPROGRESS) {
+		struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+		ok = poll(&pfd, 1, wait_ms) == 1 &&
+		     getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+	}
+	close(fd);
+	return ok;
+}
+
+/* The last few lines of the command's log, below the error that names it. */
+static void print_log_tail(const char *log)
+{
+	char buf[2048];
+	int fd = open(log, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	off_t size = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
+	off_t from = size > (off_t)sizeof(buf) - 1 ? size - (off_t)sizeof(buf) + 1 : 0;
+	ssize_t n = size > 0 ? pread(fd, buf, sizeof(buf) - 1, from) : 0;
+	int lines = 0;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return;
+	while (n > 0 && buf[n - 1] == '\n')
+		n--;
+	buf[n] = '\0';
+	char *start = buf + n;
+	while (start > buf && lines < 5)
+		if (*--start == '\n')
+			lines++;
+	if (*start == '\n')
+		start++;
+	fprintf(stderr, "coordinator: the last lines of %s:\n", log);
+	for (char *save, *line = strtok_r(start, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save))
+		fprintf(stderr, "  | %s\n", line);
+}
+
+/*
+ * Waits until the command accepts on the target, bounded by the plan's
+ * local.server.ready_timeout_s; fails, saying why, if it exits first or does
+ * not accept in time (the caller stops it).
+ */
+static int wait_command(const struct plan *p, struct local_procs *lp, const char *log)
+{
+	int64_t deadline = coord_now_ms() + (int64_t)(p->local_ready_timeout_s * 1000);
+	char where[MSG_NAME_MAX + 16];
+	int status;
+
+	snprintf(where, sizeof(where), "%s:%lld", lp->target_host, (long long)lp->target_port);
+	for (;;) {
+		bool ok = probe_accepting(lp->target_host, (int)lp->target_port, 100);
+		/* Asked after the probe: a port taken by someone else is not the command's. */
+		if (waitpid(lp->command, &status, WNOHANG) == lp->command) {
+			lp->command = 0;
+			if (WIFSIGNALED(status))
+				fprintf(stderr,
+				        "coordinator: local.server.command was killed by signal %d "
+				        "(%s) before accepting on %s (its output: %s)\n",
+				        WTERMSIG(status), strsignal(WTERMSIG(status)), where, log);
+			else
+				fprintf(stderr,
+				        "coordinator: local.server.command exited with status %d "
+				        "before accepting on %s (its output: %s)\n",
+				        WEXITSTATUS(status), where, log);
+			print_log_tail(log);
+			return -1;
+		}
+		if (ok)
+			return 0;
+		if (coord_now_ms() >= deadline) {
+			fprintf(stderr,
+			        "coordinator: local.server.command did not accept on %s within %g s "
+			        "(local.server.ready_timeout_s; its output: %s)\n",
+			        where, p->local_ready_timeout_s, log);
+			print_log_tail(log);
+			return -1;
+		}
+		poll(NULL, 0, 50);
+	}
+}
+
+/*
+ * local.server.command: a free port of target.host put in for "{port}", the
+ * command started with its output in the log beside the report, then waited
+ * for until it accepts there.
+ */
+static int start_command(const struct plan *p, const char *report, struct local_procs *lp)
+{
+	char log[PATH_MAX];
+	int port, out;
+
+	local_log_path(report, log, sizeof(log));
+	snprintf(lp->target_host, sizeof(lp->target_host), "%s", p->target_host);
+	if (pick_port(lp->target_host, &port) < 0)
+		return -1;
+	lp->target_port = port;
+	out = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
+	if (out < 0) {
+		fprintf(stderr, "coordinator: local.server.command: cannot write its log %s: %s\n",
+		        log, strerror(errno));
+		return -1;
+	}
+	char **argv = plan_command_argv(p, port);
+	lp->command = argv != NULL ? spawn(argv, NULL, out, out) : -1;
+	close(out);
+	plan_argv_free(argv);
+	if (lp->command < 0) {
+		fprintf(stderr, "coordinator: local.server.command: cannot start %s: %s\n",
+		        p->local_command[0], argv != NULL ? strerror(errno) : "out of memory");
+		lp->command = 0;
+		return -1;
+	}
+	if (!lp->quiet)
+		fprintf(stderr,
+		        "coordinator: local: started %s (pid %d) for %s:%d, its output in %s\n",
+		        p->local_command[0], (int)lp->command, lp->target_host, port, log);
+	return wait_command(p, lp, log);
+}
+
+/* The watcher's "watched" (its pids, or one) names pid: its stats are of that process. */
+static bool watches(const json_t *watched, pid_t pid)
+{
+	const json_t *v;
+	size_t i;
+
+	if (watched == NULL || json_is_integer(watched))
+		return watched == NULL || json_integer_value(watched) == (json_int_t)pid;
+	json_array_foreach(watched, i, v)
+	{
+		if (json_integer_value(v) == (json_int_t)pid)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * connscale's server watching the command (server --watch PID): its ready
+ * line gives the stats endpoint the run samples.
+ */
+static int start_watcher(struct local_procs *lp)
+{
+	char path[PATH_MAX], pid[24], ready[16];
+
+	if (find_binary("server", path, sizeof(path)) < 0) {
+		fprintf(stderr,
+		        "coordinator: local: cannot find the server binary (set CONNSCALE_BIN)\n");
+		return -1;
+	}
+	snprintf(pid, sizeof(pid), "%d", (int)lp->command);
+	snprintf(ready, sizeof(ready), "%d", LOCAL_READY_FD);
+	char *argv[] = {path,    "--watch",           pid,          "--stats",
+	                "tcp://127.0.0.1:*", "--ready-fd", ready, NULL};
+	lp->server = spawn(argv, &lp->server_out, SPAWN_NULL, SPAWN_INHERIT);
+	json_t *j = lp->server > 0 ? read_ready(lp->server_out, "the watcher") : NULL;
+	const char *stats = json_string_value(json_object_get(j, "stats"));
+	int rc = stats != NULL && watches(json_object_get(j, "watched"), lp->command) ? 0 : -1;
+	if (rc == 0)
+		snprintf(lp->stats, sizeof(lp->stats), "%s", stats);
+	else
+		fprintf(stderr,
+		        "coordinator: local: the watcher (%s --watch %s) did not start (see its "
+		        "messages above)\n",
+		        path, pid);
+	json_decref(j);
+	return rc;
+}
+
+int local_start(const struct plan *p, const char *endpoint, const char *report, bool quiet,
+                struct local_procs *lp)
+{
+	int rc;
+
 	memset(lp, 0, sizeof(*lp));
 	lp->quiet = quiet;
 	lp->server_out = -1;
-	if (start_server(p, lp) < 0 || start_agents(p, endpoint, lp) < 0) {
+	if (p->local_ncommand > 0)
+		rc = start_command(p, report, lp) < 0 || start_watcher(lp) < 0 ? -1 : 0;
+	else
+		rc = start_server(p, lp);
+	if (rc < 0 || start_agents(p, endpoint, lp) < 0) {
 		local_stop(lp);
 		return -1;
 	}
 	return 0;
 }
 
-static void stop_all(pid_t *pids, int n)
+/* Each process asked to stop (its whole process group when group), then made to. */
+static void stop_all(pid_t *pids, int n, bool group)
 {
 	int64_t deadline = coord_now_ms() + STOP_TIMEOUT_MS;
 	int left = 0;
 
 	for (int i = 0; i < n; i++)
-		if (pids[i] > 0 && kill(pids[i], SIGTERM) == 0)
+		if (pids[i] > 0 &&
+		    ((group && kill(-pids[i], SIGTERM) == 0) || kill(pids[i], SIGTERM) == 0))
 			left++;
 	while (left > 0) {
 		for (int i = 0; i < n; i++) {
@@ -241,7 +481,8 @@ static void stop_all(pid_t *pids, int n)
 		if (left > 0 && coord_now_ms() > deadline) {
 			for (int i = 0; i < n; i++)
 				if (pids[i] > 0) {
-					kill(pids[i], SIGKILL);
+					if (!group || kill(-pids[i], SIGKILL) < 0)
+						kill(pids[i], SIGKILL);
 					waitpid(pids[i], NULL, 0);
 					pids[i] = 0;
 				}
@@ -254,9 +495,12 @@ static void stop_all(pid_t *pids, int n)
 void local_stop(struct local_procs *lp)
 {
 	if (lp->agents != NULL)
-		stop_all(lp->agents, lp->nagents);
+		stop_all(lp->agents, lp->nagents, false);
 	if (lp->server > 0)
-		stop_all(&lp->server, 1);
+		stop_all(&lp->server, 1, false);
+	/* Last: the watcher reads the command's /proc until it is told to stop. */
+	if (lp->command > 0)
+		stop_all(&lp->command, 1, true);
 	if (lp->server_out >= 0)
 		close(lp->server_out);
 	free(lp->agents);

@@ -8,14 +8,16 @@
 #define CONNSCALE_LOCAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "msg.h"
 #include "plan.h"
 
 struct local_procs {
-	pid_t server;
+	pid_t server;   /* connscale's server, or with local.server.command its watcher */
 	int server_out; /* the read end of the server's --ready-fd */
+	pid_t command;  /* local.server.command, in its own process group; 0 = none */
 	pid_t *agents;
 	int nagents;
 	char target_host[MSG_NAME_MAX]; /* where the server listens */
@@ -30,9 +32,20 @@ struct local_procs {
  * then starts the agents pointed at `endpoint`. On failure everything started
  * is stopped and -1 returned after printing why. With quiet, the agents'
  * stderr is discarded (the coordinator reports what matters).
+ *
+ * With local.server.command, the server is that command instead: started on
+ * a free port of target.host with its stdout and stderr in
+ * local_log_path(report), waited for (bounded) until it accepts, then watched
+ * by `server --watch PID`, whose stats endpoint the run samples.
  */
-int local_start(const struct plan *p, const char *endpoint, bool quiet, struct local_procs *lp);
-/* SIGTERM, a bounded wait, then SIGKILL; safe to call twice. */
+int local_start(const struct plan *p, const char *endpoint, const char *report, bool quiet,
+                struct local_procs *lp);
+/*
+ * Agents, then the server (or the watcher), then the command's process
+ * group: SIGTERM, a bounded wait, then SIGKILL; safe to call twice.
+ */
 void local_stop(struct local_procs *lp);
+/* Where a command's output goes: REPORT less ".json", plus ".server.log". */
+void local_log_path(const char *report, char *buf, size_t size);
 
 #endif

@@ -605,7 +605,7 @@ int main(int argc, char **argv)
 	/* Local processes first: no ZeroMQ context may exist when we fork. */
 	if (plan.local) {
 		console_capture(&con, opt.quiet); /* the children's lines, never on the status */
-		rc = local_start(&plan, endpoint, opt.quiet, &lp);
+		rc = local_start(&plan, endpoint, opt.report, opt.quiet, &lp);
 		console_release(&con);
 		if (rc < 0)
 			goto out;
