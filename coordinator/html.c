@@ -317,6 +317,8 @@ static void model_label(const json_t *r, char *buf, size_t size)
 		model = html_jstr(r, "plan.local.server.model");
 	if (strcmp(model, "threads") == 0 && stack > 0)
 		snprintf(buf, size, "threads, %.0f KiB stacks", stack / 1024);
+	else if (*html_jstr(final, "process")) /* server --watch: the process it watched */
+		snprintf(buf, size, "%s (external)", html_jstr(final, "process"));
 	else
 		snprintf(buf, size, "%s", *model ? model : html_jstr(r, "plan.name"));
 }

@@ -224,7 +224,12 @@ void summary_print(FILE *out, const json_t *r)
 	const json_t *final = json_object_get(server, "final");
 	if (json_object_get(server, "error"))
 		fprintf(out, "\n  %s\n", json_string_value(json_object_get(server, "error")));
-	if (json_is_object(final))
+	/* A watched server (server --watch) has a process name, and no accept count. */
+	const char *process = json_string_value(json_object_get(final, "process"));
+	if (json_is_object(final) && process != NULL && *process)
+		fprintf(out, "\n  server: %s (external, watched), max concurrent %ld, now %ld\n",
+		        process, jint(final, "conns_max"), jint(final, "conns_current"));
+	else if (json_is_object(final))
 		fprintf(
 		    out, "\n  server: %s model, max concurrent %ld, total accepted %ld, now %ld\n",
 		    json_string_value(json_object_get(final, "model")), jint(final, "conns_max"),

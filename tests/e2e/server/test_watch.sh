@@ -3,7 +3,7 @@
 # (here a threaded Python echo server, echo_server.py, and connscale's own
 # pre-forked server) and answers stats_req for it, model "external".
 #
-# usage: test_watch.sh SERVER AGENT STATS_DUMP CASE SOURCE_IP
+# usage: test_watch.sh SERVER AGENT STATS_DUMP COORDINATOR CASE SOURCE_IP
 #   count    500 agent connections: conns_current exactly 500 (not the agent's
 #            own ends), threads >= 500, RSS grew; --watch-port finds the same
 #            process; back to 0 with conns_max 500; SIGTERM: summary, exit 0
@@ -11,8 +11,12 @@
 #            summed, the same count as the server's own stats
 #   dead     kill -9 of the watched process: said within 2 s, exit 1, no answer
 #   usage    bad inputs: exact exit codes and messages
+#   plan     a coordinator plan that names the watcher's stats endpoint measures
+#            the Python server (pass, its counts in the report); the same run with
+#            the Python server killed in the hold is degraded, the server "stopped
+#            answering"
 . "$(dirname "$0")/../agent/lib.sh"
-server=$1 agent=$2 stats_dump=$3 case=$4 source=$5
+server=$1 agent=$2 stats_dump=$3 coord=$4 case=$5 source=$6
 here=$(cd "$(dirname "$0")" && pwd)
 
 # start_echo: the Python echo server on a free port; sets ECHO_PORT and echo_PID.
@@ -220,6 +224,59 @@ case_usage() {
 		--watch abc --stats "$st"
 	usage_is "bad port" 2 "server: --watch-port: expected an integer in 1..65535, got '70000'" \
 		--watch-port 70000 --stats "$st"
+}
+
+# plan NAME CONNECTIONS HOLD_S: a plan against the echo server, sampled through $STATS.
+plan() {
+	cat <<PLAN
+{"name": "$1", "target": {"host": "127.0.0.1", "port": $ECHO_PORT},
+ "agents": {"count": 1, "join_timeout_s": 15}, "connections": $2,
+ "echo": {"rounds": 2}, "hold_s": $3,
+ "server": {"stats": "$STATS", "interval_ms": 200}}
+PLAN
+}
+
+case_plan() {
+	local n=300 r=$WORK/pass-r.json cpid i code
+	start_echo
+	start_watch w --watch "$echo_PID"
+	"$agent" --coordinator "ipc://$WORK/c.ipc" --name a --source-ip "$source" \
+		>"$WORK/agent.out" 2>&1 &
+	LPIDS="$LPIDS $!"
+	plan pass "$n" 1 >"$WORK/pass.json"
+	"$coord" --bind "ipc://$WORK/c.ipc" --report "$r" "$WORK/pass.json" \
+		>"$WORK/pass.out" 2>"$WORK/pass.err"
+	code=$?
+	expect "plan: exit" "$code" 0
+	expect "plan: status" "$(jq -r .status "$r")" pass
+	expect "plan: final" "$(jq -c '.server.final | [.model, .process, .processes, .conns_max]' "$r")" \
+		"[\"external\",\"python3\",1,$n]"
+	expect "plan: plateau" "$(jq -r '.steps[-1].server.conns_current' "$r")" "$n"
+	expect "plan: held" "$(jq -r .totals.held "$r")" "$n"
+	grep -q "^  server: python3 (external, watched), max concurrent $n, now " "$WORK/pass.out" ||
+		fail "plan: summary: $(cat "$WORK/pass.out")"
+
+	# The watched server dies in the hold: the watcher ends, the coordinator says so.
+	r=$WORK/killed-r.json
+	plan killed "$n" 6 >"$WORK/killed.json"
+	"$coord" --bind "ipc://$WORK/c.ipc" --report "$r" "$WORK/killed.json" \
+		>"$WORK/killed.out" 2>"$WORK/killed.err" &
+	cpid=$!
+	for i in $(seq 150); do
+		"$stats_dump" "$STATS" 1000 >"$WORK/k.json" 2>/dev/null &&
+			[ "$(jq -r .conns_current "$WORK/k.json")" = "$n" ] && break
+		sleep 0.2
+	done
+	expect "killed: held before the kill" "$(jq -r .conns_current "$WORK/k.json")" "$n"
+	kill -KILL "$echo_PID"
+	wait "$cpid"
+	code=$?
+	expect "killed: exit" "$code" 3
+	expect "killed: status" "$(jq -r .status "$r")" degraded
+	expect "killed: final" "$(jq -r .server.final "$r")" null
+	expect "killed: error" "$(jq -r '.server.error | test("^the server stopped answering at t=")' "$r")" true
+	wait "$w_PID"
+	expect "killed: watcher exit" "$?" 1
 }
 
 "case_$case"
