@@ -366,8 +366,7 @@ int host_pidstat_read(pid_t pid, struct host_pidstat *out)
 
 int host_parse_ctxsw(const char *text, long *voluntary, long *involuntary)
 {
-	static const char *const keys[] = {"voluntary_ctxt_switches",
-	                                   "nonvoluntary_ctxt_switches"};
+	static const char *const keys[] = {"voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"};
 	long vol, invol;
 	long *const vals[] = {&vol, &invol};
 	int rc = host_parse_fields(text, keys, vals, 2);
@@ -499,7 +498,8 @@ int host_parse_tcp_row(const char *line, struct host_tcp_row *out)
 	if (!line)
 		return -EINVAL;
 	/* sl: local rem st tx:rx tr:when retrnsmt uid timeout inode ... */
-	if (sscanf(line, " %*u: %32[0-9A-Fa-f]:%4x %*[0-9A-Fa-f]:%*4x %2x %*s %*s %*s %*u %*u %lu%n",
+	if (sscanf(line,
+	           " %*u: %32[0-9A-Fa-f]:%4x %*[0-9A-Fa-f]:%*4x %2x %*s %*s %*s %*u %*u %lu%n",
 	           addr, &port, &state, &inode, &used) != 4 ||
 	    used == 0 || host_parse_tcp_addr(addr, &row) < 0)
 		return -EINVAL;

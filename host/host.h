@@ -33,7 +33,7 @@ long host_parse_smaps_rollup(const char *text);
  * after boot) tells a process from a later one that got the same pid.
  */
 struct host_pidstat {
-	char state;   /* R, S, D, Z (zombie), X (dead), ... */
+	char state;    /* R, S, D, Z (zombie), X (dead), ... */
 	char comm[32]; /* the name, without its parentheses (at most 15 bytes) */
 	long utime;
 	long stime;
@@ -73,11 +73,11 @@ int host_socket_inodes_read(pid_t pid, struct host_inodes *set);
 
 /* One row of /proc/net/tcp or tcp6. */
 struct host_tcp_row {
-	int family;              /* AF_INET or AF_INET6 */
-	unsigned char addr[16];  /* local address, network order (4 bytes for AF_INET) */
-	unsigned port;           /* local port */
-	unsigned state;          /* HOST_TCP_* */
-	unsigned long inode;     /* 0 for a socket no process holds (TIME_WAIT) */
+	int family;             /* AF_INET or AF_INET6 */
+	unsigned char addr[16]; /* local address, network order (4 bytes for AF_INET) */
+	unsigned port;          /* local port */
+	unsigned state;         /* HOST_TCP_* */
+	unsigned long inode;    /* 0 for a socket no process holds (TIME_WAIT) */
 };
 
 /* Parses one row; -EINVAL for the header line or anything that is not a row. */

@@ -32,7 +32,8 @@ struct server_stats {
 	int64_t conns_current;
 	int64_t conns_max;   /* highest concurrent since start (external: highest sampled) */
 	int64_t conns_total; /* accepted and served since start (external: 0, not counted) */
-	int64_t refused[STATS_REFUSED_COUNT]; /* external: all 0, not seen from outside */
+	/* refused and resets: all 0 for "external", not seen from outside */
+	int64_t refused[STATS_REFUSED_COUNT];
 	int64_t resets;            /* connections ended by ECONNRESET/EPIPE */
 	int64_t threads;           /* threads across all server processes */
 	int64_t fds;               /* open fds across all server processes */

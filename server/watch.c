@@ -49,8 +49,8 @@ static int watch_add_pid(struct server_watch *w, pid_t pid, const char *opt)
 		return -1;
 	}
 	if (st.state == 'Z' || st.state == 'X') {
-		fprintf(stderr, "server: %s: process %d (%s) has exited (a zombie)\n", opt, (int)pid,
-		        st.comm);
+		fprintf(stderr, "server: %s: process %d (%s) has exited (a zombie)\n", opt,
+		        (int)pid, st.comm);
 		return -1;
 	}
 	if (w->npids == SERVER_MAX_PROCESSES) {
@@ -233,10 +233,10 @@ static int watch_ready(struct server_watch *w, const struct server_config *cfg, 
 
 	for (int i = 0; pids && i < w->npids; i++)
 		json_array_append_new(pids, json_integer(w->pids[i]));
-	json_t *o = json_pack("{s:s, s:i, s:s, s:I, s:s, s:i, s:o, s:s}", "address", w->address,
-	                      "port", (int)w->ready_port, "stats", stats, "pid",
-	                      (json_int_t)getpid(), "model", "external", "processes", w->npids,
-	                      "watched", pids, "process", w->process);
+	json_t *o =
+	    json_pack("{s:s, s:i, s:s, s:I, s:s, s:i, s:o, s:s}", "address", w->address, "port",
+	              (int)w->ready_port, "stats", stats, "pid", (json_int_t)getpid(), "model",
+	              "external", "processes", w->npids, "watched", pids, "process", w->process);
 	return server_ready_write(cfg->ready_fd, o);
 }
 

@@ -25,12 +25,12 @@ struct server_watch {
 	pid_t pids[SERVER_MAX_PROCESSES];
 	unsigned long long started[SERVER_MAX_PROCESSES]; /* each one's starttime, at start */
 	int npids;
-	unsigned port;        /* --watch-port; 0: every port the processes listen on */
-	unsigned ready_port;  /* the ready line's: --watch-port, or the lowest listened on */
-	char address[64];     /* the ready line's: that listener's address */
-	char process[64];     /* their names (/proc/PID/comm), distinct ones joined by ',' */
-	int64_t conns_max;    /* the highest conns_current of any sample */
-	struct host_inodes own;       /* their sockets, refreshed at every sample */
+	unsigned port;          /* --watch-port; 0: every port the processes listen on */
+	unsigned ready_port;    /* the ready line's: --watch-port, or the lowest listened on */
+	char address[64];       /* the ready line's: that listener's address */
+	char process[64];       /* their names (/proc/PID/comm), distinct ones joined by ',' */
+	int64_t conns_max;      /* the highest conns_current of any sample */
+	struct host_inodes own; /* their sockets, refreshed at every sample */
 	struct host_tcp_tally *tally; /* 320 KB: on the heap */
 	pid_t gone;                   /* the first found gone; 0 while every one lives */
 	char gone_why[96];

@@ -18,6 +18,7 @@
 . "$(dirname "$0")/../agent/lib.sh"
 server=$1 agent=$2 stats_dump=$3 coord=$4 case=$5 source=$6
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/ready.sh"
 
 # start_echo: the Python echo server on a free port; sets ECHO_PORT and echo_PID.
 start_echo() {
@@ -34,21 +35,14 @@ start_echo() {
 }
 
 # start_watch NAME ARGS...: a watcher with its stats on a free loopback port, until its
-# ready line; sets NAME_PID and, from the line, STATS (and $WORK/NAME.ready).
+# ready line (tests/e2e/lib/ready.sh); sets NAME_PID and STATS ($WORK/NAME.ready, .out, .err).
 start_watch() {
-	local name=$1 i ready=$WORK/$1.ready
+	local name=$1
 	shift
-	: >"$ready"
-	"$server" "$@" --stats 'tcp://127.0.0.1:*' --ready-fd 3 \
-		>"$WORK/$name.out" 2>"$WORK/$name.err" 3>"$ready" &
-	eval "${name}_PID=$!"
-	LPIDS="$LPIDS $!"
-	for i in $(seq 200); do
-		jq -e . "$ready" >/dev/null 2>&1 && break
-		sleep 0.05
-	done
-	STATS=$(jq -r .stats "$ready" 2>/dev/null)
-	[ -n "$STATS" ] || fail "$name did not start: $(cat "$ready" "$WORK/$name.out" "$WORK/$name.err")"
+	ready_start_server "$WORK/$name" "$server" "$@" --stats 'tcp://127.0.0.1:*'
+	eval "${name}_PID=$SERVER_PID"
+	LPIDS="$LPIDS $SERVER_PID"
+	[ -n "$STATS" ] || fail "$name did not start: $(cat "$WORK/$name.ready" "$WORK/$name.err")"
 }
 
 # sample NAME [ENDPOINT]: one server_stats, validated by stats_dump, into $WORK/NAME.json.

@@ -40,10 +40,11 @@ static int test_tcp_rows(void)
 	char addr[INET6_ADDRSTRLEN];
 	int fails = 0;
 
-	CHECK_LONG(host_parse_tcp_row("   1: 0100007F:1F90 0200007F:C350 01 00000000:00000000 "
-	                              "00:00000000 00000000  1000        0 1002 1 0000 20 4 30 10 -1",
-	                              &row),
-	           0);
+	CHECK_LONG(
+	    host_parse_tcp_row("   1: 0100007F:1F90 0200007F:C350 01 00000000:00000000 "
+	                       "00:00000000 00000000  1000        0 1002 1 0000 20 4 30 10 -1",
+	                       &row),
+	    0);
 	CHECK_LONG(row.family, AF_INET);
 	CHECK_LONG(row.port, 8080);
 	CHECK_LONG(row.state, HOST_TCP_ESTABLISHED);
@@ -63,8 +64,9 @@ static int test_tcp_rows(void)
 	                              "tm->when retrnsmt   uid  timeout inode",
 	                              &row),
 	           -EINVAL);
-	CHECK_LONG(host_parse_tcp_row("   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000", &row),
-	           -EINVAL);
+	CHECK_LONG(
+	    host_parse_tcp_row("   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000", &row),
+	    -EINVAL);
 	CHECK_LONG(host_parse_tcp_row("   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 "
 	                              "00:00000000 00000000  1000        0 lots",
 	                              &row),
@@ -125,7 +127,7 @@ static int test_tally(void)
 	CHECK_LONG(t->listen[22], 0); /* sshd's, not ours */
 	CHECK_LONG(t->established[8080], 4);
 	CHECK_LONG(t->established[8081], 1);
-	CHECK_LONG(t->established[50000], 0); /* the client end: another process's */
+	CHECK_LONG(t->established[50000], 0);         /* the client end: another process's */
 	CHECK_LONG(host_tcp_tally_conns(t, 0), 4);    /* on the ports listened on */
 	CHECK_LONG(host_tcp_tally_conns(t, 8080), 4); /* --watch-port 8080 */
 	CHECK_LONG(host_tcp_tally_conns(t, 8081), 1);
