@@ -7,8 +7,9 @@ JOBS   ?= $(shell nproc)
 
 all: build
 
+# scripts/deps's tier: test (everything the tests need) unless a target below asks for less.
 deps:
-	@scripts/deps
+	@scripts/deps $(DEPS_TIER)
 
 build: deps
 	@cmake --preset $(PRESET) >/dev/null
@@ -42,8 +43,11 @@ clean:
 	rm -rf build
 
 # The Debian package deploy/ installs (README "Deploy on real machines"):
-# build/$(PRESET)/connscale_VERSION_ARCH.deb, made by CPack (cmake/Packaging.cmake).
+# build/$(PRESET)/connscale_VERSION-REVISION_ARCH.deb, made by CPack (cmake/Packaging.cmake).
+# It needs only the build tier of scripts/deps (compiler, CMake, -dev packages, dpkg-dev and
+# file for dpkg-shlibdeps), not the test tools.
 .PHONY: package
+package: DEPS_TIER = build
 package: build
 	@cd $(BUILD) && cpack -G DEB >/dev/null
 	@ls -1 $(BUILD)/connscale_*.deb

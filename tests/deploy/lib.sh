@@ -149,7 +149,7 @@ deploy_e2e() {
 	local set='{"connections": 600, "steps": [300, 600], "hold_s": 1,
 		"agents": {"join_timeout_s": 20}, "ramp": {"rate_per_s": 2000},
 		"echo": {"rounds": 1, "interval_ms": 0}}'
-	deploy_watch_cmdline "$work/hosts/coord/usr/bin/coordinator" "$work/coordinator.cmdline" 120 &
+	deploy_watch_cmdline "$work/hosts/coord/usr/bin/connscale-coordinator" "$work/coordinator.cmdline" 120 &
 	local watcher=$!
 	ansible-playbook -i "$inventory" run.yml -e "run_plan=$plan" -e "run_fetch_dir=$work/pass" \
 		-e "{\"run_plan_set\": $set}" >"$work/run-pass.log" 2>&1 ||
@@ -166,7 +166,7 @@ deploy_e2e() {
 	[ "$nagents" = 2 ] || fail "$nagents agents in the report"
 	[ "$names" = "$DEPLOY_E2E_AGENTS" ] || fail "agent names $names, want $DEPLOY_E2E_AGENTS"
 	[ "$sampled" = true ] || fail "no server samples: the stats endpoint was not reached"
-	if "$work/hosts/coord/usr/bin/coordinator" --help 2>&1 | grep -q -- --html; then
+	if "$work/hosts/coord/usr/bin/connscale-coordinator" --help 2>&1 | grep -q -- --html; then
 		grep -qi '<html' "$work/pass/report.html" 2>/dev/null || fail "report.html not fetched"
 	fi
 	echo "ok: run.yml passed, report fetched: 600 established by $names, server sampled"
@@ -192,7 +192,7 @@ deploy_e2e() {
 	# An agent whose key is not authorized stays out of the next run. It must outlive the
 	# play's set-up before the coordinator starts (minutes of Ansible on a busy host: 120 s
 	# was too short on 2026-12-02); it is killed once the play is over.
-	local agent=$work/hosts/coord/usr/bin/agent rogue
+	local agent=$work/hosts/coord/usr/bin/connscale-agent rogue
 	"$agent" --gen-keys "$work/rogue" --name rogue >/dev/null 2>&1 || fail "agent --gen-keys"
 	timeout 900 "$agent" --coordinator "$DEPLOY_E2E_COORDINATOR" --name rogue \
 		--curve-secret "$work/rogue/rogue.key" --coordinator-key "$work/keys/coord/coordinator.pub" \

@@ -41,9 +41,17 @@ exec 3>&-
 [ "$reply" = hello ] || fail "echo: $reply"
 echo "ok: started (pid $pid), idempotent start, status, LimitNOFILE, echo on port $port"
 
+# A new package extracted over the running one (deploy/ with connscale_root, dpkg -i): the
+# running server's executable is now a deleted file, and it is still ours to stop.
+exe=$(readlink -f "$root/usr/bin/connscale-server")
+cp "$exe" "$exe.new"
+mv "$exe.new" "$exe"
+[[ "$(readlink "/proc/$pid/exe")" == *" (deleted)" ]] || fail "the replaced binary is not deleted: $(readlink "/proc/$pid/exe")"
+[ "$("$svc" --root "$root" status server)" = "running (pid $pid)" ] || fail "status after the binary was replaced"
 out=$("$svc" --root "$root" restart server)
 pid2=$(cat "$root/run/connscale/server.pid")
 [ "$pid2" != "$pid" ] && ! kill -0 "$pid" 2>/dev/null || fail "restart kept pid $pid ($out)"
+[[ "$(readlink "/proc/$pid2/exe")" == "$exe" ]] || fail "restarted server runs $(readlink "/proc/$pid2/exe")"
 [ "$("$svc" --root "$root" stop server)" = "stopped (pid $pid2)" ] || fail "stop"
 set +e
 "$svc" --root "$root" status server >/dev/null
@@ -51,7 +59,7 @@ rc=$?
 set -e
 [ $rc -eq 3 ] || fail "status of a stopped server exited $rc, want 3"
 grep -q 'Max conc\|max conc\|resident\|rss' "$root/var/log/connscale/server.log" || fail "no summary in the log on stop"
-echo "ok: restart (new pid $pid2), stop with the summary in the log, status 3 when stopped"
+echo "ok: restart after the binary was replaced (new pid $pid2), stop with the summary in the log, status 3 when stopped"
 
 # A bad setting: start fails with the server's own words, and no stale pid file.
 echo 'CONNSCALE_SERVER_ARGS="--model bogus"' >"$root/etc/default/connscale-server"
