@@ -121,20 +121,19 @@ static int agent_preflight(const struct agent_options *o)
 	return rc;
 }
 
-static int agent_run_standalone(const struct agent_options *o)
-{
-	struct engine_params p;
-	struct engine_result *r = NULL;
+/* A standalone run: its engine, progress line, and what each phase asked for and took. */
+struct standalone {
 	struct engine *e;
 	struct progress pg;
-	char msg[512];
-	double t0, t_connect = 0, t_echo = 0, until;
-	struct result_load load;
-	struct result_churn churn;
-	bool ok = true, passed, has_load = false, has_churn = false;
+	double t_connect, t_echo;
+	struct result_load load; /* rate 0: no load phase */
+	struct result_churn churn; /* rate 0: no churn phase */
+};
 
-	if (agent_preflight(o) < 0)
-		return AGENT_EXIT_USAGE;
+static struct engine *standalone_engine(const struct agent_options *o)
+{
+	struct engine_params p;
+	char msg[512];
 
 	memset(&p, 0, sizeof(p));
 	p.target = o->target;
@@ -147,81 +146,67 @@ static int agent_run_standalone(const struct agent_options *o)
 	p.rounds = o->rounds;
 	p.interval_ms = o->interval_ms;
 	p.echo_timeout_ms = o->echo_timeout_ms;
-	e = engine_create(&p, msg, sizeof(msg));
-	if (!e) {
+	struct engine *e = engine_create(&p, msg, sizeof(msg));
+	if (e == NULL)
 		fprintf(stderr, "agent: %s\n", msg);
-		return AGENT_EXIT_FAILED;
-	}
+	return e;
+}
 
-	memset(&pg, 0, sizeof(pg));
-	memset(&load, 0, sizeof(load));
-	memset(&churn, 0, sizeof(churn));
-	pg.tty = isatty(STDERR_FILENO);
-	pg.started = pg.last_t = agent_now();
+/* Connect, then echo, load, churn and hold as asked; false once interrupted. */
+static bool standalone_phases(const struct agent_options *o, struct standalone *s)
+{
+	double t0 = agent_now();
 
-	t0 = agent_now();
-	engine_connect(e, o->n);
-	ok = agent_wait_phase(e, &pg, "connect", o->n);
-	t_connect = agent_now() - t0;
+	engine_connect(s->e, o->n);
+	bool ok = agent_wait_phase(s->e, &s->pg, "connect", o->n);
+	s->t_connect = agent_now() - t0;
 	if (ok && o->rounds > 0) {
 		t0 = agent_now();
-		engine_echo(e);
-		ok = agent_wait_phase(e, &pg, "echo", o->n);
-		t_echo = agent_now() - t0;
+		engine_echo(s->e);
+		ok = agent_wait_phase(s->e, &s->pg, "echo", o->n);
+		s->t_echo = agent_now() - t0;
 	}
 	if (ok && o->load_rate > 0) {
 		struct engine_load l = {(double)o->load_rate, o->load_duration_ms, o->load_payload};
 
-		load.rate_per_s = o->load_rate;
-		load.duration_s = (double)o->load_duration_ms / 1000.0;
-		has_load = true;
-		result_cost_begin(&load.cost);
-		engine_load(e, &l);
-		ok = agent_wait_phase(e, &pg, "load", o->n);
-		result_cost_end(&load.cost);
-		load.cost.elapsed_s = engine_load_elapsed_s(e);
+		s->load.rate_per_s = o->load_rate;
+		s->load.duration_s = (double)o->load_duration_ms / 1000.0;
+		result_cost_begin(&s->load.cost);
+		engine_load(s->e, &l);
+		ok = agent_wait_phase(s->e, &s->pg, "load", o->n);
+		result_cost_end(&s->load.cost);
+		s->load.cost.elapsed_s = engine_load_elapsed_s(s->e);
 	}
 	if (ok && o->churn_rate > 0) {
-		churn.rate_per_s = o->churn_rate;
-		churn.duration_s = (double)o->churn_duration_ms / 1000.0;
-		has_churn = true;
-		result_cost_begin(&churn.cost);
-		engine_churn(e, (double)o->churn_rate, o->churn_duration_ms);
-		ok = agent_wait_phase(e, &pg, "churn", o->n);
-		result_cost_end(&churn.cost);
+		s->churn.rate_per_s = o->churn_rate;
+		s->churn.duration_s = (double)o->churn_duration_ms / 1000.0;
+		result_cost_begin(&s->churn.cost);
+		engine_churn(s->e, (double)o->churn_rate, o->churn_duration_ms);
+		ok = agent_wait_phase(s->e, &s->pg, "churn", o->n);
+		result_cost_end(&s->churn.cost);
 	}
-	if (ok && o->hold_s > 0) {
-		until = agent_now() + o->hold_s;
-		while (!agent_stop && agent_now() < until) {
-			struct timespec ts = {0, 100 * 1000000L};
+	double until = agent_now() + o->hold_s;
+	while (ok && o->hold_s > 0 && !agent_stop && agent_now() < until) {
+		struct timespec ts = {0, 100 * 1000000L};
 
-			nanosleep(&ts, NULL);
-			progress_print(&pg, e, "hold", o->n, false);
-		}
-		ok = !agent_stop;
+		nanosleep(&ts, NULL);
+		progress_print(&s->pg, s->e, "hold", o->n, false);
 	}
-	engine_close(e);
-	if (!engine_wait(e, CLOSE_DEADLINE_MS))
-		fprintf(stderr, "agent: warning: closing took longer than %d ms\n",
-		        CLOSE_DEADLINE_MS);
-	if (pg.dirty)
-		fprintf(stderr, "\n");
-	if (!ok)
-		fprintf(stderr, "agent: interrupted; results so far:\n");
+	return ok && !agent_stop;
+}
 
-	r = malloc(sizeof(*r));
-	if (!r) {
-		engine_destroy(e);
-		fprintf(stderr, "agent: out of memory\n");
-		return AGENT_EXIT_FAILED;
-	}
-	engine_result(e, r);
-	engine_destroy(e);
-	passed = ok && result_passed(r, o->n, o->rounds > 0);
-	if (result_work_short(stderr, r, has_load ? &load : NULL, has_churn ? &churn : NULL))
+/* The result on stdout (JSON or the table); true if it was a pass and was written. */
+static bool standalone_report(const struct agent_options *o, const struct standalone *s,
+                              const struct engine_result *r, bool ok)
+{
+	const struct result_load *load = s->load.rate_per_s ? &s->load : NULL;
+	const struct result_churn *churn = s->churn.rate_per_s ? &s->churn : NULL;
+	bool passed = ok && result_passed(r, o->n, o->rounds > 0);
+
+	if (result_work_short(stderr, r, load, churn))
 		passed = false;
 	if (o->json) {
-		json_t *j = result_to_json(r, has_load ? &load : NULL, has_churn ? &churn : NULL);
+		json_t *j = result_to_json(r, load, churn);
 
 		if (!j || json_dumpf(j, stdout, JSON_COMPACT) < 0) {
 			fprintf(stderr, "agent: cannot write the JSON result\n");
@@ -230,12 +215,44 @@ static int agent_run_standalone(const struct agent_options *o)
 		fputc('\n', stdout);
 		json_decref(j);
 	} else {
-		result_print_table(stdout, r, o->n, t_connect, t_echo, has_load ? &load : NULL,
-		                   has_churn ? &churn : NULL);
+		result_print_table(stdout, r, o->n, s->t_connect, s->t_echo, load, churn);
 	}
-	free(r);
-	if (fflush(stdout) != 0)
+	return fflush(stdout) == 0 && passed;
+}
+
+static int agent_run_standalone(const struct agent_options *o)
+{
+	struct standalone s;
+	struct engine_result *r;
+
+	if (agent_preflight(o) < 0)
+		return AGENT_EXIT_USAGE;
+	memset(&s, 0, sizeof(s));
+	s.e = standalone_engine(o);
+	if (s.e == NULL)
 		return AGENT_EXIT_FAILED;
+	s.pg.tty = isatty(STDERR_FILENO);
+	s.pg.started = s.pg.last_t = agent_now();
+
+	bool ok = standalone_phases(o, &s);
+	engine_close(s.e);
+	if (!engine_wait(s.e, CLOSE_DEADLINE_MS))
+		fprintf(stderr, "agent: warning: closing took longer than %d ms\n",
+		        CLOSE_DEADLINE_MS);
+	if (s.pg.dirty)
+		fprintf(stderr, "\n");
+	if (!ok)
+		fprintf(stderr, "agent: interrupted; results so far:\n");
+	r = malloc(sizeof(*r));
+	if (r == NULL) {
+		engine_destroy(s.e);
+		fprintf(stderr, "agent: out of memory\n");
+		return AGENT_EXIT_FAILED;
+	}
+	engine_result(s.e, r);
+	engine_destroy(s.e);
+	bool passed = standalone_report(o, &s, r, ok);
+	free(r);
 	return passed ? AGENT_EXIT_OK : AGENT_EXIT_FAILED;
 }
 

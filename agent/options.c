@@ -346,148 +346,226 @@ static void options_defaults(struct agent_options *o)
 	fence_parse(FENCE_DEFAULT, &o->fence, NULL, 0);
 }
 
+/* Which options a command line gave, for the checks made once all are read. */
+struct options_seen {
+	bool n, load, load_detail, churn_duration;
+};
+
+/* A duration option in [min, max] of `unit`, into whole milliseconds. */
+static int options_ms(const char *name, const char *arg, enum duration_unit unit, double min,
+                      double max, uint64_t *out, char *err, size_t errlen)
+{
+	double ms = 0;
+	int rc = options_duration(name, arg, unit, min, max, &ms, err, errlen);
+
+	*out = (uint64_t)(ms + 0.5);
+	return rc;
+}
+
+/* The options that size the run: counts, rates, payloads and times. 1: not one of these. */
+static int options_sizes(int c, const char *arg, struct agent_options *o, char *err,
+                         size_t errlen)
+{
+	uint64_t v = 0;
+	double ms = 0;
+	int rc;
+
+	switch (c) {
+	case OPT_RATE:
+		return options_uint("--rate", arg, 0, 100000000, &o->rate, err, errlen);
+	case OPT_PAYLOAD:
+		rc = options_uint("--payload", arg, 1, OPTIONS_MAX_PAYLOAD, &v, err, errlen);
+		o->payload = (unsigned)v;
+		return rc;
+	case OPT_ROUNDS:
+		rc = options_uint("--rounds", arg, 0, 65535, &v, err, errlen);
+		o->rounds = (unsigned)v;
+		return rc;
+	case OPT_INTERVAL:
+		rc = options_ms("--interval", arg, DURATION_MS, 0, 3600000, &v, err, errlen);
+		o->interval_ms = (unsigned)v;
+		return rc;
+	case OPT_HOLD:
+		/* The plan's hold_s limit, fractions included (--hold 1.5). */
+		rc = options_duration("--hold", arg, DURATION_S, 0, 604800000.0, &ms, err, errlen);
+		o->hold_s = ms / 1000.0;
+		return rc;
+	case OPT_THREADS:
+		rc = options_uint("--threads", arg, 1, 1024, &v, err, errlen);
+		o->threads = (unsigned)v;
+		return rc;
+	case OPT_CONNECT_TIMEOUT:
+		rc = options_ms("--connect-timeout", arg, DURATION_MS, 1, 3600000, &v, err, errlen);
+		o->connect_timeout_ms = (unsigned)v;
+		return rc;
+	case OPT_ECHO_TIMEOUT:
+		rc = options_ms("--echo-timeout", arg, DURATION_MS, 1, 3600000, &v, err, errlen);
+		o->echo_timeout_ms = (unsigned)v;
+		return rc;
+	}
+	return 1;
+}
+
+/* --load-* and --churn-*. 1: not one of these. */
+static int options_work(int c, const char *arg, struct agent_options *o, char *err,
+                        size_t errlen)
+{
+	uint64_t v = 0;
+	int rc;
+
+	switch (c) {
+	case OPT_LOAD_RATE:
+		return options_uint("--load-rate", arg, 1, 100000000, &o->load_rate, err, errlen);
+	case OPT_LOAD_DURATION:
+		return options_ms("--load-duration", arg, DURATION_S, 1, 86400000.0,
+		                  &o->load_duration_ms, err, errlen);
+	case OPT_LOAD_PAYLOAD:
+		rc = options_uint("--load-payload", arg, 1, OPTIONS_MAX_PAYLOAD, &v, err, errlen);
+		o->load_payload = (unsigned)v;
+		return rc;
+	case OPT_CHURN_RATE:
+		return options_uint("--churn-rate", arg, 1, 10000000, &o->churn_rate, err, errlen);
+	case OPT_CHURN_DURATION:
+		return options_ms("--churn-duration", arg, DURATION_S, 1, 86400000.0,
+		                  &o->churn_duration_ms, err, errlen);
+	}
+	return 1;
+}
+
+/* The control plane's and the keys' options, and --json. 1: not one of these. */
+static int options_control(int c, const char *arg, struct agent_options *o, char *err,
+                           size_t errlen)
+{
+	switch (c) {
+	case OPT_JSON:
+		o->json = true;
+		return 0;
+	case OPT_COORDINATOR:
+		o->coordinator = arg;
+		o->mode = AGENT_MODE_CONTROL;
+		return 0;
+	case OPT_NAME:
+		o->name = arg;
+		/* The name is the routing id: the coordinator admits nothing else. */
+		if (msg_agent_name_valid(arg, strlen(arg)))
+			return 0;
+		snprintf(err, errlen,
+		         "agent: --name: expected 1 to %d printable ASCII characters without "
+		         "spaces, got '%.64s'",
+		         MSG_AGENT_NAME_MAX, arg);
+		return -EINVAL;
+	case OPT_GEN_KEYS:
+		o->gen_keys = arg;
+		return 0;
+	case OPT_CURVE_SECRET:
+		o->curve_secret = arg;
+		return 0;
+	case OPT_COORDINATOR_KEY:
+		o->coordinator_key = arg;
+		return 0;
+	case OPT_INSECURE:
+		o->insecure = true;
+		return 0;
+	}
+	return 1;
+}
+
+/* One option: 0, or -EINVAL with err set. */
+static int options_one(int c, char **argv, struct agent_options *o, struct options_seen *seen,
+                       char *err, size_t errlen)
+{
+	int rc = 1;
+
+	if (c == 'n') {
+		seen->n = true;
+		return options_uint("-n", optarg, 1, UINT32_MAX, &o->n, err, errlen);
+	}
+	if (c == OPT_TARGET) {
+		o->target_arg = optarg;
+		return options_target(optarg, &o->target, err, errlen);
+	}
+	if (c == OPT_SOURCE_IP) {
+		free(o->sources);
+		return options_parse_sources(optarg, &o->sources, &o->nsources, err, errlen);
+	}
+	if (c == OPT_ALLOW_TARGET)
+		return fence_parse(optarg, &o->fence, err, errlen);
+	if (c == ':') {
+		snprintf(err, errlen, "agent: %s: missing value", argv[optind - 1]);
+		return -EINVAL;
+	}
+	if (c != '?')
+		rc = options_sizes(c, optarg, o, err, errlen);
+	if (rc == 1 && c != '?' && (rc = options_work(c, optarg, o, err, errlen)) != 1) {
+		seen->load = true;
+		seen->load_detail |= c == OPT_LOAD_DURATION || c == OPT_LOAD_PAYLOAD;
+		seen->churn_duration |= c == OPT_CHURN_DURATION;
+	}
+	if (rc == 1 && c != '?')
+		rc = options_control(c, optarg, o, err, errlen);
+	if (rc == 1) {
+		snprintf(err, errlen, "agent: unknown option '%s' (see agent --help)",
+		         argv[optind - 1]);
+		return -EINVAL;
+	}
+	return rc;
+}
+
+/* What the command line must hold together once every option is read. */
+static int options_check(struct agent_options *o, const struct options_seen *seen, char *err,
+                         size_t errlen)
+{
+	const char *why = NULL;
+
+	if (o->mode == AGENT_MODE_CONTROL) {
+		if (o->target_arg || seen->n || seen->load)
+			why = "agent: --coordinator: the plan sets the target, connections, load and "
+			      "churn; drop --target, -n, --load-* and --churn-*";
+		else
+			return options_check_control(o, err, errlen);
+	} else if (o->curve_secret || o->coordinator_key)
+		why = "agent: --curve-secret and --coordinator-key need --coordinator";
+	else if (!o->target_arg)
+		why = "agent: missing --target HOST:PORT (see agent --help)";
+	else if (!seen->n)
+		why = "agent: missing -n N (see agent --help)";
+	else if (seen->churn_duration && o->churn_rate == 0)
+		why = "agent: --churn-duration needs --churn-rate R";
+	else if (seen->load_detail && o->load_rate == 0)
+		why = "agent: --load-duration and --load-payload need --load-rate R";
+	if (why != NULL) {
+		snprintf(err, errlen, "%s", why);
+		return -EINVAL;
+	}
+	if (!fence_allows(&o->fence, o->target.sin_addr)) {
+		char nets[256], addr[INET_ADDRSTRLEN];
+		fence_format(&o->fence, nets, sizeof(nets));
+		inet_ntop(AF_INET, &o->target.sin_addr, addr, sizeof(addr));
+		snprintf(err, errlen,
+		         "agent: --target %s (%s) is outside the allowed networks (%s); widen them "
+		         "with --allow-target CIDR",
+		         o->target_arg, addr, nets);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int options_parse(int argc, char **argv, struct agent_options *o, char *err, size_t errlen)
 {
-	uint64_t v;
-	double ms = 0;
+	struct options_seen seen = {0};
 	int c, rc = 0;
-	bool have_n = false, have_load = false, have_load_detail = false;
-	bool have_churn_duration = false;
 
 	options_defaults(o);
 	optind = 0; /* glibc: full re-initialisation, so tests can parse repeatedly */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":n:h", options_long, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			rc = options_uint("-n", optarg, 1, UINT32_MAX, &o->n, err, errlen);
-			have_n = true;
-			break;
-		case OPT_TARGET:
-			o->target_arg = optarg;
-			rc = options_target(optarg, &o->target, err, errlen);
-			break;
-		case OPT_RATE:
-			rc = options_uint("--rate", optarg, 0, 100000000, &o->rate, err, errlen);
-			break;
-		case OPT_PAYLOAD:
-			rc = options_uint("--payload", optarg, 1, OPTIONS_MAX_PAYLOAD, &v, err,
-			                  errlen);
-			o->payload = (unsigned)v;
-			break;
-		case OPT_ROUNDS:
-			rc = options_uint("--rounds", optarg, 0, 65535, &v, err, errlen);
-			o->rounds = (unsigned)v;
-			break;
-		case OPT_INTERVAL:
-			rc = options_duration("--interval", optarg, DURATION_MS, 0, 3600000, &ms,
-			                      err, errlen);
-			o->interval_ms = (unsigned)(ms + 0.5);
-			break;
-		case OPT_HOLD:
-			/* The plan's hold_s limit, fractions included (--hold 1.5). */
-			rc = options_duration("--hold", optarg, DURATION_S, 0, 604800000.0, &ms,
-			                      err, errlen);
-			o->hold_s = ms / 1000.0;
-			break;
-		case OPT_LOAD_RATE:
-			rc = options_uint("--load-rate", optarg, 1, 100000000, &o->load_rate, err,
-			                  errlen);
-			break;
-		case OPT_LOAD_DURATION:
-			rc = options_duration("--load-duration", optarg, DURATION_S, 1, 86400000.0,
-			                      &ms, err, errlen);
-			o->load_duration_ms = (uint64_t)(ms + 0.5);
-			break;
-		case OPT_LOAD_PAYLOAD:
-			rc = options_uint("--load-payload", optarg, 1, OPTIONS_MAX_PAYLOAD, &v, err,
-			                  errlen);
-			o->load_payload = (unsigned)v;
-			break;
-		case OPT_CHURN_RATE:
-			rc = options_uint("--churn-rate", optarg, 1, 10000000, &o->churn_rate, err,
-			                  errlen);
-			break;
-		case OPT_CHURN_DURATION:
-			rc = options_duration("--churn-duration", optarg, DURATION_S, 1, 86400000.0,
-			                      &ms, err, errlen);
-			o->churn_duration_ms = (uint64_t)(ms + 0.5);
-			break;
-		case OPT_THREADS:
-			rc = options_uint("--threads", optarg, 1, 1024, &v, err, errlen);
-			o->threads = (unsigned)v;
-			break;
-		case OPT_CONNECT_TIMEOUT:
-			rc = options_duration("--connect-timeout", optarg, DURATION_MS, 1, 3600000,
-			                      &ms, err, errlen);
-			o->connect_timeout_ms = (unsigned)(ms + 0.5);
-			break;
-		case OPT_ECHO_TIMEOUT:
-			rc = options_duration("--echo-timeout", optarg, DURATION_MS, 1, 3600000,
-			                      &ms, err, errlen);
-			o->echo_timeout_ms = (unsigned)(ms + 0.5);
-			break;
-		case OPT_SOURCE_IP:
-			free(o->sources);
-			rc = options_parse_sources(optarg, &o->sources, &o->nsources, err, errlen);
-			break;
-		case OPT_JSON:
-			o->json = true;
-			break;
-		case OPT_COORDINATOR:
-			o->coordinator = optarg;
-			o->mode = AGENT_MODE_CONTROL;
-			break;
-		case OPT_NAME:
-			/* The name is the routing id: the coordinator admits nothing else. */
-			if (!msg_agent_name_valid(optarg, strlen(optarg))) {
-				snprintf(
-				    err, errlen,
-				    "agent: --name: expected 1 to %d printable ASCII characters "
-				    "without spaces, got '%.64s'",
-				    MSG_AGENT_NAME_MAX, optarg);
-				rc = -EINVAL;
-			}
-			o->name = optarg;
-			break;
-		case OPT_GEN_KEYS:
-			o->gen_keys = optarg;
-			break;
-		case OPT_CURVE_SECRET:
-			o->curve_secret = optarg;
-			break;
-		case OPT_COORDINATOR_KEY:
-			o->coordinator_key = optarg;
-			break;
-		case OPT_INSECURE:
-			o->insecure = true;
-			break;
-		case OPT_ALLOW_TARGET:
-			rc = fence_parse(optarg, &o->fence, err, errlen);
-			break;
-		case 'h':
-		case OPT_HELP:
+		if (c == 'h' || c == OPT_HELP) {
 			o->mode = AGENT_MODE_HELP;
 			return 0;
-		case ':':
-			snprintf(err, errlen, "agent: %s: missing value", argv[optind - 1]);
-			rc = -EINVAL;
-			break;
-		default:
-			snprintf(err, errlen, "agent: unknown option '%s' (see agent --help)",
-			         argv[optind - 1]);
-			rc = -EINVAL;
-			break;
 		}
+		rc = options_one(c, argv, o, &seen, err, errlen);
 		if (rc < 0)
 			goto fail;
-		if (c == OPT_LOAD_RATE || c == OPT_LOAD_DURATION || c == OPT_LOAD_PAYLOAD ||
-		    c == OPT_CHURN_RATE || c == OPT_CHURN_DURATION)
-			have_load = true;
-		if (c == OPT_LOAD_DURATION || c == OPT_LOAD_PAYLOAD)
-			have_load_detail = true;
-		if (c == OPT_CHURN_DURATION)
-			have_churn_duration = true;
 	}
 	if (optind < argc) {
 		snprintf(err, errlen, "agent: unexpected argument '%s'", argv[optind]);
@@ -498,59 +576,9 @@ int options_parse(int argc, char **argv, struct agent_options *o, char *err, siz
 		o->mode = AGENT_MODE_GEN_KEYS;
 		return 0;
 	}
-	if (o->mode == AGENT_MODE_CONTROL) {
-		if (o->target_arg || have_n || have_load) {
-			snprintf(
-			    err, errlen,
-			    "agent: --coordinator: the plan sets the target, connections, load "
-			    "and churn; drop --target, -n, --load-* and --churn-*");
-			rc = -EINVAL;
-			goto fail;
-		}
-		rc = options_check_control(o, err, errlen);
-		if (rc < 0)
-			goto fail;
+	rc = options_check(o, &seen, err, errlen);
+	if (rc == 0)
 		return 0;
-	}
-	if (o->curve_secret || o->coordinator_key) {
-		snprintf(err, errlen,
-		         "agent: --curve-secret and --coordinator-key need --coordinator");
-		rc = -EINVAL;
-		goto fail;
-	}
-	if (!o->target_arg) {
-		snprintf(err, errlen, "agent: missing --target HOST:PORT (see agent --help)");
-		rc = -EINVAL;
-		goto fail;
-	}
-	if (!have_n) {
-		snprintf(err, errlen, "agent: missing -n N (see agent --help)");
-		rc = -EINVAL;
-		goto fail;
-	}
-	if (have_churn_duration && o->churn_rate == 0) {
-		snprintf(err, errlen, "agent: --churn-duration needs --churn-rate R");
-		rc = -EINVAL;
-		goto fail;
-	}
-	if (have_load_detail && o->load_rate == 0) {
-		snprintf(err, errlen,
-		         "agent: --load-duration and --load-payload need --load-rate R");
-		rc = -EINVAL;
-		goto fail;
-	}
-	if (!fence_allows(&o->fence, o->target.sin_addr)) {
-		char nets[256], addr[INET_ADDRSTRLEN];
-		fence_format(&o->fence, nets, sizeof(nets));
-		inet_ntop(AF_INET, &o->target.sin_addr, addr, sizeof(addr));
-		snprintf(err, errlen,
-		         "agent: --target %s (%s) is outside the allowed networks (%s); widen them "
-		         "with --allow-target CIDR",
-		         o->target_arg, addr, nets);
-		rc = -EINVAL;
-		goto fail;
-	}
-	return 0;
 fail:
 	options_free(o);
 	return rc;

@@ -28,6 +28,13 @@
 #define SLOTS_INITIAL 1024
 #define BUF_MAX       65536
 #define LOAD_TICK_US  100 /* a worker under load sleeps at least this long, or not at all */
+/*
+ * A send due before the load's end is still made when the worker comes to it
+ * at most this late after the end (a busy host's scheduling hiccup, counted
+ * as behind), never later: the phase lasts at most its duration plus this
+ * plus the echo timeout, whatever the rate.
+ */
+#define LOAD_GRACE_US 100000
 
 uint64_t engine_now_us(void)
 {
@@ -264,8 +271,8 @@ static bool load_round_next(struct worker *w, struct conn *c, uint64_t now)
 
 	stat_add(&w->e->st.load_verified, 1);
 	atomic_store_explicit(&w->load_last_us, now, memory_order_relaxed);
-	/* Past the end of the schedule, or of the duration: no more from this one. */
-	if (next >= w->load.end_us || now >= w->load.end_us) {
+	/* Past the end of the schedule, or of the duration and its grace: no more from this one. */
+	if (next >= w->load.end_us || now >= w->load.end_us + LOAD_GRACE_US) {
 		c->state = CONN_IDLE;
 		w->echoing--;
 		return false;
@@ -662,7 +669,7 @@ static uint64_t worker_run_load(struct worker *w, uint64_t now)
 		uint32_t slot = l->k;
 		struct conn *c = &w->conns[slot];
 
-		if (due >= l->end_us || now >= l->end_us) {
+		if (due >= l->end_us || now >= l->end_us + LOAD_GRACE_US) {
 			load_finish(w);
 			break;
 		}

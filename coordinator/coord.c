@@ -470,6 +470,34 @@ static void impossible(struct coord *c, struct coord_agent *a, const char *why)
 	coord_mark_lost(c, a, lost);
 }
 
+/* A load's or churn's phase_done, summed into its step (the figures were checked). */
+static void add_work(struct coord_step *st, const struct msg_progress *p)
+{
+	if (p->phase == MSG_PHASE_LOAD) {
+		struct coord_load *l = &st->load[p->load.sub];
+
+		l->agents++;
+		l->scheduled += p->load.scheduled;
+		l->sent += p->load.sent;
+		l->verified += p->load.verified;
+		l->errors += p->load.errors;
+		l->behind += p->load.behind;
+		l->elapsed_s = fmax(l->elapsed_s, p->load.elapsed_s);
+		l->agent_cpu_s += p->load.cpu_user_s + p->load.cpu_sys_s;
+	}
+	if (p->phase == MSG_PHASE_CHURN) {
+		struct coord_churn *ch = &st->churn;
+
+		ch->agents++;
+		ch->attempted += p->churn.attempted;
+		ch->ok += p->churn.ok;
+		for (int r = 0; r < MSG_REASON_COUNT; r++)
+			ch->failed[r] += p->churn.failed[r];
+		ch->elapsed_s = fmax(ch->elapsed_s, p->churn.elapsed_s);
+		ch->agent_cpu_s += p->churn.cpu_user_s + p->churn.cpu_sys_s;
+	}
+}
+
 static void on_counts(struct coord *c, struct coord_agent *a, enum proto_type type, json_t *msg)
 {
 	struct msg_progress p;
@@ -530,31 +558,9 @@ static void on_counts(struct coord *c, struct coord_agent *a, enum proto_type ty
 	a->phase_done = true;
 	if (p.phase == MSG_PHASE_VERIFY)
 		a->held[p.step] = p.counts.current;
-	if (p.phase == MSG_PHASE_LOAD) {
-		struct coord_load *l = &c->steps[p.step].load[p.load.sub];
-
-		l->agents++;
-		l->scheduled += p.load.scheduled;
-		l->sent += p.load.sent;
-		l->verified += p.load.verified;
-		l->errors += p.load.errors;
-		l->behind += p.load.behind;
-		l->elapsed_s = fmax(l->elapsed_s, p.load.elapsed_s);
-		l->agent_cpu_s += p.load.cpu_user_s + p.load.cpu_sys_s;
-	}
-	if (p.phase == MSG_PHASE_CHURN) {
-		struct coord_churn *ch = &c->steps[p.step].churn;
-
-		ch->agents++;
-		ch->attempted += p.churn.attempted;
-		ch->ok += p.churn.ok;
-		for (int r = 0; r < MSG_REASON_COUNT; r++)
-			ch->failed[r] += p.churn.failed[r];
-		ch->elapsed_s = fmax(ch->elapsed_s, p.churn.elapsed_s);
-		ch->agent_cpu_s += p.churn.cpu_user_s + p.churn.cpu_sys_s;
-	}
 	if (p.phase == MSG_PHASE_CLOSE)
 		a->result_due = true;
+	add_work(&c->steps[p.step], &p);
 	merge_phase_hist(c, &p);
 }
 
