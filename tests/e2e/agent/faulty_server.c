@@ -3,7 +3,7 @@
  * agent's error counts can be checked against what the server really did.
  *
  *   faulty_server [--listen ADDR:PORT] [--flip-every K] [--close-every K]
- *                 [--stall-every K] [--blackhole] [--free-port]
+ *                 [--stall-every K] [--blackhole] [--free-port] [--ready-fd N]
  *
  * Connections are numbered 1, 2, ... in accept order. On the first bytes a
  * connection sends, connection i is (first matching rule wins):
@@ -19,6 +19,8 @@
  * itself fills the accept queue, so every later SYN is dropped by the kernel
  * and a client's connect can only time out (loopback, no firewall needed).
  * --free-port: print a port on 127.0.0.1 that nothing listens on, and exit.
+ * --ready-fd N: once listening, write {"address", "port", "pid"} as one JSON
+ * line to descriptor N and close it (the server's ready line, its keys).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -227,6 +229,21 @@ static int fs_bound_port(int fd)
 	return ntohs(sa.sin_port);
 }
 
+static int fs_ready_fd = -1;
+
+/* Says where it listens: the banner, and the ready line when asked for one. */
+static void fs_listening(int port)
+{
+	printf("faulty_server: listening on 127.0.0.1:%d\n", port);
+	fflush(stdout);
+	if (fs_ready_fd < 0)
+		return;
+	dprintf(fs_ready_fd, "{\"address\": \"127.0.0.1\", \"port\": %d, \"pid\": %ld}\n", port,
+	        (long)getpid());
+	close(fs_ready_fd);
+	fs_ready_fd = -1;
+}
+
 static int fs_blackhole(const struct sockaddr_in *sa)
 {
 	struct sockaddr_in bound;
@@ -243,8 +260,7 @@ static int fs_blackhole(const struct sockaddr_in *sa)
 		perror("faulty_server: blackhole self-connect");
 		return 1;
 	}
-	printf("faulty_server: listening on 127.0.0.1:%d\n", ntohs(bound.sin_port));
-	fflush(stdout);
+	fs_listening(ntohs(bound.sin_port));
 	while (!fs_stop)
 		pause();
 	printf("faulty_server: blackhole done\n");
@@ -289,6 +305,8 @@ int main(int argc, char **argv)
 			s.close_every = (unsigned)atoi(v), i++;
 		} else if (v && !strcmp(a, "--stall-every")) {
 			s.stall = (unsigned)atoi(v), i++;
+		} else if (v && !strcmp(a, "--ready-fd")) {
+			fs_ready_fd = atoi(v), i++;
 		} else {
 			fprintf(stderr, "faulty_server: unknown argument '%s'\n", a);
 			return 2;
@@ -310,8 +328,7 @@ int main(int argc, char **argv)
 	ev.data.fd = s.lfd;
 	if (epoll_ctl(s.epfd, EPOLL_CTL_ADD, s.lfd, &ev) < 0)
 		return 1;
-	printf("faulty_server: listening on 127.0.0.1:%d\n", fs_bound_port(s.lfd));
-	fflush(stdout);
+	fs_listening(fs_bound_port(s.lfd));
 	while (!fs_stop) {
 		n = epoll_wait(s.epfd, events, 256, 200);
 		for (i = 0; i < n; i++) {

@@ -11,20 +11,23 @@ cleanup() {
 WORK=$(mktemp -d)
 trap cleanup EXIT
 
-# start_listener NAME CMD...: runs CMD in the background and waits (5 s at most)
-# for its "listening on ADDR:PORT" line; sets PORT and <NAME>_PID.
+# start_listener NAME CMD...: runs CMD --ready-fd 3 in the background (the server
+# and faulty_server both write their ready line there) and waits (5 s at most) for
+# that line, not for a banner; sets PORT and <NAME>_PID.
 start_listener() {
-	local name=$1 i port=""
+	local name=$1 i port="" ready
 	shift
-	"$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+	ready=$WORK/$name.ready
+	: >"$ready"
+	"$@" --ready-fd 3 >"$WORK/$name.out" 2>"$WORK/$name.err" 3>"$ready" &
 	eval "${name}_PID=$!"
 	LPIDS="$LPIDS $!"
 	for i in $(seq 100); do
-		port=$(sed -n 's/.*listening on [0-9.]*:\([0-9][0-9]*\).*/\1/p' "$WORK/$name.out" | head -1)
+		port=$(jq -r '.port // empty' "$ready" 2>/dev/null)
 		[ -n "$port" ] && break
 		sleep 0.05
 	done
-	[ -n "$port" ] || fail "$name did not start: $(cat "$WORK/$name.out" "$WORK/$name.err")"
+	[ -n "$port" ] || fail "$name did not start: $(cat "$ready" "$WORK/$name.out" "$WORK/$name.err")"
 	PORT=$port
 }
 
