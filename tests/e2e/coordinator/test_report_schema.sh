@@ -9,6 +9,9 @@
 #    null, updated_at), then the same run interrupted in step 2 (aborted, exit 3,
 #    with agents, steps and an error);
 #  - join: nobody joins within join_timeout_s 1 (aborted, exit 3, no agents);
+#  - degraded: a stats endpoint nobody answers (degraded, exit 3, server.error);
+#  - rejected: an agent whose --allow-target fences the target off refuses its
+#    slice (aborted, exit 3, the agent rejected with its why);
 #  - every examples/plans/*.json: the local ones run as written (pass or fail:
 #    their timing thresholds are the host's business), the lab ones with a 1 s
 #    join_timeout_s and their stats on a dead loopback port (aborted, exit 3).
@@ -17,7 +20,7 @@
 # removed and a status outside the enum must be refused, naming the key.
 # Without python3-jsonschema (scripts/deps installs it) it exits 77.
 . "$(dirname "$0")/lib.sh"
-coord=$1 src=$2
+coord=$1 agent=$2 server=$3 src=$4
 schema=$src/docs/report.schema.json
 check="/usr/bin/python3 $(dirname "$0")/check_schema.py"
 
@@ -110,6 +113,33 @@ cat >"$WORK/join-plan.json" <<'PLAN'
 PLAN
 run join "$WORK/join-plan.json" --bind "ipc://$WORK/join.ipc"
 expect "join: status" "$(jq -r .status "$WORK/join.json")" aborted
+
+# Agents and a server of our own: a stats endpoint nobody answers (degraded, server.error),
+# and an agent fenced away from the target (it refuses its slice: aborted, agents[].why).
+start_listener server "$server" --listen 127.0.0.1:0 --model epoll
+dead=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$agent" --coordinator "ipc://$WORK/d.ipc" --name d1 >"$WORK/d1.out" 2>&1 &
+LPIDS="$LPIDS $!"
+cat >"$WORK/degraded-plan.json" <<PLAN
+{"name": "schema-degraded", "target": {"host": "127.0.0.1", "port": $PORT},
+ "agents": {"count": 1, "join_timeout_s": 15}, "connections": 100, "echo": {"rounds": 1},
+ "server": {"stats": "tcp://127.0.0.1:$dead", "interval_ms": 200}}
+PLAN
+run degraded "$WORK/degraded-plan.json" --bind "ipc://$WORK/d.ipc"
+expect "degraded: status" "$(jq -r .status "$WORK/degraded.json")" degraded
+expect "degraded: server.error" "$(jq -r '.server.error | length > 0' "$WORK/degraded.json")" true
+"$agent" --coordinator "ipc://$WORK/r.ipc" --name r1 --allow-target 10.0.0.0/8 \
+	>"$WORK/r1.out" 2>&1 &
+LPIDS="$LPIDS $!"
+cat >"$WORK/rejected-plan.json" <<PLAN
+{"name": "schema-rejected", "target": {"host": "127.0.0.1", "port": $PORT},
+ "agents": {"count": 1, "join_timeout_s": 15}, "connections": 100}
+PLAN
+run rejected "$WORK/rejected-plan.json" --bind "ipc://$WORK/r.ipc"
+expect "rejected: status" "$(jq -r .status "$WORK/rejected.json")" aborted
+expect "rejected: agent" "$(jq -r '.agents[0] | .state + " " + (.why | length > 0 | tostring)' \
+	"$WORK/rejected.json")" "rejected true"
+stop_listener server
 
 examples=0
 for p in "$src"/examples/plans/*.json; do
