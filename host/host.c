@@ -378,11 +378,26 @@ int host_parse_ctxsw(const char *text, long *voluntary, long *involuntary)
 	return 0;
 }
 
-int host_ctxsw_read(pid_t pid, long *voluntary, long *involuntary)
+static int host_tasks_add(struct host_tasks *t, pid_t tid, long vol, long invol)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct host_task_ctxsw *v = realloc(t->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		t->v = v;
+		t->cap = cap;
+	}
+	t->v[t->n++] = (struct host_task_ctxsw){tid, vol, invol};
+	return 0;
+}
+
+int host_tasks_read(pid_t pid, struct host_tasks *out)
 {
 	char path[96];
 	struct dirent *de;
-	long vol = 0, invol = 0, v, iv;
+	long v, iv;
 	char *text = malloc(HOST_TEXT_MAX);
 	DIR *d;
 	int rc = 0;
@@ -404,20 +419,54 @@ int host_ctxsw_read(pid_t pid, long *voluntary, long *involuntary)
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%ld/task/%.20s/status", (long)pid, de->d_name);
-		/* A thread that ended since readdir saw it took its switches along. */
+		/* A thread that ended since readdir saw it is not live: left out. */
 		if (host_read_text(path, text, HOST_TEXT_MAX) < 0 ||
 		    host_parse_ctxsw(text, &v, &iv) < 0)
 			continue;
-		vol += v;
-		invol += iv;
+		if ((rc = host_tasks_add(out, (pid_t)atol(de->d_name), v, iv)) < 0)
+			break;
 	}
 	closedir(d);
 	free(text);
-	if (rc == 0) {
-		*voluntary = vol;
-		*involuntary = invol;
-	}
 	return rc;
+}
+
+static int host_cmp_tid(const void *a, const void *b)
+{
+	pid_t x = ((const struct host_task_ctxsw *)a)->tid;
+	pid_t y = ((const struct host_task_ctxsw *)b)->tid;
+
+	return (x > y) - (x < y);
+}
+
+void host_tasks_sort(struct host_tasks *t)
+{
+	if (t->n > 1)
+		qsort(t->v, t->n, sizeof(*t->v), host_cmp_tid);
+}
+
+void host_tasks_free(struct host_tasks *t)
+{
+	free(t->v);
+	memset(t, 0, sizeof(*t));
+}
+
+void host_tasks_retired(const struct host_tasks *prev, const struct host_tasks *now,
+                        long *voluntary, long *involuntary)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < prev->n; i++) {
+		const struct host_task_ctxsw *p = &prev->v[i];
+
+		while (j < now->n && now->v[j].tid < p->tid)
+			j++;
+		if (j < now->n && now->v[j].tid == p->tid && now->v[j].voluntary >= p->voluntary &&
+		    now->v[j].involuntary >= p->involuntary)
+			continue; /* the same thread, still there */
+		*voluntary += p->voluntary;
+		*involuntary += p->involuntary;
+	}
 }
 
 int host_inodes_add(struct host_inodes *set, unsigned long inode)

@@ -44,11 +44,34 @@ int host_pidstat_read(pid_t pid, struct host_pidstat *out);
 /* Parses a stat line; the name may hold spaces and ')' (it ends at the last ')'). */
 int host_parse_pidstat(const char *text, struct host_pidstat *out);
 
+/* One thread's context switches, from /proc/PID/task/TID/status. */
+struct host_task_ctxsw {
+	pid_t tid;
+	long voluntary;
+	long involuntary;
+};
+
+struct host_tasks {
+	struct host_task_ctxsw *v;
+	size_t n;
+	size_t cap;
+};
+
 /*
- * Context switches of every live thread of pid, summed over
- * /proc/PID/task/TID/status (a thread that exited took its own with it).
+ * Appends every live thread of pid with its context switches (a thread that
+ * exited took its own with it: see host_tasks_retired()).
  */
-int host_ctxsw_read(pid_t pid, long *voluntary, long *involuntary);
+int host_tasks_read(pid_t pid, struct host_tasks *out);
+void host_tasks_sort(struct host_tasks *t); /* by tid */
+void host_tasks_free(struct host_tasks *t);
+/*
+ * Adds to *voluntary and *involuntary the last counts of the threads of prev
+ * that now lacks (they exited), or that now has with fewer switches (the tid
+ * went to a new thread). Both sorted by tid. With it a watcher's figures never
+ * go down: an exited thread keeps what it had at the last look.
+ */
+void host_tasks_retired(const struct host_tasks *prev, const struct host_tasks *now,
+                        long *voluntary, long *involuntary);
 /* Reads voluntary_ctxt_switches and nonvoluntary_ctxt_switches from status text. */
 int host_parse_ctxsw(const char *text, long *voluntary, long *involuntary);
 

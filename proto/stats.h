@@ -49,7 +49,7 @@ struct server_stats {
 	 * CPU and context switches of the whole server (supervisor and workers, every thread,
 	 * live or exited; see server/sample.c for how), since it started. External:
 	 * CPU from /proc/PID/stat (every thread, exited ones too), context switches
-	 * summed over the live threads only (an exited thread's are gone with it).
+	 * of the live threads plus the last seen of those that exited (server/watch.c).
 	 */
 	double cpu_user_s;         /* user CPU, seconds */
 	double cpu_sys_s;          /* system CPU, seconds */

@@ -166,26 +166,52 @@ int server_watch_alive(struct server_watch *w)
 	return w->gone ? -ESRCH : 0;
 }
 
-/* CPU from /proc/PID/stat (every thread, exited ones too); switches of the live threads. */
+/*
+ * Context switches: /proc has no process-wide figure (sample.c's add_usage()
+ * says why), so each live thread's are summed, and a thread that exited since
+ * the last sample keeps what it had then (host_tasks_retired()). The figure
+ * never goes down; a thread born and gone between two samples is missed.
+ */
+static int watch_ctxsw(struct server_watch *w, struct server_stats *out)
+{
+	struct host_tasks now = {0};
+	int rc = 0;
+
+	for (int i = 0; i < w->npids && rc == 0; i++)
+		rc = host_tasks_read(w->pids[i], &now);
+	if (rc < 0) {
+		host_tasks_free(&now);
+		return rc;
+	}
+	host_tasks_sort(&now);
+	host_tasks_retired(&w->tasks, &now, &w->retired_vol, &w->retired_invol);
+	out->ctxsw_voluntary = w->retired_vol;
+	out->ctxsw_involuntary = w->retired_invol;
+	for (size_t i = 0; i < now.n; i++) {
+		out->ctxsw_voluntary += now.v[i].voluntary;
+		out->ctxsw_involuntary += now.v[i].involuntary;
+	}
+	host_tasks_free(&w->tasks);
+	w->tasks = now;
+	return 0;
+}
+
+/* CPU from /proc/PID/stat: every thread, exited ones too. */
 static int watch_usage(struct server_watch *w, struct server_stats *out)
 {
 	long hz = sysconf(_SC_CLK_TCK), user = 0, sys = 0;
 
 	for (int i = 0; i < w->npids; i++) {
 		struct host_pidstat st;
-		long vol = 0, invol = 0;
 
-		if (host_pidstat_read(w->pids[i], &st) < 0 ||
-		    host_ctxsw_read(w->pids[i], &vol, &invol) < 0)
+		if (host_pidstat_read(w->pids[i], &st) < 0)
 			return -ESRCH;
 		user += st.utime;
 		sys += st.stime;
-		out->ctxsw_voluntary += vol;
-		out->ctxsw_involuntary += invol;
 	}
 	out->cpu_user_s = hz > 0 ? (double)user / (double)hz : 0;
 	out->cpu_sys_s = hz > 0 ? (double)sys / (double)hz : 0;
-	return 0;
+	return watch_ctxsw(w, out);
 }
 
 int server_watch_fill(struct server_watch *w, struct server_stats *out)
@@ -288,6 +314,7 @@ int server_watch_main(struct server_config *cfg)
 	}
 	if (w != NULL) {
 		host_inodes_free(&w->own);
+		host_tasks_free(&w->tasks);
 		free(w->tally);
 	}
 	free(w);

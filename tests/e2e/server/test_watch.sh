@@ -39,7 +39,9 @@ start_echo() {
 start_watch() {
 	local name=$1
 	shift
-	ready_start_server "$WORK/$name" "$server" "$@" --stats 'tcp://127.0.0.1:*'
+	# A watcher reads the host's whole TCP table at start (both ends of every
+	# connection of every test on this host): on a busy shared host, seconds.
+	READY_WAIT_S=30 ready_start_server "$WORK/$name" "$server" "$@" --stats 'tcp://127.0.0.1:*'
 	eval "${name}_PID=$SERVER_PID"
 	LPIDS="$LPIDS $SERVER_PID"
 	[ -n "$STATS" ] || fail "$name did not start: $(cat "$WORK/$name.ready" "$WORK/$name.err")"
@@ -47,7 +49,7 @@ start_watch() {
 
 # sample NAME [ENDPOINT]: one server_stats, validated by stats_dump, into $WORK/NAME.json.
 sample() {
-	"$stats_dump" "${2:-$STATS}" 5000 >"$WORK/$1.json" || fail "stats_dump $1 failed"
+	"$stats_dump" "${2:-$STATS}" 20000 >"$WORK/$1.json" || fail "stats_dump $1 failed"
 }
 
 # field NAME KEY: one field of a sample (jq path).
@@ -257,7 +259,7 @@ case_plan() {
 		>"$WORK/killed.out" 2>"$WORK/killed.err" &
 	cpid=$!
 	for i in $(seq 150); do
-		"$stats_dump" "$STATS" 1000 >"$WORK/k.json" 2>/dev/null &&
+		"$stats_dump" "$STATS" 5000 >"$WORK/k.json" 2>/dev/null &&
 			[ "$(jq -r .conns_current "$WORK/k.json")" = "$n" ] && break
 		sleep 0.2
 	done

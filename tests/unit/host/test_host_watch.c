@@ -190,6 +190,35 @@ static int test_ctxsw(void)
 	return fails;
 }
 
+/* Threads that exit keep their last counts; a tid taken by a new thread retires the old one. */
+static int test_tasks_retired(void)
+{
+	struct host_task_ctxsw a[] = {{10, 5, 1}, {11, 7, 2}, {12, 100, 9}, {13, 3, 3}};
+	struct host_task_ctxsw b[] = {{10, 6, 1}, {12, 2, 0}, {14, 1, 1}};
+	struct host_tasks prev = {a, 4, 4}, now = {b, 3, 3}, none = {0};
+	long vol = 1000, invol = 2000;
+	int fails = 0;
+
+	/* 11 and 13 exited, 12 is a new thread (fewer switches): theirs are kept. */
+	host_tasks_retired(&prev, &now, &vol, &invol);
+	CHECK_LONG(vol, 1000 + 7 + 100 + 3);
+	CHECK_LONG(invol, 2000 + 2 + 9 + 3);
+	/* All gone; and nothing before. */
+	vol = invol = 0;
+	host_tasks_retired(&prev, &none, &vol, &invol);
+	CHECK_LONG(vol, 115);
+	CHECK_LONG(invol, 15);
+	host_tasks_retired(&none, &now, &vol, &invol);
+	CHECK_LONG(vol, 115);
+	/* Sorted by tid, whatever order /proc listed them in. */
+	struct host_task_ctxsw c[] = {{30, 0, 0}, {4, 0, 0}, {17, 0, 0}};
+	struct host_tasks unsorted = {c, 3, 3};
+	host_tasks_sort(&unsorted);
+	CHECK_LONG(c[0].tid, 4);
+	CHECK_LONG(c[2].tid, 30);
+	return fails;
+}
+
 /* A listener this test holds, shared with a child: found by port, owned by both. */
 static int test_live(void)
 {
@@ -201,7 +230,8 @@ static int test_live(void)
 	char addr[64] = "";
 	pid_t pids[4], child;
 	size_t n = 0;
-	long unreadable = 0, vol = 0, invol = 0;
+	struct host_tasks tasks = {0};
+	long unreadable = 0;
 	int fails = 0, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	CHECK_TRUE(t != NULL && fd >= 0);
@@ -232,8 +262,11 @@ static int test_live(void)
 	CHECK_LONG(n > 0 ? pids[0] : 0, child);
 	CHECK_LONG(host_pidstat_read(child, &st), 0);
 	CHECK_STR(st.comm, "test_host_watch");
-	CHECK_LONG(host_ctxsw_read(getpid(), &vol, &invol), 0);
-	CHECK_TRUE(vol + invol > 0);
+	CHECK_LONG(host_tasks_read(getpid(), &tasks), 0);
+	CHECK_LONG(tasks.n, 1);
+	CHECK_LONG(tasks.n > 0 ? tasks.v[0].tid : 0, getpid());
+	CHECK_TRUE(tasks.n > 0 && tasks.v[0].voluntary + tasks.v[0].involuntary > 0);
+	host_tasks_free(&tasks);
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
 	CHECK_LONG(host_pidstat_read(child, &st), -ENOENT);
@@ -253,6 +286,7 @@ int main(void)
 	fails += test_tally();
 	fails += test_pidstat();
 	fails += test_ctxsw();
+	fails += test_tasks_retired();
 	fails += test_live();
 	if (fails)
 		fprintf(stderr, "%d check(s) failed\n", fails);
