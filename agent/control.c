@@ -432,6 +432,8 @@ static int engine_from_assign(struct control *c, char *why, size_t whylen)
 	    preflight_limits(&l, (uint64_t)a->connections, c->o->threads, c->o->nsources, why,
 	                     whylen) < 0)
 		return -1;
+	if (preflight_port_warning(&l, (uint64_t)a->connections, c->o->nsources, why, whylen))
+		say(c, "%s", why + strlen("agent: "));
 	p.sources = c->o->sources;
 	p.nsources = c->o->nsources;
 	p.threads = c->o->threads;

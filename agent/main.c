@@ -118,6 +118,8 @@ static int agent_preflight(const struct agent_options *o)
 		rc = preflight_limits(&lim, o->n, threads, o->nsources, msg, sizeof(msg));
 	if (rc < 0)
 		fprintf(stderr, "%s\n", msg);
+	else if (preflight_port_warning(&lim, o->n, o->nsources, msg, sizeof(msg)))
+		fprintf(stderr, "%s\n", msg);
 	return rc;
 }
 

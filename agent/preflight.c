@@ -96,3 +96,24 @@ int preflight_limits(const struct host_limits *l, uint64_t n, unsigned threads, 
 	}
 	return 0;
 }
+
+int preflight_port_warning(const struct host_limits *l, uint64_t n, unsigned nsources, char *msg,
+                           size_t len)
+{
+	char a[32], b[32], c[32];
+	long ports = host_ports_per_source(l);
+	unsigned srcs = nsources ? nsources : 1;
+	uint64_t per_source = (n + srcs - 1) / srcs;
+
+	if (ports <= 0 || per_source <= (uint64_t)ports / 2)
+		return 0;
+	snprintf(msg, len,
+	         "agent: preflight: warning: %s connections a source address take %.0f%% of the "
+	         "%s ports net.ipv4.ip_local_port_range %ld-%ld gives it; connect() slows sharply "
+	         "past half (it tries every even port before an odd one): more addresses "
+	         "(--source-ip) keep each below %s",
+	         host_fmt_count((long)per_source, a, sizeof(a)),
+	         100.0 * (double)per_source / (double)ports, host_fmt_count(ports, b, sizeof(b)),
+	         l->port_lo, l->port_hi, host_fmt_count(ports / 2, c, sizeof(c)));
+	return 1;
+}
