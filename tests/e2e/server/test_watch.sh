@@ -74,7 +74,7 @@ gone() {
 }
 
 case_count() {
-	local n=500 agent_pid
+	local n=500 agent_pid i
 	start_echo
 	start_watch w --watch "$echo_PID"
 	expect "ready: model" "$(jq -r .model "$WORK/w.ready")" external
@@ -121,6 +121,20 @@ case_count() {
 	wait "$agent_pid" 2>/dev/null
 	wait_conns closed 0
 	expect "closed: conns_max" "$(field closed conns_max)" "$n"
+	for i in $(seq 100); do # the handler threads end just after their sockets
+		[ "$(field closed threads)" = 1 ] && break
+		sleep 0.1
+		sample closed
+	done
+	expect "closed: threads" "$(field closed threads)" 1
+	# port and closed are the same watcher's: its 500 threads exited in between, and
+	# their switches and CPU stay counted.
+	jq -en --slurpfile a "$WORK/port.json" --slurpfile b "$WORK/closed.json" \
+		'$b[0].ctxsw_voluntary >= $a[0].ctxsw_voluntary and
+		 $b[0].ctxsw_involuntary >= $a[0].ctxsw_involuntary and
+		 $b[0].cpu_user_s + $b[0].cpu_sys_s >= $a[0].cpu_user_s + $a[0].cpu_sys_s' >/dev/null ||
+		fail "closed: figures went down: $(jq -c '[.ctxsw_voluntary, .ctxsw_involuntary, .cpu_user_s, .cpu_sys_s]' "$WORK/port.json" "$WORK/closed.json")"
+	echo "ok: closed: switches and CPU kept: $(jq -c '[.ctxsw_voluntary, .ctxsw_involuntary, .cpu_user_s + .cpu_sys_s]' "$WORK/port.json" "$WORK/closed.json" | tr '\n' ' ')"
 	for w in w p; do
 		stop_listener "$w"
 		grep -q "^server: summary (external: python3, 1 process)$" "$WORK/$w.out" ||
