@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """check_schema.py SCHEMA REPORT.json...: validates each report against SCHEMA
 (docs/report.schema.json, JSON Schema draft-07) and says what is wrong where.
+check_schema.py --doc DOC SCHEMA: every key SCHEMA names is in DOC
+(docs/report.md) between backticks, so no key is in the schema undocumented.
 
 One line per report: "ok: REPORT" or, per error (at most 20 a report),
 "REPORT: at steps/0/load/1: Additional properties are not allowed ('x' was
@@ -9,6 +11,7 @@ usage or unreadable files, 77 without the jsonschema module (Debian's
 python3-jsonschema, which scripts/deps installs for the tests).
 """
 import json
+import re
 import sys
 
 MAX_ERRORS = 20
@@ -34,6 +37,27 @@ def leaves(error):
         yield from leaves(e)
 
 
+def keys(node, out):
+    """Every property name in a schema, at any depth."""
+    if isinstance(node, dict):
+        out.update(node.get("properties", {}))
+        for v in node.values():
+            keys(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            keys(v, out)
+    return out
+
+
+def undocumented(schema, doc_path):
+    """The schema's keys DOC never names: `key`, or inside a code span (`a.key`)."""
+    with open(doc_path, encoding="utf-8") as f:
+        text = re.sub(r"^```.*?^```", "", f.read(), flags=re.S | re.M)
+    spans = re.findall(r"`([^`\n]+)`", text)
+    words = {w for span in spans for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", span)}
+    return sorted(k for k in keys(schema, set()) if k not in words)
+
+
 def load(path):
     try:
         with open(path, encoding="utf-8") as f:
@@ -44,8 +68,15 @@ def load(path):
 
 
 def main(argv):
+    if len(argv) == 4 and argv[1] == "--doc":
+        missing = undocumented(load(argv[3]), argv[2])
+        if missing:
+            print(f"{argv[2]}: keys of {argv[3]} it does not name: {', '.join(missing)}")
+            return 1
+        print(f"ok: {argv[2]} names every key of {argv[3]}")
+        return 0
     if len(argv) < 3:
-        print("usage: check_schema.py SCHEMA REPORT.json...", file=sys.stderr)
+        print("usage: check_schema.py SCHEMA REPORT.json... | --doc DOC SCHEMA", file=sys.stderr)
         return 2
     try:
         import jsonschema

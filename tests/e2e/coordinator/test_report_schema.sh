@@ -17,7 +17,8 @@
 #    join_timeout_s and their stats on a dead loopback port (aborted, exit 3).
 # Each run's exit code matches its status (docs/report.md). Then copies of
 # reports with an undocumented key added (top level and deep inside), a key
-# removed and a status outside the enum must be refused, naming the key.
+# removed and a status outside the enum must be refused, naming the key. Every key
+# the schema names must be in docs/report.md too.
 # Without python3-jsonschema (scripts/deps installs it) it exits 77.
 . "$(dirname "$0")/lib.sh"
 coord=$1 agent=$2 server=$3 src=$4
@@ -29,6 +30,8 @@ if ! /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; then
 	exit 77
 fi
 [ -f "$schema" ] || fail "no schema at $schema"
+# No key in the schema that docs/report.md does not name.
+$check --doc "$src/docs/report.md" "$schema" || fail "docs/report.md lags the schema"
 
 reports=()
 
