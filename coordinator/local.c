@@ -88,8 +88,9 @@ static pid_t spawn(char *const argv[], int *ready, int out, int err)
 		fprintf(stderr, "coordinator: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
+	/* Also here: stop_all() may signal the group before the child has run. */
 	if (pid > 0)
-		setpgid(pid, pid); /* also here: stop_all() may signal the group before the child runs */
+		setpgid(pid, pid);
 	if (ready != NULL) {
 		close(fds[1]);
 		*ready = pid > 0 ? fds[0] : -1;
@@ -221,7 +222,8 @@ static int start_agents(const struct plan *p, const char *endpoint, struct local
 		snprintf(source, sizeof(source), "127.0.%d.%d", (i + 2) / 254, (i + 2) % 254);
 		char *argv[] = {path, "--coordinator", (char *)endpoint, "--name",
 		                name, "--source-ip",   source,           NULL};
-		lp->agents[i] = spawn(argv, NULL, SPAWN_NULL, lp->quiet ? SPAWN_NULL : SPAWN_INHERIT);
+		lp->agents[i] =
+		    spawn(argv, NULL, SPAWN_NULL, lp->quiet ? SPAWN_NULL : SPAWN_INHERIT);
 		if (lp->agents[i] < 0)
 			return -1;
 		lp->nagents = i + 1;
@@ -319,7 +321,7 @@ static void print_log_tail(const char *log)
  */
 static int wait_command(const struct plan *p, struct local_procs *lp, const char *log)
 {
-	int64_t deadline = coord_now_ms() + (int64_t)(p->local_ready_timeout_s * 1000);
+	int64_t deadline = coord_now_ms() + (int64_t)(p->local_ready_s * 1000);
 	char where[MSG_NAME_MAX + 16];
 	int status;
 
@@ -345,10 +347,11 @@ static int wait_command(const struct plan *p, struct local_procs *lp, const char
 		if (ok)
 			return 0;
 		if (coord_now_ms() >= deadline) {
-			fprintf(stderr,
-			        "coordinator: local.server.command did not accept on %s within %g s "
-			        "(local.server.ready_timeout_s; its output: %s)\n",
-			        where, p->local_ready_timeout_s, log);
+			fprintf(
+			    stderr,
+			    "coordinator: local.server.command did not accept on %s within %g s "
+			    "(local.server.ready_timeout_s; its output: %s)\n",
+			    where, p->local_ready_s, log);
 			print_log_tail(log);
 			return -1;
 		}
@@ -425,8 +428,8 @@ static int start_watcher(struct local_procs *lp)
 	}
 	snprintf(pid, sizeof(pid), "%d", (int)lp->command);
 	snprintf(ready, sizeof(ready), "%d", LOCAL_READY_FD);
-	char *argv[] = {path,    "--watch",           pid,          "--stats",
-	                "tcp://127.0.0.1:*", "--ready-fd", ready, NULL};
+	char *argv[] = {path,         "--watch", pid, "--stats", "tcp://127.0.0.1:*",
+	                "--ready-fd", ready,     NULL};
 	lp->server = spawn(argv, &lp->server_out, SPAWN_NULL, SPAWN_INHERIT);
 	json_t *j = lp->server > 0 ? read_ready(lp->server_out, "the watcher") : NULL;
 	const char *stats = json_string_value(json_object_get(j, "stats"));

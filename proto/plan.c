@@ -481,13 +481,13 @@ static int plan_command_arg(const struct plan_ctx *c, const json_t *v, size_t i,
 	size_t len = json_string_length(v);
 
 	snprintf(path, sizeof(path), "local.server.command[%zu]", i);
-	if (!json_is_string(v) || len >= PLAN_MAX_COMMAND_ARG || (i == 0 && len == 0)) {
+	if (!json_is_string(v) || len >= PLAN_MAX_ARG_BYTES || (i == 0 && len == 0)) {
 		if (json_is_string(v) && len > 0)
 			snprintf(got, sizeof(got), "%zu bytes", len);
 		else
 			plan_got(v, got, sizeof(got));
 		return plan_fail(c, path, "expected a %sstring of at most %d bytes, got %s",
-		                 i == 0 ? "non-empty " : "", PLAN_MAX_COMMAND_ARG - 1, got);
+		                 i == 0 ? "non-empty " : "", PLAN_MAX_ARG_BYTES - 1, got);
 	}
 	p->local_command[i] = strdup(json_string_value(v));
 	if (p->local_command[i] == NULL)
@@ -507,14 +507,13 @@ static int plan_parse_command(const struct plan_ctx *c, const json_t *a, struct 
 	const json_t *v;
 	size_t i;
 
-	if (!json_is_array(a) || json_array_size(a) < 1 ||
-	    json_array_size(a) > PLAN_MAX_COMMAND_ARGS) {
+	if (!json_is_array(a) || json_array_size(a) < 1 || json_array_size(a) > PLAN_MAX_ARGS) {
 		if (json_is_array(a))
 			snprintf(got, sizeof(got), "%zu entries", json_array_size(a));
 		return plan_fail(c, "local.server.command",
 		                 "expected the server's argv, an array of 1..%d strings like "
 		                 "[\"./echo\", \"--port\", \"{port}\"], got %s",
-		                 PLAN_MAX_COMMAND_ARGS,
+		                 PLAN_MAX_ARGS,
 		                 json_is_array(a) ? got : plan_got(a, got, sizeof(got)));
 	}
 	p->local_command = calloc(json_array_size(a), sizeof(*p->local_command));
@@ -562,7 +561,7 @@ static int plan_parse_local_server(const struct plan_ctx *c, const json_t *o, st
 	if (json_object_get(o, "command") != NULL) {
 		if (plan_parse_command(c, json_object_get(o, "command"), p) != 0 ||
 		    plan_num(c, o, "local.server", "ready_timeout_s", 0.1, true, 600,
-		             "a number of seconds from 0.1 to 600", &p->local_ready_timeout_s) != 0)
+		             "a number of seconds from 0.1 to 600", &p->local_ready_s) != 0)
 			return -1;
 		return 0;
 	}
@@ -686,7 +685,7 @@ static void plan_defaults(struct plan *p)
 	p->server_interval_ms = 500;
 	snprintf(p->local_model, sizeof(p->local_model), "threads");
 	snprintf(p->local_stack_size, sizeof(p->local_stack_size), "64k");
-	p->local_ready_timeout_s = 10;
+	p->local_ready_s = 10;
 }
 
 int plan_parse(const char *text, size_t len, const char *file, struct plan *p,

@@ -25,9 +25,9 @@
 #define PLAN_MAX_AGENTS      1024
 #define PLAN_MAX_THRESHOLDS  32
 #define PLAN_MAX_CONNECTIONS MSG_MAX_CONNECTIONS
-#define PLAN_MAX_COMMAND_ARGS 256  /* local.server.command: arguments, the program included */
-#define PLAN_MAX_COMMAND_ARG  4096 /* bytes of one argument, its NUL included */
-#define PLAN_PORT_TOKEN       "{port}"
+#define PLAN_MAX_ARGS        256  /* local.server.command: arguments, the program included */
+#define PLAN_MAX_ARG_BYTES   4096 /* bytes of one argument, its NUL included */
+#define PLAN_PORT_TOKEN      "{port}"
 
 struct plan_agent_weight {
 	char name[MSG_NAME_MAX];
@@ -72,7 +72,7 @@ struct plan {
 	int64_t local_processes;   /* local.server.processes, default: enough for nofile */
 	int64_t local_ncommand;    /* local.server.command: any server's argv, 0 = connscale's */
 	char **local_command;      /*   (malloc'ed strings; "{port}" in at least one) */
-	double local_ready_timeout_s; /* local.server.ready_timeout_s (command only), default 10 */
+	double local_ready_s;      /* local.server.ready_timeout_s (command only), default 10 */
 	json_t *json;              /* the plan with defaults filled in, for the report */
 };
 

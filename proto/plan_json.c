@@ -70,8 +70,7 @@ static json_t *plan_command_json(const struct plan *p)
 			argv = NULL;
 		}
 	}
-	return json_pack("{s:o, s:f}", "command", argv, "ready_timeout_s",
-	                 p->local_ready_timeout_s);
+	return json_pack("{s:o, s:f}", "command", argv, "ready_timeout_s", p->local_ready_s);
 }
 
 static json_t *plan_local_json(const struct plan *p)

@@ -106,7 +106,7 @@ static void check_same_plan(int *fails, const struct plan *a, const struct plan 
 	CHECK_U64(fails, a->local_ncommand, b->local_ncommand);
 	for (int64_t i = 0; i < a->local_ncommand && i < b->local_ncommand; i++)
 		CHECK(fails, strcmp(a->local_command[i], b->local_command[i]) == 0);
-	CHECK(fails, a->local_ready_timeout_s == b->local_ready_timeout_s);
+	CHECK(fails, a->local_ready_s == b->local_ready_s);
 }
 
 /* Loads path, then re-parses its p->json: the report's plan is the same plan. */
@@ -282,7 +282,7 @@ static void local_command(int *fails)
 	if (err.msg[0])
 		fprintf(stderr, "  %s\n", err.msg);
 	CHECK_U64(fails, plan_a.local_ncommand, 7);
-	CHECK(fails, plan_a.local_ready_timeout_s == 10);
+	CHECK(fails, plan_a.local_ready_s == 10);
 	CHECK(fails, plan_a.local_ncommand == 7 && strcmp(plan_a.local_command[3], "{port}") == 0);
 	dump = plan_a.json ? json_dumps(json_object_get(plan_a.json, "local"), JSON_COMPACT) : NULL;
 	CHECK_STR_HAS(fails, dump,
@@ -300,8 +300,8 @@ static void local_command(int *fails)
 	char **argv = plan_command_argv(&plan_a, 40123);
 	CHECK(fails, argv != NULL);
 	if (argv != NULL) {
-		static const char *const want[] = {"python3", "echo.py", "--port", "40123",
-		                                   "--name=p40123x40123", "{por}", ""};
+		static const char *const want[] = {
+		    "python3", "echo.py", "--port", "40123", "--name=p40123x40123", "{por}", ""};
 		for (size_t i = 0; i < 7; i++)
 			CHECK_STR_HAS(fails, argv[i], want[i]);
 		CHECK(fails, strcmp(argv[3], "40123") == 0 && strcmp(argv[6], "") == 0);
@@ -316,7 +316,7 @@ static void local_command(int *fails)
 	len = command_plan(text, sizeof(text),
 	                   "{\"command\": [\"./s\", \"{port}\"], \"ready_timeout_s\": 2.5}", 0);
 	CHECK(fails, plan_parse(text, len, "c.json", &plan_a, &err) == 0);
-	CHECK(fails, plan_a.local_ready_timeout_s == 2.5);
+	CHECK(fails, plan_a.local_ready_s == 2.5);
 	plan_free(&plan_a);
 }
 
@@ -343,7 +343,8 @@ static void local_command_errors(int *fails)
 	     "c.json: local.server.command[0]: expected a non-empty string of at most 4095 bytes, "
 	     "got 1"},
 	    {"{\"command\": [\"\", \"{port}\"]}", 0,
-	     "local.server.command[0]: expected a non-empty string of at most 4095 bytes, got \"\""},
+	     "local.server.command[0]: expected a non-empty string of at most 4095 bytes, got "
+	     "\"\""},
 	    {"{\"command\": [\"./s\", null]}", 0,
 	     "local.server.command[1]: expected a string of at most 4095 bytes, got null"},
 	    {"{\"command\": [\"./s\", \"--port\", \"8080\"]}", 0,
@@ -393,7 +394,7 @@ static void local_command_limits(int *fails)
 		return;
 	}
 	len = (size_t)snprintf(server, size, "{\"command\": [\"{port}\"");
-	for (int i = 1; i < PLAN_MAX_COMMAND_ARGS + 1; i++)
+	for (int i = 1; i < PLAN_MAX_ARGS + 1; i++)
 		len += (size_t)snprintf(server + len, size - len, ", \"a\"");
 	snprintf(server + len, size - len, "]}");
 	len = command_plan(text, size + 512, server, 0);
@@ -403,8 +404,8 @@ static void local_command_limits(int *fails)
 	plan_free(&plan_a);
 
 	len = (size_t)snprintf(server, size, "{\"command\": [\"./s\", \"{port}\", \"");
-	memset(server + len, 'x', PLAN_MAX_COMMAND_ARG);
-	snprintf(server + len + PLAN_MAX_COMMAND_ARG, size - len - PLAN_MAX_COMMAND_ARG, "\"]}");
+	memset(server + len, 'x', PLAN_MAX_ARG_BYTES);
+	snprintf(server + len + PLAN_MAX_ARG_BYTES, size - len - PLAN_MAX_ARG_BYTES, "\"]}");
 	len = command_plan(text, size + 512, server, 0);
 	CHECK(fails, plan_parse(text, len, "c.json", &plan_a, &err) == -1);
 	CHECK_STR_HAS(fails, err.msg,
