@@ -77,69 +77,79 @@ enum {
 	OPT_RENDER_HTML,
 };
 
+static const struct option longopts[] = {
+    {"bind", required_argument, NULL, 'b'},
+    {"report", required_argument, NULL, 'r'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {"curve-secret", required_argument, NULL, OPT_CURVE_SECRET},
+    {"authorized-agents", required_argument, NULL, OPT_AUTHORIZED},
+    {"stats-key", required_argument, NULL, OPT_STATS_KEY},
+    {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"gen-keys", required_argument, NULL, OPT_GEN_KEYS},
+    {"name", required_argument, NULL, OPT_NAME},
+    {"html", required_argument, NULL, OPT_HTML},
+    {"render-html", required_argument, NULL, OPT_RENDER_HTML},
+    {NULL, 0, NULL, 0},
+};
+
+/* Where each option's value goes; false for one that is not an option of ours. */
+static bool parse_opt(int opt, struct coord_options *o)
+{
+	switch (opt) {
+	case 'b':
+		o->bind = optarg;
+		return true;
+	case 'r':
+		o->report = optarg;
+		return true;
+	case 'q':
+		o->quiet = true;
+		return true;
+	case OPT_CURVE_SECRET:
+		o->curve_secret = optarg;
+		return true;
+	case OPT_AUTHORIZED:
+		o->authorized_agents = optarg;
+		return true;
+	case OPT_STATS_KEY:
+		o->stats_key = optarg;
+		return true;
+	case OPT_INSECURE:
+		o->insecure = true;
+		return true;
+	case OPT_GEN_KEYS:
+		o->gen_keys = optarg;
+		return true;
+	case OPT_NAME:
+		o->name = optarg;
+		return true;
+	case OPT_HTML:
+		o->html = optarg;
+		return true;
+	case OPT_RENDER_HTML:
+		o->render_html = optarg;
+		return true;
+	}
+	return false;
+}
+
+/* 0 to go on, 1 after --help, -1 after saying what was wrong. */
 static int parse_args(int argc, char **argv, struct coord_options *o, const char **plan)
 {
-	static const struct option longopts[] = {
-	    {"bind", required_argument, NULL, 'b'},
-	    {"report", required_argument, NULL, 'r'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"curve-secret", required_argument, NULL, OPT_CURVE_SECRET},
-	    {"authorized-agents", required_argument, NULL, OPT_AUTHORIZED},
-	    {"stats-key", required_argument, NULL, OPT_STATS_KEY},
-	    {"insecure", no_argument, NULL, OPT_INSECURE},
-	    {"gen-keys", required_argument, NULL, OPT_GEN_KEYS},
-	    {"name", required_argument, NULL, OPT_NAME},
-	    {"html", required_argument, NULL, OPT_HTML},
-	    {"render-html", required_argument, NULL, OPT_RENDER_HTML},
-	    {NULL, 0, NULL, 0},
-	};
 	int opt;
 
 	o->report = "report.json";
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":hq", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'b':
-			o->bind = optarg;
-			break;
-		case 'r':
-			o->report = optarg;
-			break;
-		case 'q':
-			o->quiet = true;
-			break;
-		case OPT_CURVE_SECRET:
-			o->curve_secret = optarg;
-			break;
-		case OPT_AUTHORIZED:
-			o->authorized_agents = optarg;
-			break;
-		case OPT_STATS_KEY:
-			o->stats_key = optarg;
-			break;
-		case OPT_INSECURE:
-			o->insecure = true;
-			break;
-		case OPT_GEN_KEYS:
-			o->gen_keys = optarg;
-			break;
-		case OPT_NAME:
-			o->name = optarg;
-			break;
-		case OPT_HTML:
-			o->html = optarg;
-			break;
-		case OPT_RENDER_HTML:
-			o->render_html = optarg;
-			break;
-		case 'h':
+		if (opt == 'h') {
 			fputs(usage, stdout);
 			return 1;
-		default:
+		}
+		if (!parse_opt(opt, o)) {
 			fprintf(stderr, "coordinator: %s '%s'\n%s",
-			        opt == ':' ? "missing value for" : "unknown option",
-			        argv[optind - 1], usage);
+			        opt == ':' ? "missing value for" : "unknown option", argv[optind - 1],
+			        usage);
 			return -1;
 		}
 	}
@@ -541,6 +551,68 @@ static int finish(struct coord *c, const struct report_times *t)
 	return code;
 }
 
+/*
+ * The run set up from the plan and options: output paths checked, endpoints
+ * resolved, keys read, the ipc file claimed. 0, or -1 once said why (the
+ * caller frees the plan and c->agents).
+ */
+static int setup(struct coord *c, struct coord_options *opt, struct plan *plan, char *bind,
+                 size_t bindlen, char *endpoint, size_t eplen, struct ipc_file *ipc)
+{
+	if (check_outputs(opt) < 0 ||
+	    (opt->bind != NULL && resolve_bind(opt->bind, opt->quiet, bind, bindlen) < 0))
+		return -1;
+	if (opt->bind != NULL)
+		opt->bind = bind;
+	c->plan = plan;
+	c->opt = opt;
+	c->interrupted = &interrupted;
+	snprintf(c->target_host, sizeof(c->target_host), "%s", plan->target_host);
+	c->target_port = plan->target_port;
+	snprintf(c->stats_endpoint, sizeof(c->stats_endpoint), "%s", plan->server_stats);
+	c->agents = calloc((size_t)plan->agents_count, sizeof(*c->agents));
+	if (plan->local && local_endpoint(opt, endpoint, eplen) < 0)
+		return -1;
+	if (plan->local)
+		opt->bind = endpoint;
+	else if (opt->bind == NULL)
+		opt->bind = "tcp://*:5700";
+	if (check_security(opt, plan->local, c) < 0 || ipc_claim(opt->bind, ipc) < 0) {
+		memset(&c->kp, 0, sizeof(c->kp));
+		return -1;
+	}
+	return 0;
+}
+
+/* Starts the local processes (if any), runs the plan, writes the report: the exit code. */
+static int run(struct coord *c, struct local_procs *lp, struct console *con, const char *endpoint,
+               struct ipc_file *ipc)
+{
+	const struct coord_options *opt = c->opt;
+	struct report_times t = {.started = time(NULL)};
+	int rc;
+
+	/* Local processes first: no ZeroMQ context may exist when we fork. */
+	if (c->plan->local) {
+		console_capture(con, opt->quiet); /* the children's lines, never on the status */
+		rc = local_start(c->plan, endpoint, opt->report, opt->quiet, lp);
+		console_release(con);
+		if (rc < 0)
+			return COORD_RUN_FAILED;
+		snprintf(c->target_host, sizeof(c->target_host), "%s", lp->target_host);
+		c->target_port = lp->target_port;
+		snprintf(c->stats_endpoint, sizeof(c->stats_endpoint), "%s", lp->stats);
+	}
+	rc = c->agents ? coord_open(c) : -1;
+	ipc_note(ipc);
+	if (rc < 0)
+		return rc == -2 ? COORD_USAGE : COORD_RUN_FAILED;
+	coord_run(c);
+	coord_log_flush(c); /* whatever way the run ended */
+	t.ended = time(NULL);
+	return finish(c, &t);
+}
+
 int main(int argc, char **argv)
 {
 	struct coord_options opt = {0};
@@ -549,12 +621,10 @@ int main(int argc, char **argv)
 	struct local_procs lp = {.server_out = -1};
 	struct console con = {.on = false};
 	struct coord c = {0};
-	struct report_times t;
 	struct ipc_file ipc = {0};
 	char endpoint[512], bind[512];
 	const char *plan_path;
 	struct sigaction sa = {.sa_handler = on_signal};
-	int rc;
 
 	int parsed = parse_args(argc, argv, &opt, &plan_path);
 	if (parsed != 0)
@@ -567,31 +637,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "coordinator: %s\n", err.msg);
 		return COORD_USAGE;
 	}
-	if (check_outputs(&opt) < 0 ||
-	    (opt.bind != NULL && resolve_bind(opt.bind, opt.quiet, bind, sizeof(bind)) < 0)) {
-		plan_free(&plan);
-		return COORD_USAGE;
-	}
-	if (opt.bind != NULL)
-		opt.bind = bind;
-	c.plan = &plan;
-	c.opt = &opt;
-	c.interrupted = &interrupted;
-	snprintf(c.target_host, sizeof(c.target_host), "%s", plan.target_host);
-	c.target_port = plan.target_port;
-	snprintf(c.stats_endpoint, sizeof(c.stats_endpoint), "%s", plan.server_stats);
-	c.agents = calloc((size_t)plan.agents_count, sizeof(*c.agents));
-	if (plan.local && local_endpoint(&opt, endpoint, sizeof(endpoint)) < 0) {
-		plan_free(&plan);
-		free(c.agents);
-		return COORD_USAGE;
-	}
-	if (plan.local)
-		opt.bind = endpoint;
-	else if (opt.bind == NULL)
-		opt.bind = "tcp://*:5700";
-	if (check_security(&opt, plan.local, &c) < 0 || ipc_claim(opt.bind, &ipc) < 0) {
-		memset(&c.kp, 0, sizeof(c.kp));
+	if (setup(&c, &opt, &plan, bind, sizeof(bind), endpoint, sizeof(endpoint), &ipc) < 0) {
 		plan_free(&plan);
 		free(c.agents);
 		return COORD_USAGE;
@@ -600,30 +646,7 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	t.started = time(NULL);
-	int code = COORD_RUN_FAILED;
-	/* Local processes first: no ZeroMQ context may exist when we fork. */
-	if (plan.local) {
-		console_capture(&con, opt.quiet); /* the children's lines, never on the status */
-		rc = local_start(&plan, endpoint, opt.report, opt.quiet, &lp);
-		console_release(&con);
-		if (rc < 0)
-			goto out;
-		snprintf(c.target_host, sizeof(c.target_host), "%s", lp.target_host);
-		c.target_port = lp.target_port;
-		snprintf(c.stats_endpoint, sizeof(c.stats_endpoint), "%s", lp.stats);
-	}
-	rc = c.agents ? coord_open(&c) : -1;
-	ipc_note(&ipc);
-	if (rc < 0) {
-		code = rc == -2 ? COORD_USAGE : COORD_RUN_FAILED;
-		goto out;
-	}
-	coord_run(&c);
-	coord_log_flush(&c); /* whatever way the run ended */
-	t.ended = time(NULL);
-	code = finish(&c, &t);
-out:
+	int code = run(&c, &lp, &con, endpoint, &ipc);
 	/* Local agents first, while the socket they talk to is still there to hear their bye. */
 	local_stop(&lp);
 	coord_close(&c);
