@@ -94,7 +94,7 @@ good = json.dumps(dict(
     hwm_kb=1316, pss_kb=464, kernel_stack_kb=64, slab_kb=0, page_tables_kb=196,
     user_kb_per_conn=0.0, kernel_kb_per_conn=0.0, cpu_user_s=0.01, cpu_sys_s=0.02,
     ctxsw_voluntary=5, ctxsw_involuntary=0, host_cpu_user_s=0.1, host_cpu_sys_s=0.1,
-    host_cpu_softirq_s=0.0, host_cpu_idle_s=1.0, capacity=19992, capacity_limit="fake",
+    host_cpu_softirq_s=0.0, host_cpu_idle_s=1.0, capacity=19992, capacity_limit="fake", process="",
     refused=dict(emfile=0, enfile=0, thread=0, max_conns=0, other=0))).encode()
 n, until = 0, time.time() + 40
 while time.time() < until:
@@ -115,5 +115,8 @@ expect "garbage: status" "$(jq -r .status "$r")" degraded
 jq -r .server.error "$r" | grep -q "answered 3 unreadable replies in a row" ||
 	fail "garbage: $(jq -r .server.error "$r")"
 expect "garbage: final" "$(jq -r .server.final "$r")" null
+# Its first two answers were good: read, and kept as samples (one may have come
+# too late to be taken, never more than two).
+expect "garbage: good answers kept" "$(jq '.server.samples | length | . >= 1 and . <= 2' "$r")" true
 expect "garbage: stale threshold" "$(jq -c '.thresholds[0] | [.ok, .value]' "$r")" "[false,null]"
 stop_listener server
