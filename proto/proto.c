@@ -330,7 +330,9 @@ static void proto_field_expect(const struct proto_field *f, char *buf, size_t si
 		snprintf(buf, size, "an IPv4 address (dotted quad)");
 		return;
 	case PROTO_KIND_INT:
-		if (f->max == INT64_MAX && f->min == 0)
+		if (f->max == INT64_MAX && f->min == INT64_MIN)
+			snprintf(buf, size, "an integer");
+		else if (f->max == INT64_MAX && f->min == 0)
 			snprintf(buf, size, "a non-negative integer");
 		else if (f->max == INT64_MAX && f->min == 1)
 			snprintf(buf, size, "a positive integer");
@@ -340,7 +342,9 @@ static void proto_field_expect(const struct proto_field *f, char *buf, size_t si
 			snprintf(buf, size, "an integer in %" PRId64 "..%" PRId64, f->min, f->max);
 		return;
 	case PROTO_KIND_DBL:
-		if (f->max > 0)
+		if (f->min == INT64_MIN && f->max <= 0)
+			snprintf(buf, size, "a number");
+		else if (f->max > 0)
 			snprintf(buf, size, "a number in %" PRId64 "..%" PRId64, f->min, f->max);
 		else
 			snprintf(buf, size, "a number >= %" PRId64, f->min);

@@ -241,6 +241,26 @@ static void refused_wrong_type(json_t *m)
 {
 	json_object_set_new(json_object_get(m, "refused"), "thread", json_null());
 }
+static void negative_conns(json_t *m)
+{
+	json_object_set_new(m, "conns_current", json_integer(-1));
+}
+static void negative_refused(json_t *m)
+{
+	json_object_set_new(json_object_get(m, "refused"), "emfile", json_integer(-3));
+}
+static void negative_cpu(json_t *m)
+{
+	json_object_set_new(m, "cpu_user_s", json_real(-0.5));
+}
+static void empty_model(json_t *m)
+{
+	json_object_set_new(m, "model", json_string(""));
+}
+static void no_type(json_t *m)
+{
+	json_object_del(m, "type");
+}
 static void wrong_message(json_t *m)
 {
 	json_object_set_new(m, "type", json_string("hello"));
@@ -256,23 +276,50 @@ BAD(missing_field, del_uptime, "server_stats: missing field \"uptime_ms\"")
 BAD(missing_cpu_user, del_cpu_user, "server_stats: missing field \"cpu_user_s\"")
 BAD(missing_ctxsw, del_ctxsw_involuntary, "server_stats: missing field \"ctxsw_involuntary\"")
 BAD(missing_host_softirq, del_host_softirq, "server_stats: missing field \"host_cpu_softirq_s\"")
-BAD(real_for_ctxsw, real_ctxsw, "field \"ctxsw_voluntary\": expected an integer, got real")
-BAD(string_for_cpu, string_cpu_sys, "field \"cpu_sys_s\": expected a number, got string")
+BAD(real_for_ctxsw, real_ctxsw, "field \"ctxsw_voluntary\": expected a non-negative integer, got real")
+BAD(string_for_cpu, string_cpu_sys, "field \"cpu_sys_s\": expected a number >= 0, got string")
 BAD(unknown_field, add_unknown, "server_stats: unknown field \"bogus\"")
-BAD(wrong_type, string_fds, "server_stats: field \"fds\": expected an integer, got string")
-BAD(real_for_int, real_threads, "field \"threads\": expected an integer, got real")
+BAD(wrong_type, string_fds, "server_stats: field \"fds\": expected a non-negative integer, got string")
+BAD(real_for_int, real_threads, "field \"threads\": expected a non-negative integer, got real")
 BAD(string_for_double, string_ratio, "field \"kernel_kb_per_conn\": expected a number, got string")
-BAD(int_for_string, int_model, "field \"model\": expected a string, got integer")
-BAD(string_too_long, long_model, "field \"model\" is 21 bytes, longer than 15")
+BAD(int_for_string, int_model, "field \"model\": expected a non-empty string of at most 15 bytes, got integer")
+BAD(string_too_long, long_model, "field \"model\": expected a non-empty string of at most 15 bytes, got \"threads-and-then-some\"")
 BAD(missing_process, del_process, "server_stats: missing field \"process\"")
-BAD(null_for_process, null_process, "field \"process\": expected a string, got null")
-BAD(process_too_long, long_process, "field \"process\" is 79 bytes, longer than 63")
+BAD(null_for_process, null_process, "field \"process\": expected a string of at most 63 bytes, got null")
+BAD(process_too_long, long_process, "field \"process\": expected a string of at most 63 bytes, got 79 bytes")
 BAD(missing_refused, del_refused, "server_stats: missing field \"refused\"")
 BAD(refused_not_object, refused_array, "field \"refused\": expected an object, got array")
 BAD(refused_missing_key, refused_missing, "server_stats: missing field \"refused.max_conns\"")
 BAD(refused_unknown_key, refused_unknown, "server_stats: unknown field \"refused.eperm\"")
-BAD(refused_bad_type, refused_wrong_type, "field \"refused.thread\": expected an integer, got null")
+BAD(refused_bad_type, refused_wrong_type, "field \"refused.thread\": expected a non-negative integer, got null")
 BAD(wrong_message_type, wrong_message, "server_stats: message has type \"hello\"")
+BAD(missing_type, no_type, "server_stats: missing field \"type\"")
+BAD(negative_count, negative_conns, "field \"conns_current\": expected a non-negative integer, got -1")
+BAD(negative_refusals, negative_refused, "field \"refused.emfile\": expected a non-negative integer, got -3")
+BAD(negative_seconds, negative_cpu, "field \"cpu_user_s\": expected a number >= 0, got -0.5")
+BAD(empty_model_name, empty_model, "field \"model\": expected a non-empty string of at most 15 bytes")
+
+/* Kernel memory the host gave back since the server started reads below zero: still valid. */
+static void negative_deltas(int *fails)
+{
+	struct server_stats in, out;
+	struct proto_err err = {{0}};
+	json_t *msg;
+
+	sample(&in);
+	in.slab_kb = -120;
+	in.kernel_stack_kb = -16;
+	in.page_tables_kb = -4;
+	in.kernel_kb_per_conn = -0.25;
+	in.user_kb_per_conn = -1.5;
+	in.capacity = -1; /* no limit could be read */
+	msg = stats_pack(&in);
+	CHECK(fails, msg != NULL && stats_unpack(msg, &out, &err) == 0);
+	CHECK(fails, out.slab_kb == -120 && out.kernel_stack_kb == -16 && out.page_tables_kb == -4 &&
+	                 out.kernel_kb_per_conn == -0.25 && out.user_kb_per_conn == -1.5 &&
+	                 out.capacity == -1);
+	json_decref(msg);
+}
 
 static const struct check_case cases[] = {
     {"round_trip", round_trip},
@@ -299,6 +346,12 @@ static const struct check_case cases[] = {
     {"refused_unknown_key", refused_unknown_key},
     {"refused_bad_type", refused_bad_type},
     {"wrong_message_type", wrong_message_type},
+    {"missing_type", missing_type},
+    {"negative_count", negative_count},
+    {"negative_refusals", negative_refusals},
+    {"negative_seconds", negative_seconds},
+    {"empty_model_name", empty_model_name},
+    {"negative_deltas", negative_deltas},
 };
 
 int main(int argc, char **argv)
