@@ -43,18 +43,30 @@ deploy_cmdline() {
 }
 
 # deploy_watch_cmdline BIN OUT SECONDS: writes the command line of the first process running
-# BIN to OUT, polling /proc for at most SECONDS (run it in the background).
+# BIN (through any links: the package's /usr/bin/connscale-* point into /usr/lib/connscale) to
+# OUT, polling /proc for at most SECONDS of wall time (run it in the background). One process
+# reads /proc: a readlink(1) a process made a scan take seconds on a host running a thousand
+# processes (scale tests beside this one), long enough to miss a coordinator's whole run.
 deploy_watch_cmdline() {
-	local bin=$1 out=$2 i p
-	bin=$(readlink -f "$bin")
-	for ((i = 0; i < $3 * 10; i++)); do
-		for p in /proc/[0-9]*; do
-			[ "$(readlink "$p/exe" 2>/dev/null)" = "$bin" ] || continue
-			deploy_cmdline "${p#/proc/}" >"$out"
-			return 0
-		done
-		sleep 0.1
-	done
+	python3 - "$1" "$2" "$3" <<'PY'
+import os, sys, time
+want, out, deadline = os.path.realpath(sys.argv[1]), sys.argv[2], time.monotonic() + float(sys.argv[3])
+while time.monotonic() < deadline:
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            if os.readlink(f"/proc/{pid}/exe") != want:
+                continue
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                args = f.read().split(b"\0")
+        except OSError:
+            continue
+        with open(out, "wb") as f:
+            f.write(b" ".join(args))
+        sys.exit(0)
+    time.sleep(0.05)
+PY
 }
 
 # deploy_check_keys WORK: after site.yml, the hosts srv, ag1, ag2 and coord (each installed
