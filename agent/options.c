@@ -337,12 +337,12 @@ static void options_defaults(struct agent_options *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->mode = AGENT_MODE_STANDALONE;
-	o->payload = 64;
-	o->rounds = 1;
-	o->connect_timeout_ms = 3000;
-	o->echo_timeout_ms = 5000;
-	o->load_duration_ms = 10000;
-	o->churn_duration_ms = 10000;
+	o->payload = MSG_DEFAULT_PAYLOAD_BYTES;
+	o->rounds = MSG_DEFAULT_ROUNDS;
+	o->connect_timeout_ms = MSG_DEFAULT_CONNECT_TIMEOUT_MS;
+	o->echo_timeout_ms = MSG_DEFAULT_ECHO_TIMEOUT_MS;
+	o->load_duration_ms = MSG_DEFAULT_LOAD_DURATION_S * 1000;
+	o->churn_duration_ms = MSG_DEFAULT_CHURN_DURATION_S * 1000;
 	fence_parse(FENCE_DEFAULT, &o->fence, NULL, 0);
 }
 

@@ -13,6 +13,7 @@
 #include <zmq.h>
 
 #include "coord.h"
+#include "grow.h"
 #include "timeline.h"
 
 int64_t coord_now_ms(void)
@@ -799,14 +800,10 @@ static int recv_agent(struct coord *c)
 
 static void record_sample(struct coord *c, const struct server_stats *st)
 {
-	if (c->nsamples == c->samples_cap) {
-		int cap = c->samples_cap ? c->samples_cap * 2 : 256;
-		struct coord_sample *s = realloc(c->samples, (size_t)cap * sizeof(*s));
-		if (s == NULL)
-			return; /* the timeline thins out; the run goes on */
-		c->samples = s;
-		c->samples_cap = cap;
-	}
+	/* Out of memory: the samples thin out; the run goes on. */
+	if ((size_t)c->nsamples == c->samples_cap &&
+	    grow((void **)&c->samples, &c->samples_cap, sizeof(*c->samples), 256) < 0)
+		return;
 	c->samples[c->nsamples].t_s = (double)(coord_now_ms() - c->started_ms) / 1000.0;
 	c->samples[c->nsamples++].stats = *st;
 	c->last_stats = *st;

@@ -225,7 +225,8 @@ struct coord {
 	struct coord_loglimit log_stop; /* stops answered to strangers */
 
 	struct coord_sample *samples;
-	int nsamples, samples_cap;
+	int nsamples;
+	size_t samples_cap;
 	uint64_t stats_sent_seq;         /* number of the last stats request sent */
 	uint64_t stats_seq;              /* newest request a reply has answered */
 	uint64_t plateau_seq;            /* the request a plateau sample waits for */
@@ -246,9 +247,11 @@ struct coord {
 	/* Every agent's open connections over time: tl_n rows of nagents values. */
 	double *tl_t;
 	int64_t *tl_current;
-	int tl_n, tl_cap;
+	int tl_n;
+	size_t tl_cap;
 	struct coord_load_row *tl_load;
-	int tl_load_n, tl_load_cap;
+	int tl_load_n;
+	size_t tl_load_cap;
 	int64_t next_timeline_ms;
 	struct coord_mark marks[COORD_MAX_MARKS];
 	int nmarks;

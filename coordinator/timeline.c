@@ -7,34 +7,20 @@
 #include <stdlib.h>
 
 #include "coord.h"
+#include "grow.h"
 #include "timeline.h"
-
-/* Doubles a table of rows of `size` bytes; false (the table stays) when memory is out. */
-static bool grow(void **rows, int *cap, size_t size)
-{
-	int n = *cap ? *cap * 2 : 256;
-	void *p = realloc(*rows, (size_t)n * size);
-
-	if (p == NULL)
-		return false;
-	*rows = p;
-	*cap = n;
-	return true;
-}
 
 static void connections_row(struct coord *c, int64_t now)
 {
 	size_t width = (size_t)c->plan->agents_count;
 
-	if (c->tl_n == c->tl_cap) {
-		int cap = c->tl_cap;
-		/* Both tables grow together: tl_t's capacity is tl_cap. */
-		if (!grow((void **)&c->tl_t, &cap, sizeof(*c->tl_t)))
+	if ((size_t)c->tl_n == c->tl_cap) {
+		/* Both tables grow together: tl_cap rows each. */
+		size_t cap_t = c->tl_cap, cap_cur = c->tl_cap;
+		if (grow((void **)&c->tl_t, &cap_t, sizeof(*c->tl_t), 256) < 0 ||
+		    grow((void **)&c->tl_current, &cap_cur, width * sizeof(*c->tl_current), 256) < 0)
 			return; /* the timeline stops growing; the run goes on */
-		cap = c->tl_cap;
-		if (!grow((void **)&c->tl_current, &cap, width * sizeof(*c->tl_current)))
-			return;
-		c->tl_cap = cap;
+		c->tl_cap = cap_t;
 	}
 	int64_t *row = &c->tl_current[(size_t)c->tl_n * width];
 	/* A lost agent's connections are gone (its dead man's switch closed them). */
@@ -74,8 +60,8 @@ static void load_row(struct coord *c, int64_t now)
 		r.p99_us = a->tick.p99_us > r.p99_us ? a->tick.p99_us : r.p99_us;
 		r.max_us = a->tick.max_us > r.max_us ? a->tick.max_us : r.max_us;
 	}
-	if (!any || (c->tl_load_n == c->tl_load_cap &&
-	             !grow((void **)&c->tl_load, &c->tl_load_cap, sizeof(*c->tl_load))))
+	if (!any || ((size_t)c->tl_load_n == c->tl_load_cap &&
+	             grow((void **)&c->tl_load, &c->tl_load_cap, sizeof(*c->tl_load), 64) < 0))
 		return;
 	r.t_s = (double)(now - c->started_ms) / 1000.0;
 	c->tl_load[c->tl_load_n++] = r;

@@ -2,6 +2,7 @@
  * host — readers for /proc and /proc/sys, and the capacity arithmetic that
  * turns limits into "which one stops the run, and how to raise it".
  */
+#include "grow.h"
 #include "host.h"
 
 #include <arpa/inet.h>
@@ -380,15 +381,8 @@ int host_parse_ctxsw(const char *text, long *voluntary, long *involuntary)
 
 static int host_tasks_add(struct host_tasks *t, pid_t tid, long vol, long invol)
 {
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		struct host_task_ctxsw *v = realloc(t->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		t->v = v;
-		t->cap = cap;
-	}
+	if (t->n == t->cap && grow((void **)&t->v, &t->cap, sizeof(*t->v), 64) < 0)
+		return -ENOMEM;
 	t->v[t->n++] = (struct host_task_ctxsw){tid, vol, invol};
 	return 0;
 }
@@ -471,15 +465,8 @@ void host_tasks_retired(const struct host_tasks *prev, const struct host_tasks *
 
 int host_inodes_add(struct host_inodes *set, unsigned long inode)
 {
-	if (set->n == set->cap) {
-		size_t cap = set->cap ? set->cap * 2 : 256;
-		unsigned long *v = realloc(set->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		set->v = v;
-		set->cap = cap;
-	}
+	if (set->n == set->cap && grow((void **)&set->v, &set->cap, sizeof(*set->v), 256) < 0)
+		return -ENOMEM;
 	set->v[set->n++] = inode;
 	return 0;
 }

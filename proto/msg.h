@@ -48,6 +48,14 @@
 /* Most connections one assign or go may ask of an agent (the plan's own limit). */
 #define MSG_MAX_CONNECTIONS 100000000LL
 
+/* What a run does when not told: the plan's defaults and the standalone agent's, one place. */
+#define MSG_DEFAULT_CONNECT_TIMEOUT_MS 3000
+#define MSG_DEFAULT_ECHO_TIMEOUT_MS    5000
+#define MSG_DEFAULT_PAYLOAD_BYTES      64
+#define MSG_DEFAULT_ROUNDS             1
+#define MSG_DEFAULT_LOAD_DURATION_S    10
+#define MSG_DEFAULT_CHURN_DURATION_S   10
+
 /* Failure reasons, the JSON keys under "failed": reason.h's list, in its order. */
 /* (clang-format would indent the count as if it continued the list) */
 /* clang-format off */

@@ -676,12 +676,12 @@ static void plan_defaults(struct plan *p)
 	memset(p, 0, sizeof(*p));
 	p->join_timeout_s = 30;
 	p->nsteps = 1;
-	p->connect_timeout_ms = 3000;
-	p->payload_bytes = 64;
-	p->rounds = 1;
-	p->echo_timeout_ms = 5000;
-	p->load_duration_s = 10;
-	p->churn_duration_s = 10;
+	p->connect_timeout_ms = MSG_DEFAULT_CONNECT_TIMEOUT_MS;
+	p->payload_bytes = MSG_DEFAULT_PAYLOAD_BYTES;
+	p->rounds = MSG_DEFAULT_ROUNDS;
+	p->echo_timeout_ms = MSG_DEFAULT_ECHO_TIMEOUT_MS;
+	p->load_duration_s = MSG_DEFAULT_LOAD_DURATION_S;
+	p->churn_duration_s = MSG_DEFAULT_CHURN_DURATION_S;
 	p->server_interval_ms = 500;
 	snprintf(p->local_model, sizeof(p->local_model), "threads");
 	snprintf(p->local_stack_size, sizeof(p->local_stack_size), "64k");
