@@ -17,6 +17,7 @@
 #include "msg.h"
 #include "preflight.h"
 #include "result.h"
+#include "version.h"
 
 #define HELLO_MS           1000
 #define PROGRESS_MS        500 /* at least; a slow beat (many agents) slows it too */
