@@ -2,6 +2,8 @@
  * hist — log-linear latency histogram: recording, merging, percentiles, JSON.
  */
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "hist.h"
@@ -192,19 +194,16 @@ json_t *hist_to_json(const struct hist *h)
 }
 
 /* A required non-negative integer field of the sparse form. */
-static int hist_get_u64(const json_t *j, const char *key, uint64_t *out, struct proto_err *err)
-{
-	const json_t *v = json_object_get(j, key);
-
-	if (v == NULL)
-		return proto_fail(err, "hist: missing \"%s\"", key);
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return proto_fail(err, "hist: \"%s\" must be a non-negative integer, got %s", key,
-		                  json_is_integer(v) ? "a negative number"
-		                                     : proto_json_type_name(v));
-	*out = (uint64_t)json_integer_value(v);
-	return 0;
-}
+/* The scalar members, by their JSON names: the decoder every message uses (proto.h). */
+#define HIST_U64(name, member)                                                                     \
+	{                                                                                          \
+		name, PROTO_KIND_INT, offsetof(struct hist, member), sizeof(uint64_t), 0, INT64_MAX \
+	}
+static const struct proto_field hist_fields[] = {
+    HIST_U64("count", count), HIST_U64("clamped", clamped), HIST_U64("min", min_us),
+    HIST_U64("max", max_us),  HIST_U64("sum", sum_us),
+};
+#define HIST_NFIELDS (sizeof(hist_fields) / sizeof(hist_fields[0]))
 
 /* Reads one [bucket, n] pair; `prev` is the previous bucket index or -1. */
 static int hist_get_pair(const json_t *pair, long prev, struct hist *h, struct proto_err *err)
@@ -293,27 +292,16 @@ static int hist_check_summary(const struct hist *h, struct proto_err *err)
 
 int hist_from_json(const json_t *j, struct hist *h, struct proto_err *err)
 {
-	static const char *const keys[] = {"count", "clamped", "min", "max", "sum", "b"};
-	const char *key;
-	json_t *v;
+	static const char *const extra[] = {"b", NULL};
+	/* The table's rows are int64_t-shaped; every value is >= 0, so the bits are the same. */
+	_Static_assert(sizeof(int64_t) == sizeof(uint64_t), "hist fields are 64-bit");
 
 	hist_init(h);
 	if (!json_is_object(j))
 		return proto_fail(err, "hist: expected an object, got %s",
 		                  j ? proto_json_type_name(j) : "nothing");
-	json_object_foreach((json_t *)j, key, v)
-	{
-		size_t k = 0;
-
-		while (k < sizeof(keys) / sizeof(keys[0]) && strcmp(keys[k], key) != 0)
-			k++;
-		if (k == sizeof(keys) / sizeof(keys[0]))
-			return proto_fail(err, "hist: unknown key \"%.64s\"", key);
-	}
-	if (hist_get_u64(j, "count", &h->count, err) ||
-	    hist_get_u64(j, "clamped", &h->clamped, err) ||
-	    hist_get_u64(j, "min", &h->min_us, err) || hist_get_u64(j, "max", &h->max_us, err) ||
-	    hist_get_u64(j, "sum", &h->sum_us, err) ||
+	if (proto_check_keys(j, hist_fields, HIST_NFIELDS, extra, "hist", "", err) ||
+	    proto_fields_unpack(j, h, hist_fields, HIST_NFIELDS, "hist", "", err) ||
 	    hist_read_buckets(json_object_get(j, "b"), h, err) || hist_check_summary(h, err)) {
 		/* Never hand back half a histogram. */
 		hist_init(h);

@@ -232,36 +232,6 @@ char *proto_encode(const json_t *msg, size_t *len)
 	return buf;
 }
 
-int proto_unpack(json_t *msg, struct proto_err *err, const char *what, const char *fmt, ...)
-{
-	json_error_t jerr;
-	json_t *body;
-	va_list ap;
-	int rc;
-
-	if (!json_is_object(msg))
-		return proto_fail(err, "%s: expected an object", what);
-	/*
-	 * The caller's format describes only its own fields. A shallow copy
-	 * without "v" and "type" lets JSON_STRICT reject every other unknown
-	 * key without touching the caller's argument list. Values are shared
-	 * with msg, so borrowed strings and objects stay valid while msg lives.
-	 */
-	body = json_copy(msg);
-	if (body == NULL)
-		return proto_fail(err, "%s: out of memory", what);
-	json_object_del(body, "v");
-	json_object_del(body, "type");
-
-	va_start(ap, fmt);
-	rc = json_vunpack_ex(body, &jerr, JSON_STRICT, fmt, ap);
-	va_end(ap);
-	json_decref(body);
-	if (rc != 0)
-		return proto_fail(err, "%s: %s", what, jerr.text);
-	return 0;
-}
-
 bool proto_is_ipv4(const char *s)
 {
 	int parts = 0;

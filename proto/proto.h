@@ -93,14 +93,6 @@ int proto_json_depth(const void *buf, size_t len, int limit);
 char *proto_encode(const json_t *msg, size_t *len);
 
 /*
- * Stage two helper: strict json_unpack_ex over a message body whose "v" and
- * "type" were already checked. fmt is a jansson format string for an object
- * that must also accept "v" and "type" (this function adds them); unknown keys
- * are errors. On failure, err reads "<what>: <jansson's reason>".
- */
-int proto_unpack(json_t *msg, struct proto_err *err, const char *what, const char *fmt, ...);
-
-/*
  * Field tables (additions for msg.c): one row per scalar member of a struct,
  * so packing, strict unpacking and the unknown-key check share one
  * description and cannot drift apart. The JSON key is the member's name.

@@ -1,8 +1,9 @@
 /*
  * unit.proto.envelope.* — type names, proto_new -> encode -> decode, and the
- * strictness of proto_unpack().
+ * strictness of the field-table decoder (proto_check_keys, proto_fields_unpack).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "proto.h"
@@ -59,60 +60,77 @@ static void round_trip(int *fails)
 	CHECK(fails, proto_new(PROTO_TYPE_COUNT) == NULL);
 }
 
-/* A decoded message (with "v" and "type") against a caller format naming only its fields. */
-static json_t *decode_str(const char *s)
-{
-	struct proto_err err;
+/* The field-table decoder every message uses: a reject-like body of two fields. */
+struct sample {
+	char reason[16];
+	int64_t n;
+};
+static const struct proto_field sample_fields[] = {
+    PROTO_FIELD(struct sample, reason, PROTO_KIND_STR, 1, 0),
+    PROTO_FIELD(struct sample, n, PROTO_KIND_INT, 0, 10),
+};
+#define SAMPLE_N (sizeof(sample_fields) / sizeof(sample_fields[0]))
 
-	return proto_decode(s, strlen(s), NULL, &err);
+/* Decodes json with the table; 0 or -1, the message in err. */
+static int sample_decode(const char *json, struct sample *out, struct proto_err *err)
+{
+	static const char *const extra[] = {"v", "type", NULL};
+	json_t *msg = proto_decode(json, strlen(json), NULL, err);
+	int rc = msg == NULL ? -1
+	         : proto_check_keys(msg, sample_fields, SAMPLE_N, extra, "reject", "", err) ||
+	                 proto_fields_unpack(msg, out, sample_fields, SAMPLE_N, "reject", "", err)
+	             ? -1
+	             : 0;
+
+	json_decref(msg);
+	return rc;
 }
 
 static void unpack_ok(int *fails)
 {
-	json_t *msg = decode_str("{\"v\":1,\"type\":\"reject\",\"reason\":\"full\",\"n\":3}");
 	struct proto_err err = {{0}};
-	const char *reason = NULL;
-	json_int_t n = 0;
+	struct sample s = {.n = 0};
 
-	CHECK(fails, msg != NULL);
-	CHECK(fails,
-	      proto_unpack(msg, &err, "reject", "{s:s, s:I}", "reason", &reason, "n", &n) == 0);
-	CHECK(fails, reason != NULL && strcmp(reason, "full") == 0);
-	CHECK_U64(fails, n, 3);
-	json_decref(msg);
+	CHECK(fails, sample_decode("{\"v\":1,\"type\":\"reject\",\"reason\":\"full\",\"n\":3}", &s,
+	                           &err) == 0);
+	CHECK(fails, strcmp(s.reason, "full") == 0);
+	CHECK_U64(fails, s.n, 3);
 }
 
 static void expect_unpack_error(int *fails, const char *json, const char *want)
 {
-	json_t *msg = decode_str(json);
 	struct proto_err err = {{0}};
-	const char *reason = NULL;
-	json_int_t n = 0;
+	struct sample s;
 
-	CHECK(fails, msg != NULL);
-	CHECK(fails,
-	      proto_unpack(msg, &err, "reject", "{s:s, s:I}", "reason", &reason, "n", &n) == -1);
+	CHECK(fails, sample_decode(json, &s, &err) == -1);
 	CHECK_STR_HAS(fails, err.msg, want);
-	json_decref(msg);
 }
 
 static void unpack_unknown_key(int *fails)
 {
 	expect_unpack_error(fails,
 	                    "{\"v\":1,\"type\":\"reject\",\"reason\":\"x\",\"n\":1,\"extra\":0}",
-	                    "reject: 1 object item(s) left unpacked: extra");
+	                    "reject: unknown field \"extra\"");
 }
 
 static void unpack_missing_key(int *fails)
 {
 	expect_unpack_error(fails, "{\"v\":1,\"type\":\"reject\",\"reason\":\"x\"}",
-	                    "reject: Object item not found: n");
+	                    "reject: missing field \"n\"");
 }
 
 static void unpack_wrong_type(int *fails)
 {
 	expect_unpack_error(fails, "{\"v\":1,\"type\":\"reject\",\"reason\":\"x\",\"n\":\"1\"}",
-	                    "reject: Expected integer, got string");
+	                    "reject: field \"n\": expected an integer in 0..10, got string");
+}
+
+static void unpack_out_of_range(int *fails)
+{
+	expect_unpack_error(fails, "{\"v\":1,\"type\":\"reject\",\"reason\":\"x\",\"n\":11}",
+	                    "reject: field \"n\": expected an integer in 0..10, got 11");
+	expect_unpack_error(fails, "{\"v\":1,\"type\":\"reject\",\"reason\":\"\",\"n\":1}",
+	                    "reject: field \"reason\": expected a non-empty string of at most 15 bytes");
 }
 
 /* proto_fail truncates instead of overflowing, and tolerates a NULL err. */
@@ -135,6 +153,7 @@ static const struct check_case cases[] = {
     {"unpack_unknown_key", unpack_unknown_key},
     {"unpack_missing_key", unpack_missing_key},
     {"unpack_wrong_type", unpack_wrong_type},
+    {"unpack_out_of_range", unpack_out_of_range},
     {"fail_truncates", fail_truncates},
 };
 

@@ -315,12 +315,12 @@ BAD(zero_count, HJ("\"sum\":18,\"b\":[[5,0],[7,3]]"),
     "hist: bucket 5 has count 0, must be positive")
 BAD(not_pair, HJ("\"sum\":18,\"b\":[[5,1,1]]"), "hist: \"b\" entries must be [bucket, count]")
 BAD(b_not_array, HJ("\"sum\":18,\"b\":{}"), "hist: \"b\" must be an array, got object")
-BAD(unknown_key, HJ("\"sum\":18,\"b\":[[5,3]],\"p50\":1"), "hist: unknown key \"p50\"")
-BAD(missing_key, HJ("\"b\":[[5,3]]"), "hist: missing \"sum\"")
+BAD(unknown_key, HJ("\"sum\":18,\"b\":[[5,3]],\"p50\":1"), "hist: unknown field \"p50\"")
+BAD(missing_key, HJ("\"b\":[[5,3]]"), "hist: missing field \"sum\"")
 BAD(negative_field, HJ("\"sum\":-1,\"b\":[[5,3]]"),
-    "hist: \"sum\" must be a non-negative integer, got a negative number")
+    "hist: field \"sum\": expected a non-negative integer, got -1")
 BAD(string_field, HJ("\"sum\":\"18\",\"b\":[[5,3]]"),
-    "hist: \"sum\" must be a non-negative integer, got string")
+    "hist: field \"sum\": expected a non-negative integer, got string")
 BAD(min_not_first, HJ("\"sum\":18,\"b\":[[6,1],[7,2]]"),
     "hist: min/max do not fall in the first/last bucket")
 BAD(clamped_too_many, "{\"count\":1,\"clamped\":2,\"min\":5,\"max\":5,\"sum\":5,\"b\":[[5,1]]}",
