@@ -327,6 +327,13 @@ static int wait_command(const struct plan *p, struct local_procs *lp, const char
 
 	snprintf(where, sizeof(where), "%s:%lld", lp->target_host, (long long)lp->target_port);
 	for (;;) {
+		if (lp->interrupted != NULL && *lp->interrupted) {
+			fprintf(stderr,
+			        "coordinator: interrupted while waiting for local.server.command to "
+			        "accept on %s\n",
+			        where);
+			return -1;
+		}
 		bool ok = probe_accepting(lp->target_host, (int)lp->target_port, 100);
 		/* Asked after the probe: a port taken by someone else is not the command's. */
 		if (waitpid(lp->command, &status, WNOHANG) == lp->command) {
@@ -390,6 +397,7 @@ static int start_command(const struct plan *p, const char *report, struct local_
 		lp->command = 0;
 		return -1;
 	}
+	lp->group = lp->command; /* spawn() made it the leader of a group of its own */
 	if (!lp->quiet)
 		fprintf(stderr,
 		        "coordinator: local: started %s (pid %d) for %s:%d, its output in %s\n",
@@ -397,61 +405,69 @@ static int start_command(const struct plan *p, const char *report, struct local_
 	return wait_command(p, lp, log);
 }
 
-/* The watcher's "watched" (its pids, or one) names pid: its stats are of that process. */
-static bool watches(const json_t *watched, pid_t pid)
+/*
+ * Every process the watcher found listening on the port is of the command's
+ * process group: a port some other program took in between is not measured
+ * as the command's.
+ */
+static bool in_group(const json_t *watched, pid_t group)
 {
 	const json_t *v;
 	size_t i;
 
-	if (watched == NULL || json_is_integer(watched))
-		return watched == NULL || json_integer_value(watched) == (json_int_t)pid;
+	if (!json_is_array(watched) || json_array_size(watched) == 0)
+		return false;
 	json_array_foreach(watched, i, v)
 	{
-		if (json_integer_value(v) == (json_int_t)pid)
-			return true;
+		pid_t pid = (pid_t)json_integer_value(v);
+		if (pid <= 0 || getpgid(pid) != group)
+			return false;
 	}
-	return false;
+	return true;
 }
 
 /*
- * connscale's server watching the command (server --watch PID): its ready
+ * connscale's server watching the command by its port (server --watch-port:
+ * every process that listens there, so a pre-forked server's workers count,
+ * and a wrapper that started the server is not mistaken for it): its ready
  * line gives the stats endpoint the run samples.
  */
 static int start_watcher(struct local_procs *lp)
 {
-	char path[PATH_MAX], pid[24], ready[16];
+	char path[PATH_MAX], port[24], ready[16];
 
 	if (find_binary("server", path, sizeof(path)) < 0) {
 		fprintf(stderr,
 		        "coordinator: local: cannot find the server binary (set CONNSCALE_BIN)\n");
 		return -1;
 	}
-	snprintf(pid, sizeof(pid), "%d", (int)lp->command);
+	snprintf(port, sizeof(port), "%lld", (long long)lp->target_port);
 	snprintf(ready, sizeof(ready), "%d", LOCAL_READY_FD);
-	char *argv[] = {path,         "--watch", pid, "--stats", "tcp://127.0.0.1:*",
-	                "--ready-fd", ready,     NULL};
+	char *argv[] = {path,         "--watch-port", port, "--stats", "tcp://127.0.0.1:*",
+	                "--ready-fd", ready,          NULL};
 	lp->server = spawn(argv, &lp->server_out, SPAWN_NULL, SPAWN_INHERIT);
 	json_t *j = lp->server > 0 ? read_ready(lp->server_out, "the watcher") : NULL;
 	const char *stats = json_string_value(json_object_get(j, "stats"));
-	int rc = stats != NULL && watches(json_object_get(j, "watched"), lp->command) ? 0 : -1;
+	int rc = stats != NULL && in_group(json_object_get(j, "watched"), lp->group) ? 0 : -1;
 	if (rc == 0)
 		snprintf(lp->stats, sizeof(lp->stats), "%s", stats);
 	else
 		fprintf(stderr,
-		        "coordinator: local: the watcher (%s --watch %s) did not start (see its "
-		        "messages above)\n",
-		        path, pid);
+		        "coordinator: local: the watcher (%s --watch-port %s) did not start, or "
+		        "what listens there is not the command's (see the messages above)\n",
+		        path, port);
 	json_decref(j);
 	return rc;
 }
 
 int local_start(const struct plan *p, const char *endpoint, const char *report, bool quiet,
-                struct local_procs *lp)
+                volatile sig_atomic_t *interrupted, struct local_procs *lp)
 {
 	int rc;
 
 	memset(lp, 0, sizeof(*lp));
 	lp->quiet = quiet;
+	lp->interrupted = interrupted;
 	lp->server_out = -1;
 	if (p->local_ncommand > 0)
 		rc = start_command(p, report, lp) < 0 || start_watcher(lp) < 0 ? -1 : 0;
@@ -495,6 +511,34 @@ static void stop_all(pid_t *pids, int n, bool group)
 	}
 }
 
+/*
+ * The command's process group: SIGTERM to all of it, then until the deadline
+ * the leader reaped (if it is still ours) and the group watched for any
+ * process left (kill 0), then SIGKILL to whatever is. A leader that exited
+ * early, or children that ignore SIGTERM, leave nothing behind.
+ */
+static void stop_group(struct local_procs *lp)
+{
+	int64_t deadline = coord_now_ms() + STOP_TIMEOUT_MS;
+
+	kill(-lp->group, SIGTERM);
+	for (;;) {
+		if (lp->command > 0 && waitpid(lp->command, NULL, WNOHANG) == lp->command)
+			lp->command = 0;
+		if (lp->command == 0 && kill(-lp->group, 0) < 0)
+			break; /* no process of the group left */
+		if (coord_now_ms() > deadline) {
+			kill(-lp->group, SIGKILL);
+			if (lp->command > 0)
+				waitpid(lp->command, NULL, 0);
+			lp->command = 0;
+			break;
+		}
+		poll(NULL, 0, 20);
+	}
+	lp->group = 0;
+}
+
 void local_stop(struct local_procs *lp)
 {
 	if (lp->agents != NULL)
@@ -502,8 +546,8 @@ void local_stop(struct local_procs *lp)
 	if (lp->server > 0)
 		stop_all(&lp->server, 1, false);
 	/* Last: the watcher reads the command's /proc until it is told to stop. */
-	if (lp->command > 0)
-		stop_all(&lp->command, 1, true);
+	if (lp->group > 0)
+		stop_group(lp);
 	if (lp->server_out >= 0)
 		close(lp->server_out);
 	free(lp->agents);

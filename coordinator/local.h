@@ -11,13 +11,17 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <signal.h>
+
 #include "msg.h"
 #include "plan.h"
 
 struct local_procs {
 	pid_t server;   /* connscale's server, or with local.server.command its watcher */
 	int server_out; /* the read end of the server's --ready-fd */
-	pid_t command;  /* local.server.command, in its own process group; 0 = none */
+	pid_t command;  /* local.server.command, in its own process group; 0 = none or reaped */
+	pid_t group;    /* that group (the command's pid), until no process of it is left */
+	volatile sig_atomic_t *interrupted; /* SIGINT/SIGTERM seen: waits give up at once */
 	pid_t *agents;
 	int nagents;
 	char target_host[MSG_NAME_MAX]; /* where the server listens */
@@ -35,14 +39,17 @@ struct local_procs {
  *
  * With local.server.command, the server is that command instead: started on
  * a free port of target.host with its stdout and stderr in
- * local_log_path(report), waited for (bounded) until it accepts, then watched
- * by `server --watch PID`, whose stats endpoint the run samples.
+ * local_log_path(report), waited for (bounded, and given up on an interrupt)
+ * until it accepts, then watched by `server --watch-port PORT` (every process
+ * listening on the port: a pre-forked server's workers too), whose stats
+ * endpoint the run samples.
  */
 int local_start(const struct plan *p, const char *endpoint, const char *report, bool quiet,
-                struct local_procs *lp);
+                volatile sig_atomic_t *interrupted, struct local_procs *lp);
 /*
  * Agents, then the server (or the watcher), then the command's process
- * group: SIGTERM, a bounded wait, then SIGKILL; safe to call twice.
+ * group: SIGTERM, a bounded wait, then SIGKILL to whatever of the group is
+ * left, even once its first process is gone; safe to call twice.
  */
 void local_stop(struct local_procs *lp);
 /* Where a command's output goes: REPORT less ".json", plus ".server.log". */

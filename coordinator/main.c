@@ -595,7 +595,7 @@ static int run(struct coord *c, struct local_procs *lp, struct console *con, con
 	/* Local processes first: no ZeroMQ context may exist when we fork. */
 	if (c->plan->local) {
 		console_capture(con, opt->quiet); /* the children's lines, never on the status */
-		rc = local_start(c->plan, endpoint, opt->report, opt->quiet, lp);
+		rc = local_start(c->plan, endpoint, opt->report, opt->quiet, c->interrupted, lp);
 		console_release(con);
 		if (rc < 0)
 			return COORD_RUN_FAILED;

@@ -1,10 +1,12 @@
 #!/bin/bash
 # e2e: a local plan whose server is any command (local.server.command). The
 # coordinator puts a free port in for {port}, starts examples/servers/py-echo,
-# waits until it accepts, watches it with `server --watch PID`, runs 400
+# waits until it accepts, watches it with `server --watch-port PORT`, runs 400
 # verified connections through 2 agents and stops everything. A command that
 # exits at once, and one that never listens, fail the run (exit 3) with the
-# sentence README gives, leaving nothing running.
+# sentence README gives, leaving nothing running. A pre-forked server (connscale's
+# own, --processes 2, under sh) is measured whole, its workers' connections
+# counted, and a child of the command that ignores SIGTERM is killed at the end.
 . "$(dirname "$0")/lib.sh"
 coord=$1 src=$2
 py=/usr/bin/python3
@@ -58,8 +60,7 @@ grep -q "assigned 200 connections to 127.0.0.1:$port" "$WORK/err" || fail "agent
 pid=$(sed -n 's/^coordinator: local: started .* (pid \([0-9]*\)) for 127.0.0.1:'"$port"',.*/\1/p' "$WORK/err")
 [ -n "$pid" ] || fail "no 'started ... (pid N)' line"
 no_process "py-echo/echo.py --port $port" "py-echo"
-no_process "--watch $pid " "the watcher"
-no_process "--watch $pid\$" "the watcher"
+no_process "--watch-port $port " "the watcher"
 echo "ok: py-echo run through local.server.command: 400 held, watched, all stopped"
 
 # 2. A command that exits at once: its status named, exit 3, no report, nothing left.
@@ -89,3 +90,21 @@ grep -qE "^coordinator: local.server.command did not accept on 127\.0\.0\.1:[0-9
 no_process "deaf-$$-" "the command"
 no_process "sleep 30.$$" "the command's child"
 echo "ok: a command that never listens: exit 3 after ${took} s, its process group stopped"
+
+# 4. Pre-forked, with a child that ignores SIGTERM: the watcher counts the workers'
+#    connections (the port's, not one pid's), and at the end the whole group goes,
+#    the stubborn child by SIGKILL after the 5 s.
+server=$(dirname "$coord")/../server/server
+plan fork "{\"command\": [\"sh\", \"-c\", \"(trap '' TERM; exec sleep 300.$$) & exec $server --listen 127.0.0.1:{port} --model epoll --processes 2\"]}"
+"$coord" --quiet --report "$WORK/fork-r.json" "$WORK/fork.json" >"$WORK/out" 2>"$WORK/err"
+rc=$?
+[ $rc = 0 ] || cat "$WORK/err" >&2
+expect "pre-forked: exit" "$rc" 0
+r=$WORK/fork-r.json
+expect "pre-forked: held" "$(q .totals.held)" 400
+expect "pre-forked: server conns at the plateau (both workers)" "$(q '.steps[0].server.conns_current')" 400
+jq -e '.server.final.processes >= 3' "$r" >/dev/null ||
+	fail "pre-forked: the watcher saw $(q .server.final.processes) process(es), not the master and 2 workers"
+no_process "sleep 300.$$" "the command's child that ignores SIGTERM"
+no_process "$server --listen 127.0.0.1" "the pre-forked server"
+echo "ok: a pre-forked server under sh: 400 counted across its workers, its whole group stopped"
