@@ -42,15 +42,17 @@ deploy_cmdline() {
 	tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null
 }
 
-# deploy_watch_cmdline BIN OUT SECONDS: writes the command line of the first process running
-# BIN (through any links: the package's /usr/bin/connscale-* point into /usr/lib/connscale) to
-# OUT, polling /proc for at most SECONDS of wall time (run it in the background). One process
-# reads /proc: a readlink(1) a process made a scan take seconds on a host running a thousand
-# processes (scale tests beside this one), long enough to miss a coordinator's whole run.
+# deploy_watch_cmdline BIN ARG OUT SECONDS: writes the command line of the first process running
+# BIN (through any links: the package's /usr/bin/connscale-* point into /usr/lib/connscale) with
+# ARG among its arguments (not the role's `BIN --help`) to OUT, polling /proc for at most
+# SECONDS of wall time (run it in the background). One process reads /proc: a readlink(1) a
+# process made a scan take seconds on a host running a thousand processes (scale tests beside
+# this one), long enough to miss a coordinator's whole run.
 deploy_watch_cmdline() {
-	python3 - "$1" "$2" "$3" <<'PY'
+	python3 - "$@" <<'PY'
 import os, sys, time
-want, out, deadline = os.path.realpath(sys.argv[1]), sys.argv[2], time.monotonic() + float(sys.argv[3])
+want, arg, out = os.path.realpath(sys.argv[1]), sys.argv[2].encode(), sys.argv[3]
+deadline = time.monotonic() + float(sys.argv[4])
 while time.monotonic() < deadline:
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -61,6 +63,8 @@ while time.monotonic() < deadline:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 args = f.read().split(b"\0")
         except OSError:
+            continue
+        if arg not in args:
             continue
         with open(out, "wb") as f:
             f.write(b" ".join(args))
@@ -161,7 +165,8 @@ deploy_e2e() {
 	local set='{"connections": 600, "steps": [300, 600], "hold_s": 1,
 		"agents": {"join_timeout_s": 20}, "ramp": {"rate_per_s": 2000},
 		"echo": {"rounds": 1, "interval_ms": 0}}'
-	deploy_watch_cmdline "$work/hosts/coord/usr/bin/connscale-coordinator" "$work/coordinator.cmdline" 120 &
+	deploy_watch_cmdline "$work/hosts/coord/usr/bin/connscale-coordinator" --bind \
+		"$work/coordinator.cmdline" 120 &
 	local watcher=$!
 	ansible-playbook -i "$inventory" run.yml -e "run_plan=$plan" -e "run_fetch_dir=$work/pass" \
 		-e "{\"run_plan_set\": $set}" >"$work/run-pass.log" 2>&1 ||
