@@ -69,7 +69,8 @@ bool result_passed(const struct engine_result *r, uint64_t target, bool echoed);
 /*
  * Says on `out` why a load or a churn fell short of what was asked, and is
  * true if one did: a load that sent fewer messages than its schedule held; a
- * churn that opened fewer than rate x duration connections, or lost any.
+ * churn that opened fewer than rate x duration connections (by more than 1%,
+ * or one), or lost any.
  * NULL for a phase that did not run.
  */
 bool result_work_short(FILE *out, const struct engine_result *r, const struct result_load *load,

@@ -434,6 +434,13 @@ static const char *work_impossible(const struct coord_agent *a, const struct msg
 		           (long long)done);
 		return buf;
 	}
+	/* Its ticks said more was verified than its phase_done does: one of them lied. */
+	if (p->phase == MSG_PHASE_LOAD && a->has_tick && a->tick_step == (int)p->step &&
+	    a->tick.sub == p->load.sub && a->tick.verified > p->load.verified) {
+		coord_text(buf, size, "load: %lld verified, after a tick that said %lld",
+		           (long long)p->load.verified, (long long)a->tick.verified);
+		return buf;
+	}
 	if (elapsed > a->go_seconds || cpu > a->go_seconds * 1024) {
 		coord_text(buf, size,
 		           "%s: %.3g s elapsed and %.3g s of CPU in a phase of %.3g s at most",
@@ -529,10 +536,12 @@ static void on_counts(struct coord *c, struct coord_agent *a, enum proto_type ty
 		return;
 	}
 	a->counts = p.counts;
-	if (p.has_tick && p.phase == MSG_PHASE_LOAD && p.tick.sub == a->go_sub) {
-		/* A view over time, bounded like the figures of its phase_done. */
-		if (p.tick.verified > a->go_bound || p.tick.count > a->go_bound) {
-			drop(c, a->id, "a load tick past what its part of the load can hold");
+	if (p.has_tick && p.phase == MSG_PHASE_LOAD && p.tick.sub == a->go_sub && !a->phase_done) {
+		/* A view over time, bounded like the figures of its phase_done, never going back. */
+		bool same = a->has_tick && a->tick_step == (int)p.step && a->tick.sub == p.tick.sub;
+		if (p.tick.verified > a->go_bound || p.tick.count > a->go_bound ||
+		    (same && p.tick.verified < a->tick.verified)) {
+			drop(c, a->id, "a load tick past its part of the load, or going back");
 			return;
 		}
 		timeline_tick(a, (int)p.step, &p.tick);
@@ -966,6 +975,7 @@ void coord_free(struct coord *c)
 	free(c->tl_t);
 	free(c->tl_current);
 	free(c->tl_load);
+	free(c->tl_cells);
 }
 
 /* One heartbeat, encoded once, to every agent still taking part. */

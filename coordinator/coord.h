@@ -141,18 +141,19 @@ struct coord_step {
 
 /*
  * The load as it ran: one row a timeline tick while a load sub-step runs
- * (timeline.c). Percentiles are the worst agent's of the ticks that arrived
- * since the previous row; verified counts the sub-step so far, all agents.
+ * (timeline.c), holding each agent's latest tick (fresh: it arrived since the
+ * previous row). The report sums them at the end, leaving out agents lost in
+ * or before the row's step: a liar's ticks go with its figures.
  */
+struct coord_tick_cell {
+	int64_t verified; /* this agent's sub-step so far; -1: no tick of this sub-step */
+	int64_t count;    /* latencies in its fresh tick, 0 if not fresh */
+	int64_t p50_us, p99_us, max_us;
+};
 struct coord_load_row {
 	double t_s;
 	int step, sub;
-	int agents; /* agents whose tick arrived since the previous row */
-	int64_t verified;
-	int64_t count; /* latencies in those ticks */
-	int64_t p50_us, p99_us, max_us;
 };
-
 /* A phase boundary on the timeline. */
 struct coord_mark {
 	double t_s;
@@ -250,6 +251,7 @@ struct coord {
 	int tl_n;
 	size_t tl_cap;
 	struct coord_load_row *tl_load;
+	struct coord_tick_cell *tl_cells; /* tl_load_n rows of agents_count cells */
 	int tl_load_n;
 	size_t tl_load_cap;
 	int64_t next_timeline_ms;

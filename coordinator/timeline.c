@@ -1,8 +1,8 @@
 /*
  * timeline.c — the run over time, one row every COORD_TIMELINE_MS: every
- * agent's open connections, and while a load runs its messages verified so
- * far and the latency of the last ticks (msg_load_tick), for the report's
- * "timeline" and the HTML charts over time.
+ * agent's open connections, and while a load runs each agent's messages
+ * verified so far and the latency of its last tick (msg_load_tick), summed
+ * for the report's "timeline" and the HTML charts over time.
  */
 #include <stdlib.h>
 
@@ -32,39 +32,44 @@ static void connections_row(struct coord *c, int64_t now)
 }
 
 /*
- * While a load sub-step runs: the agents' verified so far summed, and of the
- * ticks that arrived since the last row, the latency count and the worst
- * agent's percentiles. No row before any tick of this sub-step arrived.
+ * While a load sub-step runs: each agent's latest tick of it, marked fresh if
+ * it came since the previous row. No row before any tick of it arrived.
  */
 static void load_row(struct coord *c, int64_t now)
 {
-	struct coord_load_row r = {.step = c->step, .sub = c->load_sub};
+	size_t width = (size_t)c->plan->agents_count;
 	bool any = false;
 
 	if (c->cur_phase != MSG_PHASE_LOAD)
 		return;
-	for (int i = 0; i < c->nagents; i++) {
-		struct coord_agent *a = &c->agents[i];
-
-		if (!a->has_tick || a->tick_step != c->step || a->tick.sub != c->load_sub ||
-		    a->state == AGENT_LOST)
-			continue;
-		any = true;
-		r.verified += a->tick.verified;
-		if (!a->tick_new)
-			continue;
-		a->tick_new = false;
-		r.agents++;
-		r.count += a->tick.count;
-		r.p50_us = a->tick.p50_us > r.p50_us ? a->tick.p50_us : r.p50_us;
-		r.p99_us = a->tick.p99_us > r.p99_us ? a->tick.p99_us : r.p99_us;
-		r.max_us = a->tick.max_us > r.max_us ? a->tick.max_us : r.max_us;
-	}
-	if (!any || ((size_t)c->tl_load_n == c->tl_load_cap &&
-	             grow((void **)&c->tl_load, &c->tl_load_cap, sizeof(*c->tl_load), 64) < 0))
+	for (int i = 0; i < c->nagents && !any; i++)
+		any = c->agents[i].has_tick && c->agents[i].tick_step == c->step &&
+		      c->agents[i].tick.sub == c->load_sub;
+	if (!any)
 		return;
-	r.t_s = (double)(now - c->started_ms) / 1000.0;
-	c->tl_load[c->tl_load_n++] = r;
+	if ((size_t)c->tl_load_n == c->tl_load_cap) {
+		size_t cap_rows = c->tl_load_cap, cap_cells = c->tl_load_cap;
+		if (grow((void **)&c->tl_load, &cap_rows, sizeof(*c->tl_load), 64) < 0 ||
+		    grow((void **)&c->tl_cells, &cap_cells, width * sizeof(*c->tl_cells), 64) < 0)
+			return; /* the rows stop; the run goes on */
+		c->tl_load_cap = cap_rows;
+	}
+	struct coord_tick_cell *cell = &c->tl_cells[(size_t)c->tl_load_n * width];
+	for (size_t i = 0; i < width; i++) {
+		struct coord_agent *a = i < (size_t)c->nagents ? &c->agents[i] : NULL;
+		bool mine = a != NULL && a->has_tick && a->tick_step == c->step &&
+		            a->tick.sub == c->load_sub;
+		cell[i] = (struct coord_tick_cell){.verified = mine ? a->tick.verified : -1};
+		if (mine && a->tick_new) {
+			cell[i].count = a->tick.count;
+			cell[i].p50_us = a->tick.p50_us;
+			cell[i].p99_us = a->tick.p99_us;
+			cell[i].max_us = a->tick.max_us;
+			a->tick_new = false;
+		}
+	}
+	c->tl_load[c->tl_load_n++] = (struct coord_load_row){
+	    .t_s = (double)(now - c->started_ms) / 1000.0, .step = c->step, .sub = c->load_sub};
 }
 
 void timeline_add(struct coord *c, int64_t now)
@@ -82,20 +87,45 @@ void timeline_tick(struct coord_agent *a, int step, const struct msg_load_tick *
 	a->tick_new = true;
 }
 
+/*
+ * One row as the report gives it: the agents' verified summed, and among the
+ * fresh ticks the latency count summed and the worst agent's percentiles;
+ * agents lost in or before the row's step are left out.
+ */
+static json_t *load_row_json(const struct coord *c, int k)
+{
+	const struct coord_load_row *r = &c->tl_load[k];
+	const struct coord_tick_cell *cell =
+	    &c->tl_cells[(size_t)k * (size_t)c->plan->agents_count];
+	int64_t verified = 0, count = 0, p50 = 0, p99 = 0, max = 0;
+	int agents = 0;
+
+	for (int i = 0; i < c->nagents; i++) {
+		const struct coord_agent *a = &c->agents[i];
+		if (cell[i].verified < 0 || (a->lost_step >= 0 && a->lost_step <= r->step))
+			continue;
+		verified += cell[i].verified;
+		if (cell[i].count == 0)
+			continue;
+		agents++;
+		count += cell[i].count;
+		p50 = cell[i].p50_us > p50 ? cell[i].p50_us : p50;
+		p99 = cell[i].p99_us > p99 ? cell[i].p99_us : p99;
+		max = cell[i].max_us > max ? cell[i].max_us : max;
+	}
+	return json_pack("{s:f, s:i, s:i, s:f, s:i, s:I, s:I, s:f, s:f, s:f}", "t", r->t_s, "step",
+	                 r->step, "sub", r->sub, "rate_per_s", c->plan->load_rates[r->sub],
+	                 "agents", agents, "verified", (json_int_t)verified, "count",
+	                 (json_int_t)count, "p50_ms", p50 / 1e3, "p99_ms", p99 / 1e3, "max_ms",
+	                 max / 1e3);
+}
+
 static json_t *load_json(const struct coord *c)
 {
 	json_t *rows = json_array();
 
-	for (int k = 0; k < c->tl_load_n; k++) {
-		const struct coord_load_row *r = &c->tl_load[k];
-		json_array_append_new(
-		    rows, json_pack("{s:f, s:i, s:i, s:f, s:i, s:I, s:I, s:f, s:f, s:f}", "t", r->t_s,
-		                    "step", r->step, "sub", r->sub, "rate_per_s",
-		                    c->plan->load_rates[r->sub], "agents", r->agents, "verified",
-		                    (json_int_t)r->verified, "count", (json_int_t)r->count, "p50_ms",
-		                    r->p50_us / 1e3, "p99_ms", r->p99_us / 1e3, "max_ms",
-		                    r->max_us / 1e3));
-	}
+	for (int k = 0; k < c->tl_load_n; k++)
+		json_array_append_new(rows, load_row_json(c, k));
 	return rows;
 }
 
