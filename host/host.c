@@ -332,11 +332,15 @@ int host_parse_pidstat(const char *text, struct host_pidstat *out)
 	snprintf(st.comm, sizeof(st.comm), "%.*s", (int)(close - open - 1), open + 1);
 	st.state = close[2];
 	p = close + 3;
-	/* Fields 4 (ppid) to 22 (starttime): utime is field 14, stime 15. */
+	/*
+	 * Fields 4 (ppid) to 22 (starttime): utime is field 14, stime 15. Signed
+	 * ones may be negative: tty_nr and tpgid (-1), priority and nice (a
+	 * reniced or realtime process); utime, stime and starttime never are.
+	 */
 	for (int i = 0; i < 19; i++) {
 		while (*p == ' ')
 			p++;
-		if (*p == '-' && i < 5) /* tty_nr and tpgid may be -1 */
+		if (*p == '-' && i != 10 && i != 11 && i != 18)
 			p++;
 		if (*p < '0' || *p > '9')
 			return -EINVAL;

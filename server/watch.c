@@ -34,10 +34,29 @@ static void watch_add_name(struct server_watch *w, const char *comm)
 }
 
 /* One process to watch; what was wrong is said with `opt` (the option and its value). */
+/* The thread group (process) a pid belongs to, from /proc/PID/status; 0 if unreadable. */
+static pid_t watch_tgid(pid_t pid)
+{
+	char path[64], line[256];
+	long tgid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "Tgid: %ld", &tgid) == 1)
+			break;
+	fclose(f);
+	return (pid_t)tgid;
+}
+
 static int watch_add_pid(struct server_watch *w, pid_t pid, const char *opt)
 {
 	struct host_pidstat st;
 	int rc = host_pidstat_read(pid, &st);
+	pid_t tgid = rc == 0 ? watch_tgid(pid) : 0;
 
 	if (rc == -ENOENT || rc == -ESRCH) {
 		fprintf(stderr, "server: %s: no such process (pid %d)\n", opt, (int)pid);
@@ -46,6 +65,12 @@ static int watch_add_pid(struct server_watch *w, pid_t pid, const char *opt)
 	if (rc < 0) {
 		fprintf(stderr, "server: %s: cannot read /proc/%d/stat: %s\n", opt, (int)pid,
 		        strerror(-rc));
+		return -1;
+	}
+	/* /proc/TID answers too: a thread is not a process to watch (its CPU is its own). */
+	if (tgid > 0 && tgid != pid) {
+		fprintf(stderr, "server: %s: %d is a thread of process %d (%s); watch %d\n", opt,
+		        (int)pid, (int)tgid, st.comm, (int)tgid);
 		return -1;
 	}
 	if (st.state == 'Z' || st.state == 'X') {

@@ -234,6 +234,29 @@ case_usage() {
 		--watch abc --stats "$st"
 	usage_is "bad port" 2 "server: --watch-port: expected an integer in 1..65535, got '70000'" \
 		--watch-port 70000 --stats "$st"
+	# A thread's id answers in /proc too: it is not a process to watch.
+	local tpy=$WORK/thread.py tid
+	printf '%s\n' 'import threading, time' \
+		'threading.Thread(target=lambda: (print(threading.get_native_id(), flush=True), time.sleep(30)), daemon=True).start()' \
+		'time.sleep(30)' >"$tpy"
+	/usr/bin/python3 "$tpy" >"$WORK/tid.out" &
+	local tproc=$!
+	LPIDS="$LPIDS $tproc"
+	for _ in $(seq 50); do [ -s "$WORK/tid.out" ] && break; sleep 0.1; done
+	tid=$(head -1 "$WORK/tid.out")
+	usage_is "a thread" 1 "server: --watch $tid: $tid is a thread of process $tproc (python3); watch $tproc" \
+		--watch "$tid" --stats "$st"
+	kill "$tproc"
+	# A reniced process (negative nice and priority in /proc/PID/stat) is still alive.
+	/usr/bin/python3 -c 'import socket, time; s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(30)' >"$WORK/nice.out" &
+	local nproc=$!
+	LPIDS="$LPIDS $nproc"
+	for _ in $(seq 50); do [ -s "$WORK/nice.out" ] && break; sleep 0.1; done
+	renice -n -5 -p "$nproc" >/dev/null
+	timeout 5 "$server" --watch "$nproc" --stats "$st" >"$WORK/nice.w.out" 2>"$WORK/nice.w.err"
+	expect "reniced: the watcher ran until stopped (timeout)" "$?" 124
+	grep -q "exited\|cannot read" "$WORK/nice.w.err" && fail "reniced: $(cat "$WORK/nice.w.err")"
+	kill "$nproc"
 }
 
 # plan NAME CONNECTIONS HOLD_S: a plan against the echo server, sampled through $STATS.

@@ -158,12 +158,25 @@ static int test_pidstat(void)
 		CHECK_LONG((long)st.starttime, 98765432);
 	}
 	free(text);
+	/* A realtime, reniced process: priority -6, nice -10 (both signed). */
+	CHECK_LONG(host_parse_pidstat("4242 (rt) S 1 4242 4242 0 -1 4194560 100 0 0 0 "
+	                              "77 33 0 0 -6 -10 3 0 555 0 0",
+	                              &st),
+	           0);
+	CHECK_LONG(st.utime, 77);
+	CHECK_LONG(st.stime, 33);
+	CHECK_LONG((long)st.starttime, 555);
+	/* utime never is. */
+	CHECK_LONG(host_parse_pidstat("4242 (rt) S 1 4242 4242 0 -1 4194560 100 0 0 0 "
+	                              "-77 33 0 0 -6 -10 3 0 555 0 0",
+	                              &st),
+	           -EINVAL);
 	CHECK_LONG(host_parse_pidstat("4242 (x) Z", &st), -EINVAL);
 	CHECK_LONG(host_parse_pidstat("4242 x S 1 2 3", &st), -EINVAL);
 	CHECK_LONG(host_parse_pidstat("4242 (x) S 1 2 3 4 5 6 7 8 9 10 x 12", &st), -EINVAL);
 	CHECK_LONG(host_parse_pidstat("", &st), -EINVAL);
 	CHECK_LONG(host_parse_pidstat(NULL, &st), -EINVAL);
-	CHECK_LONG(st.utime, 1234); /* failures leave it alone */
+	CHECK_LONG(st.utime, 77); /* failures leave it alone */
 	return fails;
 }
 
