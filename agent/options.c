@@ -8,6 +8,7 @@
 
 #include "auth.h"
 #include "duration.h"
+#include "grow.h"
 #include "msg.h"
 #include "netaddr.h"
 #include "options.h"
@@ -245,9 +246,10 @@ bad:
 static int options_sources_list(const char *arg, struct in_addr **out, unsigned *count, char *err,
                                 size_t errlen)
 {
-	struct in_addr *list = NULL, *grown, a;
+	struct in_addr *list = NULL, a;
 	const char *p = arg, *comma;
-	unsigned n = 0, cap = 0;
+	unsigned n = 0;
+	size_t cap = 0;
 	char buf[64];
 	size_t alen;
 
@@ -271,14 +273,15 @@ static int options_sources_list(const char *arg, struct in_addr **out, unsigned 
 			         OPTIONS_MAX_SOURCES);
 			goto fail;
 		}
-		if (n == cap) {
-			cap = cap ? cap * 2 : 8;
-			grown = realloc(list, cap * sizeof(*list));
-			if (!grown) {
-				free(list);
-				return -ENOMEM;
+		/* Each address gives its own ports: one named twice would count them twice. */
+		for (unsigned i = 0; i < n; i++)
+			if (list[i].s_addr == a.s_addr) {
+				snprintf(err, errlen, "agent: --source-ip: %s is given twice", buf);
+				goto fail;
 			}
-			list = grown;
+		if (n == cap && grow((void **)&list, &cap, sizeof(*list), 8) < 0) {
+			free(list);
+			return -ENOMEM;
 		}
 		list[n++] = a;
 		if (!comma)

@@ -192,6 +192,9 @@ static void test_errors(void)
 	             parse(&o, "--target", "127.0.0.1:1", "-n", "5", "--bogus", NULL));
 	expect_error("agent: --rate: missing value",
 	             parse(&o, "--target", "127.0.0.1:1", "-n", "5", "--rate", NULL));
+	expect_error("agent: --source-ip: 127.0.0.1 is given twice",
+	             parse(&o, "--target", "127.0.0.1:1", "-n", "5", "--source-ip",
+	                   "127.0.0.1,127.0.0.2,127.0.0.1", NULL));
 	expect_error("agent: unexpected argument 'extra'",
 	             parse(&o, "--target", "127.0.0.1:1", "-n", "5", "extra", NULL));
 	expect_error("agent: --coordinator: the plan sets the target, connections, load and churn; "
