@@ -33,6 +33,9 @@
 #include "server.h"
 #include "watch.h"
 
+/* How the supervisor stops a worker: not SIGTERM, which workers ignore (worker_main). */
+#define WORKER_STOP_SIGNAL SIGUSR1
+
 static volatile sig_atomic_t stop_signal;
 
 static void on_stop(int sig)
@@ -156,9 +159,15 @@ error:
 
 static void worker_main(struct supervisor *sv, int idx)
 {
-	/* Ctrl-C reaches the whole group: only the supervisor decides when workers stop. */
+	/*
+	 * Ctrl-C, and a SIGTERM to the whole group (systemd's stop, `timeout`),
+	 * reach the workers too: only the supervisor decides when they stop, so it
+	 * can sample them first (a worker gone before that sample read as zeros in
+	 * the summary). It stops them with WORKER_STOP_SIGNAL.
+	 */
 	signal(SIGINT, SIG_IGN);
-	signal(SIGTERM, SIG_DFL);
+	signal(SIGTERM, SIG_IGN);
+	signal(WORKER_STOP_SIGNAL, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != sv->supervisor)
@@ -226,7 +235,7 @@ static void workers_stop(struct supervisor *sv)
 	int alive = 0;
 
 	for (int i = 0; i < sv->cfg.processes; i++)
-		if (sv->pids[i] > 0 && kill(sv->pids[i], SIGTERM) == 0)
+		if (sv->pids[i] > 0 && kill(sv->pids[i], WORKER_STOP_SIGNAL) == 0)
 			alive++;
 	/* Bounded: a worker not gone in 3 s is killed. */
 	for (int waited = 0; alive > 0; waited++) {
