@@ -204,7 +204,20 @@ static bool standalone_report(const struct agent_options *o, const struct standa
 	const struct result_load *load = s->load.rate_per_s ? &s->load : NULL;
 	const struct result_churn *churn = s->churn.rate_per_s ? &s->churn : NULL;
 	bool passed = ok && result_passed(r, o->n, o->rounds > 0);
+	uint64_t failed = 0;
 
+	for (int i = 0; i < ENGINE_REASON_COUNT; i++)
+		failed += r->counts.failed[i];
+	/* Said on stderr too: with --json, stdout is for the JSON alone. */
+	if (failed > 0) {
+		fprintf(stderr, "agent: %llu of %llu connections failed:", (unsigned long long)failed,
+		        (unsigned long long)o->n);
+		for (int i = 0; i < ENGINE_REASON_COUNT; i++)
+			if (r->counts.failed[i] > 0)
+				fprintf(stderr, " %s %llu", engine_reason_name((enum engine_reason)i),
+				        (unsigned long long)r->counts.failed[i]);
+		fputc('\n', stderr);
+	}
 	if (result_work_short(stderr, r, load, churn))
 		passed = false;
 	if (o->json) {
