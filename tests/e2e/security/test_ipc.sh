@@ -57,11 +57,13 @@ expect "after a stale socket: echo ok" "$(jq -r .agents[0].echo_ok "$WORK/r2.jso
 gone "after the run that replaced a stale socket"
 
 # 3. A live endpoint is not taken over; its coordinator still gets the agent.
+# a1 stops first: it would join the next coordinator on the path at once, and its
+# stop would then end that run (its only agent lost) before the second is tried.
+kill -TERM $AGENT_PID
+wait $AGENT_PID 2>/dev/null
 "$coord" --bind "$ep" --report "$WORK/r3.json" "$WORK/stale.json" >/dev/null 2>"$WORK/err3" &
 cpid=$!
 wait_bound "$WORK/err3" >/dev/null
-kill -TERM $AGENT_PID # the agent would join the first coordinator before the second is tried
-wait $AGENT_PID 2>/dev/null
 timeout 10 "$coord" --bind "$ep" --report "$WORK/r4.json" "$WORK/stale.json" >/dev/null 2>"$WORK/err"
 expect "second coordinator on a live endpoint: exit" "$?" 2
 grep -qF "coordinator: --bind $ep: another process is listening there" "$WORK/err" || fail "$(cat "$WORK/err")"
