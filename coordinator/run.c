@@ -515,7 +515,23 @@ static int64_t agents_open(const struct coord *c)
  * for a thread-per-connection server a cost of its own. Without server stats
  * the lag stays unknown (-1) and the summary says what that means.
  */
-static void wait_accepted(struct coord *c, int step)
+/* Connections the server turned away since it started (refused[], by reason). */
+static int64_t refused_total(const struct server_stats *st)
+{
+	int64_t n = 0;
+
+	for (int r = 0; r < STATS_REFUSED_COUNT; r++)
+		n += st->refused[r];
+	return n;
+}
+
+/*
+ * Waits (bounded) until the server holds what the agents do: its accept lag.
+ * Connections the server turned away during the step (its refused[] grew:
+ * --max-conns, out of threads or fds) will never be held: the wait ends once
+ * held + turned away covers the agents' count, rather than at its bound.
+ */
+static void wait_accepted(struct coord *c, int step, int64_t refused_before)
 {
 	struct coord_step *s = &c->steps[step];
 	int64_t opened = c->plan->steps[step] - (step > 0 ? c->plan->steps[step - 1] : 0);
@@ -532,6 +548,17 @@ static void wait_accepted(struct coord *c, int step)
 		s->accept_lag_s = (double)(coord_now_ms() - t0) / 1000.0;
 		if (c->last_stats.conns_current >= want) {
 			s->accepted_all = true;
+			return;
+		}
+		int64_t away = refused_before >= 0 ? refused_total(&c->last_stats) - refused_before : 0;
+		if (away > 0 && c->last_stats.conns_current + away >= want) {
+			/* The rest were turned away: accepted_all stays false. */
+			coord_progress_end(c);
+			fprintf(stderr,
+			        "coordinator: step %d: the server holds %lld of the agents' %lld "
+			        "connections and turned %lld away (its refused counts)\n",
+			        step + 1, (long long)c->last_stats.conns_current, (long long)want,
+			        (long long)away);
 			return;
 		}
 		if (coord_now_ms() >= deadline || *c->interrupted)
@@ -678,10 +705,14 @@ static int run_step(struct coord *c, int step)
 	const struct plan *p = c->plan;
 	int64_t t0 = coord_now_ms();
 
+	/* The server's refusals so far, to tell the step's from older ones (-1: unknown). */
+	int64_t refused_before = c->have_last_stats ? refused_total(&c->last_stats) : -1;
+	if (step == 0 && !c->have_last_stats)
+		refused_before = 0; /* nothing sampled yet: count from the server's start */
 	if (run_phase(c, MSG_PHASE_CONNECT, step, connect_timeout(p, step)) < 0)
 		return -1;
 	int64_t t1 = coord_now_ms();
-	wait_accepted(c, step);
+	wait_accepted(c, step, refused_before);
 	if (*c->interrupted)
 		return -1;
 	int64_t ta = coord_now_ms();

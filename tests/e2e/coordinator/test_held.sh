@@ -65,6 +65,12 @@ expect "server max" "$(jq -r .server.final.conns_max "$R")" 1500
 grep -Eq "failures: (eof_early|reset) [0-9]" "$WORK/dropped.out" ||
 	fail "the summary does not name the failures: $(cat "$WORK/dropped.out")"
 grep -q "FAIL held_ratio >= 1.0" "$WORK/dropped.out" || fail "summary: no failed held_ratio"
+# The accept wait of step 2 ends on the server's own refusals, not at its 62 s bound.
+grep -Eq "^coordinator: step 2: the server holds 1500 of the agents' [0-9]+ connections and turned [0-9]+ away \(its refused counts\)$" "$WORK/dropped.err" ||
+	fail "the accept wait did not end on the refusals: $(grep 'step 2' "$WORK/dropped.err")"
+expect "step 2: accepted all" "$(jq -r '.steps[1].accept_lag_complete' "$R")" false
+jq -e '.steps[1].accept_lag_s < 30' "$R" >/dev/null ||
+	fail "step 2 waited $(jq .steps[1].accept_lag_s "$R") s for connections the server refused"
 
 # 2. A server that holds them all: the same plan passes.
 run whole --model epoll
