@@ -15,9 +15,10 @@ build: deps
 	@cmake --preset $(PRESET) >/dev/null
 	@cmake --build --preset $(PRESET) -j $(JOBS)
 
-# Every test but the long ones (label `long`: the Ansible deploys and 1,000 agent
-# processes, 10-20 minutes together here), in under 5 minutes on 2 cores;
-# `make test-long` runs those. CI (.ci/run) runs both.
+# Every test but the long ones (label `long`: the Ansible deploys, 1,000 agent
+# processes, the lab's partitions, the HTML screenshots, fault injection, every
+# example and the report schema; about 20 minutes together here), in under 5
+# minutes on 2 cores; `make test-long` runs those. CI (.ci/run) runs both.
 test: build
 	@ctest --preset $(PRESET) -j $(JOBS) -LE long
 
