@@ -86,8 +86,8 @@ struct worker_load {
 	uint64_t t0_us;       /* the schedule's start */
 	uint64_t interval_us; /* >= 1 */
 	double phase;         /* this worker's offset, in slots: index / workers */
-	uint64_t end_us;      /* sends due at or after this are not made, nor any after it + grace */
-	bool done;            /* the cursor passed end_us */
+	uint64_t end_us; /* sends due at or after this are not made, nor any after it + grace */
+	bool done;       /* the cursor passed end_us */
 };
 
 struct worker {

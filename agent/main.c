@@ -128,7 +128,7 @@ struct standalone {
 	struct engine *e;
 	struct progress pg;
 	double t_connect, t_echo;
-	struct result_load load; /* rate 0: no load phase */
+	struct result_load load;   /* rate 0: no load phase */
 	struct result_churn churn; /* rate 0: no churn phase */
 };
 
@@ -210,11 +210,13 @@ static bool standalone_report(const struct agent_options *o, const struct standa
 		failed += r->counts.failed[i];
 	/* Said on stderr too: with --json, stdout is for the JSON alone. */
 	if (failed > 0) {
-		fprintf(stderr, "agent: %llu of %llu connections failed:", (unsigned long long)failed,
+		fprintf(stderr,
+		        "agent: %llu of %llu connections failed:", (unsigned long long)failed,
 		        (unsigned long long)o->n);
 		for (int i = 0; i < ENGINE_REASON_COUNT; i++)
 			if (r->counts.failed[i] > 0)
-				fprintf(stderr, " %s %llu", engine_reason_name((enum engine_reason)i),
+				fprintf(stderr, " %s %llu",
+				        engine_reason_name((enum engine_reason)i),
 				        (unsigned long long)r->counts.failed[i]);
 		fputc('\n', stderr);
 	}

@@ -366,8 +366,7 @@ static int options_ms(const char *name, const char *arg, enum duration_unit unit
 }
 
 /* The options that size the run: counts, rates, payloads and times. 1: not one of these. */
-static int options_sizes(int c, const char *arg, struct agent_options *o, char *err,
-                         size_t errlen)
+static int options_sizes(int c, const char *arg, struct agent_options *o, char *err, size_t errlen)
 {
 	uint64_t v = 0;
 	double ms = 0;
@@ -410,8 +409,7 @@ static int options_sizes(int c, const char *arg, struct agent_options *o, char *
 }
 
 /* --load-* and --churn-*. 1: not one of these. */
-static int options_work(int c, const char *arg, struct agent_options *o, char *err,
-                        size_t errlen)
+static int options_work(int c, const char *arg, struct agent_options *o, char *err, size_t errlen)
 {
 	uint64_t v = 0;
 	int rc;
@@ -522,8 +520,9 @@ static int options_check(struct agent_options *o, const struct options_seen *see
 
 	if (o->mode == AGENT_MODE_CONTROL) {
 		if (o->target_arg || seen->n || seen->load)
-			why = "agent: --coordinator: the plan sets the target, connections, load and "
-			      "churn; drop --target, -n, --load-* and --churn-*";
+			why =
+			    "agent: --coordinator: the plan sets the target, connections, load and "
+			    "churn; drop --target, -n, --load-* and --churn-*";
 		else
 			return options_check_control(o, err, errlen);
 	} else if (o->curve_secret || o->coordinator_key)

@@ -234,11 +234,12 @@ bool result_work_short(FILE *out, const struct engine_result *r, const struct re
 	uint64_t slack = asked / 100 > 1 ? asked / 100 : 1;
 	uint64_t failed = result_churn_failed(c);
 	if (c->churn_attempted + slack < asked) {
-		fprintf(out,
-		        "agent: the churn fell short of its rate: %llu of %llu connections opened in "
-		        "%.3f s at %llu/s\n",
-		        (unsigned long long)c->churn_attempted, (unsigned long long)asked,
-		        churn->duration_s, (unsigned long long)churn->rate_per_s);
+		fprintf(
+		    out,
+		    "agent: the churn fell short of its rate: %llu of %llu connections opened in "
+		    "%.3f s at %llu/s\n",
+		    (unsigned long long)c->churn_attempted, (unsigned long long)asked,
+		    churn->duration_s, (unsigned long long)churn->rate_per_s);
 		is_short = true;
 	}
 	if (failed > 0 || c->churn_ok < c->churn_attempted) {

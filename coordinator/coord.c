@@ -537,7 +537,8 @@ static void on_counts(struct coord *c, struct coord_agent *a, enum proto_type ty
 	}
 	a->counts = p.counts;
 	if (p.has_tick && p.phase == MSG_PHASE_LOAD && p.tick.sub == a->go_sub && !a->phase_done) {
-		/* A view over time, bounded like the figures of its phase_done, never going back. */
+		/* A view over time, bounded like the figures of its phase_done, never going back.
+		 */
 		bool same = a->has_tick && a->tick_step == (int)p.step && a->tick.sub == p.tick.sub;
 		if (p.tick.verified > a->go_bound || p.tick.count > a->go_bound ||
 		    (same && p.tick.verified < a->tick.verified)) {

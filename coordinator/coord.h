@@ -54,21 +54,21 @@ struct coord_agent {
 	enum agent_state state;
 	char why[MSG_TEXT_MAX]; /* reject reason, or why it was marked lost */
 	int64_t last_seen_ms;
-	int go_phase;                /* enum msg_phase of the last go sent, -1 = none yet */
-	int go_step;                 /*   and its step */
-	int go_sub;                  /*   and, for a load, its rate's index */
-	int64_t go_bound;            /*   load, churn: most messages or connections it can report */
-	double go_seconds;           /*   load, churn: the longest the phase can take */
-	int64_t churn_rate;          /* its part of the churn, connections/s (0: none) */
-	bool phase_done;             /* the current phase's barrier */
-	bool result_due;             /* it was told to close (or stop): a result may come */
-	bool restarted;              /* it said hello again in the middle of the run */
-	int lost_step;               /* the step it was lost in, -1 = not lost */
-	int64_t next_told_ms;        /* lost, and heard again: when to repeat its stop */
-	struct msg_counts counts;    /* latest from progress, phase_done or result */
-	struct msg_load_tick tick;   /* latest load tick (timeline.c), from step tick_step */
+	int go_phase;              /* enum msg_phase of the last go sent, -1 = none yet */
+	int go_step;               /*   and its step */
+	int go_sub;                /*   and, for a load, its rate's index */
+	int64_t go_bound;          /*   load, churn: most messages or connections it can report */
+	double go_seconds;         /*   load, churn: the longest the phase can take */
+	int64_t churn_rate;        /* its part of the churn, connections/s (0: none) */
+	bool phase_done;           /* the current phase's barrier */
+	bool result_due;           /* it was told to close (or stop): a result may come */
+	bool restarted;            /* it said hello again in the middle of the run */
+	int lost_step;             /* the step it was lost in, -1 = not lost */
+	int64_t next_told_ms;      /* lost, and heard again: when to repeat its stop */
+	struct msg_counts counts;  /* latest from progress, phase_done or result */
+	struct msg_load_tick tick; /* latest load tick (timeline.c), from step tick_step */
 	int tick_step;
-	bool has_tick, tick_new; /* one arrived; and since the last timeline row */
+	bool has_tick, tick_new;     /* one arrived; and since the last timeline row */
 	int64_t held[MSG_MAX_STEPS]; /* open and verified at each plateau's end */
 	struct msg_result *result;   /* NULL until the result arrives */
 };

@@ -328,10 +328,11 @@ static int wait_command(const struct plan *p, struct local_procs *lp, const char
 	snprintf(where, sizeof(where), "%s:%lld", lp->target_host, (long long)lp->target_port);
 	for (;;) {
 		if (lp->interrupted != NULL && *lp->interrupted) {
-			fprintf(stderr,
-			        "coordinator: interrupted while waiting for local.server.command to "
-			        "accept on %s\n",
-			        where);
+			fprintf(
+			    stderr,
+			    "coordinator: interrupted while waiting for local.server.command to "
+			    "accept on %s\n",
+			    where);
 			return -1;
 		}
 		bool ok = probe_accepting(lp->target_host, (int)lp->target_port, 100);

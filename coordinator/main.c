@@ -148,8 +148,8 @@ static int parse_args(int argc, char **argv, struct coord_options *o, const char
 		}
 		if (!parse_opt(opt, o)) {
 			fprintf(stderr, "coordinator: %s '%s'\n%s",
-			        opt == ':' ? "missing value for" : "unknown option", argv[optind - 1],
-			        usage);
+			        opt == ':' ? "missing value for" : "unknown option",
+			        argv[optind - 1], usage);
 			return -1;
 		}
 	}

@@ -550,7 +550,8 @@ static void wait_accepted(struct coord *c, int step, int64_t refused_before)
 			s->accepted_all = true;
 			return;
 		}
-		int64_t away = refused_before >= 0 ? refused_total(&c->last_stats) - refused_before : 0;
+		int64_t away =
+		    refused_before >= 0 ? refused_total(&c->last_stats) - refused_before : 0;
 		if (away > 0 && c->last_stats.conns_current + away >= want) {
 			/* The rest were turned away: accepted_all stays false. */
 			coord_progress_end(c);

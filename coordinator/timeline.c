@@ -18,7 +18,8 @@ static void connections_row(struct coord *c, int64_t now)
 		/* Both tables grow together: tl_cap rows each. */
 		size_t cap_t = c->tl_cap, cap_cur = c->tl_cap;
 		if (grow((void **)&c->tl_t, &cap_t, sizeof(*c->tl_t), 256) < 0 ||
-		    grow((void **)&c->tl_current, &cap_cur, width * sizeof(*c->tl_current), 256) < 0)
+		    grow((void **)&c->tl_current, &cap_cur, width * sizeof(*c->tl_current), 256) <
+		        0)
 			return; /* the timeline stops growing; the run goes on */
 		c->tl_cap = cap_t;
 	}
@@ -144,8 +145,8 @@ json_t *timeline_json(const struct coord *c)
 	for (int i = 0; i < c->nagents; i++) {
 		json_t *cur = json_array();
 		for (int k = 0; k < c->tl_n; k++)
-			json_array_append_new(cur,
-			                      json_integer(c->tl_current[(size_t)k * width + (size_t)i]));
+			json_array_append_new(
+			    cur, json_integer(c->tl_current[(size_t)k * width + (size_t)i]));
 		json_array_append_new(
 		    agents, json_pack("{s:s, s:o}", "name", c->agents[i].id, "current", cur));
 	}

@@ -13,7 +13,8 @@
 struct coord;
 struct coord_agent;
 
-/* A row now (the pump calls it every COORD_TIMELINE_MS); rows stop, the run goes on, without memory. */
+/* A row now (the pump calls it every COORD_TIMELINE_MS); rows stop, the run goes on, without
+ * memory. */
 void timeline_add(struct coord *c, int64_t now);
 /* An agent's tick of the load sub-step it runs in `step`. */
 void timeline_tick(struct coord_agent *a, int step, const struct msg_load_tick *t);

@@ -197,7 +197,8 @@ json_t *hist_to_json(const struct hist *h)
 /* The scalar members, by their JSON names: the decoder every message uses (proto.h). */
 #define HIST_U64(name, member)                                                                     \
 	{                                                                                          \
-		name, PROTO_KIND_INT, offsetof(struct hist, member), sizeof(uint64_t), 0, INT64_MAX \
+		name, PROTO_KIND_INT, offsetof(struct hist, member), sizeof(uint64_t), 0,          \
+		    INT64_MAX                                                                      \
 	}
 static const struct proto_field hist_fields[] = {
     HIST_U64("count", count), HIST_U64("clamped", clamped), HIST_U64("min", min_us),

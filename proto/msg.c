@@ -735,8 +735,8 @@ json_t *msg_progress_pack(enum proto_type type, const struct msg_progress *m)
 
 int msg_progress_unpack(json_t *msg, struct msg_progress *m, struct proto_err *err)
 {
-	static const char *const extra[] = {"v",    "type",  "phase", "counts",
-	                                    "hist", "load", "churn", "tick",  NULL};
+	static const char *const extra[] = {"v",    "type",  "phase", "counts", "hist",
+	                                    "load", "churn", "tick",  NULL};
 	static const struct msg_shape shape = {MSG_BIT(PROTO_PROGRESS) | MSG_BIT(PROTO_PHASE_DONE),
 	                                       "progress or phase_done", msg_progress_fields,
 	                                       MSG_NELEM(msg_progress_fields), extra};
@@ -782,9 +782,11 @@ int msg_progress_unpack(json_t *msg, struct msg_progress *m, struct proto_err *e
 		                    MSG_NELEM(msg_load_tick_fields), what, err) != 0)
 			return -1;
 		if (tmp.tick.p50_us > tmp.tick.p99_us || tmp.tick.p99_us > tmp.tick.max_us)
-			return proto_fail(err, "%s: field \"tick\": p50_us <= p99_us <= max_us, got %lld, %lld, %lld",
-			                  what, (long long)tmp.tick.p50_us, (long long)tmp.tick.p99_us,
-			                  (long long)tmp.tick.max_us);
+			return proto_fail(
+			    err,
+			    "%s: field \"tick\": p50_us <= p99_us <= max_us, got %lld, %lld, %lld",
+			    what, (long long)tmp.tick.p50_us, (long long)tmp.tick.p99_us,
+			    (long long)tmp.tick.max_us);
 		tmp.has_tick = true;
 	}
 	tmp.hist = m->hist;

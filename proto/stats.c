@@ -10,13 +10,12 @@
 
 #include "stats.h"
 
-#define COUNT(field)  PROTO_FIELD(struct server_stats, field, PROTO_KIND_INT, 0, INT64_MAX)
+#define COUNT(field) PROTO_FIELD(struct server_stats, field, PROTO_KIND_INT, 0, INT64_MAX)
 /* Deltas since the server started: memory the host gave back reads below zero. */
-#define DELTA(field)  PROTO_FIELD(struct server_stats, field, PROTO_KIND_INT, INT64_MIN, INT64_MAX)
-#define RATIO(field)  PROTO_FIELD(struct server_stats, field, PROTO_KIND_DBL, INT64_MIN, 0)
-#define SECS(field)   PROTO_FIELD(struct server_stats, field, PROTO_KIND_DBL, 0, 0)
-#define TEXT(field, shortest)                                                                      \
-	PROTO_FIELD(struct server_stats, field, PROTO_KIND_STR, shortest, 0)
+#define DELTA(field)          PROTO_FIELD(struct server_stats, field, PROTO_KIND_INT, INT64_MIN, INT64_MAX)
+#define RATIO(field)          PROTO_FIELD(struct server_stats, field, PROTO_KIND_DBL, INT64_MIN, 0)
+#define SECS(field)           PROTO_FIELD(struct server_stats, field, PROTO_KIND_DBL, 0, 0)
+#define TEXT(field, shortest) PROTO_FIELD(struct server_stats, field, PROTO_KIND_STR, shortest, 0)
 
 static const struct proto_field stats_fields[] = {
     TEXT(model, 1),
@@ -62,8 +61,8 @@ static const struct proto_field stats_fields[] = {
 	}
 
 static const struct proto_field refused_fields[STATS_REFUSED_COUNT] = {
-    REFUSED("emfile", STATS_REFUSED_EMFILE),       REFUSED("enfile", STATS_REFUSED_ENFILE),
-    REFUSED("thread", STATS_REFUSED_THREAD),       REFUSED("max_conns", STATS_REFUSED_MAX_CONNS),
+    REFUSED("emfile", STATS_REFUSED_EMFILE), REFUSED("enfile", STATS_REFUSED_ENFILE),
+    REFUSED("thread", STATS_REFUSED_THREAD), REFUSED("max_conns", STATS_REFUSED_MAX_CONNS),
     REFUSED("other", STATS_REFUSED_OTHER),
 };
 
@@ -117,7 +116,8 @@ int stats_unpack(json_t *msg, struct server_stats *s, struct proto_err *err)
 	if (refused == NULL)
 		return proto_fail(err, "server_stats: missing field \"refused\"");
 	if (!json_is_object(refused))
-		return proto_fail(err, "server_stats: field \"refused\": expected an object, got %s",
+		return proto_fail(err,
+		                  "server_stats: field \"refused\": expected an object, got %s",
 		                  proto_json_type_name(refused));
 	if (proto_check_keys(refused, refused_fields, STATS_REFUSED_COUNT, NULL, "server_stats",
 	                     "refused.", err) ||

@@ -129,8 +129,9 @@ static void unpack_out_of_range(int *fails)
 {
 	expect_unpack_error(fails, "{\"v\":1,\"type\":\"reject\",\"reason\":\"x\",\"n\":11}",
 	                    "reject: field \"n\": expected an integer in 0..10, got 11");
-	expect_unpack_error(fails, "{\"v\":1,\"type\":\"reject\",\"reason\":\"\",\"n\":1}",
-	                    "reject: field \"reason\": expected a non-empty string of at most 15 bytes");
+	expect_unpack_error(
+	    fails, "{\"v\":1,\"type\":\"reject\",\"reason\":\"\",\"n\":1}",
+	    "reject: field \"reason\": expected a non-empty string of at most 15 bytes");
 }
 
 /* proto_fail truncates instead of overflowing, and tolerates a NULL err. */

@@ -293,7 +293,8 @@ static void progress_round_trip(int *fails)
 	check_ok(fails, msg_progress_unpack(msg, &out, &err), &err);
 	CHECK(fails, out.has_tick && !out.has_load && out.tick.sub == 1 &&
 	                 out.tick.verified == 5000 && out.tick.count == 480 &&
-	                 out.tick.p50_us == 120 && out.tick.p99_us == 900 && out.tick.max_us == 4100);
+	                 out.tick.p50_us == 120 && out.tick.p99_us == 900 &&
+	                 out.tick.max_us == 4100);
 	json_decref(msg);
 	/* Percentiles out of order are no latency at all. */
 	in.tick.p99_us = 5000;

@@ -276,28 +276,39 @@ BAD(missing_field, del_uptime, "server_stats: missing field \"uptime_ms\"")
 BAD(missing_cpu_user, del_cpu_user, "server_stats: missing field \"cpu_user_s\"")
 BAD(missing_ctxsw, del_ctxsw_involuntary, "server_stats: missing field \"ctxsw_involuntary\"")
 BAD(missing_host_softirq, del_host_softirq, "server_stats: missing field \"host_cpu_softirq_s\"")
-BAD(real_for_ctxsw, real_ctxsw, "field \"ctxsw_voluntary\": expected a non-negative integer, got real")
+BAD(real_for_ctxsw, real_ctxsw,
+    "field \"ctxsw_voluntary\": expected a non-negative integer, got real")
 BAD(string_for_cpu, string_cpu_sys, "field \"cpu_sys_s\": expected a number >= 0, got string")
 BAD(unknown_field, add_unknown, "server_stats: unknown field \"bogus\"")
-BAD(wrong_type, string_fds, "server_stats: field \"fds\": expected a non-negative integer, got string")
+BAD(wrong_type, string_fds,
+    "server_stats: field \"fds\": expected a non-negative integer, got string")
 BAD(real_for_int, real_threads, "field \"threads\": expected a non-negative integer, got real")
 BAD(string_for_double, string_ratio, "field \"kernel_kb_per_conn\": expected a number, got string")
-BAD(int_for_string, int_model, "field \"model\": expected a non-empty string of at most 15 bytes, got integer")
-BAD(string_too_long, long_model, "field \"model\": expected a non-empty string of at most 15 bytes, got \"threads-and-then-some\"")
+BAD(int_for_string, int_model,
+    "field \"model\": expected a non-empty string of at most 15 bytes, got integer")
+BAD(string_too_long, long_model,
+    "field \"model\": expected a non-empty string of at most 15 bytes, got "
+    "\"threads-and-then-some\"")
 BAD(missing_process, del_process, "server_stats: missing field \"process\"")
-BAD(null_for_process, null_process, "field \"process\": expected a string of at most 63 bytes, got null")
-BAD(process_too_long, long_process, "field \"process\": expected a string of at most 63 bytes, got 79 bytes")
+BAD(null_for_process, null_process,
+    "field \"process\": expected a string of at most 63 bytes, got null")
+BAD(process_too_long, long_process,
+    "field \"process\": expected a string of at most 63 bytes, got 79 bytes")
 BAD(missing_refused, del_refused, "server_stats: missing field \"refused\"")
 BAD(refused_not_object, refused_array, "field \"refused\": expected an object, got array")
 BAD(refused_missing_key, refused_missing, "server_stats: missing field \"refused.max_conns\"")
 BAD(refused_unknown_key, refused_unknown, "server_stats: unknown field \"refused.eperm\"")
-BAD(refused_bad_type, refused_wrong_type, "field \"refused.thread\": expected a non-negative integer, got null")
+BAD(refused_bad_type, refused_wrong_type,
+    "field \"refused.thread\": expected a non-negative integer, got null")
 BAD(wrong_message_type, wrong_message, "server_stats: message has type \"hello\"")
 BAD(missing_type, no_type, "server_stats: missing field \"type\"")
-BAD(negative_count, negative_conns, "field \"conns_current\": expected a non-negative integer, got -1")
-BAD(negative_refusals, negative_refused, "field \"refused.emfile\": expected a non-negative integer, got -3")
+BAD(negative_count, negative_conns,
+    "field \"conns_current\": expected a non-negative integer, got -1")
+BAD(negative_refusals, negative_refused,
+    "field \"refused.emfile\": expected a non-negative integer, got -3")
 BAD(negative_seconds, negative_cpu, "field \"cpu_user_s\": expected a number >= 0, got -0.5")
-BAD(empty_model_name, empty_model, "field \"model\": expected a non-empty string of at most 15 bytes")
+BAD(empty_model_name, empty_model,
+    "field \"model\": expected a non-empty string of at most 15 bytes")
 
 /* Kernel memory the host gave back since the server started reads below zero: still valid. */
 static void negative_deltas(int *fails)
@@ -315,9 +326,9 @@ static void negative_deltas(int *fails)
 	in.capacity = -1; /* no limit could be read */
 	msg = stats_pack(&in);
 	CHECK(fails, msg != NULL && stats_unpack(msg, &out, &err) == 0);
-	CHECK(fails, out.slab_kb == -120 && out.kernel_stack_kb == -16 && out.page_tables_kb == -4 &&
-	                 out.kernel_kb_per_conn == -0.25 && out.user_kb_per_conn == -1.5 &&
-	                 out.capacity == -1);
+	CHECK(fails, out.slab_kb == -120 && out.kernel_stack_kb == -16 &&
+	                 out.page_tables_kb == -4 && out.kernel_kb_per_conn == -0.25 &&
+	                 out.user_kb_per_conn == -1.5 && out.capacity == -1);
 	json_decref(msg);
 }
 
