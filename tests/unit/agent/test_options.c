@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 
-#include "../check.h"
+#include "check.h"
 #include "options.h"
 #include "preflight.h"
 
@@ -28,7 +28,7 @@ static int parse(struct agent_options *o, ...)
 static void expect_error(const char *expected, int rc)
 {
 	CHECK_EQ_U(rc, (unsigned long long)-EINVAL);
-	CHECK_STR(err, expected);
+	CHECK_STR_EQ(err, expected);
 }
 
 static void test_good(void)
@@ -64,7 +64,7 @@ static void test_good(void)
 	CHECK(o.json);
 	CHECK_EQ_U(o.nsources, 2);
 	inet_ntop(AF_INET, &o.sources[1], addr, sizeof(addr));
-	CHECK_STR(addr, "127.0.0.2");
+	CHECK_STR_EQ(addr, "127.0.0.2");
 	options_free(&o);
 
 	/* CIDR: hosts only (no network/broadcast) up to /30; /31 and /32 are all hosts. */
@@ -73,9 +73,9 @@ static void test_good(void)
 	    0);
 	CHECK_EQ_U(o.nsources, 6);
 	inet_ntop(AF_INET, &o.sources[0], addr, sizeof(addr));
-	CHECK_STR(addr, "127.0.1.1");
+	CHECK_STR_EQ(addr, "127.0.1.1");
 	inet_ntop(AF_INET, &o.sources[5], addr, sizeof(addr));
-	CHECK_STR(addr, "127.0.1.6");
+	CHECK_STR_EQ(addr, "127.0.1.6");
 	options_free(&o);
 	CHECK_EQ_U(
 	    parse(&o, "--target", "127.0.0.1:9", "-n", "5", "--source-ip", "127.0.0.7/32", NULL),
@@ -215,18 +215,18 @@ static void test_preflight(void)
 	CHECK_EQ_U(preflight_limits(&l, 19000, 2, 0, err, sizeof(err)), 0);
 	CHECK_EQ_U(preflight_limits(&l, 30000, 2, 2, err, sizeof(err)),
 	           (unsigned long long)-ENOSPC);
-	CHECK_STR(err, "agent: preflight: -n 30,000 needs 30,020 open files but the open-files "
-	               "limit (RLIMIT_NOFILE) is 20000; raise it (ulimit -n, LimitNOFILE= in "
-	               "systemd, nofile in limits.conf; the ceiling is fs.nr_open = 1048576) or "
-	               "split the connections over several agents");
+	CHECK_STR_EQ(err, "agent: preflight: -n 30,000 needs 30,020 open files but the open-files "
+	                  "limit (RLIMIT_NOFILE) is 20000; raise it (ulimit -n, LimitNOFILE= in "
+	                  "systemd, nofile in limits.conf; the ceiling is fs.nr_open = 1048576) or "
+	                  "split the connections over several agents");
 	l.nofile_soft = 100000;
 	CHECK_EQ_U(preflight_limits(&l, 30000, 2, 0, err, sizeof(err)),
 	           (unsigned long long)-ENOSPC);
-	CHECK_STR(err,
-	          "agent: preflight: -n 30,000 from 1 source address needs 30,000 ports per "
-	          "source address but net.ipv4.ip_local_port_range 32768-60999 gives 28,232 per "
-	          "(source, target); add addresses with --source-ip (each gives 28,232 more) or "
-	          "widen the range (sysctl -w net.ipv4.ip_local_port_range=\"1024 65535\")");
+	CHECK_STR_EQ(err,
+	             "agent: preflight: -n 30,000 from 1 source address needs 30,000 ports per "
+	             "source address but net.ipv4.ip_local_port_range 32768-60999 gives 28,232 per "
+	             "(source, target); add addresses with --source-ip (each gives 28,232 more) or "
+	             "widen the range (sysctl -w net.ipv4.ip_local_port_range=\"1024 65535\")");
 	CHECK_EQ_U(preflight_limits(&l, 30000, 2, 2, err, sizeof(err)), 0);
 
 	/* Half the range a source address: quiet; one more: said, as a warning. */
@@ -234,10 +234,11 @@ static void test_preflight(void)
 	CHECK_EQ_U(preflight_port_warning(&l, 28232, 2, err, sizeof(err)), 0);
 	CHECK_EQ_U(preflight_port_warning(&l, 14117, 0, err, sizeof(err)), 1);
 	CHECK_EQ_U(preflight_port_warning(&l, 30000, 2, err, sizeof(err)), 1);
-	CHECK_STR(err, "agent: preflight: warning: 15,000 connections a source address take 53% of "
-	               "the 28,232 ports net.ipv4.ip_local_port_range 32768-60999 gives it; "
-	               "connect() slows sharply past half (it tries every even port before an odd "
-	               "one): more addresses (--source-ip) keep each below 14,116");
+	CHECK_STR_EQ(err,
+	             "agent: preflight: warning: 15,000 connections a source address take 53% of "
+	             "the 28,232 ports net.ipv4.ip_local_port_range 32768-60999 gives it; "
+	             "connect() slows sharply past half (it tries every even port before an odd "
+	             "one): more addresses (--source-ip) keep each below 14,116");
 }
 
 int main(void)
@@ -245,5 +246,5 @@ int main(void)
 	test_good();
 	test_errors();
 	test_preflight();
-	return check_report("unit.agent.options");
+	return check_exit("unit.agent.options");
 }

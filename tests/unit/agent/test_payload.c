@@ -2,7 +2,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../check.h"
+#include "check.h"
 #include "payload.h"
 
 #define LEN 1000
@@ -69,5 +69,5 @@ int main(void)
 	test_pieces_equal_whole();
 	test_unique();
 	test_mismatch_located();
-	return check_report("unit.agent.payload");
+	return check_exit("unit.agent.payload");
 }

@@ -2,7 +2,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include "../check.h"
+#include "check.h"
 #include "tbucket.h"
 
 #define MS 1000000ULL
@@ -79,5 +79,5 @@ int main(void)
 	test_burst_and_rate();
 	test_unlimited();
 	test_shared();
-	return check_report("unit.agent.tbucket");
+	return check_exit("unit.agent.tbucket");
 }

@@ -1,7 +1,7 @@
 /* Durations: one grammar (NUMBER[ms|s|m|h]), exact values, and the exact error sentences. */
 #include <errno.h>
 
-#include "../check.h"
+#include "check.h"
 #include "duration.h"
 
 static char err[256];
@@ -41,7 +41,7 @@ static void expect_error(const char *arg, enum duration_unit bare, double lo, do
                          const char *expected)
 {
 	CHECK_EQ_U(parse(arg, bare, lo, hi), (unsigned long long)-EINVAL);
-	CHECK_STR(err, expected);
+	CHECK_STR_EQ(err, expected);
 }
 
 static void test_errors(void)
@@ -73,5 +73,5 @@ int main(void)
 {
 	test_good();
 	test_errors();
-	return check_report("unit.common.duration");
+	return check_exit("unit.common.duration");
 }

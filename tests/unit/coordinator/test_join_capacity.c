@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../check.h"
+#include "check.h"
 #include "progress.h"
 
 #define OPEN_FILES                                                                                 \
@@ -38,13 +38,13 @@ int main(void)
 	p.connections = 4000;
 	hello(&h, "local-1", 19984, OPEN_FILES);
 	coord_join_capacity(&c, &h, buf, sizeof(buf));
-	CHECK_STR(buf, "capacity 19,984 connections: open-files limit 20000 per process "
-	               "(its share: 2,000)");
+	CHECK_STR_EQ(buf, "capacity 19,984 connections: open-files limit 20000 per process "
+	                  "(its share: 2,000)");
 
 	/* 60,000 over two: 30,000 each does not fit, so the advice stays. */
 	p.connections = 60000;
 	coord_join_capacity(&c, &h, buf, sizeof(buf));
-	CHECK_STR(buf, OPEN_FILES " (its share: 30,000)");
+	CHECK_STR_EQ(buf, OPEN_FILES " (its share: 30,000)");
 
 	/* Weights: big 3, small 1 (named), 30,000 connections: 22,500 and 7,500. */
 	p.connections = 30000;
@@ -56,11 +56,11 @@ int main(void)
 	p.weights = w;
 	hello(&h, "big", 19984, OPEN_FILES);
 	coord_join_capacity(&c, &h, buf, sizeof(buf));
-	CHECK_STR(buf, OPEN_FILES " (its share: 22,500)");
+	CHECK_STR_EQ(buf, OPEN_FILES " (its share: 22,500)");
 	hello(&h, "small", 19984, OPEN_FILES);
 	coord_join_capacity(&c, &h, buf, sizeof(buf));
-	CHECK_STR(buf, "capacity 19,984 connections: open-files limit 20000 per process "
-	               "(its share: 7,500)");
+	CHECK_STR_EQ(buf, "capacity 19,984 connections: open-files limit 20000 per process "
+	                  "(its share: 7,500)");
 
 	/* Several dashes: only the advice after the last one goes. */
 	p.nnames = 0;
@@ -69,6 +69,7 @@ int main(void)
 	hello(&h, "m", 5000,
 	      "capacity 5,000 connections: memory — 200,000 kB available — free memory");
 	coord_join_capacity(&c, &h, buf, sizeof(buf));
-	CHECK_STR(buf, "capacity 5,000 connections: memory — 200,000 kB available (its share: 5)");
-	return check_report("unit.coordinator.join_capacity");
+	CHECK_STR_EQ(buf,
+	             "capacity 5,000 connections: memory — 200,000 kB available (its share: 5)");
+	return check_exit("unit.coordinator.join_capacity");
 }

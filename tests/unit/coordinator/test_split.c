@@ -7,19 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "coord.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, #cond);                 \
-			fprintf(stderr, __VA_ARGS__);                                              \
-			fputc('\n', stderr);                                                       \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
 
 static int64_t out[8][MSG_MAX_STEPS];
 
@@ -90,5 +79,5 @@ int main(void)
 		CHECK(strstr(why, "needs 50000 connections") && strstr(why, "can hold 39980"),
 		      "why: %s", why);
 	}
-	return failures ? 1 : 0;
+	return check_exit("unit.coordinator.split");
 }

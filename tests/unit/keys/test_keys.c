@@ -14,7 +14,7 @@
 #include <zmq.h>
 
 #include "auth.h"
-#include "../check.h"
+#include "check.h"
 #include "keys.h"
 
 /* The test pair of libzmq's zmq_curve(7). */
@@ -47,18 +47,18 @@ static void test_read(void)
 
 	p = put("good.pub", SERVER_PUBLIC "\n", 0644);
 	CHECK(keys_read_public(p, z85, err, sizeof(err)) == 0);
-	CHECK_STR(z85, SERVER_PUBLIC);
+	CHECK_STR_EQ(z85, SERVER_PUBLIC);
 	p = put("crlf.pub", SERVER_PUBLIC "\r\n", 0644);
 	CHECK(keys_read_public(p, z85, err, sizeof(err)) == 0);
 
 	p = put("short.pub", "rq:rM>}U?@Lns47E1%kR\n", 0644);
 	CHECK(keys_read_public(p, z85, err, sizeof(err)) == -EINVAL);
 	snprintf(want, sizeof(want), "%s: expected a 40-character Z85 key, got 20 characters", p);
-	CHECK_STR(err, want);
+	CHECK_STR_EQ(err, want);
 	p = put("long.pub", SERVER_PUBLIC SERVER_PUBLIC, 0644);
 	CHECK(keys_read_public(p, z85, err, sizeof(err)) == -EINVAL);
 	snprintf(want, sizeof(want), "%s: expected a 40-character Z85 key, got 80 characters", p);
-	CHECK_STR(err, want);
+	CHECK_STR_EQ(err, want);
 	p = put("empty.pub", "", 0644);
 	CHECK(keys_read_public(p, z85, err, sizeof(err)) == -EINVAL);
 
@@ -66,10 +66,10 @@ static void test_read(void)
 	CHECK(keys_read_public(p, z85, err, sizeof(err)) == -EINVAL);
 	snprintf(want, sizeof(want),
 	         "%s: not a Z85 key: character 29 (byte 0x20) is outside the Z85 alphabet", p);
-	CHECK_STR(err, want);
+	CHECK_STR_EQ(err, want);
 	p = put("quote.pub", "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf\"\n", 0644);
 	CHECK(keys_read_public(p, z85, err, sizeof(err)) == -EINVAL);
-	CHECK(strstr(err, "character 40 (byte 0x22)") != NULL);
+	CHECK_CONTAINS(err, "character 40 (byte 0x22)");
 
 	snprintf(want, sizeof(want), "%s/missing.pub", dir);
 	CHECK(keys_read_public(want, z85, err, sizeof(err)) == -ENOENT);
@@ -78,13 +78,13 @@ static void test_read(void)
 
 	p = put("server.key", SERVER_SECRET "\n", 0600);
 	CHECK(keys_read_secret(p, &kp, err, sizeof(err)) == 0);
-	CHECK_STR(kp.secret_z85, SERVER_SECRET);
-	CHECK_STR(kp.public_z85, SERVER_PUBLIC); /* derived with zmq_curve_public */
+	CHECK_STR_EQ(kp.secret_z85, SERVER_SECRET);
+	CHECK_STR_EQ(kp.public_z85, SERVER_PUBLIC); /* derived with zmq_curve_public */
 	p = put("open.key", SERVER_SECRET "\n", 0640);
 	CHECK(keys_read_secret(p, &kp, err, sizeof(err)) == -EPERM);
 	snprintf(want, sizeof(want),
 	         "%s: the secret key is readable by group or others (mode 0640); chmod 600 it", p);
-	CHECK_STR(err, want);
+	CHECK_STR_EQ(err, want);
 	p = put("bad.key", "not a key\n", 0600);
 	CHECK(keys_read_secret(p, &kp, err, sizeof(err)) == -EINVAL);
 	CHECK(keys_read_secret(dir, &kp, err, sizeof(err)) < 0); /* a directory */
@@ -99,10 +99,10 @@ static void test_dir(void)
 
 	snprintf(sub, sizeof(sub), "%s/authorized", dir);
 	CHECK(keys_load_dir(sub, &set, err, sizeof(err)) == -ENOENT);
-	CHECK(strstr(err, "cannot read the key directory") != NULL);
+	CHECK_CONTAINS(err, "cannot read the key directory");
 	CHECK(mkdir(sub, 0700) == 0);
 	CHECK(keys_load_dir(sub, &set, err, sizeof(err)) == -ENOENT);
-	CHECK(strstr(err, "no *.pub keys: nobody could be admitted") != NULL);
+	CHECK_CONTAINS(err, "no *.pub keys: nobody could be admitted");
 
 	CHECK(keys_generate(sub, "a1", pub, key, sizeof(pub), err, sizeof(err)) == 0);
 	CHECK(keys_generate(sub, "a1", pub, key, sizeof(pub), err, sizeof(err)) == -EEXIST);
@@ -121,7 +121,7 @@ static void test_dir(void)
 	/* One bad file spoils the directory: a typo must not silently drop a key. */
 	put("authorized/broken.pub", "short\n", 0644);
 	CHECK(keys_load_dir(sub, &set, err, sizeof(err)) == -EINVAL);
-	CHECK(strstr(err, "broken.pub: expected a 40-character Z85 key, got 5 characters") != NULL);
+	CHECK_CONTAINS(err, "broken.pub: expected a 40-character Z85 key, got 5 characters");
 	CHECK(set.keys == NULL && set.nkeys == 0);
 }
 
@@ -161,5 +161,5 @@ int main(void)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);
-	return check_report("unit.keys");
+	return check_exit("unit.keys");
 }
