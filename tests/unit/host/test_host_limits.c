@@ -6,84 +6,76 @@
 #include <limits.h>
 #include <sys/resource.h>
 
-static int test_full_tree(void)
+static void test_full_tree(void)
 {
 	struct host_limits l;
 	struct rlimit rl;
-	int fails = 0;
 
-	CHECK_LONG(host_limits_read_at(HOST_FIXTURES "/proc", &l), 0);
-	CHECK_LONG(l.nr_open, 1048576);
-	CHECK_LONG(l.pid_max, 4194304);
-	CHECK_LONG(l.threads_max, 126849);
-	CHECK_LONG(l.max_map_count, 262144);
-	CHECK_LONG(l.port_lo, 10000);
-	CHECK_LONG(l.port_hi, 60999);
-	CHECK_LONG(l.somaxconn, 8192);
-	CHECK_LONG(l.tasks_now, 1234);
-	CHECK_LONG(l.mem_available_kb, 22367544);
-	CHECK_LONG(host_ports_per_source(&l), 51000);
+	CHECK_EQ(host_limits_read_at(HOST_FIXTURES "/proc", &l), 0);
+	CHECK_EQ(l.nr_open, 1048576);
+	CHECK_EQ(l.pid_max, 4194304);
+	CHECK_EQ(l.threads_max, 126849);
+	CHECK_EQ(l.max_map_count, 262144);
+	CHECK_EQ(l.port_lo, 10000);
+	CHECK_EQ(l.port_hi, 60999);
+	CHECK_EQ(l.somaxconn, 8192);
+	CHECK_EQ(l.tasks_now, 1234);
+	CHECK_EQ(l.mem_available_kb, 22367544);
+	CHECK_EQ(host_ports_per_source(&l), 51000);
 
 	/* The rlimit is this process's, whatever procroot says. */
-	CHECK_LONG(getrlimit(RLIMIT_NOFILE, &rl), 0);
-	CHECK_LONG(l.nofile_soft, rl.rlim_cur == RLIM_INFINITY ? LONG_MAX : (long)rl.rlim_cur);
-	CHECK_LONG(l.nofile_hard, rl.rlim_max == RLIM_INFINITY ? LONG_MAX : (long)rl.rlim_max);
-	return fails;
+	CHECK_EQ(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	CHECK_EQ(l.nofile_soft, rl.rlim_cur == RLIM_INFINITY ? LONG_MAX : (long)rl.rlim_cur);
+	CHECK_EQ(l.nofile_hard, rl.rlim_max == RLIM_INFINITY ? LONG_MAX : (long)rl.rlim_max);
 }
 
-static int test_bad_tree(void)
+static void test_bad_tree(void)
 {
 	struct host_limits l;
-	int fails = 0;
 
 	/* Garbage, empty, half-written or missing files: each value -1, the read still 0. */
-	CHECK_LONG(host_limits_read_at(HOST_FIXTURES "/proc-bad", &l), 0);
-	CHECK_LONG(l.nr_open, -1);
-	CHECK_LONG(l.pid_max, -1);
-	CHECK_LONG(l.threads_max, -1);
-	CHECK_LONG(l.max_map_count, -1);
-	CHECK_LONG(l.port_lo, -1);
-	CHECK_LONG(l.port_hi, -1);
-	CHECK_LONG(l.somaxconn, -1);
-	CHECK_LONG(l.tasks_now, -1);
-	CHECK_LONG(l.mem_available_kb, -1);
-	CHECK_LONG(host_ports_per_source(&l), -1);
-	CHECK_TRUE(l.nofile_soft > 0);
-	return fails;
+	CHECK_EQ(host_limits_read_at(HOST_FIXTURES "/proc-bad", &l), 0);
+	CHECK_EQ(l.nr_open, -1);
+	CHECK_EQ(l.pid_max, -1);
+	CHECK_EQ(l.threads_max, -1);
+	CHECK_EQ(l.max_map_count, -1);
+	CHECK_EQ(l.port_lo, -1);
+	CHECK_EQ(l.port_hi, -1);
+	CHECK_EQ(l.somaxconn, -1);
+	CHECK_EQ(l.tasks_now, -1);
+	CHECK_EQ(l.mem_available_kb, -1);
+	CHECK_EQ(host_ports_per_source(&l), -1);
+	CHECK(l.nofile_soft > 0);
 }
 
-static int test_missing_root(void)
+static void test_missing_root(void)
 {
 	struct host_limits l;
-	int fails = 0;
 
-	CHECK_LONG(host_limits_read_at(HOST_FIXTURES "/no-such-proc", &l), -ENOENT);
-	CHECK_LONG(l.pid_max, -1);
-	CHECK_LONG(l.mem_available_kb, -1);
-	CHECK_TRUE(l.nofile_soft > 0);
-	CHECK_LONG(host_limits_read_at(HOST_FIXTURES "/status", &l), -ENOTDIR);
-	CHECK_LONG(host_limits_read_at(NULL, &l), -EINVAL);
-	return fails;
+	CHECK_EQ(host_limits_read_at(HOST_FIXTURES "/no-such-proc", &l), -ENOENT);
+	CHECK_EQ(l.pid_max, -1);
+	CHECK_EQ(l.mem_available_kb, -1);
+	CHECK(l.nofile_soft > 0);
+	CHECK_EQ(host_limits_read_at(HOST_FIXTURES "/status", &l), -ENOTDIR);
+	CHECK_EQ(host_limits_read_at(NULL, &l), -EINVAL);
 }
 
-static int test_ports(void)
+static void test_ports(void)
 {
 	struct host_limits l = {.port_lo = 32768, .port_hi = 60999};
-	int fails = 0;
 
-	CHECK_LONG(host_ports_per_source(&l), 28232);
+	CHECK_EQ(host_ports_per_source(&l), 28232);
 	l.port_lo = l.port_hi = 40000;
-	CHECK_LONG(host_ports_per_source(&l), 1);
+	CHECK_EQ(host_ports_per_source(&l), 1);
 	l.port_lo = -1;
-	CHECK_LONG(host_ports_per_source(&l), -1);
-	return fails;
+	CHECK_EQ(host_ports_per_source(&l), -1);
 }
 
 int main(void)
 {
-	int fails = test_full_tree() + test_bad_tree() + test_missing_root() + test_ports();
-
-	if (fails)
-		fprintf(stderr, "unit.host.limits: %d check(s) failed\n", fails);
-	return fails ? 1 : 0;
+	test_full_tree();
+	test_bad_tree();
+	test_missing_root();
+	test_ports();
+	return check_exit("unit.host.limits");
 }
