@@ -23,6 +23,8 @@
 #define VERIFY_TIMEOUT_MS 10000
 #define ACCEPT_WAIT_MS    60000 /* plus 1 ms for each connection the step opens */
 #define ACCEPT_POLL_MS    200
+/* The accept wait also ends once the server's count has not grown for this long. */
+#define ACCEPT_STALL_MS 10000
 
 typedef bool (*coord_pred)(struct coord *c);
 
@@ -475,7 +477,7 @@ static bool server_answered(struct coord *c)
 /* Once the agents are in, a server that has not answered gets a short while more. */
 static void first_answer(struct coord *c)
 {
-	if (c->stats_sock == NULL || c->last_answer_ms != 0)
+	if (!c->sampling || c->last_answer_ms != 0)
 		return;
 	coord_request_stats(c, true);
 	if (!wait_until(c, server_answered, COORD_STATS_FIRST_MS, true) && !*c->interrupted)
@@ -485,7 +487,7 @@ static void first_answer(struct coord *c)
 /* A fresh server sample, bounded; false if the server did not answer. */
 static bool sample_now(struct coord *c)
 {
-	if (c->stats_sock == NULL || c->server_gone)
+	if (!c->sampling || c->server_gone)
 		return false;
 	uint64_t before = c->stats_sent_seq;
 	coord_request_stats(c, true);
@@ -529,7 +531,9 @@ static int64_t refused_total(const struct server_stats *st)
  * Waits (bounded) until the server holds what the agents do: its accept lag.
  * Connections the server turned away during the step (its refused[] grew:
  * --max-conns, out of threads or fds) will never be held: the wait ends once
- * held + turned away covers the agents' count, rather than at its bound.
+ * held + turned away covers the agents' count, rather than at its bound; and
+ * once the server's count has not grown for ACCEPT_STALL_MS (a server that
+ * never accept()s, or is stuck: the echo that follows says which).
  */
 static void wait_accepted(struct coord *c, int step, int64_t refused_before)
 {
@@ -537,10 +541,11 @@ static void wait_accepted(struct coord *c, int step, int64_t refused_before)
 	int64_t opened = c->plan->steps[step] - (step > 0 ? c->plan->steps[step - 1] : 0);
 	int64_t t0 = coord_now_ms(), deadline = t0 + ACCEPT_WAIT_MS + opened;
 	int64_t want = agents_open(c);
+	int64_t most = -1, grew_ms = t0; /* the server's count, and when it last grew */
 
 	s->accept_lag_s = -1;
 	s->accepted_all = false;
-	if (c->stats_sock == NULL || c->server_gone)
+	if (!c->sampling || c->server_gone)
 		return;
 	c->phase = "accept";
 	coord_mark(c, c->phase, step + 1);
@@ -562,6 +567,20 @@ static void wait_accepted(struct coord *c, int step, int64_t refused_before)
 			        (long long)away);
 			return;
 		}
+		if (c->last_stats.conns_current > most) {
+			most = c->last_stats.conns_current;
+			grew_ms = coord_now_ms();
+		}
+		/* Not accepting at all (or stalled): waiting out the bound would not help. */
+		if (coord_now_ms() - grew_ms >= ACCEPT_STALL_MS) {
+			coord_progress_end(c);
+			fprintf(stderr,
+			        "coordinator: step %d: the server holds %lld of the agents' %lld "
+			        "connections and took none more in %d s; the echo goes on\n",
+			        step + 1, (long long)c->last_stats.conns_current, (long long)want,
+			        ACCEPT_STALL_MS / 1000);
+			return;
+		}
 		if (coord_now_ms() >= deadline || *c->interrupted)
 			break;
 		wait_until(c, NULL, ACCEPT_POLL_MS, true);
@@ -573,6 +592,65 @@ static void wait_accepted(struct coord *c, int step, int64_t refused_before)
 	        "coordinator: step %d: the server holds %lld of the agents' %lld connections "
 	        "after %.1f s; the echo goes on, and measures its backlog too\n",
 	        step + 1, (long long)c->last_stats.conns_current, (long long)want, s->accept_lag_s);
+}
+
+/* The echo's counters summed over the agents still in the run. */
+struct echo_sums {
+	int64_t ok, errors, timeout, mismatch;
+};
+
+static struct echo_sums echo_sums(const struct coord *c)
+{
+	struct echo_sums e = {0};
+
+	for (int i = 0; i < c->nagents; i++) {
+		const struct coord_agent *a = &c->agents[i];
+		if (a->state != AGENT_READY && a->state != AGENT_DONE)
+			continue;
+		e.ok += a->counts.echo_ok;
+		e.errors += a->counts.echo_errors;
+		e.timeout += a->counts.failed[MSG_TIMEOUT];
+		e.mismatch += a->counts.failed[MSG_MISMATCH];
+	}
+	return e;
+}
+
+/*
+ * An echo phase in which no connection was verified and most failed for lack
+ * of a reply (timeout: echo.timeout_ms passed) or with other bytes (mismatch)
+ * says the target is not an echo server: every further step would only wait
+ * out the same timeouts. The run stops there (aborted, exit 3), in one line.
+ */
+static int check_echo_server(struct coord *c, const struct echo_sums *before)
+{
+	struct echo_sums now = echo_sums(c);
+	int64_t ok = now.ok - before->ok, n = ok + (now.errors - before->errors);
+	int64_t timeout = now.timeout - before->timeout;
+	int64_t mismatch = now.mismatch - before->mismatch;
+	double within_s = (double)c->plan->echo_timeout_ms / 1000.0;
+	char why[256];
+
+	if (ok > 0 || n == 0 || (timeout + mismatch) * 2 <= n)
+		return 0;
+	if (mismatch == 0)
+		coord_text(why, sizeof(why),
+		           "not an echo server: %lld of %lld connections got no reply within %g s "
+		           "(echo.timeout_ms)",
+		           (long long)timeout, (long long)n, within_s);
+	else if (timeout == 0)
+		coord_text(why, sizeof(why),
+		           "not an echo server: %lld of %lld connections replied with bytes that "
+		           "differ from what was sent",
+		           (long long)mismatch, (long long)n);
+	else
+		coord_text(why, sizeof(why),
+		           "not an echo server: none of %lld connections echoed: %lld got no reply "
+		           "within %g s (echo.timeout_ms), %lld replied with other bytes",
+		           (long long)n, (long long)timeout, within_s, (long long)mismatch);
+	coord_progress_end(c);
+	fprintf(stderr, "coordinator: step %d: %s\n", c->step + 1, why);
+	fail(c, "%s", why);
+	return -1;
 }
 
 static void record_plateau(struct coord *c, int step, double connect_s, double echo_s)
@@ -717,7 +795,9 @@ static int run_step(struct coord *c, int step)
 	if (*c->interrupted)
 		return -1;
 	int64_t ta = coord_now_ms();
-	if (p->rounds > 0 && run_phase(c, MSG_PHASE_ECHO, step, echo_timeout(p)) < 0)
+	struct echo_sums echo_before = echo_sums(c);
+	if (p->rounds > 0 && (run_phase(c, MSG_PHASE_ECHO, step, echo_timeout(p)) < 0 ||
+	                      check_echo_server(c, &echo_before) < 0))
 		return -1;
 	int64_t t2 = coord_now_ms();
 	if (run_loads(c, step) < 0 || run_churn(c, step) < 0)

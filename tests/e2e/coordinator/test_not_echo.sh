@@ -1,0 +1,67 @@
+#!/bin/bash
+# e2e: a server that accepts connections but is not an echo server (issue 14).
+# Its first echo phase verifies no connection; the coordinator then stops the
+# run at once (status aborted, exit 3) with one line that says so, instead of
+# running every step into the same echo timeouts. Three servers
+# (tests/e2e/coordinator/not_echo.py, through local.server.command):
+#   sink      reads, never writes: "N of N connections got no reply within 5 s"
+#   garble    answers with other bytes: "... replied with bytes that differ ..."
+#   noaccept  never accept()s: the accept wait ends after 10 s without progress
+#             (not its 60 s bound), then the echo says "no reply"
+. "$(dirname "$0")/lib.sh"
+coord=$1 src=$2
+py=/usr/bin/python3
+[ -x $py ] || py=python3
+
+# run MODE: a 2-step local plan (20, then 40 connections) against not_echo.py MODE.
+run() {
+	cat >"$WORK/$1.json" <<PLAN
+{
+  "name": "not-echo-$1",
+  "target": {"host": "127.0.0.1", "port": 0},
+  "agents": {"count": 2, "join_timeout_s": 20},
+  "connections": 40,
+  "steps": [20, 40],
+  "echo": {"payload_bytes": 64, "rounds": 2},
+  "hold_s": 1,
+  "server": {"interval_ms": 200},
+  "local": {"agents": 2, "server": {"command": ["$py", "$src/tests/e2e/coordinator/not_echo.py",
+                                                "{port}", "$1"]}}
+}
+PLAN
+	t0=$(date +%s)
+	"$coord" --report "$WORK/$1-r.json" "$WORK/$1.json" >"$WORK/out" 2>"$WORK/err"
+	rc=$?
+	took=$(($(date +%s) - t0))
+}
+
+# check MODE SECONDS LINE: exit 3, the line on stderr once and as the report's
+# error, status aborted, no step completed, and no more than SECONDS taken.
+check() {
+	local r=$WORK/$1-r.json
+	expect "$1: exit" "$rc" 3
+	[ "$(grep -cxF "coordinator: step 1: $3" "$WORK/err")" = 1 ] ||
+		fail "$1: no line 'coordinator: step 1: $3'"
+	grep -q "step 2" "$WORK/err" && fail "$1: the run went on to step 2"
+	expect "$1: status" "$(jq -r .status "$r")" aborted
+	expect "$1: error" "$(jq -r .error "$r")" "$3"
+	expect "$1: steps completed" "$(jq '.steps | length' "$r")" 0
+	expect "$1: echo ok" "$(jq .totals.echo_ok "$r")" 0
+	grep -qF "error: $3" "$WORK/out" || fail "$1: the summary does not show the error"
+	[ "$took" -lt "$2" ] || fail "$1: took $took s (bound $2 s)"
+	! pgrep -f "not_echo.py [0-9]* $1\$" >/dev/null || fail "$1: the server was left running"
+	echo "ok: $1: exit 3 in $took s: $3"
+}
+
+run sink
+expect "sink: failed by timeout" "$(jq .totals.failed.timeout "$WORK/sink-r.json")" 20
+check sink 20 "not an echo server: 20 of 20 connections got no reply within 5 s (echo.timeout_ms)"
+
+run garble
+expect "garble: failed by mismatch" "$(jq .totals.failed.mismatch "$WORK/garble-r.json")" 20
+check garble 20 "not an echo server: 20 of 20 connections replied with bytes that differ from what was sent"
+
+run noaccept
+grep -qx "coordinator: step 1: the server holds 0 of the agents' 20 connections and took none more in 10 s; the echo goes on" "$WORK/err" ||
+	fail "noaccept: no line about the stalled accept wait"
+check noaccept 30 "not an echo server: 20 of 20 connections got no reply within 5 s (echo.timeout_ms)"
