@@ -7,22 +7,22 @@
 #include "check.h"
 #include "proto.h"
 
-static void expect_error(int *fails, const void *buf, size_t len, const char *want)
+static void expect_error(const void *buf, size_t len, const char *want)
 {
 	struct proto_err err = {{0}};
 	enum proto_type type = PROTO_TYPE_COUNT;
 	json_t *root = proto_decode(buf, len, &type, &err);
 
-	CHECK(fails, root == NULL);
-	CHECK_U64(fails, type, PROTO_TYPE_COUNT); /* untouched on failure */
-	CHECK_STR_HAS(fails, err.msg, want);
+	CHECK(root == NULL);
+	CHECK_EQ_U(type, PROTO_TYPE_COUNT); /* untouched on failure */
+	CHECK_CONTAINS(err.msg, want);
 	json_decref(root);
 }
 
 #define BAD(fname, input, want)                                                                    \
-	static void fname(int *fails)                                                              \
+	static void fname(void)                                                                    \
 	{                                                                                          \
-		expect_error(fails, input, sizeof(input) - 1, want);                               \
+		expect_error(input, sizeof(input) - 1, want);                                      \
 	}
 
 BAD(not_json, "hello there", "not JSON: invalid token near 'hello' at 1:5")
@@ -41,13 +41,13 @@ BAD(duplicate_keys, "{\"v\":1,\"type\":\"hello\",\"v\":1}",
     "not JSON: duplicate object key near '\"v\"'")
 
 /* One byte over the limit is refused before any parsing. */
-static void oversized(int *fails)
+static void oversized(void)
 {
 	size_t len = PROTO_MAX_MSG + 1;
 	char *buf = malloc(len);
 	char want[128];
 
-	CHECK(fails, buf != NULL);
+	CHECK(buf != NULL);
 	if (buf == NULL)
 		return;
 	memset(buf, ' ', len);
@@ -55,12 +55,12 @@ static void oversized(int *fails)
 	buf[len - 1] = '}';
 	snprintf(want, sizeof(want), "message of %zu bytes exceeds the limit of %d", len,
 	         PROTO_MAX_MSG);
-	expect_error(fails, buf, len, want);
+	expect_error(buf, len, want);
 	free(buf);
 }
 
 /* Exactly at the limit is still accepted. */
-static void at_limit(int *fails)
+static void at_limit(void)
 {
 	static const char head[] = "{\"v\":1,\"type\":\"bye\"";
 	size_t len = PROTO_MAX_MSG;
@@ -69,15 +69,15 @@ static void at_limit(int *fails)
 	enum proto_type type;
 	json_t *root;
 
-	CHECK(fails, buf != NULL);
+	CHECK(buf != NULL);
 	if (buf == NULL)
 		return;
 	memset(buf, ' ', len);
 	memcpy(buf, head, sizeof(head) - 1);
 	buf[len - 1] = '}';
 	root = proto_decode(buf, len, &type, &err);
-	CHECK(fails, root != NULL);
-	CHECK_U64(fails, type, PROTO_BYE);
+	CHECK(root != NULL);
+	CHECK_EQ_U(type, PROTO_BYE);
 	json_decref(root);
 	free(buf);
 }
@@ -86,15 +86,15 @@ static void at_limit(int *fails)
 BAD(too_deep, "{\"v\":1,\"type\":\"go\",\"x\":[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]}",
     "message nests deeper than the limit of 16 levels")
 /* Brackets inside strings are text, not nesting. */
-static void depth_skips_strings(int *fails)
+static void depth_skips_strings(void)
 {
 	static const char text[] = "{\"a\":\"[[[[[[[[[[[[[[[[[[[[\\\"[[[[[[\",\"b\":[[1]]}";
 
-	CHECK_U64(fails, proto_json_depth(text, sizeof(text) - 1, PROTO_MAX_DEPTH), 3);
+	CHECK_EQ_U(proto_json_depth(text, sizeof(text) - 1, PROTO_MAX_DEPTH), 3);
 }
 
 /* Exactly at the depth limit is still parsed (and then refused for what it is). */
-static void at_depth_limit(int *fails)
+static void at_depth_limit(void)
 {
 	static const char text[] =
 	    "{\"v\":1,\"type\":\"go\",\"x\":[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]}";
@@ -102,9 +102,9 @@ static void at_depth_limit(int *fails)
 	enum proto_type type;
 	json_t *root = proto_decode(text, sizeof(text) - 1, &type, &err);
 
-	CHECK_U64(fails, proto_json_depth(text, sizeof(text) - 1, PROTO_MAX_DEPTH), 16);
-	CHECK(fails, root != NULL);
-	CHECK_U64(fails, type, PROTO_GO);
+	CHECK_EQ_U(proto_json_depth(text, sizeof(text) - 1, PROTO_MAX_DEPTH), 16);
+	CHECK(root != NULL);
+	CHECK_EQ_U(type, PROTO_GO);
 	json_decref(root);
 }
 

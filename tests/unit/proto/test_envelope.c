@@ -8,7 +8,7 @@
 #include "check.h"
 #include "proto.h"
 
-static void type_names(int *fails)
+static void type_names(void)
 {
 	static const char *const want[PROTO_TYPE_COUNT] = {
 	    "hello",  "ready",     "reject",     "progress",  "phase_done",
@@ -17,19 +17,19 @@ static void type_names(int *fails)
 	};
 
 	for (int t = 0; t < PROTO_TYPE_COUNT; t++) {
-		CHECK_STR_HAS(fails, proto_type_name((enum proto_type)t), want[t]);
-		CHECK(fails, strcmp(proto_type_name((enum proto_type)t), want[t]) == 0);
-		CHECK_U64(fails, proto_type_from_name(want[t]), t);
+		CHECK_CONTAINS(proto_type_name((enum proto_type)t), want[t]);
+		CHECK(strcmp(proto_type_name((enum proto_type)t), want[t]) == 0);
+		CHECK_EQ_U(proto_type_from_name(want[t]), t);
 	}
-	CHECK(fails, proto_type_name(PROTO_TYPE_COUNT) == NULL);
-	CHECK(fails, proto_type_name((enum proto_type) - 1) == NULL);
-	CHECK(fails, proto_type_from_name("Hello") == -1);
-	CHECK(fails, proto_type_from_name("") == -1);
-	CHECK(fails, proto_type_from_name(NULL) == -1);
+	CHECK(proto_type_name(PROTO_TYPE_COUNT) == NULL);
+	CHECK(proto_type_name((enum proto_type) - 1) == NULL);
+	CHECK(proto_type_from_name("Hello") == -1);
+	CHECK(proto_type_from_name("") == -1);
+	CHECK(proto_type_from_name(NULL) == -1);
 }
 
 /* Every type survives new -> encode -> decode, and the encoding is compact. */
-static void round_trip(int *fails)
+static void round_trip(void)
 {
 	for (int t = 0; t < PROTO_TYPE_COUNT; t++) {
 		struct proto_err err = {{0}};
@@ -38,26 +38,26 @@ static void round_trip(int *fails)
 		size_t len = 0;
 		char *buf, want[64];
 
-		CHECK(fails, msg != NULL);
+		CHECK(msg != NULL);
 		buf = proto_encode(msg, &len);
-		CHECK(fails, buf != NULL);
+		CHECK(buf != NULL);
 		if (buf == NULL) {
 			json_decref(msg);
 			continue;
 		}
 		snprintf(want, sizeof(want), "{\"v\":1,\"type\":\"%s\"}",
 		         proto_type_name((enum proto_type)t));
-		CHECK(fails, strcmp(buf, want) == 0);
-		CHECK_U64(fails, len, strlen(want));
+		CHECK(strcmp(buf, want) == 0);
+		CHECK_EQ_U(len, strlen(want));
 		back = proto_decode(buf, len, &got, &err);
-		CHECK(fails, back != NULL);
-		CHECK_U64(fails, got, t);
-		CHECK(fails, json_equal(msg, back));
+		CHECK(back != NULL);
+		CHECK_EQ_U(got, t);
+		CHECK(json_equal(msg, back));
 		json_decref(back);
 		json_decref(msg);
 		free(buf);
 	}
-	CHECK(fails, proto_new(PROTO_TYPE_COUNT) == NULL);
+	CHECK(proto_new(PROTO_TYPE_COUNT) == NULL);
 }
 
 /* The field-table decoder every message uses: a reject-like body of two fields. */
@@ -86,65 +86,64 @@ static int sample_decode(const char *json, struct sample *out, struct proto_err 
 	return rc;
 }
 
-static void unpack_ok(int *fails)
+static void unpack_ok(void)
 {
 	struct proto_err err = {{0}};
 	struct sample s = {.n = 0};
 
-	CHECK(fails, sample_decode("{\"v\":1,\"type\":\"reject\",\"reason\":\"full\",\"n\":3}", &s,
-	                           &err) == 0);
-	CHECK(fails, strcmp(s.reason, "full") == 0);
-	CHECK_U64(fails, s.n, 3);
+	CHECK(sample_decode("{\"v\":1,\"type\":\"reject\",\"reason\":\"full\",\"n\":3}", &s,
+	                    &err) == 0);
+	CHECK(strcmp(s.reason, "full") == 0);
+	CHECK_EQ_U(s.n, 3);
 }
 
-static void expect_unpack_error(int *fails, const char *json, const char *want)
+static void expect_unpack_error(const char *json, const char *want)
 {
 	struct proto_err err = {{0}};
 	struct sample s;
 
-	CHECK(fails, sample_decode(json, &s, &err) == -1);
-	CHECK_STR_HAS(fails, err.msg, want);
+	CHECK(sample_decode(json, &s, &err) == -1);
+	CHECK_CONTAINS(err.msg, want);
 }
 
-static void unpack_unknown_key(int *fails)
+static void unpack_unknown_key(void)
 {
-	expect_unpack_error(fails,
-	                    "{\"v\":1,\"type\":\"reject\",\"reason\":\"x\",\"n\":1,\"extra\":0}",
+	expect_unpack_error("{\"v\":1,\"type\":\"reject\",\"reason\":\"x\",\"n\":1,\"extra\":0}",
 	                    "reject: unknown field \"extra\"");
 }
 
-static void unpack_missing_key(int *fails)
+static void unpack_missing_key(void)
 {
-	expect_unpack_error(fails, "{\"v\":1,\"type\":\"reject\",\"reason\":\"x\"}",
+	expect_unpack_error("{\"v\":1,\"type\":\"reject\",\"reason\":\"x\"}",
 	                    "reject: missing field \"n\"");
 }
 
-static void unpack_wrong_type(int *fails)
+static void unpack_wrong_type(void)
 {
-	expect_unpack_error(fails, "{\"v\":1,\"type\":\"reject\",\"reason\":\"x\",\"n\":\"1\"}",
+	expect_unpack_error("{\"v\":1,\"type\":\"reject\",\"reason\":\"x\",\"n\":\"1\"}",
 	                    "reject: field \"n\": expected an integer in 0..10, got string");
 }
 
-static void unpack_out_of_range(int *fails)
+static void unpack_out_of_range(void)
 {
-	expect_unpack_error(fails, "{\"v\":1,\"type\":\"reject\",\"reason\":\"x\",\"n\":11}",
+	expect_unpack_error("{\"v\":1,\"type\":\"reject\",\"reason\":\"x\",\"n\":11}",
 	                    "reject: field \"n\": expected an integer in 0..10, got 11");
 	expect_unpack_error(
-	    fails, "{\"v\":1,\"type\":\"reject\",\"reason\":\"\",\"n\":1}",
+	    "{\"v\":1,\"type\":\"reject\",\"reason\":\"\",\"n\":1}",
 	    "reject: field \"reason\": expected a non-empty string of at most 15 bytes");
 }
 
 /* proto_fail truncates instead of overflowing, and tolerates a NULL err. */
-static void fail_truncates(int *fails)
+static void fail_truncates(void)
 {
 	struct proto_err err;
 	char big[600];
 
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	CHECK(fails, proto_fail(&err, "long: %s", big) == -1);
-	CHECK_U64(fails, strlen(err.msg), sizeof(err.msg) - 1);
-	CHECK(fails, proto_fail(NULL, "ignored %d", 1) == -1);
+	CHECK(proto_fail(&err, "long: %s", big) == -1);
+	CHECK_EQ_U(strlen(err.msg), sizeof(err.msg) - 1);
+	CHECK(proto_fail(NULL, "ignored %d", 1) == -1);
 }
 
 static const struct check_case cases[] = {
