@@ -15,8 +15,6 @@
 
 #include "testlib.h"
 
-int tl_failures;
-
 static long now_ms(void)
 {
 	struct timespec ts;

@@ -14,22 +14,6 @@
 
 #include "stats.h"
 
-extern int tl_failures;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);   \
-			fprintf(stderr, __VA_ARGS__);                                              \
-			fprintf(stderr, "\n");                                                     \
-			tl_failures++;                                                             \
-		}                                                                                  \
-	} while (0)
-
-#define CHECK_EQ(a, b)                                                                             \
-	CHECK((long long)(a) == (long long)(b), "%s = %lld, expected %lld", #a, (long long)(a),    \
-	      (long long)(b))
-
 struct tl_proc {
 	pid_t pid;
 	int out;        /* read end of its stdout */

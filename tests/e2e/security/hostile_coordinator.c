@@ -30,6 +30,7 @@
 #include <zmq.h>
 
 #include "msg.h"
+#include "check.h"
 #include "testlib.h"
 
 #define AGENT_LOG_MAX (8 * 1024 * 1024)
@@ -536,9 +537,9 @@ int main(int argc, char **argv)
 	zmq_close(p.router);
 	zmq_ctx_term(p.ctx);
 	free(p.log);
-	if (tl_failures)
-		printf("FAIL: %d check(s)\n", tl_failures);
+	if (check_failed())
+		printf("FAIL: %d check(s)\n", check_failed());
 	else
 		printf("PASS\n");
-	return tl_failures ? 1 : 0;
+	return check_failed() ? 1 : 0;
 }

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "testlib.h"
 
 #define NIDLE        100
@@ -324,5 +325,5 @@ int main(int argc, char **argv)
 	int status = tl_stop(&c.srv, SIGTERM, 10000);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %#x: %s", status,
 	      c.srv.buf);
-	return tl_failures ? 1 : 0;
+	return check_failed() ? 1 : 0;
 }

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "testlib.h"
 
 #define NCONN 2000
@@ -106,5 +107,5 @@ int main(int argc, char **argv)
 	CHECK(strstr(srv.buf, value) != NULL, "summary lacks '%s'", value);
 	CHECK(strstr(srv.buf, "Now             0\n") != NULL, "summary lacks Now 0");
 	CHECK(strstr(srv.buf, "resident ") != NULL, "summary lacks resident");
-	return tl_failures ? 1 : 0;
+	return check_failed() ? 1 : 0;
 }

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "testlib.h"
 
 #define NCONN 200
@@ -235,5 +236,5 @@ int main(int argc, char **argv)
 	CHECK(strstr(a.buf, total) != NULL, "summary lacks '%s':\n%s", total, a.buf);
 	check_workers(a.buf);
 	check_port_free(argv[1], argv[2], addr);
-	return tl_failures ? 1 : 0;
+	return check_failed() ? 1 : 0;
 }

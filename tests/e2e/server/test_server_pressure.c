@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "testlib.h"
 
 #define NCONN 300
@@ -118,5 +119,5 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
 		run(&scenarios[i], argv);
-	return tl_failures ? 1 : 0;
+	return check_failed() ? 1 : 0;
 }

@@ -31,6 +31,7 @@
 #include <jansson.h>
 
 #include "plan.h"
+#include "check.h"
 #include "testlib.h"
 
 #define READY_FD   3
@@ -379,7 +380,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (strcmp(argv[2], cases[i].name) == 0) {
 			cases[i].fn();
-			return tl_failures ? 1 : 0;
+			return check_failed() ? 1 : 0;
 		}
 	}
 	fprintf(stderr, "%s: no case '%s'\n", argv[0], argv[2]);
