@@ -11,29 +11,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "engine.h"
-
-static int failures;
-
-#define EXPECT_EQ(what, got, want)                                                                 \
-	do {                                                                                       \
-		unsigned long long g_ = (got), w_ = (want);                                        \
-		if (g_ != w_) {                                                                    \
-			fprintf(stderr, "FAIL %s:%d: %s = %llu, expected %llu\n", __FILE__,        \
-			        __LINE__, what, g_, w_);                                           \
-			failures++;                                                                \
-		} else {                                                                           \
-			printf("ok: %s = %llu\n", what, w_);                                       \
-		}                                                                                  \
-	} while (0)
 
 /* Each phase must finish well within its deadline; 20 s means a hang. */
 static void wait_phase(struct engine *e, const char *what)
 {
-	if (!engine_wait(e, 20000)) {
-		fprintf(stderr, "FAIL: %s did not finish within 20 s\n", what);
-		failures++;
-	}
+	CHECK(engine_wait(e, 20000), "%s did not finish within 20 s", what);
 }
 
 static unsigned long long failed_sum(const struct engine_counts *c)
@@ -77,38 +61,38 @@ int main(int argc, char **argv)
 		fprintf(stderr, "FAIL: engine_create: %s\n", err);
 		return 1;
 	}
-	EXPECT_EQ("engine_wait before any phase", engine_wait(e, 0), 1);
+	CHECK_EQ_U(engine_wait(e, 0), 1); /* nothing running yet */
 
 	engine_connect(e, 200);
 	wait_phase(e, "connect 200");
 	engine_snapshot(e, &c);
-	EXPECT_EQ("step 1 attempted", c.attempted, 200);
-	EXPECT_EQ("step 1 current", c.current, 200);
+	CHECK_EQ_U(c.attempted, 200);
+	CHECK_EQ_U(c.current, 200);
 	engine_echo(e);
 	wait_phase(e, "echo 1");
 	engine_snapshot(e, &c);
-	EXPECT_EQ("step 1 echo_ok", c.echo_ok, 200);
-	EXPECT_EQ("step 1 echo_rounds", c.echo_rounds, 400);
+	CHECK_EQ_U(c.echo_ok, 200);
+	CHECK_EQ_U(c.echo_rounds, 400);
 
 	engine_connect(e, 500); /* 300 more */
 	wait_phase(e, "connect 500");
 	engine_connect(e, 500); /* already there: no attempt */
 	wait_phase(e, "connect 500 again");
 	engine_snapshot(e, &c);
-	EXPECT_EQ("step 2 attempted", c.attempted, 500);
-	EXPECT_EQ("step 2 current", c.current, 500);
-	EXPECT_EQ("step 2 max_concurrent", c.max_concurrent, 500);
+	CHECK_EQ_U(c.attempted, 500);
+	CHECK_EQ_U(c.current, 500);
+	CHECK_EQ_U(c.max_concurrent, 500);
 	engine_echo(e);
 	wait_phase(e, "echo 2");
 	engine_snapshot(e, &c);
-	EXPECT_EQ("step 2 echo_ok (200 + 500)", c.echo_ok, 700);
-	EXPECT_EQ("step 2 echo_rounds", c.echo_rounds, 1400);
+	CHECK_EQ_U(c.echo_ok, 700); /* 200 + 500 */
+	CHECK_EQ_U(c.echo_rounds, 1400);
 
 	engine_close(e);
 	wait_phase(e, "close");
 	engine_snapshot(e, &c);
-	EXPECT_EQ("after close current", c.current, 0);
-	EXPECT_EQ("after close failed", failed_sum(&c), 0);
+	CHECK_EQ_U(c.current, 0);
+	CHECK_EQ_U(failed_sum(&c), 0);
 	engine_destroy(e);
 
 	/* Close in the middle of a paced connect phase: it ends, nothing leaks. */
@@ -119,12 +103,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	engine_connect(e, 100000);
-	EXPECT_EQ("engine_echo during connect", (unsigned long long)engine_echo(e),
-	          (unsigned long long)-EBUSY);
-	EXPECT_EQ("engine_connect during connect", (unsigned long long)engine_connect(e, 5),
-	          (unsigned long long)-EBUSY);
+	CHECK_EQ(engine_echo(e), -EBUSY);
+	CHECK_EQ(engine_connect(e, 5), -EBUSY);
 	nanosleep(&ts, NULL);
-	EXPECT_EQ("connect phase still running", engine_wait(e, 0), 0);
+	CHECK_EQ_U(engine_wait(e, 0), 0); /* the connect phase still runs */
 	engine_close(e);
 	wait_phase(e, "close mid-connect");
 	r = malloc(sizeof(*r));
@@ -132,18 +114,14 @@ int main(int argc, char **argv)
 		return 1;
 	engine_result(e, r);
 	printf("mid-connect close after %llu attempts\n", (unsigned long long)r->counts.attempted);
-	EXPECT_EQ("paced: attempts in 300 ms at 1000/s are 200..500",
-	          r->counts.attempted >= 200 && r->counts.attempted <= 500, 1);
-	EXPECT_EQ("attempted = established + connect_failed + aborted", r->counts.attempted,
-	          r->counts.established + r->counts.connect_failed + r->counts.aborted);
-	EXPECT_EQ("after close current", r->counts.current, 0);
-	EXPECT_EQ("connect histogram count", r->connect.count, r->counts.established);
+	CHECK(r->counts.attempted >= 200 && r->counts.attempted <= 500,
+	      "paced: %llu attempts in 300 ms at 1000/s, want 200..500",
+	      (unsigned long long)r->counts.attempted);
+	CHECK_EQ_U(r->counts.attempted,
+	           r->counts.established + r->counts.connect_failed + r->counts.aborted);
+	CHECK_EQ_U(r->counts.current, 0);
+	CHECK_EQ_U(r->connect.count, r->counts.established);
 	free(r);
 	engine_destroy(e);
-	if (failures) {
-		fprintf(stderr, "%d failure(s)\n", failures);
-		return 1;
-	}
-	printf("PASS\n");
-	return 0;
+	return check_exit("e2e.agent.phases");
 }
