@@ -3,6 +3,7 @@
  * a sentence that says what was wrong. One ctest per bad input.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "proto.h"
@@ -25,9 +26,39 @@ static void expect_error(const void *buf, size_t len, const char *want)
 		expect_error(input, sizeof(input) - 1, want);                                      \
 	}
 
-BAD(not_json, "hello there", "not JSON: invalid token near 'hello' at 1:5")
-BAD(truncated, "{\"v\":1,\"type\":\"he", "not JSON: premature end of input near '\"he' at 1:17")
-BAD(empty, "", "not JSON: ")
+/*
+ * Not JSON: our sentence is "not JSON: <the parser's reason> at LINE:COLUMN".
+ * The reason is jansson's wording, not ours, so only our frame is pinned: the
+ * prefix, and a position on the input's one line.
+ */
+static void expect_not_json(const char *input)
+{
+	struct proto_err err = {{0}};
+	enum proto_type type = PROTO_TYPE_COUNT;
+	size_t len = strlen(input);
+	json_t *root = proto_decode(input, len, &type, &err);
+	const char *at = strstr(err.msg, " at 1:");
+	char *end = NULL;
+	unsigned long column = at ? strtoul(at + 6, &end, 10) : 0;
+
+	CHECK(root == NULL);
+	CHECK_EQ_U(type, PROTO_TYPE_COUNT);
+	CHECK(strncmp(err.msg, "not JSON: ", 10) == 0, "\"%s\" does not start \"not JSON: \"",
+	      err.msg);
+	CHECK(at != NULL && *end == '\0' && column <= len + 1,
+	      "\"%s\" does not end \" at 1:COLUMN\" (a column of its %zu bytes)", err.msg, len);
+	json_decref(root);
+}
+
+#define NOT_JSON(fname, input)                                                                     \
+	static void fname(void)                                                                    \
+	{                                                                                          \
+		expect_not_json(input);                                                            \
+	}
+
+NOT_JSON(not_json, "hello there")
+NOT_JSON(truncated, "{\"v\":1,\"type\":\"he")
+NOT_JSON(empty, "")
 BAD(array, "[1,2,3]", "expected a JSON object, got array")
 BAD(scalar, "42", "expected a JSON object, got integer")
 BAD(missing_v, "{\"type\":\"hello\"}", "missing \"v\"")
@@ -37,8 +68,8 @@ BAD(v_2, "{\"v\":2,\"type\":\"hello\"}",
 BAD(missing_type, "{\"v\":1}", "missing \"type\"")
 BAD(type_not_string, "{\"v\":1,\"type\":7}", "\"type\" must be a string, got integer")
 BAD(unknown_type, "{\"v\":1,\"type\":\"foo\"}", "unknown message type \"foo\"")
-BAD(duplicate_keys, "{\"v\":1,\"type\":\"hello\",\"v\":1}",
-    "not JSON: duplicate object key near '\"v\"'")
+/* Two peers could read different values from one message: duplicate keys are not JSON here. */
+NOT_JSON(duplicate_keys, "{\"v\":1,\"type\":\"hello\",\"v\":1}")
 
 /* One byte over the limit is refused before any parsing. */
 static void oversized(void)
