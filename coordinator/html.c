@@ -760,6 +760,54 @@ static void setting_row(FILE *f, const char *key, const char *value)
 	fputs("</td></tr>\n", f);
 }
 
+/*
+ * The plan's load, or "none": "1,000, 2,000 messages/s, 2 s each, 64 bytes a
+ * message" (a sweep), "500 messages/s for 2 s, 64 bytes a message" (one rate).
+ */
+static void setting_load(FILE *f, const json_t *plan)
+{
+	const json_t *load = json_object_get(plan, "load");
+	const json_t *rates = json_object_get(load, "rate_per_s"), *rt;
+	char v[512], b[32];
+	size_t i, off = 0;
+
+	if (!json_is_object(load)) {
+		setting_row(f, "load", "none");
+		return;
+	}
+	if (json_is_number(rates))
+		off = (size_t)snprintf(v, sizeof(v), "%s",
+		                       host_fmt_count((long)json_number_value(rates), b, 32));
+	json_array_foreach(rates, i, rt)
+	{
+		if (off < sizeof(v))
+			off += (size_t)snprintf(v + off, sizeof(v) - off, "%s%s", i ? ", " : "",
+			                        host_fmt_count((long)json_number_value(rt), b, 32));
+	}
+	if (off < sizeof(v))
+		snprintf(v + off, sizeof(v) - off, " messages/s%s %g s%s, %.0f bytes a message",
+		         json_array_size(rates) > 1 ? "," : " for", html_jnum(load, "duration_s"),
+		         json_array_size(rates) > 1 ? " each" : "",
+		         html_jnum(load, "payload_bytes"));
+	setting_row(f, "load", v);
+}
+
+/* "100 new connections/s for 3 s" on top of the held ones, or "none". */
+static void setting_churn(FILE *f, const json_t *plan)
+{
+	const json_t *churn = json_object_get(plan, "churn");
+	char v[128], b[32];
+
+	if (!json_is_object(churn)) {
+		setting_row(f, "churn", "none");
+		return;
+	}
+	snprintf(v, sizeof(v), "%s new connections/s for %g s",
+	         host_fmt_count((long)html_jnum(churn, "rate_per_s"), b, 32),
+	         html_jnum(churn, "duration_s"));
+	setting_row(f, "churn", v);
+}
+
 /* The plan's settings, as the run used them (the target as resolved, with its real port). */
 static void table_settings(FILE *f, const json_t *r, int index)
 {
@@ -810,6 +858,8 @@ static void table_settings(FILE *f, const json_t *r, int index)
 	setting_row(f, "echo pacing", v);
 	snprintf(v, sizeof(v), "%g s", html_jnum(plan, "hold_s"));
 	setting_row(f, "hold", v);
+	setting_load(f, plan);
+	setting_churn(f, plan);
 	if (*html_jstr(plan, "server.stats"))
 		snprintf(v, sizeof(v), "%s every %.0f ms", html_jstr(plan, "server.stats"),
 		         html_jnum(plan, "server.interval_ms"));

@@ -48,7 +48,7 @@ check --status pass --report "$WORK/r.json" \
 	--setting "target=127.0.0.1:$port" --setting "agents=2 (local)" \
 	--setting "connections=1,500" --setting "steps=500, 1,000, 1,500" \
 	--setting "ramp rate=20,000 connections/s" --setting "payload=100 bytes" \
-	--setting "echo rounds=2" --setting "hold=1 s" \
+	--setting "echo rounds=2" --setting "hold=1 s" --setting "load=none" --setting "churn=none" \
 	--steps --layout "$WORK/single-800.dom" --no-scroll \
 	"$WORK/r.html" "$WORK/single.dom" "$WORK/single.png" \
 	chart-connections chart-memory chart-per-connection chart-latency || fail "single report"
@@ -85,6 +85,21 @@ render "$WORK/d.html" "$WORK/degraded"
 check --status degraded --report "$WORK/d.json" --error "agent local-2 lost: silent for 5.0 s" \
 	--error "the server stopped answering at t=2.5 s" \
 	"$WORK/d.html" "$WORK/degraded.dom" "$WORK/degraded.png" chart-connections || fail "degraded run's page"
+
+# The plan's load (a sweep, and one rate) and churn in the settings (crafted plans: the
+# settings come from the report's plan alone).
+jq '.plan.load = {"rate_per_s": [1000, 2000], "duration_s": 2, "payload_bytes": 64}
+	| .plan.churn = {"rate_per_s": 100, "duration_s": 3}' "$WORK/r.json" >"$WORK/lc.json"
+"$coord" --render-html "$WORK/lc.html" "$WORK/lc.json" || fail "render load and churn"
+render "$WORK/lc.html" "$WORK/lc"
+check --setting "load=1,000, 2,000 messages/s, 2 s each, 64 bytes a message" \
+	--setting "churn=100 new connections/s for 3 s" --setting "payload=100 bytes" \
+	"$WORK/lc.html" "$WORK/lc.dom" "$WORK/lc.png" || fail "load and churn settings"
+jq '.plan.load = {"rate_per_s": 500, "duration_s": 1.5, "payload_bytes": 32}' "$WORK/r.json" >"$WORK/l1.json"
+"$coord" --render-html "$WORK/l1.html" "$WORK/l1.json" || fail "render one load rate"
+render "$WORK/l1.html" "$WORK/l1"
+check --setting "load=500 messages/s for 1.5 s, 32 bytes a message" --setting "churn=none" \
+	"$WORK/l1.html" "$WORK/l1.dom" "$WORK/l1.png" || fail "one load rate's settings"
 
 # A comparison page from two reports (the same one twice is enough to test the layout).
 cp "$WORK/r.json" "$WORK/r2.json"
