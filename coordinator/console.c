@@ -3,18 +3,10 @@
 #include <poll.h>
 #include <stdint.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "console.h"
-
-static int64_t console_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void console_write(int fd, const char *buf, size_t len)
 {
@@ -66,8 +58,8 @@ static void *console_main(void *arg)
 
 		if (atomic_load(&con->stop)) {
 			if (until == 0)
-				until = console_now_ms() + 1000;
-			if (r == 0 || console_now_ms() > until)
+				until = clock_ms() + 1000;
+			if (r == 0 || clock_ms() > until)
 				break;
 		}
 		if (r < 0 && errno != EINTR)

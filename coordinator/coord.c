@@ -1,6 +1,10 @@
 /*
- * coord.c — the coordinator's sockets and its event pump: messages from
- * agents, heartbeats both ways, loss detection, server sampling.
+ * coord.c — the run's view of its agents and its server: what each message
+ * means and whether it may be believed, heartbeats and loss detection,
+ * server samples and when the next is due. No sockets here: messages come
+ * in through coord_on_agent(), coord_on_stats() and coord_on_stats_event()
+ * from whatever c->io waits on (link.c: the ZeroMQ pump; a unit test: its
+ * own scripted agents), and go out through c->io.
  */
 #include <errno.h>
 #include <math.h>
@@ -8,21 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include <zmq.h>
-
+#include "clock.h"
 #include "coord.h"
 #include "grow.h"
 #include "timeline.h"
-
-int64_t coord_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void coord_text(char *dst, size_t size, const char *fmt, ...)
 {
@@ -31,116 +25,6 @@ void coord_text(char *dst, size_t size, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(dst, size, fmt, ap);
 	va_end(ap);
-}
-
-static int set_common_opts(void *sock)
-{
-	int linger = 1000; /* final stops and acks get a moment to leave */
-	int64_t maxmsg = PROTO_MAX_MSG;
-
-	if (zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger)) < 0 ||
-	    zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) < 0)
-		return -1;
-	return 0;
-}
-
-/* ZAP handler before the ROUTER binds, so no handshake ever finds it missing. */
-static int open_router(struct coord *c)
-{
-	int one = 1;
-	int backlog = 1024; /* a thousand agents connect at once (libzmq's default is 100) */
-	char err[512];
-
-	c->router = zmq_socket(c->ctx, ZMQ_ROUTER);
-	if (c->router == NULL || set_common_opts(c->router) < 0 ||
-	    zmq_setsockopt(c->router, ZMQ_ROUTER_MANDATORY, &one, sizeof(one)) < 0 ||
-	    zmq_setsockopt(c->router, ZMQ_BACKLOG, &backlog, sizeof(backlog)) < 0)
-		return -1;
-	if (!c->curve)
-		return 0;
-	if (auth_start(&c->auth, c->ctx, c->opt->authorized_agents, "coordinator", "an agent", err,
-	               sizeof(err)) < 0) {
-		fprintf(stderr, "coordinator: %s; refusing to run\n", err);
-		return -2;
-	}
-	if (auth_curve_server(c->router, &c->kp, true) < 0) {
-		fprintf(stderr, "coordinator: cannot make %s a CURVE server: %s; refusing to run\n",
-		        c->opt->bind, zmq_strerror(zmq_errno()));
-		return -2;
-	}
-	return 0;
-}
-
-/*
- * The stats connection's events tell a dead server (its connection closes at
- * once) from a slow one (connected, still summing 300K threads' memory).
- */
-static int open_stats_monitor(struct coord *c)
-{
-	char ep[64];
-	int events = ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED |
-	             ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-	             ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
-
-	snprintf(ep, sizeof(ep), "inproc://coord-stats-%p", c->stats_sock);
-	if (zmq_socket_monitor(c->stats_sock, ep, events) < 0)
-		return -1;
-	c->stats_monitor = zmq_socket(c->ctx, ZMQ_PAIR);
-	if (c->stats_monitor == NULL || zmq_connect(c->stats_monitor, ep) < 0)
-		return -1;
-	return 0;
-}
-
-int coord_open(struct coord *c)
-{
-	char bound[256];
-	size_t len = sizeof(bound);
-	int rc;
-
-	coord_beat_set(c, c->plan->agents_count);
-	c->ctx = zmq_ctx_new();
-	rc = c->ctx ? open_router(c) : -1;
-	if (rc == -2)
-		return -2;
-	if (rc < 0 || zmq_bind(c->router, c->opt->bind) < 0 ||
-	    zmq_getsockopt(c->router, ZMQ_LAST_ENDPOINT, bound, &len) < 0) {
-		fprintf(stderr, "coordinator: cannot bind %s: %s\n", c->opt->bind,
-		        zmq_strerror(zmq_errno()));
-		return -1;
-	}
-	if (!c->opt->quiet)
-		fprintf(stderr, "coordinator: waiting for agents on %s%s\n", bound,
-		        c->curve ? " (CURVE, authorized keys only)" : "");
-	if (c->stats_endpoint[0] == '\0')
-		return 0;
-	c->stats_sock = zmq_socket(c->ctx, ZMQ_DEALER);
-	if (c->stats_sock == NULL || set_common_opts(c->stats_sock) < 0 ||
-	    (c->stats_key[0] && auth_curve_client(c->stats_sock, &c->kp, c->stats_key) < 0) ||
-	    open_stats_monitor(c) < 0 || zmq_connect(c->stats_sock, c->stats_endpoint) < 0) {
-		fprintf(stderr, "coordinator: server.stats %s: %s\n", c->stats_endpoint,
-		        zmq_strerror(zmq_errno()));
-		return -1;
-	}
-	c->stats_opened_ms = coord_now_ms();
-	return 0;
-}
-
-void coord_close(struct coord *c)
-{
-	if (c->stats_monitor) {
-		zmq_socket_monitor(c->stats_sock, NULL, 0);
-		zmq_close(c->stats_monitor);
-	}
-	if (c->stats_sock)
-		zmq_close(c->stats_sock);
-	if (c->router)
-		zmq_close(c->router);
-	/* Only now: while the ROUTER was open, the handler had to be there. */
-	auth_stop(&c->auth);
-	if (c->ctx)
-		zmq_ctx_term(c->ctx);
-	c->stats_sock = c->stats_monitor = c->router = c->ctx = NULL;
-	memset(&c->kp, 0, sizeof(c->kp));
 }
 
 struct coord_agent *coord_agent_find(struct coord *c, const char *id)
@@ -159,11 +43,12 @@ int coord_send(struct coord *c, const char *id, json_t *msg)
 	int rc = -1;
 
 	json_decref(msg);
-	if (body != NULL && zmq_send(c->router, id, strlen(id), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
-		rc = zmq_send(c->router, body, len, ZMQ_DONTWAIT) < 0 ? -1 : 0;
-	if (rc < 0 && zmq_errno() != EHOSTUNREACH)
-		fprintf(stderr, "coordinator: send to %s failed: %s\n", id,
-		        body ? zmq_strerror(zmq_errno()) : "out of memory");
+	if (body != NULL)
+		rc = c->io->send(c, id, body, len);
+	if (body == NULL)
+		fprintf(stderr, "coordinator: send to %s failed: out of memory\n", id);
+	else if (rc < 0 && errno != EHOSTUNREACH)
+		fprintf(stderr, "coordinator: send to %s failed: %s\n", id, strerror(errno));
 	free(body);
 	return rc;
 }
@@ -202,7 +87,7 @@ void coord_log_flush(struct coord *c)
 
 bool coord_log_allowed(struct coord *c, struct coord_loglimit *l, const char *kind)
 {
-	int64_t now = coord_now_ms();
+	int64_t now = clock_ms();
 
 	if (now - l->window_start_ms >= COORD_LOG_WINDOW_MS) {
 		log_summary(c, l);
@@ -277,7 +162,7 @@ static void refuse_stranger(struct coord *c, const char *id)
  */
 static void agent_heard(struct coord *c, struct coord_agent *a)
 {
-	int64_t now = coord_now_ms();
+	int64_t now = clock_ms();
 
 	if (c->joined_ms != 0 && c->last_any_ms != 0 && now - c->last_any_ms > c->lost_ms) {
 		coord_progress_end(c);
@@ -661,7 +546,7 @@ static void on_agent_message(struct coord *c, struct coord_agent *a, enum proto_
  */
 static void tell_lost(struct coord *c, struct coord_agent *a)
 {
-	int64_t now = coord_now_ms();
+	int64_t now = clock_ms();
 	struct msg_stop st;
 
 	if (now < a->next_told_ms)
@@ -734,24 +619,24 @@ static bool name_of_key(const char *name, const char *keyname)
  * and nothing larger, and with keys the name stays with the key it joined
  * with. Returns the agent (NULL for a stranger), or sets *refuse.
  */
-static struct coord_agent *sender(struct coord *c, zmq_msg_t *id, zmq_msg_t *body, char *name,
-                                  char *key, bool *refuse)
+static struct coord_agent *sender(struct coord *c, const unsigned char *id, size_t idlen,
+                                  const char *user_id, size_t len, char *name, char *key,
+                                  bool *refuse)
 {
-	const char *uid = c->curve ? zmq_msg_gets(body, "User-Id") : NULL;
 	struct coord_agent *a;
 	char shown[4 * MSG_NAME_MAX];
 
 	*refuse = true;
-	if (!msg_agent_name_valid(zmq_msg_data(id), zmq_msg_size(id))) {
-		id_printable(zmq_msg_data(id), zmq_msg_size(id), shown, sizeof(shown));
+	if (!msg_agent_name_valid(id, idlen)) {
+		id_printable(id, idlen, shown, sizeof(shown));
 		drop(c, shown,
 		     "its routing id is not an agent name (1 to 47 printable ASCII characters, no "
 		     "spaces)");
 		return NULL;
 	}
-	memcpy(name, zmq_msg_data(id), zmq_msg_size(id));
-	name[zmq_msg_size(id)] = '\0';
-	coord_text(key, KEYS_NAME_MAX, "%s", uid ? uid : "");
+	memcpy(name, id, idlen);
+	name[idlen] = '\0';
+	coord_text(key, KEYS_NAME_MAX, "%s", user_id);
 	if (c->curve && !name_of_key(name, key)) {
 		drop(
 		    c, name,
@@ -767,7 +652,7 @@ static struct coord_agent *sender(struct coord *c, zmq_msg_t *id, zmq_msg_t *bod
 		refuse_stranger(c, name);
 		return NULL;
 	}
-	if (a == NULL && zmq_msg_size(body) > COORD_HELLO_MAX) {
+	if (a == NULL && len > COORD_HELLO_MAX) {
 		drop(c, name, "a stranger's message larger than any hello");
 		return NULL;
 	}
@@ -775,37 +660,20 @@ static struct coord_agent *sender(struct coord *c, zmq_msg_t *id, zmq_msg_t *bod
 	return a;
 }
 
-/* Reads one [routing id, body] message; extra frames are dropped. */
-static int recv_agent(struct coord *c)
+void coord_on_agent(struct coord *c, const unsigned char *id, size_t idlen, const char *user_id,
+                    const void *body, size_t len)
 {
-	zmq_msg_t id, body;
 	char name[MSG_NAME_MAX], key[KEYS_NAME_MAX];
 	bool refuse;
+	struct coord_agent *a = sender(c, id, idlen, user_id, len, name, key, &refuse);
 
-	zmq_msg_init(&id);
-	if (zmq_msg_recv(&id, c->router, ZMQ_DONTWAIT) < 0) {
-		zmq_msg_close(&id);
-		return -1;
-	}
-	zmq_msg_init(&body);
-	bool whole = zmq_msg_more(&id) && zmq_msg_recv(&body, c->router, 0) >= 0;
-	if (whole && zmq_msg_more(&body)) {
-		zmq_msg_t extra;
-		zmq_msg_init(&extra);
-		while (zmq_msg_recv(&extra, c->router, 0) >= 0 && zmq_msg_more(&extra))
-			;
-		zmq_msg_close(&extra);
-		whole = false;
-		c->dropped++;
-	}
-	if (whole) {
-		struct coord_agent *a = sender(c, &id, &body, name, key, &refuse);
-		if (!refuse)
-			on_message(c, name, key, a, zmq_msg_data(&body), zmq_msg_size(&body));
-	}
-	zmq_msg_close(&body);
-	zmq_msg_close(&id);
-	return 0;
+	if (!refuse)
+		on_message(c, name, key, a, body, len);
+}
+
+void coord_on_garbled(struct coord *c)
+{
+	c->dropped++;
 }
 
 static void record_sample(struct coord *c, const struct server_stats *st)
@@ -814,50 +682,34 @@ static void record_sample(struct coord *c, const struct server_stats *st)
 	if ((size_t)c->nsamples == c->samples_cap &&
 	    grow((void **)&c->samples, &c->samples_cap, sizeof(*c->samples), 256) < 0)
 		return;
-	c->samples[c->nsamples].t_s = (double)(coord_now_ms() - c->started_ms) / 1000.0;
+	c->samples[c->nsamples].t_s = (double)(clock_ms() - c->started_ms) / 1000.0;
 	c->samples[c->nsamples++].stats = *st;
 	c->last_stats = *st;
 	c->have_last_stats = true;
 }
 
-/*
- * Replies come back as [seq, body]: the server's ROUTER returns every frame
- * before the body, so each reply names the request it answers, and a slow
- * server's late answer to an old request is never taken for a fresh one.
- */
-static void recv_stats(struct coord *c)
+/* A stats reply: any reply settles its request; unreadable ones are counted. */
+void coord_on_stats(struct coord *c, bool has_seq, uint64_t seq, const void *body, size_t len)
 {
-	char buf[8192];
-	uint64_t seq = 0;
 	enum proto_type type;
 	struct proto_err err;
 	struct server_stats st;
-	int more = 0;
-	size_t sz = sizeof(more);
 
-	int n = zmq_recv(c->stats_sock, &seq, sizeof(seq), ZMQ_DONTWAIT);
-	if (n < 0)
-		return;
-	if (n != (int)sizeof(seq) || zmq_getsockopt(c->stats_sock, ZMQ_RCVMORE, &more, &sz) < 0 ||
-	    !more) {
+	if (!has_seq) {
 		drop(c, "the server", "stats reply without its request number");
 		return;
 	}
-	n = zmq_recv(c->stats_sock, buf, sizeof(buf), 0);
-	if (n < 0)
-		return;
-	/* Any reply settles its request; unreadable ones are counted below. */
 	if (seq == c->stats_sent_seq)
 		c->stats_sent_ms = 0;
-	json_t *msg = n <= (int)sizeof(buf) ? proto_decode(buf, (size_t)n, &type, &err) : NULL;
+	json_t *msg = body ? proto_decode(body, len, &type, &err) : NULL;
 	if (msg != NULL && stats_unpack(msg, &st, &err) == 0) {
-		c->last_answer_ms = coord_now_ms();
+		c->last_answer_ms = clock_ms();
 		c->stats_bad = 0;
 		record_sample(c, &st);
 		if (seq > c->stats_seq)
 			c->stats_seq = seq;
 	} else {
-		const char *why = n > (int)sizeof(buf) ? "stats reply too large" : err.msg;
+		const char *why = body == NULL ? "stats reply too large" : err.msg;
 		drop(c, "the server", why);
 		if (++c->stats_bad == COORD_STATS_BAD_MAX)
 			coord_server_lost(
@@ -886,26 +738,18 @@ static double run_s(const struct coord *c, int64_t ms)
 	return (double)(ms - c->started_ms) / 1000.0;
 }
 
-static void on_stats_event(struct coord *c)
+void coord_on_stats_event(struct coord *c, enum pump_stats_event ev)
 {
-	uint8_t ev[6];
-	char addr[256];
-	uint16_t event;
-	int n = zmq_recv(c->stats_monitor, ev, sizeof(ev), ZMQ_DONTWAIT);
-
-	if (n != (int)sizeof(ev) || zmq_recv(c->stats_monitor, addr, sizeof(addr), 0) < 0)
-		return;
-	memcpy(&event, ev, sizeof(event));
-	if (event == ZMQ_EVENT_CONNECTED) {
+	if (ev == PUMP_STATS_CONNECTED) {
 		c->stats_connected = true;
-	} else if (event == ZMQ_EVENT_DISCONNECTED && c->stats_connected) {
+	} else if (ev == PUMP_STATS_DISCONNECTED && c->stats_connected) {
 		c->stats_connected = false;
 		coord_server_lost(c, "the server stopped answering at t=%.1f s (%s closed)",
-		                  run_s(c, coord_now_ms()), c->stats_endpoint);
-	} else if (event != ZMQ_EVENT_DISCONNECTED) {
+		                  run_s(c, clock_ms()), c->stats_endpoint);
+	} else if (ev != PUMP_STATS_DISCONNECTED) {
 		coord_server_lost(c, "the server at %s failed the CURVE handshake (%s)",
 		                  c->stats_endpoint,
-		                  event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+		                  ev == PUMP_STATS_KEY_REFUSED
 		                      ? "it refused the coordinator's key"
 		                      : "it is not the server of --stats-key, or speaks no CURVE");
 	}
@@ -914,7 +758,7 @@ static void on_stats_event(struct coord *c)
 /* A request unanswered too long: the server is hung, or was never there. */
 static void check_server(struct coord *c, int64_t now)
 {
-	if (c->stats_sock == NULL || c->server_gone || c->stats_sent_ms == 0 ||
+	if (!c->sampling || c->server_gone || c->stats_sent_ms == 0 ||
 	    now - c->stats_sent_ms < COORD_STATS_SILENT_MS)
 		return;
 	if (c->last_answer_ms == 0)
@@ -928,22 +772,21 @@ static void check_server(struct coord *c, int64_t now)
 /* Asks the server for a sample; `fresh` sends a new request even if one is outstanding. */
 void coord_request_stats(struct coord *c, bool fresh)
 {
-	int64_t now = coord_now_ms();
+	int64_t now = clock_ms();
 	size_t len;
 
 	/*
 	 * One outstanding periodic request at a time (a server holding 300K
 	 * threads needs seconds to sum its memory).
 	 */
-	if (c->stats_sock == NULL || c->server_gone ||
+	if (!c->sampling || c->server_gone ||
 	    (!fresh && c->stats_sent_ms && now - c->stats_sent_ms < COORD_STATS_SILENT_MS))
 		return;
 	json_t *req = stats_req_new();
 	char *body = req ? proto_encode(req, &len) : NULL;
 	uint64_t seq = c->stats_sent_seq + 1;
 	json_decref(req);
-	if (body && zmq_send(c->stats_sock, &seq, sizeof(seq), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0 &&
-	    zmq_send(c->stats_sock, body, len, ZMQ_DONTWAIT) >= 0) {
+	if (body && c->io->stats_send(c, seq, body, len) == 0) {
 		c->stats_sent_ms = now;
 		c->stats_sent_seq = seq;
 	}
@@ -954,7 +797,7 @@ void coord_mark(struct coord *c, const char *phase, int step)
 {
 	if (c->nmarks == COORD_MAX_MARKS)
 		return;
-	c->marks[c->nmarks].t_s = (double)(coord_now_ms() - c->started_ms) / 1000.0;
+	c->marks[c->nmarks].t_s = (double)(clock_ms() - c->started_ms) / 1000.0;
 	c->marks[c->nmarks].phase = phase;
 	c->marks[c->nmarks++].step = step;
 }
@@ -991,10 +834,8 @@ static void send_heartbeats(struct coord *c, int64_t now)
 	char *body = msg ? proto_encode(msg, &len) : NULL;
 	json_decref(msg);
 	for (int i = 0; body != NULL && i < c->nagents; i++) {
-		const char *id = c->agents[i].id;
-		if (coord_agent_active(&c->agents[i]) &&
-		    zmq_send(c->router, id, strlen(id), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
-			zmq_send(c->router, body, len, ZMQ_DONTWAIT);
+		if (coord_agent_active(&c->agents[i]))
+			c->io->send(c, c->agents[i].id, body, len);
 	}
 	free(body);
 }
@@ -1024,7 +865,7 @@ static bool agent_silent(const struct coord *c, const struct coord_agent *a, int
 
 static void housekeeping(struct coord *c, bool drained)
 {
-	int64_t now = coord_now_ms();
+	int64_t now = clock_ms();
 
 	send_heartbeats(c, now);
 	for (int i = 0; i < c->nagents; i++) {
@@ -1050,7 +891,7 @@ static void housekeeping(struct coord *c, bool drained)
 		timeline_add(c, now);
 	}
 	check_server(c, now);
-	if (c->stats_sock && now >= c->next_sample_ms) {
+	if (c->sampling && now >= c->next_sample_ms) {
 		c->next_sample_ms = now + c->plan->server_interval_ms;
 		coord_request_stats(c, false);
 	}
@@ -1059,30 +900,7 @@ static void housekeeping(struct coord *c, bool drained)
 
 void coord_pump(struct coord *c, int timeout_ms)
 {
-	zmq_pollitem_t items[3] = {
-	    {.socket = c->router, .events = ZMQ_POLLIN},
-	    {.socket = c->stats_sock, .events = ZMQ_POLLIN},
-	    {.socket = c->stats_monitor, .events = ZMQ_POLLIN},
-	};
-
-	bool drained = true;
-
 	/* Due heartbeats go out before any bulk work, whatever is arriving. */
-	send_heartbeats(c, coord_now_ms());
-	if (zmq_poll(items, c->stats_sock ? 3 : 1, timeout_ms) > 0) {
-		int64_t until = coord_now_ms() + COORD_PASS_MS;
-		/* Bounded in time, so no flood can starve heartbeats. */
-		for (int n = 1; recv_agent(c) == 0; n++)
-			if (n % 64 == 0 && coord_now_ms() >= until) {
-				drained = false;
-				break;
-			}
-		if (c->stats_sock && (items[1].revents & ZMQ_POLLIN))
-			for (int i = 0; i < 16; i++)
-				recv_stats(c);
-		if (c->stats_monitor && (items[2].revents & ZMQ_POLLIN))
-			for (int i = 0; i < 16; i++)
-				on_stats_event(c);
-	}
-	housekeeping(c, drained);
+	send_heartbeats(c, clock_ms());
+	housekeeping(c, c->io->wait(c, timeout_ms));
 }

@@ -1,8 +1,15 @@
 /*
- * coord — one run of a plan: the agents table, the phases with their
- * barriers, heartbeats and loss detection, and server sampling. Everything
- * happens in one thread around coord_pump(), which waits on the ROUTER and
- * the server's stats socket with a short timeout and does what is due.
+ * coord — one run of a plan, in three layers:
+ * - run.c, the run's state machine: join, assign, each step's phases with
+ *   their barriers and deadlines, close, results. It waits with coord_pump().
+ * - coord.c, the run's view of its agents and its server: what each message
+ *   means and whether it may be believed, heartbeats, loss, sampling. It does
+ *   no I/O of its own: coord_pump() waits through c->io, which hands what
+ *   arrives to coord_on_agent() and the like.
+ * - link.c and pump.c, the I/O: ZeroMQ sockets that know nothing of runs.
+ *   A unit test puts its own c->io in their place and runs the whole state
+ *   machine against scripted agents, without a socket.
+ * Everything happens in one thread.
  */
 #ifndef CONNSCALE_COORD_H
 #define CONNSCALE_COORD_H
@@ -12,8 +19,10 @@
 #include <stdint.h>
 
 #include "auth.h"
+#include "clock.h"
 #include "msg.h"
 #include "plan.h"
+#include "pump.h"
 #include "stats.h"
 
 /*
@@ -181,6 +190,25 @@ struct coord_options {
 	int nreports;
 };
 
+struct coord;
+
+/*
+ * How the run's messages come and go. link.c's goes over ZeroMQ (pump.c); a
+ * unit test's answers as scripted agents would.
+ */
+struct coord_io {
+	/*
+	 * Waits up to timeout_ms for messages and hands each to coord_on_agent(),
+	 * coord_on_garbled(), coord_on_stats() or coord_on_stats_event(). False
+	 * when it stopped with agent messages still unread (see agent_silent).
+	 */
+	bool (*wait)(struct coord *c, int timeout_ms);
+	/* One message to agent id: 0; -1 with errno (EHOSTUNREACH: not connected now). */
+	int (*send)(struct coord *c, const char *id, const void *body, size_t len);
+	/* A stats request, numbered seq, to the server: 0 or -1. */
+	int (*stats_send)(struct coord *c, uint64_t seq, const void *body, size_t len);
+};
+
 struct coord {
 	const struct plan *plan;
 	const struct coord_options *opt;
@@ -189,14 +217,13 @@ struct coord {
 	int64_t target_port;
 	char stats_endpoint[MSG_TEXT_MAX]; /* "" = no server sampling */
 
-	void *ctx;
-	struct auth auth;                 /* the ZAP handler, with --authorized-agents */
-	bool curve;                       /* keys given: the ROUTER is a CURVE server */
+	const struct coord_io *io;        /* how messages come and go (see struct coord_io) */
+	struct pump pump;                 /*   the real one's sockets (link.c) */
+	bool sampling;                    /* there is a server to sample */
+	bool curve;                       /* keys given: agents must hold an authorized key */
 	struct keys_pair kp;              /* ours, from --curve-secret */
 	char stats_key[KEYS_Z85_LEN + 1]; /* the server's, from --stats-key; "" = none */
-	void *router;
-	void *stats_sock;      /* DEALER to the server's stats endpoint */
-	int64_t stats_sent_ms; /* outstanding stats_req, 0 = none */
+	int64_t stats_sent_ms;            /* outstanding stats_req, 0 = none */
 	int64_t next_sample_ms;
 
 	struct coord_agent *agents;
@@ -231,7 +258,6 @@ struct coord {
 	uint64_t stats_sent_seq;         /* number of the last stats request sent */
 	uint64_t stats_seq;              /* newest request a reply has answered */
 	uint64_t plateau_seq;            /* the request a plateau sample waits for */
-	void *stats_monitor;             /* PAIR: the stats socket's connection events */
 	bool stats_connected;            /* its connection is up (and, with keys, authenticated) */
 	int64_t stats_opened_ms;         /* when the stats socket was connected */
 	int64_t last_answer_ms;          /* the newest reply, 0 = none ever */
@@ -264,21 +290,34 @@ struct coord {
 	bool progress_dirty;
 };
 
-int64_t coord_now_ms(void);
+/* The monotonic clock in ms (common/clock.h); the name is run.c's and report.c's. */
+static inline int64_t coord_now_ms(void)
+{
+	return clock_ms();
+}
 /* snprintf that truncates on purpose: reasons and names are bounded fields. */
 void coord_text(char *dst, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
- * Opens the sockets (with keys: the ZAP handler first, then a CURVE ROUTER);
- * 0, -1 when the endpoint cannot be bound, -2 when authentication cannot be
- * set up (the caller refuses to run), each with the reason printed.
+ * link.c: opens the sockets (with keys: the ZAP handler first, then a CURVE
+ * ROUTER) and points c->io at them; 0, -1 when the endpoint cannot be bound,
+ * -2 when authentication cannot be set up (the caller refuses to run), each
+ * with the reason printed.
  */
 int coord_open(struct coord *c);
 void coord_close(struct coord *c);
 /* Runs the plan from joining to final results; fills c->failure on failure. */
 void coord_run(struct coord *c);
 
-/* coord.c: the pump and what run.c needs from it */
+/* coord.c: what arrives, from c->io's wait */
+void coord_on_agent(struct coord *c, const unsigned char *id, size_t idlen, const char *user_id,
+                    const void *body, size_t len);
+void coord_on_garbled(struct coord *c);
+void coord_on_stats(struct coord *c, bool has_seq, uint64_t seq, const void *body, size_t len);
+void coord_on_stats_event(struct coord *c, enum pump_stats_event ev);
+
+/* coord.c: what run.c needs */
+/* Sends due heartbeats, waits up to timeout_ms for messages, then does what is due. */
 void coord_pump(struct coord *c, int timeout_ms);
 int coord_send(struct coord *c, const char *id, json_t *msg);
 struct coord_agent *coord_agent_find(struct coord *c, const char *id);

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "coord.h"
+#include "clock.h"
 #include "local.h"
 
 #define START_TIMEOUT_MS 10000
@@ -109,11 +109,11 @@ static json_t *read_ready(int fd, const char *who)
 {
 	char buf[4096];
 	size_t len = 0;
-	int64_t deadline = coord_now_ms() + START_TIMEOUT_MS;
+	int64_t deadline = clock_ms() + START_TIMEOUT_MS;
 
 	while (len == 0 || buf[len - 1] != '\n') {
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		int64_t left = deadline - coord_now_ms();
+		int64_t left = deadline - clock_ms();
 		if (left <= 0 || len + 1 >= sizeof(buf) || poll(&pfd, 1, (int)left) <= 0)
 			return NULL;
 		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
@@ -321,7 +321,7 @@ static void print_log_tail(const char *log)
  */
 static int wait_command(const struct plan *p, struct local_procs *lp, const char *log)
 {
-	int64_t deadline = coord_now_ms() + (int64_t)(p->local_ready_s * 1000);
+	int64_t deadline = clock_ms() + (int64_t)(p->local_ready_s * 1000);
 	char where[MSG_NAME_MAX + 16];
 	int status;
 
@@ -354,7 +354,7 @@ static int wait_command(const struct plan *p, struct local_procs *lp, const char
 		}
 		if (ok)
 			return 0;
-		if (coord_now_ms() >= deadline) {
+		if (clock_ms() >= deadline) {
 			fprintf(
 			    stderr,
 			    "coordinator: local.server.command did not accept on %s within %g s "
@@ -484,7 +484,7 @@ int local_start(const struct plan *p, const char *endpoint, const char *report, 
 /* Each process asked to stop (its whole process group when group), then made to. */
 static void stop_all(pid_t *pids, int n, bool group)
 {
-	int64_t deadline = coord_now_ms() + STOP_TIMEOUT_MS;
+	int64_t deadline = clock_ms() + STOP_TIMEOUT_MS;
 	int left = 0;
 
 	for (int i = 0; i < n; i++)
@@ -498,7 +498,7 @@ static void stop_all(pid_t *pids, int n, bool group)
 				left--;
 			}
 		}
-		if (left > 0 && coord_now_ms() > deadline) {
+		if (left > 0 && clock_ms() > deadline) {
 			for (int i = 0; i < n; i++)
 				if (pids[i] > 0) {
 					if (!group || kill(-pids[i], SIGKILL) < 0)
@@ -520,7 +520,7 @@ static void stop_all(pid_t *pids, int n, bool group)
  */
 static void stop_group(struct local_procs *lp)
 {
-	int64_t deadline = coord_now_ms() + STOP_TIMEOUT_MS;
+	int64_t deadline = clock_ms() + STOP_TIMEOUT_MS;
 
 	kill(-lp->group, SIGTERM);
 	for (;;) {
@@ -528,7 +528,7 @@ static void stop_group(struct local_procs *lp)
 			lp->command = 0;
 		if (lp->command == 0 && kill(-lp->group, 0) < 0)
 			break; /* no process of the group left */
-		if (coord_now_ms() > deadline) {
+		if (clock_ms() > deadline) {
 			kill(-lp->group, SIGKILL);
 			if (lp->command > 0)
 				waitpid(lp->command, NULL, 0);

@@ -518,7 +518,7 @@ static void ipc_remove(const struct ipc_file *f)
 static int finish(struct coord *c, const struct report_times *t)
 {
 	int code = COORD_RUN_FAILED;
-	int64_t t0 = coord_now_ms();
+	int64_t t0 = clock_ms();
 	json_t *report = report_build(c, t, &code);
 
 	if (report == NULL) {
@@ -528,7 +528,7 @@ static int finish(struct coord *c, const struct report_times *t)
 	int err = report_write(c->opt->report, report);
 	if (!c->opt->quiet)
 		fprintf(stderr, "coordinator: report built and written in %lld ms\n",
-		        (long long)(coord_now_ms() - t0));
+		        (long long)(clock_ms() - t0));
 	summary_print(stdout, report);
 	if (err < 0) {
 		fprintf(stderr, "coordinator: cannot write %s: %s\n", c->opt->report,

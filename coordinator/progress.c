@@ -76,7 +76,7 @@ static void progress_missing(const struct coord *c, char *buf, size_t size, size
 
 void coord_progress(struct coord *c, bool force)
 {
-	int64_t now = coord_now_ms();
+	int64_t now = clock_ms();
 	bool tty = isatty(STDERR_FILENO);
 	int64_t cur = 0, failed = 0, echo_ok = 0, planned = 0;
 	int alive = 0;
