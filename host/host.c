@@ -271,6 +271,11 @@ int host_socket_inodes_read(pid_t pid, struct host_inodes *set)
 	return host_scan_fds(pid, NULL, set);
 }
 
+int host_fds_read(pid_t pid, long *count, struct host_inodes *set)
+{
+	return host_scan_fds(pid, count, set);
+}
+
 int host_procmem_read(pid_t pid, struct host_procmem *out)
 {
 	char path[64];
@@ -367,6 +372,38 @@ int host_pidstat_read(pid_t pid, struct host_pidstat *out)
 	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
 	len = host_read_text(path, text, sizeof(text));
 	return len < 0 ? (int)len : host_parse_pidstat(text, out);
+}
+
+pid_t host_live_task(pid_t pid)
+{
+	struct host_pidstat st;
+	struct dirent *de;
+	char path[64];
+	pid_t live = 0;
+	int rc = host_pidstat_read(pid, &st);
+	DIR *d;
+
+	if (rc < 0)
+		return rc;
+	if (st.state != 'Z' && st.state != 'X')
+		return pid;
+	/* The main thread is a zombie: the process runs while any other thread does. */
+	snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while (live == 0 && (de = readdir(d)) != NULL) {
+		char *end;
+		long tid = strtol(de->d_name, &end, 10);
+
+		if (*end != '\0' || tid <= 0 || tid == (long)pid)
+			continue;
+		/* /proc/TID/stat is the thread's own (its state), /proc/PID/stat the process's. */
+		if (host_pidstat_read((pid_t)tid, &st) == 0 && st.state != 'Z' && st.state != 'X')
+			live = (pid_t)tid;
+	}
+	closedir(d);
+	return live;
 }
 
 int host_parse_ctxsw(const char *text, long *voluntary, long *involuntary)
@@ -666,9 +703,17 @@ int host_tcp_listeners(unsigned port, struct host_inodes *out, char *addr, size_
 /* 1 if any of pid's sockets is in `sockets`, 0 if none, or -errno. */
 static int host_holds_any(pid_t pid, const struct host_inodes *sockets, struct host_inodes *tmp)
 {
+	long fds = 0;
 	tmp->n = 0;
-	int rc = host_socket_inodes_read(pid, tmp);
+	int rc = host_fds_read(pid, &fds, tmp);
 
+	/* No descriptor at all: maybe a main thread that called pthread_exit(); ask a live one. */
+	if (rc == 0 && fds == 0) {
+		pid_t live = host_live_task(pid);
+
+		if (live > 0 && live != pid)
+			rc = host_socket_inodes_read(live, tmp);
+	}
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < tmp->n; i++)

@@ -89,6 +89,18 @@ int host_inodes_has(const struct host_inodes *set, unsigned long inode);
 void host_inodes_free(struct host_inodes *set);
 /* Appends the inode of every socket pid holds open (/proc/PID/fd -> "socket:[N]"). */
 int host_socket_inodes_read(pid_t pid, struct host_inodes *set);
+/* The same, and the number of descriptors pid holds (sockets or not) into *count. */
+int host_fds_read(pid_t pid, long *count, struct host_inodes *set);
+
+/*
+ * A task of process pid that runs: pid itself, or, when its main thread has
+ * called pthread_exit() while others run (the main thread is then a zombie,
+ * and /proc/PID/stat says Z), one of the others. Such a main thread's
+ * /proc/PID/{fd,net,status} are empty: read the returned task's instead
+ * (/proc/TID/ holds the same process's). 0 when every thread has exited (a
+ * zombie process); -errno when pid is gone or unreadable.
+ */
+pid_t host_live_task(pid_t pid);
 
 /* TCP states as /proc/net/tcp writes them (the st column, hex). */
 #define HOST_TCP_ESTABLISHED 0x01

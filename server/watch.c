@@ -73,7 +73,9 @@ static int watch_add_pid(struct server_watch *w, pid_t pid, const char *opt)
 		        (int)pid, (int)tgid, st.comm, (int)tgid);
 		return -1;
 	}
-	if (st.state == 'Z' || st.state == 'X') {
+	/* A zombie main thread (pthread_exit()) with other threads running is a live process. */
+	pid_t reader = host_live_task(pid);
+	if (reader <= 0) {
 		fprintf(stderr, "server: %s: process %d (%s) has exited (a zombie)\n", opt,
 		        (int)pid, st.comm);
 		return -1;
@@ -84,6 +86,7 @@ static int watch_add_pid(struct server_watch *w, pid_t pid, const char *opt)
 		return 0;
 	}
 	w->pids[w->npids] = pid;
+	w->readers[w->npids] = reader;
 	w->started[w->npids++] = st.starttime;
 	watch_add_name(w, st.comm);
 	return 0;
@@ -96,10 +99,10 @@ static int watch_tally(struct server_watch *w)
 
 	w->own.n = 0;
 	for (int i = 0; i < w->npids && rc == 0; i++)
-		rc = host_socket_inodes_read(w->pids[i], &w->own);
+		rc = host_socket_inodes_read(w->readers[i], &w->own);
 	host_inodes_sort(&w->own);
 	if (rc == 0)
-		rc = host_tcp_tally_read(w->pids[0], &w->own, w->tally);
+		rc = host_tcp_tally_read(w->readers[0], &w->own, w->tally);
 	return rc;
 }
 
@@ -177,12 +180,17 @@ int server_watch_alive(struct server_watch *w)
 		int rc = host_pidstat_read(w->pids[i], &st);
 		const char *why = NULL;
 
+		pid_t reader = 0;
+
 		if (rc < 0)
 			why = "exited";
-		else if (st.state == 'Z' || st.state == 'X')
-			why = "exited (a zombie now)";
 		else if (st.starttime != w->started[i])
 			why = "exited (its pid belongs to another process now)";
+		else if ((reader = st.state == 'Z' || st.state == 'X' ? host_live_task(w->pids[i])
+		                                                      : w->pids[i]) <= 0)
+			why = "exited (a zombie now)";
+		else
+			w->readers[i] = reader; /* a zombie main thread: read a live one's */
 		if (why != NULL) {
 			w->gone = w->pids[i];
 			snprintf(w->gone_why, sizeof(w->gone_why), "%s", why);
@@ -246,8 +254,15 @@ int server_watch_fill(struct server_watch *w, struct server_stats *out)
 	snprintf(out->model, sizeof(out->model), "external");
 	snprintf(out->process, sizeof(out->process), "%s", w->process);
 	out->processes = w->npids;
-	/* A read that failed because the process went away is its death, not an error. */
-	if (watch_tally(w) < 0 || watch_usage(w, out) < 0)
+	/*
+	 * A read that failed because the process went away is its death, not an
+	 * error; one that failed because the thread read from (its main thread a
+	 * zombie) exited meanwhile is read again from another.
+	 */
+	int rc = watch_tally(w) < 0 || watch_usage(w, out) < 0 ? -EIO : 0;
+	if (rc < 0 && server_watch_alive(w) == 0)
+		rc = watch_tally(w) < 0 || watch_usage(w, out) < 0 ? -EIO : 0;
+	if (rc < 0)
 		return server_watch_alive(w) < 0 ? -ESRCH : -EIO;
 	out->conns_current = host_tcp_tally_conns(w->tally, w->port);
 	if (out->conns_current > w->conns_max)
@@ -331,7 +346,7 @@ int server_watch_main(struct server_config *cfg)
 		signal(SIGPIPE, SIG_IGN);
 		watch_banner(w);
 		/* The capacity of a server whose model is unknown is not ours to say: 0, "". */
-		server_sampler_init(&sampler, cfg, NULL, w->pids, w->npids, &none);
+		server_sampler_init(&sampler, cfg, NULL, w->readers, w->npids, &none);
 		sampler.watch = w;
 		rc = watch_serve(w, cfg, &sampler);
 		if (rc == 0 && server_sampler_collect(&sampler, &final) == 0)

@@ -23,6 +23,12 @@
 
 struct server_watch {
 	pid_t pids[SERVER_MAX_PROCESSES];
+	/*
+	 * The task to read each one's fd, net, status and limits from: the pid, or
+	 * while its main thread is a zombie after pthread_exit(), a live thread
+	 * (host_live_task()). The sampler's pid list.
+	 */
+	pid_t readers[SERVER_MAX_PROCESSES];
 	unsigned long long started[SERVER_MAX_PROCESSES]; /* each one's starttime, at start */
 	int npids;
 	unsigned port;          /* --watch-port; 0: every port the processes listen on */

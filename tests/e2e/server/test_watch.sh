@@ -3,7 +3,7 @@
 # (here a threaded Python echo server, echo_server.py, and connscale's own
 # pre-forked server) and answers stats_req for it, model "external".
 #
-# usage: test_watch.sh SERVER AGENT STATS_DUMP COORDINATOR CASE SOURCE_IP
+# usage: test_watch.sh SERVER AGENT STATS_DUMP COORDINATOR CASE SOURCE_IP [PTHREAD_EXIT]
 #   count    500 agent connections: conns_current exactly 500 (not the agent's
 #            own ends), threads >= 500, RSS grew; --watch-port finds the same
 #            process; back to 0 with conns_max 500; SIGTERM: summary, exit 0
@@ -15,8 +15,12 @@
 #            the Python server (pass, its counts in the report); the same run with
 #            the Python server killed in the hold is degraded, the server "stopped
 #            answering"
+#   pthread_exit  PTHREAD_EXIT (watch_pthread_exit.c): a server whose main thread
+#            called pthread_exit() (state Z) while another holds 200 connections:
+#            watched by pid and by port, counted (as `ss` counts), alive for 2 s
+#            of samples; killed: said within 2 s, exit 1
 . "$(dirname "$0")/../agent/lib.sh"
-server=$1 agent=$2 stats_dump=$3 coord=$4 case=$5 source=$6
+server=$1 agent=$2 stats_dump=$3 coord=$4 case=$5 source=$6 pthread_exit=${7:-}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/ready.sh"
 
@@ -66,6 +70,12 @@ wait_conns() {
 		sleep 0.2
 	done
 	fail "$1: conns_current $(field "$1" conns_current), expected $2"
+}
+
+# ss_established PORT: the established sockets whose local port is PORT, as ss counts
+# them (-H: no header line): the reference the watcher's count must match.
+ss_established() {
+	ss -tnH state established "( sport = :$1 )" | wc -l
 }
 
 # gone PID: true once PID has exited (a zombie counts: it runs no more).
@@ -310,6 +320,63 @@ case_plan() {
 	expect "killed: error" "$(jq -r '.server.error | test("^the server stopped answering at t=")' "$r")" true
 	wait "$w_PID"
 	expect "killed: watcher exit" "$?" 1
+}
+
+case_pthread_exit() {
+	local n=200 hpid hport i state t0 elapsed rc
+	[ -x "$pthread_exit" ] || fail "usage: PTHREAD_EXIT (watch_pthread_exit) not given"
+	"$pthread_exit" 120 >"$WORK/pe.port" 2>"$WORK/pe.err" &
+	hpid=$!
+	LPIDS="$LPIDS $hpid"
+	for i in $(seq 100); do
+		[ -s "$WORK/pe.port" ] && break
+		sleep 0.05
+	done
+	hport=$(head -1 "$WORK/pe.port")
+	[ -n "$hport" ] || fail "watch_pthread_exit did not start: $(cat "$WORK/pe.err")"
+	# What makes it a case: the process's own state reads as a zombie's.
+	for i in $(seq 50); do
+		state=$(sed 's/.*) //' "/proc/$hpid/stat" | cut -d' ' -f1)
+		[ "$state" = Z ] && break
+		sleep 0.05
+	done
+	expect "pthread_exit: the main thread's state" "$state" Z
+	start_watch w --watch "$hpid"
+	expect "pthread_exit: watched" "$(jq -c .watched "$WORK/w.ready")" "[$hpid]"
+	expect "pthread_exit: port" "$(jq -r .port "$WORK/w.ready")" "$hport"
+	start_watch p --watch-port "$hport"
+	expect "pthread_exit: watch-port finds it" "$(jq -c .watched "$WORK/p.ready")" "[$hpid]"
+	"$agent" --target "127.0.0.1:$hport" -n "$n" --rounds 0 --hold 120 --source-ip "$source" \
+		>"$WORK/agent.out" 2>"$WORK/agent.err" &
+	LPIDS="$LPIDS $!"
+	wait_conns held "$n"
+	expect "pthread_exit: ss count" "$(ss_established "$hport")" "$n"
+	# The zombie main thread and the one that holds the connections.
+	expect "pthread_exit: threads" "$(field held threads)" 2
+	[ "$(field held fds)" -ge "$n" ] || fail "pthread_exit: fds $(field held fds) < $n"
+	[ "$(field held rss_kb)" -gt 0 ] || fail "pthread_exit: rss_kb $(field held rss_kb)"
+	wait_conns port "$n" "$(jq -r .stats "$WORK/p.ready")"
+	for i in $(seq 10); do # 2 s of samples: still alive, still counted
+		sample again
+		expect "pthread_exit: sample $i" "$(field again conns_current)" "$n"
+		sleep 0.2
+	done
+	kill -0 "$w_PID" 2>/dev/null || fail "pthread_exit: the watcher ended: $(cat "$WORK/w.err")"
+	echo "ok: pthread_exit: $n connections counted while the main thread is a zombie"
+	kill -KILL "$hpid"
+	t0=$(date +%s%N)
+	for i in $(seq 200); do
+		gone "$w_PID" && break
+		sleep 0.01
+	done
+	elapsed=$((($(date +%s%N) - t0) / 1000000))
+	gone "$w_PID" || fail "pthread_exit: the watcher still runs 2 s after its process died"
+	wait "$w_PID"
+	rc=$?
+	expect "pthread_exit: dead: exit" "$rc" 1
+	grep -q "^server: watched process $hpid (watch_pthread_e) exited" "$WORK/w.err" ||
+		fail "pthread_exit: dead: stderr: $(cat "$WORK/w.err")"
+	echo "ok: pthread_exit: killed, said in $elapsed ms"
 }
 
 "case_$case"
