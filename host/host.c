@@ -34,12 +34,13 @@ enum host_bind {
 	HOST_BIND_MAPS,
 	HOST_BIND_PID_MAX,
 	HOST_BIND_THREADS_MAX,
+	HOST_BIND_NPROC, /* a watched process's Max processes (host_capacity_watched()) */
 	HOST_BIND_MEMORY,
 	HOST_BIND_COUNT,
 };
 
 static const char *const host_bind_names[HOST_BIND_COUNT] = {
-    "open-files", "max_map_count", "pid_max", "threads-max", "memory",
+    "open-files", "max_map_count", "pid_max", "threads-max", "max-processes", "memory",
 };
 
 /* Reads a whole (small) file as a NUL-terminated string; returns its length or -errno. */
@@ -868,6 +869,63 @@ int host_limits_read(struct host_limits *out)
 	return host_limits_read_at("/proc", out);
 }
 
+/* "unlimited" or a number; -EINVAL for anything else. */
+static int host_parse_limit(const char *word, long *out)
+{
+	char *end;
+	long v;
+
+	if (strcmp(word, "unlimited") == 0) {
+		*out = LONG_MAX;
+		return 0;
+	}
+	errno = 0;
+	v = strtol(word, &end, 10);
+	if (errno != 0 || end == word || *end != '\0' || v < 0)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int host_parse_proc_limits(const char *text, struct host_proc_limits *out)
+{
+	struct host_proc_limits l = {-1, -1, -1};
+	const char *p = text;
+
+	if (!text || !out)
+		return -EINVAL;
+	/* "Max open files            300                  300                  files" */
+	for (; *p; p += strcspn(p, "\n") + (p[strcspn(p, "\n")] == '\n')) {
+		char soft[32], hard[32];
+		const char *rest;
+
+		if (strncmp(p, "Max open files ", 15) == 0)
+			rest = p + 15;
+		else if (strncmp(p, "Max processes ", 14) == 0)
+			rest = p + 14;
+		else
+			continue;
+		if (sscanf(rest, "%31s %31s", soft, hard) != 2)
+			continue;
+		if (rest == p + 15 && host_parse_limit(soft, &l.nofile_soft) == 0)
+			(void)host_parse_limit(hard, &l.nofile_hard);
+		else if (rest == p + 14)
+			(void)host_parse_limit(soft, &l.nproc_soft);
+	}
+	*out = l;
+	return l.nofile_soft >= 0 ? 0 : -EINVAL;
+}
+
+int host_proc_limits_read(pid_t pid, struct host_proc_limits *out)
+{
+	char path[64], text[4096];
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "/proc/%ld/limits", (long)pid);
+	len = host_read_text(path, text, sizeof(text));
+	return len < 0 ? (int)len : host_parse_proc_limits(text, out);
+}
+
 long host_ports_per_source(const struct host_limits *l)
 {
 	if (l->port_lo < 0 || l->port_hi < l->port_lo)
@@ -955,7 +1013,7 @@ static long host_suggest(long cur, long target)
 }
 
 static void host_explain_nofile(const struct host_limits *l, enum host_model model, int processes,
-                                const char *cap, struct host_capacity *out)
+                                int external, const char *cap, struct host_capacity *out)
 {
 	char hard[32], nr_open[32], procs[48] = "";
 
@@ -966,7 +1024,7 @@ static void host_explain_nofile(const struct host_limits *l, enum host_model mod
 	         "(ulimit -n, LimitNOFILE=; hard limit %s, fs.nr_open %s)%s",
 	         cap, l->nofile_soft, procs, host_fmt_known(l->nofile_hard, hard, sizeof(hard)),
 	         host_fmt_known(l->nr_open, nr_open, sizeof(nr_open)),
-	         model == HOST_MODEL_AGENT ? "" : " or run more --processes");
+	         model == HOST_MODEL_AGENT || external ? "" : " or run more --processes");
 }
 
 static void host_explain_tasks(const struct host_limits *l, enum host_bind bind, const char *cap,
@@ -993,8 +1051,15 @@ static void host_explain_tasks(const struct host_limits *l, enum host_bind bind,
 		                                   : host_suggest(cur, HOST_PID_MAX_LIMIT));
 }
 
+/* What a watched process adds to host_capacity()'s arithmetic (host_capacity_watched()). */
+struct host_capacity_ext {
+	int external;    /* not connscale's server: no --processes to suggest */
+	long nproc_soft; /* its Max processes; -1: not weighed */
+};
+
 static void host_explain(const struct host_limits *l, enum host_model model, int processes,
-                         enum host_bind bind, struct host_capacity *out)
+                         const struct host_capacity_ext *x, enum host_bind bind,
+                         struct host_capacity *out)
 {
 	char cap[32], per[32], avail[32];
 	long cost = host_conn_cost_kb(model);
@@ -1002,7 +1067,7 @@ static void host_explain(const struct host_limits *l, enum host_model model, int
 	host_fmt_count(out->conns, cap, sizeof(cap));
 	switch (bind) {
 	case HOST_BIND_NOFILE:
-		host_explain_nofile(l, model, processes, cap, out);
+		host_explain_nofile(l, model, processes, x->external, cap, out);
 		break;
 	case HOST_BIND_MAPS:
 		host_fmt_count(host_maps_threads(l), per, sizeof(per));
@@ -1015,6 +1080,14 @@ static void host_explain(const struct host_limits *l, enum host_model model, int
 	case HOST_BIND_THREADS_MAX:
 		host_explain_tasks(l, bind, cap, out);
 		break;
+	case HOST_BIND_NPROC:
+		snprintf(
+		    out->sentence, sizeof(out->sentence),
+		    "capacity %s connections: Max processes %ld for its user, %s tasks already "
+		    "running on the host (each connection is a thread) — raise it (ulimit -u, "
+		    "LimitNPROC=)",
+		    cap, x->nproc_soft, host_fmt_known(l->tasks_now, avail, sizeof(avail)));
+		break;
 	case HOST_BIND_MEMORY:
 	default:
 		snprintf(out->sentence, sizeof(out->sentence),
@@ -1025,13 +1098,16 @@ static void host_explain(const struct host_limits *l, enum host_model model, int
 	}
 }
 
-void host_capacity(const struct host_limits *l, enum host_model model, int processes,
-                   long reserve_fds, struct host_capacity *out)
+static void host_capacity_of(const struct host_limits *l, enum host_model model, int processes,
+                             long reserve_fds, const struct host_capacity_ext *x,
+                             struct host_capacity *out)
 {
-	long c[HOST_BIND_COUNT] = {-1, -1, -1, -1, -1};
+	long c[HOST_BIND_COUNT];
 	int threads = model == HOST_MODEL_THREADS;
 	int best = -1;
 
+	for (int i = 0; i < HOST_BIND_COUNT; i++)
+		c[i] = -1;
 	if (processes < 1)
 		processes = 1;
 	if (reserve_fds < 0)
@@ -1044,6 +1120,8 @@ void host_capacity(const struct host_limits *l, enum host_model model, int proce
 		c[HOST_BIND_PID_MAX] = host_tasks_left(l->pid_max, l->tasks_now);
 	if (threads && l->threads_max >= 0)
 		c[HOST_BIND_THREADS_MAX] = host_tasks_left(l->threads_max, l->tasks_now);
+	if (threads && x->nproc_soft >= 0 && x->nproc_soft < LONG_MAX)
+		c[HOST_BIND_NPROC] = host_tasks_left(x->nproc_soft, l->tasks_now);
 	if (l->mem_available_kb >= 0)
 		c[HOST_BIND_MEMORY] = l->mem_available_kb / host_conn_cost_kb(model);
 
@@ -1060,5 +1138,29 @@ void host_capacity(const struct host_limits *l, enum host_model model, int proce
 	}
 	out->conns = c[best];
 	out->limit = host_bind_names[best];
-	host_explain(l, model, processes, (enum host_bind)best, out);
+	host_explain(l, model, processes, x, (enum host_bind)best, out);
+}
+
+void host_capacity(const struct host_limits *l, enum host_model model, int processes,
+                   long reserve_fds, struct host_capacity *out)
+{
+	const struct host_capacity_ext none = {.external = 0, .nproc_soft = -1};
+
+	host_capacity_of(l, model, processes, reserve_fds, &none, out);
+}
+
+void host_capacity_watched(const struct host_limits *host, const struct host_proc_limits *own,
+                           const struct host_watched *now, struct host_capacity *out)
+{
+	const struct host_capacity_ext x = {.external = 1, .nproc_soft = own->nproc_soft};
+	struct host_limits l = *host;
+	int processes = now->processes > 0 ? now->processes : 1;
+
+	l.nofile_soft = own->nofile_soft;
+	l.nofile_hard = own->nofile_hard;
+	/* Its connection threads run already: they are capacity in use, not taken by others. */
+	if (now->per_thread && l.tasks_now >= 0)
+		l.tasks_now = l.tasks_now > now->conns ? l.tasks_now - now->conns : 0;
+	host_capacity_of(&l, now->per_thread ? HOST_MODEL_THREADS : HOST_MODEL_EPOLL, processes,
+	                 now->other_fds / processes, &x, out);
 }

@@ -203,6 +203,16 @@ int host_limits_read_at(const char *procroot, struct host_limits *out);
 /* Ephemeral ports per (source address, destination address:port). */
 long host_ports_per_source(const struct host_limits *l);
 
+/* A process's own limits, from /proc/PID/limits: soft values; LONG_MAX unlimited, -1 unknown. */
+struct host_proc_limits {
+	long nofile_soft; /* Max open files */
+	long nofile_hard;
+	long nproc_soft; /* Max processes: the tasks (threads) its real user may run */
+};
+
+int host_proc_limits_read(pid_t pid, struct host_proc_limits *out);
+int host_parse_proc_limits(const char *text, struct host_proc_limits *out);
+
 enum host_model {
 	HOST_MODEL_THREADS, /* thread-per-connection server */
 	HOST_MODEL_EPOLL,   /* event-loop server */
@@ -225,6 +235,25 @@ struct host_capacity {
  */
 void host_capacity(const struct host_limits *l, enum host_model model, int processes,
                    long reserve_fds, struct host_capacity *out);
+
+/* What a process connscale did not start holds now (server --watch), for its capacity. */
+struct host_watched {
+	int processes;  /* the watched processes; their open-files limits add up */
+	int per_thread; /* 1: it spends a thread per connection (threads >= connections) */
+	long conns;     /* its connections now */
+	long other_fds; /* the descriptors it holds besides them, all processes */
+};
+
+/*
+ * host_capacity() for a watched process: its own open-files limit (the lowest
+ * of its processes') instead of ours, less the descriptors it holds besides
+ * connections; with per_thread also pid_max, threads-max, max_map_count and
+ * its Max processes, less the tasks running besides its connection threads
+ * (the host's: its user's are at most those); the memory at the model's
+ * rough cost. The sentence suggests no --processes (not ours to run).
+ */
+void host_capacity_watched(const struct host_limits *host, const struct host_proc_limits *own,
+                           const struct host_watched *now, struct host_capacity *out);
 
 /* Formats n with thousands separators ("19,990") into buf; returns buf. */
 char *host_fmt_count(long n, char *buf, size_t size);

@@ -15,6 +15,9 @@
 #include "sample.h"
 #include "watch.h"
 
+/* Connections from which threads >= connections reads as a thread per connection. */
+#define WATCH_PER_THREAD_MIN 32
+
 static volatile sig_atomic_t watch_stop;
 
 static void on_stop(int sig)
@@ -98,12 +101,46 @@ static int watch_tally(struct server_watch *w)
 	int rc = 0;
 
 	w->own.n = 0;
-	for (int i = 0; i < w->npids && rc == 0; i++)
-		rc = host_socket_inodes_read(w->readers[i], &w->own);
+	w->fds = 0;
+	for (int i = 0; i < w->npids && rc == 0; i++) {
+		long n = 0;
+
+		rc = host_fds_read(w->readers[i], &n, &w->own);
+		w->fds += n;
+	}
 	host_inodes_sort(&w->own);
-	if (rc == 0)
-		rc = host_tcp_tally_read(w->readers[0], &w->own, w->tally);
-	return rc;
+	if (rc < 0)
+		return rc;
+	return host_tcp_tally_read(w->readers[0], &w->own, w->tally);
+}
+
+/*
+ * Its capacity: its own limits (the lowest of its processes'), the host's,
+ * and, once it holds WATCH_PER_THREAD_MIN connections with at least as many
+ * threads, the thread limits too (host_capacity_watched()).
+ */
+static void watch_capacity(struct server_watch *w, long conns, struct host_capacity *out)
+{
+	struct host_proc_limits own = {-1, -1, -1}, one;
+	struct host_watched now = {.processes = w->npids, .conns = conns};
+	struct host_limits host;
+	long threads = (long)w->tasks.n;
+
+	(void)host_limits_read(&host); /* an unreadable value is -1, and weighs nothing */
+	for (int i = 0; i < w->npids; i++) {
+		if (host_proc_limits_read(w->readers[i], &one) < 0)
+			continue;
+		if (one.nofile_soft >= 0 &&
+		    (own.nofile_soft < 0 || one.nofile_soft < own.nofile_soft)) {
+			own.nofile_soft = one.nofile_soft;
+			own.nofile_hard = one.nofile_hard;
+		}
+		if (one.nproc_soft >= 0 && (own.nproc_soft < 0 || one.nproc_soft < own.nproc_soft))
+			own.nproc_soft = one.nproc_soft;
+	}
+	now.per_thread = conns >= WATCH_PER_THREAD_MIN && threads >= conns;
+	now.other_fds = w->fds > conns ? w->fds - conns : 0;
+	host_capacity_watched(&host, &own, &now, out);
 }
 
 /* --watch PID: that process, counted on every port it listens on. */
@@ -268,6 +305,8 @@ int server_watch_fill(struct server_watch *w, struct server_stats *out)
 	if (out->conns_current > w->conns_max)
 		w->conns_max = out->conns_current;
 	out->conns_max = w->conns_max;
+	if (w->capacity != NULL)
+		watch_capacity(w, (long)out->conns_current, w->capacity);
 	return 0;
 }
 
@@ -329,7 +368,7 @@ static int watch_serve(struct server_watch *w, struct server_config *cfg,
 int server_watch_main(struct server_config *cfg)
 {
 	struct server_watch *w = calloc(1, sizeof(*w));
-	struct host_capacity none = {.conns = 0, .limit = "", .sentence = ""};
+	struct host_capacity cap;
 	struct sigaction sa = {.sa_handler = on_stop}; /* no SA_RESTART: waits must wake */
 	struct server_sampler sampler;
 	struct server_stats final;
@@ -345,9 +384,12 @@ int server_watch_main(struct server_config *cfg)
 		sigaction(SIGTERM, &sa, NULL);
 		signal(SIGPIPE, SIG_IGN);
 		watch_banner(w);
-		/* The capacity of a server whose model is unknown is not ours to say: 0, "". */
-		server_sampler_init(&sampler, cfg, NULL, w->readers, w->npids, &none);
+		/* At start, every descriptor it holds but its connections is its reserve. */
+		watch_capacity(w, watch_tally(w) == 0 ? host_tcp_tally_conns(w->tally, w->port) : 0,
+		               &cap);
+		server_sampler_init(&sampler, cfg, NULL, w->readers, w->npids, &cap);
 		sampler.watch = w;
+		w->capacity = &sampler.capacity;
 		rc = watch_serve(w, cfg, &sampler);
 		if (rc == 0 && server_sampler_collect(&sampler, &final) == 0)
 			server_print_summary(&sampler, &final, stdout);

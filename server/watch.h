@@ -37,9 +37,11 @@ struct server_watch {
 	char process[64];       /* their names (/proc/PID/comm), distinct ones joined by ',' */
 	int64_t conns_max;      /* the highest conns_current of any sample */
 	struct host_inodes own; /* their sockets, refreshed at every sample */
-	struct host_tcp_tally *tally; /* 320 KB: on the heap */
-	struct host_tasks tasks;      /* their live threads' switches at the last sample */
-	long retired_vol;             /* and those of the threads seen before that exited */
+	long fds;               /* their descriptors, sockets or not, at that sample */
+	struct host_capacity *capacity; /* the sampler's, refreshed at every sample */
+	struct host_tcp_tally *tally;   /* 320 KB: on the heap */
+	struct host_tasks tasks;        /* their live threads' switches at the last sample */
+	long retired_vol;               /* and those of the threads seen before that exited */
 	long retired_invol;
 	pid_t gone; /* the first found gone; 0 while every one lives */
 	char gone_why[96];

@@ -15,6 +15,9 @@
 #            the Python server (pass, its counts in the report); the same run with
 #            the Python server killed in the hold is degraded, the server "stopped
 #            answering"
+#   capacity the Python server under `prlimit --nofile=300:300`: capacity 300 less the
+#            descriptors it holds besides connections, the sentence names its open-files
+#            limit 300; the same with 100 connections held
 #   pthread_exit  PTHREAD_EXIT (watch_pthread_exit.c): a server whose main thread
 #            called pthread_exit() (state Z) while another holds 200 connections:
 #            watched by pid and by port, counted (as `ss` counts), alive for 2 s
@@ -24,10 +27,11 @@ server=$1 agent=$2 stats_dump=$3 coord=$4 case=$5 source=$6 pthread_exit=${7:-}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/ready.sh"
 
-# start_echo: the Python echo server on a free port; sets ECHO_PORT and echo_PID.
+# start_echo [WRAPPER...]: the Python echo server on a free port (run through WRAPPER,
+# which must exec it: prlimit); sets ECHO_PORT and echo_PID.
 start_echo() {
 	local i
-	/usr/bin/python3 "$here/echo_server.py" --port 0 >"$WORK/echo.port" 2>"$WORK/echo.err" &
+	"$@" /usr/bin/python3 "$here/echo_server.py" --port 0 >"$WORK/echo.port" 2>"$WORK/echo.err" &
 	echo_PID=$!
 	LPIDS="$LPIDS $echo_PID"
 	for i in $(seq 100); do
@@ -100,7 +104,10 @@ case_count() {
 	# The documented rules: no accept count, no refusals, no capacity from outside.
 	expect "idle: conns_total" "$(field s0 conns_total)" 0
 	expect "idle: refused" "$(jq -c '[.refused[]] | add' "$WORK/s0.json")" 0
-	expect "idle: capacity" "$(field s0 capacity)/$(field s0 capacity_limit)" "0/"
+	# Its capacity is its own open-files limit less the descriptors it holds (case capacity).
+	local nofile
+	nofile=$(awk '/^Max open files/ {print $4}' "/proc/$echo_PID/limits")
+	expect "idle: capacity" "$(field s0 capacity)" "$((nofile - $(field s0 fds)))"
 
 	"$agent" --target "127.0.0.1:$ECHO_PORT" -n "$n" --hold 120 --source-ip "$source" \
 		>"$WORK/agent.out" 2>"$WORK/agent.err" &
@@ -320,6 +327,31 @@ case_plan() {
 	expect "killed: error" "$(jq -r '.server.error | test("^the server stopped answering at t=")' "$r")" true
 	wait "$w_PID"
 	expect "killed: watcher exit" "$?" 1
+}
+
+case_capacity() {
+	local n=100 fds
+	start_echo prlimit --nofile=300:300
+	expect "capacity: the limit it runs under" \
+		"$(awk '/^Max open files/ {print $4 "/" $5}' "/proc/$echo_PID/limits")" 300/300
+	start_watch w --watch "$echo_PID"
+	sample s0
+	fds=$(field s0 fds)
+	[ "$fds" -gt 0 ] && [ "$fds" -lt 300 ] || fail "capacity: fds $fds"
+	expect "capacity: idle" "$(field s0 capacity)" "$((300 - fds))"
+	field s0 capacity_limit | grep -qx "capacity $((300 - fds)) connections: open-files limit 300 per process — raise it (ulimit -n, LimitNOFILE=; hard limit 300, fs.nr_open .*)" ||
+		fail "capacity: idle sentence: $(field s0 capacity_limit)"
+	# Connections use its descriptors, but they are capacity in use: the figure holds.
+	"$agent" --target "127.0.0.1:$ECHO_PORT" -n "$n" --hold 120 --source-ip "$source" \
+		>"$WORK/agent.out" 2>"$WORK/agent.err" &
+	LPIDS="$LPIDS $!"
+	wait_conns held "$n"
+	expect "capacity: held fds" "$(field held fds)" "$((fds + n))"
+	expect "capacity: held" "$(field held capacity)" "$((300 - fds))"
+	field held capacity_limit | grep -q "^capacity $((300 - fds)) connections: open-files limit 300 per process" ||
+		fail "capacity: held sentence: $(field held capacity_limit)"
+	echo "ok: capacity: $(field held capacity_limit)"
+	stop_listener w
 }
 
 case_pthread_exit() {
