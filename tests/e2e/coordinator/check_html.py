@@ -182,9 +182,22 @@ def check_no_charts(rendered):
         print(f"ok: no charts, notes: {notes}")
 
 
-def check_steps(rendered):
+def dump_timeline(report):
+    """The report's timeline, for a failure to explain itself: phases, then each
+    row's time and every agent's open connections."""
+    tl = (report or {}).get("timeline") or {}
+    print("timeline phases: " + ", ".join(f"{p.get('phase')} {p.get('step')} at {p.get('t')}"
+                                           for p in tl.get("phases") or []))
+    agents = tl.get("agents") or []
+    for k, t in enumerate(tl.get("t") or []):
+        print(f"  t={t}: " + " ".join(f"{a.get('name')}={(a.get('current') or [None] * (k + 1))[k]}"
+                                       for a in agents))
+
+
+def check_steps(rendered, report=None):
     """Connections over time: steps (horizontal and vertical edges only) from the
-    samples, and no rise drawn inside a hold phase."""
+    samples, and no rise drawn inside a hold phase (on failure, the report's
+    timeline is printed)."""
     m = re.search(r'<svg id="chart-connections"(.*?)</svg>', rendered, re.S)
     if not m:
         fail("no connections chart")
@@ -212,6 +225,7 @@ def check_steps(rendered):
                 for h0, h1 in holds:
                     if h0 + 0.15 < x0 < h1 - 0.15:
                         fail(f"connections chart: connections rise at x={x0} inside a hold ({h0}..{h1})")
+                        dump_timeline(report)
                         return
     if rises == 0:
         fail("connections chart: no rise drawn")
@@ -322,7 +336,7 @@ def main():
     if a.no_charts:
         check_no_charts(rendered)
     if a.steps:
-        check_steps(rendered)
+        check_steps(rendered, json.load(open(a.report)) if a.report else None)
     if a.layout:
         check_layout(a.layout, a.no_scroll)
     check_screenshot(a.shot, 4 if a.no_charts else 8)
