@@ -342,17 +342,6 @@ void coord_free(struct coord *c);
 void coord_on_new_agent(struct coord *c, const char *id, const char *key,
                         const struct msg_hello *h);
 
-/* split.c: connections per agent per step. */
-/*
- * Splits `levels` (cumulative totals, the last one the run's connections)
- * across n agents in proportion to weight[i], never above capacity[i]:
- * out[i][k] is agent i's cumulative total at level k; every column sums to
- * levels[k] exactly and every row is non-decreasing. Returns 0, or -1 with
- * why filled when the agents together cannot hold the last level.
- */
-int split_connections(int n, const int64_t *capacity, const double *weight, const int64_t *levels,
-                      int nlevels, int64_t (*out)[MSG_MAX_STEPS], char *why, size_t whylen);
-
 /* progress.c */
 void coord_progress(struct coord *c, bool force);
 void coord_progress_end(struct coord *c);

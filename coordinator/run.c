@@ -12,6 +12,7 @@
 #include "coord.h"
 #include "progress.h"
 #include "report.h"
+#include "split.h"
 
 #define READY_TIMEOUT_MS  15000
 #define CLOSE_TIMEOUT_MS  15000

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "coord.h"
+#include "split.h"
 
 /*
  * Final shares by weight, capped by capacity ("water filling"): agents whose

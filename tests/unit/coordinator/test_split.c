@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "coord.h"
+#include "split.h"
 
 static int64_t out[8][MSG_MAX_STEPS];
 
