@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "reap.h"
 #include "local.h"
 
 #define START_TIMEOUT_MS 10000
@@ -481,37 +482,6 @@ int local_start(const struct plan *p, const char *endpoint, const char *report, 
 	return 0;
 }
 
-/* Each process asked to stop (its whole process group when group), then made to. */
-static void stop_all(pid_t *pids, int n, bool group)
-{
-	int64_t deadline = clock_ms() + STOP_TIMEOUT_MS;
-	int left = 0;
-
-	for (int i = 0; i < n; i++)
-		if (pids[i] > 0 &&
-		    ((group && kill(-pids[i], SIGTERM) == 0) || kill(pids[i], SIGTERM) == 0))
-			left++;
-	while (left > 0) {
-		for (int i = 0; i < n; i++) {
-			if (pids[i] > 0 && waitpid(pids[i], NULL, WNOHANG) == pids[i]) {
-				pids[i] = 0;
-				left--;
-			}
-		}
-		if (left > 0 && clock_ms() > deadline) {
-			for (int i = 0; i < n; i++)
-				if (pids[i] > 0) {
-					if (!group || kill(-pids[i], SIGKILL) < 0)
-						kill(pids[i], SIGKILL);
-					waitpid(pids[i], NULL, 0);
-					pids[i] = 0;
-				}
-			break;
-		}
-		poll(NULL, 0, 20);
-	}
-}
-
 /*
  * The command's process group: SIGTERM to all of it, then until the deadline
  * the leader reaped (if it is still ours) and the group watched for any
@@ -543,9 +513,9 @@ static void stop_group(struct local_procs *lp)
 void local_stop(struct local_procs *lp)
 {
 	if (lp->agents != NULL)
-		stop_all(lp->agents, lp->nagents, false);
+		reap_stop(lp->agents, lp->nagents, SIGTERM, false, STOP_TIMEOUT_MS);
 	if (lp->server > 0)
-		stop_all(&lp->server, 1, false);
+		reap_stop(&lp->server, 1, SIGTERM, false, STOP_TIMEOUT_MS);
 	/* Last: the watcher reads the command's /proc until it is told to stop. */
 	if (lp->group > 0)
 		stop_group(lp);

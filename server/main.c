@@ -29,6 +29,7 @@
 #include "endpoint.h"
 #include "host.h"
 #include "options.h"
+#include "reap.h"
 #include "sample.h"
 #include "server.h"
 #include "watch.h"
@@ -229,33 +230,10 @@ static void workers_reap(struct supervisor *sv)
 			sv->started[i] = time(NULL);
 }
 
+/* Bounded: a worker not gone in 3 s is killed. */
 static void workers_stop(struct supervisor *sv)
 {
-	struct timespec tick = {.tv_sec = 0, .tv_nsec = 20 * 1000 * 1000};
-	int alive = 0;
-
-	for (int i = 0; i < sv->cfg.processes; i++)
-		if (sv->pids[i] > 0 && kill(sv->pids[i], WORKER_STOP_SIGNAL) == 0)
-			alive++;
-	/* Bounded: a worker not gone in 3 s is killed. */
-	for (int waited = 0; alive > 0; waited++) {
-		pid_t pid = waitpid(-1, NULL, WNOHANG);
-		if (pid > 0) {
-			/* Forget it, so the SIGKILL below cannot reach a recycled pid. */
-			for (int i = 0; i < sv->cfg.processes; i++)
-				if (sv->pids[i] == pid)
-					sv->pids[i] = 0;
-			alive--;
-			continue;
-		}
-		if (pid < 0 && errno == ECHILD)
-			break;
-		if (waited == 150)
-			for (int i = 0; i < sv->cfg.processes; i++)
-				if (sv->pids[i] > 0)
-					kill(sv->pids[i], SIGKILL);
-		nanosleep(&tick, NULL);
-	}
+	reap_stop(sv->pids, sv->cfg.processes, WORKER_STOP_SIGNAL, false, 3000);
 }
 
 /* What "--stack-size default" means here: glibc takes it from ulimit -s. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "endpoint.h"
@@ -95,7 +96,36 @@ static int watch_add_pid(struct server_watch *w, pid_t pid, const char *opt)
 	return 0;
 }
 
-/* The sockets of every watched process, then their rows in the first one's /proc/PID/net. */
+/*
+ * From sock_diag: with --watch-port the ESTABLISHED sockets on PORT; with
+ * --watch PID the LISTEN sockets (a few), then the ESTABLISHED ones on the
+ * ports of its own. The kernel filters both, so the host's other sockets
+ * (the load's client ends among them) cost nothing here.
+ */
+static int watch_tally_diag(struct server_watch *w)
+{
+	unsigned ports[SOCKDIAG_MAX_PORTS + 1];
+	size_t n = 0;
+	int rc;
+
+	host_tcp_tally_clear(w->tally);
+	if (w->port) {
+		ports[0] = w->port;
+		return sockdiag_tally(&w->diag, 1u << HOST_TCP_ESTABLISHED, ports, 1, &w->own,
+		                      w->tally);
+	}
+	rc = sockdiag_tally(&w->diag, 1u << HOST_TCP_LISTEN, NULL, 0, &w->own, w->tally);
+	/* More than SOCKDIAG_MAX_PORTS: no port filter (the tally still counts its own). */
+	for (unsigned p = 1; rc == 0 && p <= 0xffff && n <= SOCKDIAG_MAX_PORTS; p++)
+		if (w->tally->listen[p])
+			ports[n++] = p;
+	if (rc == 0 && n > 0)
+		rc = sockdiag_tally(&w->diag, 1u << HOST_TCP_ESTABLISHED, ports, n, &w->own,
+		                    w->tally);
+	return rc;
+}
+
+/* The sockets of every watched process, then their TCP rows (sock_diag or /proc/PID/net). */
 static int watch_tally(struct server_watch *w)
 {
 	int rc = 0;
@@ -111,7 +141,47 @@ static int watch_tally(struct server_watch *w)
 	host_inodes_sort(&w->own);
 	if (rc < 0)
 		return rc;
+	if (w->diag.fd >= 0)
+		return watch_tally_diag(w);
 	return host_tcp_tally_read(w->readers[0], &w->own, w->tally);
+}
+
+/* The same network namespace as ours (1), another (0), or -errno. */
+static int watch_same_netns(pid_t pid)
+{
+	char path[64];
+	struct stat self, them;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	if (stat("/proc/self/ns/net", &self) < 0 || stat(path, &them) < 0)
+		return -errno;
+	return self.st_dev == them.st_dev && self.st_ino == them.st_ino;
+}
+
+/*
+ * sock_diag answers for our network namespace: used when the netlink socket
+ * opens and the watched process shares it; otherwise /proc/PID/net/tcp{,6}
+ * (every row of the host's table formatted and parsed per sample), said once.
+ */
+static void watch_open_diag(struct server_watch *w)
+{
+	int rc = sockdiag_open(&w->diag);
+	int same = rc == 0 ? watch_same_netns(w->readers[0]) : 0;
+
+	if (rc < 0)
+		fprintf(stderr,
+		        "server: cannot open a NETLINK_SOCK_DIAG socket (%s): counting connections "
+		        "from /proc/%d/net/tcp{,6} instead (slower with many sockets)\n",
+		        strerror(-rc), (int)w->pids[0]);
+	else if (same != 1)
+		fprintf(stderr,
+		        "server: process %d is in another network namespace%s%s: counting "
+		        "connections from /proc/%d/net/tcp{,6} instead of sock_diag (slower with "
+		        "many sockets)\n",
+		        (int)w->pids[0], same < 0 ? " or its namespace is unreadable: " : "",
+		        same < 0 ? strerror(-same) : "", (int)w->pids[0]);
+	if (rc == 0 && same != 1)
+		sockdiag_close(&w->diag);
 }
 
 /*
@@ -374,6 +444,8 @@ int server_watch_main(struct server_config *cfg)
 	struct server_stats final;
 	int rc = -1;
 
+	if (w != NULL)
+		w->diag.fd = -1;
 	if (w == NULL || (w->tally = malloc(sizeof(*w->tally))) == NULL)
 		fprintf(stderr, "server: out of memory\n");
 	if (w != NULL && w->tally != NULL)
@@ -384,6 +456,7 @@ int server_watch_main(struct server_config *cfg)
 		sigaction(SIGTERM, &sa, NULL);
 		signal(SIGPIPE, SIG_IGN);
 		watch_banner(w);
+		watch_open_diag(w);
 		/* At start, every descriptor it holds but its connections is its reserve. */
 		watch_capacity(w, watch_tally(w) == 0 ? host_tcp_tally_conns(w->tally, w->port) : 0,
 		               &cap);
@@ -395,6 +468,7 @@ int server_watch_main(struct server_config *cfg)
 			server_print_summary(&sampler, &final, stdout);
 	}
 	if (w != NULL) {
+		sockdiag_close(&w->diag);
 		host_inodes_free(&w->own);
 		host_tasks_free(&w->tasks);
 		free(w->tally);

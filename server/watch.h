@@ -19,6 +19,7 @@
 
 #include "host.h"
 #include "server.h"
+#include "sockdiag.h"
 #include "stats.h"
 
 struct server_watch {
@@ -38,6 +39,7 @@ struct server_watch {
 	int64_t conns_max;      /* the highest conns_current of any sample */
 	struct host_inodes own; /* their sockets, refreshed at every sample */
 	long fds;               /* their descriptors, sockets or not, at that sample */
+	struct sockdiag diag;   /* fd -1: /proc/PID/net/tcp{,6} instead (said at start) */
 	struct host_capacity *capacity; /* the sampler's, refreshed at every sample */
 	struct host_tcp_tally *tally;   /* 320 KB: on the heap */
 	struct host_tasks tasks;        /* their live threads' switches at the last sample */

@@ -5,8 +5,9 @@
 #
 # usage: test_watch.sh SERVER AGENT STATS_DUMP COORDINATOR CASE SOURCE_IP [PTHREAD_EXIT]
 #   count    500 agent connections: conns_current exactly 500 (not the agent's
-#            own ends), threads >= 500, RSS grew; --watch-port finds the same
-#            process; back to 0 with conns_max 500; SIGTERM: summary, exit 0
+#            own ends), the same as `ss` counts, threads >= 500, RSS grew;
+#            --watch-port finds the same process; back to 0 with conns_max 500;
+#            SIGTERM: summary, exit 0
 #   prefork  --watch-port on `server --processes 2`: supervisor and workers
 #            summed, the same count as the server's own stats
 #   dead     kill -9 of the watched process: said within 2 s, exit 1, no answer
@@ -120,6 +121,7 @@ case_count() {
 	sample held
 	expect "held: conns_current" "$(field held conns_current)" "$n"
 	expect "held: conns_max" "$(field held conns_max)" "$n"
+	expect "held: ss count" "$(ss_established "$ECHO_PORT")" "$(field held conns_current)"
 	[ "$(field held threads)" -ge "$n" ] || fail "held: threads $(field held threads) < $n"
 	[ "$(field held fds)" -ge "$n" ] || fail "held: fds $(field held fds) < $n"
 	[ "$(field held rss_kb)" -gt "$(field s0 rss_kb)" ] ||
@@ -133,6 +135,7 @@ case_count() {
 	expect "watch-port: watched" "$(jq -c .watched "$WORK/p.ready")" "[$echo_PID]"
 	sample port
 	expect "watch-port: conns_current" "$(field port conns_current)" "$n"
+	expect "watch-port: ss count" "$(ss_established "$ECHO_PORT")" "$(field port conns_current)"
 
 	kill -TERM "$agent_pid"
 	wait "$agent_pid" 2>/dev/null
