@@ -52,6 +52,12 @@ double html_jnum(const json_t *o, const char *path)
 	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* A figure at path, or where a report of format 1 (before the renames) had it. */
+static double v1_or(const json_t *r, const char *path, const char *v1_path)
+{
+	return jpath(r, path) != NULL ? html_jnum(r, path) : html_jnum(r, v1_path);
+}
+
 const char *html_jstr(const json_t *o, const char *path)
 {
 	const char *s = json_string_value(jpath(o, path));
@@ -611,8 +617,11 @@ static void table_summary(FILE *f, json_t *const *reports, int nreports)
 		td_p50_p99(f, t, "connect");
 		td_p50_p99(f, t, "echo");
 		html_td_num(f, html_jnum(r, "server.final.conns_max"), "%.0f");
-		html_td_num(f, html_jnum(r, "server.per_connection.user_kb"), "%.2f");
-		html_td_num(f, html_jnum(r, "server.per_connection.kernel_kb"), "%.2f");
+		html_td_num(f, v1_or(r, "server.user_kb_per_conn", "server.per_connection.user_kb"),
+		            "%.2f");
+		html_td_num(
+		    f, v1_or(r, "server.kernel_kb_per_conn", "server.per_connection.kernel_kb"),
+		    "%.2f");
 		fputs("</tr>\n", f);
 	}
 	fputs("</table>\n", f);
@@ -942,12 +951,15 @@ static void list_limits(FILE *f, const json_t *r)
 	}
 	json_array_foreach(json_object_get(r, "agents"), i, a)
 	{
-		if (*html_jstr(a, "capacity") == '\0')
+		/* A report of format 1 had the sentence under "capacity". */
+		const char *limit = *html_jstr(a, "capacity_limit") ? html_jstr(a, "capacity_limit")
+		                                                    : html_jstr(a, "capacity");
+		if (*limit == '\0')
 			continue;
 		fputs("<li><b>", f);
 		html_esc(f, html_jstr(a, "name"));
 		fputs("</b>: ", f);
-		html_esc(f, html_jstr(a, "capacity"));
+		html_esc(f, limit);
 		fputs("</li>", f);
 	}
 	fputs("</ul>\n", f);

@@ -35,20 +35,34 @@ static void iso_time(time_t t, char *buf, size_t size)
 	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static json_t *latency_json(const struct hist *connect, const struct hist *echo)
+/*
+ * A histogram's summary (proto/hist.c), with null, not 0, for every figure
+ * of an empty one: nothing was measured.
+ */
+static json_t *summary_json(const struct hist *h)
 {
-	return json_pack("{s:o, s:o}", "connect", hist_summary_json(connect), "echo",
-	                 hist_summary_json(echo));
+	static const char *const keys[] = {"p50", "p90", "p99", "p999", "max", "mean"};
+	json_t *j = hist_summary_json(h);
+
+	for (size_t i = 0; j != NULL && h->count == 0 && i < sizeof(keys) / sizeof(keys[0]); i++)
+		json_object_set_new(j, keys[i], json_null());
+	return j;
 }
 
-/* Each plateau's held connections, and the last one's as a number. */
+static json_t *latency_json(const struct hist *connect, const struct hist *echo)
+{
+	return json_pack("{s:o, s:o}", "connect", summary_json(connect), "echo",
+	                 summary_json(echo));
+}
+
+/* Each plateau's held connections, and the last one's as a number (null before any). */
 static void held_json(json_t *j, const int64_t *held, int nsteps)
 {
 	json_t *steps = json_array();
 
 	for (int k = 0; k < nsteps; k++)
 		json_array_append_new(steps, json_integer(held[k]));
-	json_object_set_new(j, "held", json_integer(nsteps > 0 ? held[nsteps - 1] : 0));
+	json_object_set_new(j, "held", nsteps > 0 ? json_integer(held[nsteps - 1]) : json_null());
 	json_object_set_new(j, "held_steps", steps);
 }
 
@@ -66,8 +80,9 @@ static json_t *agent_json(const struct coord *c, const struct coord_agent *a, bo
 	json_object_set_new(j, "host", json_string(a->hello.host));
 	json_object_set_new(j, "assigned", json_integer(a->assign.connections));
 	json_object_set_new(j, "state", json_string(state_name(a->state, running)));
-	json_object_set_new(j, "max_connections", json_integer(a->hello.max_connections));
-	json_object_set_new(j, "capacity", json_string(a->hello.capacity));
+	/* The names server_stats uses for the same facts about the server's host. */
+	json_object_set_new(j, "capacity", json_integer(a->hello.max_connections));
+	json_object_set_new(j, "capacity_limit", json_string(a->hello.capacity));
 	if (a->why[0])
 		json_object_set_new(j, "why", json_string(a->why));
 	if (a->result)
@@ -119,10 +134,10 @@ static const struct coord_step *last_plateau(const struct coord *c)
 	return NULL;
 }
 
-/* The worst plateau: held over planned; 0 when no plateau was reached. */
+/* The worst plateau: held over planned; NaN (not measured) when no plateau was reached. */
 static double held_ratio(const struct coord *c)
 {
-	double worst = c->nsteps_done > 0 ? 1.0 : 0.0;
+	double worst = c->nsteps_done > 0 ? 1.0 : NAN;
 
 	for (int k = 0; k < c->nsteps_done; k++) {
 		double r = (double)c->steps[k].held / (double)c->steps[k].connections;
@@ -224,12 +239,18 @@ static void churn_metrics(const struct coord *c, double *v)
 	v[TM_CHURN_FAILED] = n > 0 ? failed : NAN;
 }
 
+/* A plateau's memory per connection; NaN without a plateau answer or a connection. */
+static double per_conn(const struct coord_step *plateau, double kb)
+{
+	return plateau != NULL && plateau->server.conns_current > 0 ? kb : NAN;
+}
+
 static void metrics(const struct coord *c, const struct totals *t, double *v)
 {
 	const struct coord_step *plateau = last_plateau(c);
 
 	v[TM_HELD_RATIO] = held_ratio(c);
-	v[TM_HELD] = c->nsteps_done > 0 ? (double)c->steps[c->nsteps_done - 1].held : 0;
+	v[TM_HELD] = c->nsteps_done > 0 ? (double)c->steps[c->nsteps_done - 1].held : NAN;
 
 	v[TM_ESTABLISHED_RATIO] = (double)t->counts.established / (double)c->plan->connections;
 	v[TM_ESTABLISHED] = (double)t->counts.established;
@@ -246,8 +267,10 @@ static void metrics(const struct coord *c, const struct totals *t, double *v)
 	v[TM_ECHO_P99_MS] = ms(&t->echo, 0.99);
 	v[TM_ECHO_P999_MS] = ms(&t->echo, 0.999);
 	v[TM_ECHO_MAX_MS] = t->echo.count ? (double)t->echo.max_us / 1000.0 : NAN;
-	v[TM_SERVER_USER_KB_PER_CONN] = plateau ? plateau->server.user_kb_per_conn : NAN;
-	v[TM_SERVER_KERNEL_KB_PER_CONN] = plateau ? plateau->server.kernel_kb_per_conn : NAN;
+	v[TM_SERVER_USER_KB_PER_CONN] =
+	    per_conn(plateau, plateau ? plateau->server.user_kb_per_conn : 0);
+	v[TM_SERVER_KERNEL_KB_PER_CONN] =
+	    per_conn(plateau, plateau ? plateau->server.kernel_kb_per_conn : 0);
 	/* A server that stopped answering has no final count: the last one is stale. */
 	v[TM_SERVER_MAX_CONNS] =
 	    c->have_last_stats && !c->server_gone ? (double)c->last_stats.conns_max : NAN;
@@ -291,13 +314,29 @@ static json_t *thresholds_json(const struct plan *p, const double *v, bool *all_
 	return arr;
 }
 
+/*
+ * One server answer. What it could not measure is null, not the 0 the wire
+ * carries: memory per connection without a connection, and what a watched
+ * (external) server's view from outside cannot give (its accepted total,
+ * refusals, resets).
+ */
 static json_t *server_stats_json(const struct server_stats *s)
 {
+	static const char *const unseen[] = {"conns_total", "refused", "resets"};
 	json_t *j = stats_pack(s);
+	bool external = strcmp(s->model, "external") == 0;
 
+	if (j == NULL)
+		return NULL;
 	/* The envelope belongs on the wire, not inside a report. */
 	json_object_del(j, "v");
 	json_object_del(j, "type");
+	if (s->conns_current <= 0) {
+		json_object_set_new(j, "user_kb_per_conn", json_null());
+		json_object_set_new(j, "kernel_kb_per_conn", json_null());
+	}
+	for (size_t i = 0; external && i < sizeof(unseen) / sizeof(unseen[0]); i++)
+		json_object_set_new(j, unseen[i], json_null());
 	return j;
 }
 
@@ -311,9 +350,9 @@ static json_t *server_json(const struct coord *c)
 		json_array_append_new(
 		    samples,
 		    json_pack("{s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:I}", "t",
-		              c->samples[i].t_s, "conns", (json_int_t)s->conns_current, "threads",
-		              (json_int_t)s->threads, "rss_kb", (json_int_t)s->rss_kb, "pss_kb",
-		              (json_int_t)s->pss_kb, "kernel_stack_kb",
+		              c->samples[i].t_s, "conns_current", (json_int_t)s->conns_current,
+		              "threads", (json_int_t)s->threads, "rss_kb", (json_int_t)s->rss_kb,
+		              "pss_kb", (json_int_t)s->pss_kb, "kernel_stack_kb",
 		              (json_int_t)s->kernel_stack_kb, "slab_kb", (json_int_t)s->slab_kb,
 		              "page_tables_kb", (json_int_t)s->page_tables_kb, "cpu_user_s",
 		              s->cpu_user_s, "cpu_sys_s", s->cpu_sys_s, "ctxsw_voluntary",
@@ -322,11 +361,12 @@ static json_t *server_json(const struct coord *c)
 	}
 	/* A server that stopped answering has no final word: its last one is not it. */
 	json_t *j = json_pack(
-	    "{s:o, s:o, s:{s:o, s:o}}", "samples", samples, "final",
+	    "{s:o, s:o, s:o, s:o}", "samples", samples, "final",
 	    c->have_last_stats && !c->server_gone ? server_stats_json(&c->last_stats) : json_null(),
-	    "per_connection", "user_kb",
-	    number_or_null(plateau ? plateau->server.user_kb_per_conn : NAN), "kernel_kb",
-	    number_or_null(plateau ? plateau->server.kernel_kb_per_conn : NAN));
+	    "user_kb_per_conn",
+	    number_or_null(per_conn(plateau, plateau ? plateau->server.user_kb_per_conn : 0)),
+	    "kernel_kb_per_conn",
+	    number_or_null(per_conn(plateau, plateau ? plateau->server.kernel_kb_per_conn : 0)));
 	if (j != NULL && c->stats_endpoint[0]) {
 		json_object_set_new(j, "stats", json_string(c->stats_endpoint));
 		json_object_set_new(
@@ -345,9 +385,9 @@ static json_t *step_latency_json(const struct hist *h)
 	struct hist empty;
 
 	if (h != NULL)
-		return hist_summary_json(h);
+		return summary_json(h);
 	hist_init(&empty);
-	return hist_summary_json(&empty);
+	return summary_json(&empty);
 }
 
 /* x / n, or null when there is nothing to divide by. */
@@ -423,8 +463,11 @@ static json_t *step_loads_json(const struct coord *c, const struct coord_step *s
  * (ok), failures by reason, the time from connect() to the first echo, and
  * the cost per connection; server_accepted is the server's own count of them.
  */
-static json_t *churn_json(const struct plan *p, const struct coord_churn *ch)
+static json_t *churn_json(const struct coord *c, const struct coord_churn *ch)
 {
+	const struct plan *p = c->plan;
+	/* A watched (external) server does not count the connections it accepts. */
+	bool counted = ch->have_server && strcmp(c->last_stats.model, "external") != 0;
 	json_t *failed = json_object();
 	double n = (double)ch->ok;
 
@@ -444,7 +487,7 @@ static json_t *churn_json(const struct plan *p, const struct coord_churn *ch)
 	    "agent_cpu_us_per_conn", per(ch->agent_cpu_s * 1e6, n), "server_cpu_us_per_conn",
 	    ch->have_server ? per(ch->server_cpu_s * 1e6, n) : json_null(), "ctxsw_per_conn",
 	    ch->have_server ? per((double)ch->server_ctxsw, n) : json_null(), "server_accepted",
-	    ch->have_server ? json_integer((json_int_t)ch->server_accepted) : json_null());
+	    counted ? json_integer((json_int_t)ch->server_accepted) : json_null());
 }
 
 static json_t *steps_json(const struct coord *c)
@@ -464,7 +507,7 @@ static json_t *steps_json(const struct coord *c)
 		    s->echo_s, "latency", "connect", step_latency_json(s->connect), "echo",
 		    step_latency_json(s->echo), "server",
 		    s->have_server ? server_stats_json(&s->server) : json_null(), "load",
-		    step_loads_json(c, s), "churn", churn_json(c->plan, &s->churn));
+		    step_loads_json(c, s), "churn", churn_json(c, &s->churn));
 
 		/* A step that cannot be built (out of memory) stays a null, never a gap. */
 		json_array_append_new(arr, st != NULL ? st : json_null());
@@ -509,8 +552,9 @@ static json_t *build(const struct coord *c, const struct report_times *tm, bool 
 	json_t *thresholds = thresholds_json(c->plan, v, &ok);
 	json_t *totals = msg_counts_pack(&t->counts);
 	json_object_set_new(totals, "assigned", json_integer(t->assigned));
-	json_object_set_new(totals, "held", json_integer((json_int_t)v[TM_HELD]));
-	json_object_set_new(totals, "held_ratio", json_real(v[TM_HELD_RATIO]));
+	json_object_set_new(totals, "held",
+	                    isnan(v[TM_HELD]) ? json_null() : json_integer((json_int_t)v[TM_HELD]));
+	json_object_set_new(totals, "held_ratio", number_or_null(v[TM_HELD_RATIO]));
 	json_object_set_new(totals, "established_ratio", json_real(v[TM_ESTABLISHED_RATIO]));
 	json_object_set_new(totals, "lost_agents", json_integer(t->lost));
 	json_object_set_new(totals, "latency", latency_json(&t->connect, &t->echo));
@@ -521,11 +565,11 @@ static json_t *build(const struct coord *c, const struct report_times *tm, bool 
 		status = "running";
 	json_t *r =
 	    json_pack("{s:i, s:O, s:s, s:s, s:o, s:{s:s, s:I}, s:o, s:o, s:o, s:o, s:o, s:I}", "v",
-	              1, "plan", c->plan->json, "status", status, "started_at", started, "ended_at",
-	              running ? json_null() : json_string(ended), "target", "host", c->target_host,
-	              "port", (json_int_t)c->target_port, "agents", agents, "totals", totals,
-	              "server", server_json(c), "steps", steps_json(c), "thresholds", thresholds,
-	              "dropped_messages", (json_int_t)c->dropped);
+	              REPORT_VERSION, "plan", c->plan->json, "status", status, "started_at",
+	              started, "ended_at", running ? json_null() : json_string(ended), "target",
+	              "host", c->target_host, "port", (json_int_t)c->target_port, "agents", agents,
+	              "totals", totals, "server", server_json(c), "steps", steps_json(c),
+	              "thresholds", thresholds, "dropped_messages", (json_int_t)c->dropped);
 	if (r != NULL)
 		json_object_set_new(r, "timeline", timeline_json(c));
 	if (r != NULL)

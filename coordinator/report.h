@@ -14,6 +14,13 @@
 
 #include "coord.h"
 
+/*
+ * The format's "v". 2: one name a fact (server.samples[].conns_current,
+ * server.{user,kernel}_kb_per_conn, agents[].capacity and capacity_limit as
+ * in server_stats) and null, not 0, for what was not measured (docs/report.md).
+ */
+#define REPORT_VERSION 2
+
 struct report_times {
 	time_t started;
 	time_t ended;

@@ -25,6 +25,16 @@ static double jnum(const json_t *o, const char *path1, const char *path2)
 	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* v with prec decimals, or "-" where the report has null (not measured). */
+static const char *fnum(char *b, size_t size, double v, int prec)
+{
+	if (isfinite(v))
+		snprintf(b, size, "%.*f", prec, v);
+	else
+		snprintf(b, size, "-");
+	return b;
+}
+
 /* "server refused: max_conns 400" — the server's side of the failures. */
 static void print_refused(FILE *out, const json_t *refused)
 {
@@ -72,16 +82,19 @@ static void print_row(FILE *out, const char *name, const char *state, const json
 	fprintf(out, "  %-16s %-9s %9s %11s %9s %7s %9s %8s", name, state,
 	        host_fmt_count(jint(j, "assigned"), b[0], 32),
 	        host_fmt_count(jint(j, "established"), b[1], 32),
-	        host_fmt_count(jint(j, "held"), b[3], 32),
+	        json_is_integer(json_object_get(j, "held"))
+	            ? host_fmt_count(jint(j, "held"), b[3], 32)
+	            : "-",
 	        host_fmt_count(msg_failed_total_json(j), b[4], 32),
 	        host_fmt_count(jint(j, "echo_ok"), b[2], 32),
 	        host_fmt_count(jint(j, "echo_errors"), b[5], 32));
+	char f[4][32];
 	if (lat != NULL)
-		fprintf(out, "   %7.2f %7.2f   %7.2f %7.2f",
-		        jnum(json_object_get(lat, "connect"), "p50", NULL),
-		        jnum(json_object_get(lat, "connect"), "p99", NULL),
-		        jnum(json_object_get(lat, "echo"), "p50", NULL),
-		        jnum(json_object_get(lat, "echo"), "p99", NULL));
+		fprintf(out, "   %7s %7s   %7s %7s",
+		        fnum(f[0], 32, jnum(json_object_get(lat, "connect"), "p50", NULL), 2),
+		        fnum(f[1], 32, jnum(json_object_get(lat, "connect"), "p99", NULL), 2),
+		        fnum(f[2], 32, jnum(json_object_get(lat, "echo"), "p50", NULL), 2),
+		        fnum(f[3], 32, jnum(json_object_get(lat, "echo"), "p99", NULL), 2));
 	fputc('\n', out);
 }
 
@@ -102,12 +115,13 @@ static void print_steps(FILE *out, const json_t *steps)
 		fprintf(out, "  %-12s %12s %9s", host_fmt_count(jint(s, "connections"), b[0], 32),
 		        host_fmt_count(jint(s, "established"), b[1], 32),
 		        host_fmt_count(jint(s, "held"), b[3], 32));
+		char f[2][32];
 		if (json_is_object(srv))
-			fprintf(out, " %13s %10.1f %14.2f %16.2f",
+			fprintf(out, " %13s %10.1f %14s %16s",
 			        host_fmt_count(jint(srv, "conns_current"), b[2], 32),
 			        (double)jint(srv, "rss_kb") / 1024.0,
-			        jnum(srv, "user_kb_per_conn", NULL),
-			        jnum(srv, "kernel_kb_per_conn", NULL));
+			        fnum(f[0], 32, jnum(srv, "user_kb_per_conn", NULL), 2),
+			        fnum(f[1], 32, jnum(srv, "kernel_kb_per_conn", NULL), 2));
 		if (json_is_number(json_object_get(s, "accept_lag_s")))
 			fprintf(out, " %10.2f%s", jnum(s, "accept_lag_s", NULL),
 			        json_is_true(json_object_get(s, "accept_lag_complete")) ? "" : "+");
@@ -149,11 +163,14 @@ static void print_loads(FILE *out, const json_t *steps)
 			        "load at", "rate/s", "achieved/s", "p50 ms", "p99 ms", "max ms",
 			        "behind", "srv us/msg", "ctxsw/msg", "agt us/msg");
 		header = true;
-		fprintf(out, "  %-12s %10s %10s %8.2f %8.2f %8.2f %8s",
+		char f[3][32];
+		fprintf(out, "  %-12s %10s %10s %8s %8s %8s %8s",
 		        host_fmt_count(jint(s, "connections"), b[0], 32),
 		        host_fmt_count((long)jnum(l, "rate_per_s", NULL), b[1], 32),
 		        host_fmt_count((long)jnum(l, "achieved_per_s", NULL), b[2], 32),
-		        jnum(lat, "p50", NULL), jnum(lat, "p99", NULL), jnum(lat, "max", NULL),
+		        fnum(f[0], 32, jnum(lat, "p50", NULL), 2),
+		        fnum(f[1], 32, jnum(lat, "p99", NULL), 2),
+		        fnum(f[2], 32, jnum(lat, "max", NULL), 2),
 		        host_fmt_count(jint(l, "behind_schedule"), b[3], 32));
 		print_per_msg(out, l, "server_cpu_us_per_msg", " %10.1f");
 		print_per_msg(out, l, "ctxsw_per_msg", " %9.2f");
@@ -182,13 +199,15 @@ static void print_churn(FILE *out, const json_t *steps)
 			        "churn at", "rate/s", "achieved/s", "ok", "failed", "1st p50 ms",
 			        "1st p99 ms", "srv us/conn", "agt us/conn");
 		header = true;
-		fprintf(out, "  %-12s %10s %10s %9s %9s %10.2f %10.2f",
+		char f[2][32];
+		fprintf(out, "  %-12s %10s %10s %9s %9s %10s %10s",
 		        host_fmt_count(jint(s, "connections"), b[0], 32),
 		        host_fmt_count((long)jnum(ch, "rate_per_s", NULL), b[1], 32),
 		        host_fmt_count((long)jnum(ch, "achieved_per_s", NULL), b[2], 32),
 		        host_fmt_count(jint(ch, "ok"), b[3], 32),
-		        host_fmt_count(msg_failed_total_json(ch), b[4], 32), jnum(lat, "p50", NULL),
-		        jnum(lat, "p99", NULL));
+		        host_fmt_count(msg_failed_total_json(ch), b[4], 32),
+		        fnum(f[0], 32, jnum(lat, "p50", NULL), 2),
+		        fnum(f[1], 32, jnum(lat, "p99", NULL), 2));
 		print_per_msg(out, ch, "server_cpu_us_per_conn", " %11.1f");
 		print_per_msg(out, ch, "agent_cpu_us_per_conn", " %10.1f");
 		fputc('\n', out);
@@ -244,10 +263,13 @@ void summary_print(FILE *out, const json_t *r)
 		const char *expr = json_string_value(json_object_get(t, "expr"));
 		if (aborted)
 			fprintf(out, "    --   %s\n", expr);
-		else
+		else if (json_is_number(json_object_get(t, "value")))
 			fprintf(out, "    %-4s %-36s (measured %g)\n",
 			        json_is_true(json_object_get(t, "ok")) ? "ok" : "FAIL", expr,
 			        jnum(t, "value", NULL));
+		else
+			fprintf(out, "    %-4s %-36s (not measured)\n",
+			        json_is_true(json_object_get(t, "ok")) ? "ok" : "FAIL", expr);
 	}
 	fflush(out);
 }

@@ -114,11 +114,13 @@ static json_t *load_row_json(const struct coord *c, int k)
 		p99 = cell[i].p99_us > p99 ? cell[i].p99_us : p99;
 		max = cell[i].max_us > max ? cell[i].max_us : max;
 	}
-	return json_pack("{s:f, s:i, s:i, s:f, s:i, s:I, s:I, s:f, s:f, s:f}", "t", r->t_s, "step",
+	/* No latency recorded since the previous row: nothing measured, null. */
+	return json_pack("{s:f, s:i, s:i, s:f, s:i, s:I, s:I, s:o, s:o, s:o}", "t", r->t_s, "step",
 	                 r->step, "sub", r->sub, "rate_per_s", c->plan->load_rates[r->sub],
 	                 "agents", agents, "verified", (json_int_t)verified, "count",
-	                 (json_int_t)count, "p50_ms", p50 / 1e3, "p99_ms", p99 / 1e3, "max_ms",
-	                 max / 1e3);
+	                 (json_int_t)count, "p50_ms", count ? json_real(p50 / 1e3) : json_null(),
+	                 "p99_ms", count ? json_real(p99 / 1e3) : json_null(), "max_ms",
+	                 count ? json_real(max / 1e3) : json_null());
 }
 
 static json_t *load_json(const struct coord *c)

@@ -48,6 +48,6 @@ expect "more than one source could open" "$(($(q .totals.established) > SINGLE_S
 expect "each agent host below one source's limit" \
 	"$(q "[.agents[].established | select(. > $SINGLE_SOURCE_PORTS)] | length")" 0
 expect "per-connection memory measured" \
-	"$(q '.server.per_connection.user_kb > 0 and .server.per_connection.kernel_kb > 0')" true
+	"$(q '.server.user_kb_per_conn > 0 and .server.kernel_kb_per_conn > 0')" true
 ip netns list | grep -q '^cs-' && fail "lab left up"
 echo PASS

@@ -44,6 +44,18 @@ expect "step 2 server conns" "$(q '.steps[1].server.conns_current')" $n
 expect "step 1 server conns" "$(q '.steps[0].server.conns_current')" $half
 expect "samples present" "$(q '.server.samples | length > 3')" true
 expect "kernel share measured" "$(q '.steps[1].server.kernel_kb_per_conn > 0')" true
+# Format 2: one name a fact. The run's memory per connection is the last plateau's, under
+# the name server_stats gives it; samples count connections as server_stats does; an agent's
+# capacity and its sentence are named as the server's.
+expect "report format" "$(q .v)" 2
+expect "server memory per connection = the last plateau's" \
+	"$(q '[.server.user_kb_per_conn, .server.kernel_kb_per_conn] == [.steps[1].server.user_kb_per_conn, .steps[1].server.kernel_kb_per_conn]')" true
+expect "samples: conns_current" "$(q '[.server.samples[] | .conns_current | type == "number"] | all')" true
+expect "samples reach the plateau" "$(q '[.server.samples[].conns_current] | max')" $n
+expect "agents: capacity, capacity_limit" \
+	"$(q '[.agents[] | (.capacity | type) + "," + (.capacity_limit | type)] | unique | join(" ")')" "number,string"
+expect "server after the close: no connection, no per-connection figure" \
+	"$(q '[.server.final.user_kb_per_conn, .server.final.kernel_kb_per_conn]' | tr -d ' \n')" "[null,null]"
 for h in connect echo; do
 	expect "$h percentiles ordered" \
 		"$(q ".totals.latency.$h | .p50 <= .p90 and .p90 <= .p99 and .p99 <= .p999 and .p999 <= .max")" true

@@ -55,6 +55,15 @@ check() {
 
 run sink
 expect "sink: failed by timeout" "$(jq .totals.failed.timeout "$WORK/sink-r.json")" 20
+# Nothing measured reads null, not 0: no plateau (held, held_ratio and their threshold), no
+# echo latency (count 0), and what a watched server's view from outside cannot count.
+expect "sink: nulls not measured" "$(jq -c '[.totals.held, .totals.held_ratio,
+	(.thresholds[] | select(.expr | startswith("held_ratio")) | .value),
+	.totals.latency.echo.count, .totals.latency.echo.p50, .totals.latency.echo.max,
+	.agents[0].held, .server.final.conns_total, .server.final.refused, .server.final.resets,
+	.server.user_kb_per_conn]' "$WORK/sink-r.json")" "[null,null,null,0,null,null,null,null,null,null,null]"
+# ... and the summary shows a dash for it: the total row's echo p50 and p99.
+expect "sink: summary echo p50/p99" "$(awk '$1 == "total" {print $(NF-1), $NF}' "$WORK/out")" "- -"
 check sink 20 "not an echo server: 20 of 20 connections got no reply within 5 s (echo.timeout_ms)"
 
 run garble
