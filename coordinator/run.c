@@ -595,23 +595,25 @@ static void wait_accepted(struct coord *c, int step, int64_t refused_before)
 	        step + 1, (long long)c->last_stats.conns_current, (long long)want, s->accept_lag_s);
 }
 
-/* The echo's counters summed over the agents still in the run. */
+/* One agent's echo counters: a snapshot taken before a step's echo. */
 struct echo_sums {
 	int64_t ok, errors, timeout, mismatch;
 };
 
-static struct echo_sums echo_sums(const struct coord *c)
+static bool in_run(const struct coord_agent *a)
 {
-	struct echo_sums e = {0};
+	return a->state == AGENT_READY || a->state == AGENT_DONE;
+}
 
-	for (int i = 0; i < c->nagents; i++) {
-		const struct coord_agent *a = &c->agents[i];
-		if (a->state != AGENT_READY && a->state != AGENT_DONE)
-			continue;
-		e.ok += a->counts.echo_ok;
-		e.errors += a->counts.echo_errors;
-		e.timeout += a->counts.failed[MSG_TIMEOUT];
-		e.mismatch += a->counts.failed[MSG_MISMATCH];
+/* Every agent's echo counters now, by index (NULL when out of memory: then no check). */
+static struct echo_sums *echo_snapshot(const struct coord *c)
+{
+	struct echo_sums *e = calloc((size_t)c->nagents + 1, sizeof(*e));
+
+	for (int i = 0; e != NULL && i < c->nagents; i++) {
+		const struct msg_counts *k = &c->agents[i].counts;
+		e[i] = (struct echo_sums){k->echo_ok, k->echo_errors, k->failed[MSG_TIMEOUT],
+		                          k->failed[MSG_MISMATCH]};
 	}
 	return e;
 }
@@ -621,17 +623,31 @@ static struct echo_sums echo_sums(const struct coord *c)
  * of a reply (timeout: echo.timeout_ms passed) or with other bytes (mismatch)
  * says the target is not an echo server: every further step would only wait
  * out the same timeouts. The run stops there (aborted, exit 3), in one line.
+ * Counted over the agents in the run before and after it (a lost one's
+ * connections say nothing about the server).
  */
 static int check_echo_server(struct coord *c, const struct echo_sums *before)
 {
-	struct echo_sums now = echo_sums(c);
-	int64_t ok = now.ok - before->ok, n = ok + (now.errors - before->errors);
-	int64_t timeout = now.timeout - before->timeout;
-	int64_t mismatch = now.mismatch - before->mismatch;
+	struct echo_sums *now = echo_snapshot(c), d = {0};
+
+	if (before == NULL || now == NULL) {
+		free(now);
+		return 0;
+	}
+	for (int i = 0; i < c->nagents; i++) {
+		if (!in_run(&c->agents[i]))
+			continue;
+		d.ok += now[i].ok - before[i].ok;
+		d.errors += now[i].errors - before[i].errors;
+		d.timeout += now[i].timeout - before[i].timeout;
+		d.mismatch += now[i].mismatch - before[i].mismatch;
+	}
+	free(now);
+	int64_t ok = d.ok, n = d.ok + d.errors, timeout = d.timeout, mismatch = d.mismatch;
 	double within_s = (double)c->plan->echo_timeout_ms / 1000.0;
 	char why[256];
 
-	if (ok > 0 || n == 0 || (timeout + mismatch) * 2 <= n)
+	if (ok > 0 || n <= 0 || (timeout + mismatch) * 2 <= n)
 		return 0;
 	if (mismatch == 0)
 		coord_text(why, sizeof(why),
@@ -796,9 +812,14 @@ static int run_step(struct coord *c, int step)
 	if (*c->interrupted)
 		return -1;
 	int64_t ta = coord_now_ms();
-	struct echo_sums echo_before = echo_sums(c);
-	if (p->rounds > 0 && (run_phase(c, MSG_PHASE_ECHO, step, echo_timeout(p)) < 0 ||
-	                      check_echo_server(c, &echo_before) < 0))
+	struct echo_sums *echo_before = echo_snapshot(c);
+	int rc = 0;
+	if (p->rounds > 0 && run_phase(c, MSG_PHASE_ECHO, step, echo_timeout(p)) < 0)
+		rc = -1;
+	else if (p->rounds > 0 && check_echo_server(c, echo_before) < 0)
+		rc = -1;
+	free(echo_before);
+	if (rc < 0)
 		return -1;
 	int64_t t2 = coord_now_ms();
 	if (run_loads(c, step) < 0 || run_churn(c, step) < 0)
