@@ -916,14 +916,39 @@ int host_parse_proc_limits(const char *text, struct host_proc_limits *out)
 	return l.nofile_soft >= 0 ? 0 : -EINVAL;
 }
 
+/* Bits of CapEff in /proc/PID/status: either lets a task create threads past RLIMIT_NPROC. */
+#define HOST_CAP_SYS_ADMIN    21
+#define HOST_CAP_SYS_RESOURCE 24
+
+int host_parse_nproc_exempt(const char *status)
+{
+	const char *uid = strstr(status, "\nUid:"), *cap = strstr(status, "\nCapEff:");
+	unsigned long long eff;
+	long real;
+
+	if (uid == NULL || cap == NULL || sscanf(uid, "\nUid: %ld", &real) != 1 ||
+	    sscanf(cap, "\nCapEff: %llx", &eff) != 1)
+		return -EINVAL;
+	return real == 0 || (eff >> HOST_CAP_SYS_ADMIN & 1) || (eff >> HOST_CAP_SYS_RESOURCE & 1);
+}
+
 int host_proc_limits_read(pid_t pid, struct host_proc_limits *out)
 {
 	char path[64], text[4096];
 	ssize_t len;
+	int rc;
 
 	snprintf(path, sizeof(path), "/proc/%ld/limits", (long)pid);
 	len = host_read_text(path, text, sizeof(text));
-	return len < 0 ? (int)len : host_parse_proc_limits(text, out);
+	rc = len < 0 ? (int)len : host_parse_proc_limits(text, out);
+	if (rc < 0)
+		return rc;
+	/* The kernel does not hold root, or a task with either capability, to Max processes. */
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	len = host_read_text(path, text, sizeof(text));
+	if (len < 0 || host_parse_nproc_exempt(text) != 0)
+		out->nproc_soft = -1; /* exempt, or unknown: not weighed */
+	return 0;
 }
 
 long host_ports_per_source(const struct host_limits *l)

@@ -210,8 +210,15 @@ struct host_proc_limits {
 	long nproc_soft; /* Max processes: the tasks (threads) its real user may run */
 };
 
+/* nproc_soft is -1 (not weighed) when the kernel exempts the process from it (below). */
 int host_proc_limits_read(pid_t pid, struct host_proc_limits *out);
 int host_parse_proc_limits(const char *text, struct host_proc_limits *out);
+/*
+ * From /proc/PID/status text: 1 if RLIMIT_NPROC does not hold the process
+ * (real uid 0, or CAP_SYS_ADMIN or CAP_SYS_RESOURCE effective), 0 if it
+ * does, -EINVAL without Uid and CapEff lines.
+ */
+int host_parse_nproc_exempt(const char *status);
 
 enum host_model {
 	HOST_MODEL_THREADS, /* thread-per-connection server */
