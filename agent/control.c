@@ -4,12 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <zmq.h>
 
 #include "auth.h"
+#include "clock.h"
 #include "control.h"
 #include "engine.h"
 #include "host.h"
@@ -105,14 +105,6 @@ struct control {
 	} work;
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void say(const struct control *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* One write per line, so lines of several local agents never interleave. */
@@ -142,7 +134,7 @@ static void say_as(struct control *c, enum say_kind kind, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (loglimit_pass(&c->limits[kind], now_ms(), line))
+	if (loglimit_pass(&c->limits[kind], clock_ms(), line))
 		say(c, "%s", line);
 }
 
@@ -170,7 +162,7 @@ static void send_msg(struct control *c, json_t *msg)
 
 	json_decref(msg);
 	if (body != NULL && zmq_send(c->sock, body, len, ZMQ_DONTWAIT) >= 0)
-		c->last_sent_ms = now_ms();
+		c->last_sent_ms = clock_ms();
 	free(body);
 }
 
@@ -329,7 +321,7 @@ static void answer(struct control *c, json_t *msg)
 {
 	json_decref(c->answer);
 	c->answer = msg;
-	c->next_answer_ms = now_ms() + ANSWER_RESEND_MS;
+	c->next_answer_ms = clock_ms() + ANSWER_RESEND_MS;
 }
 
 static void send_progress(struct control *c, enum proto_type type)
@@ -570,7 +562,7 @@ static void on_go(struct control *c, json_t *msg)
 	}
 	c->go = go;
 	c->phase_running = true;
-	c->next_progress_ms = now_ms() + c->progress_ms;
+	c->next_progress_ms = clock_ms() + c->progress_ms;
 	answer(c, NULL); /* a go means our last answer arrived */
 }
 
@@ -641,7 +633,7 @@ static void on_message(struct control *c, const void *buf, size_t len)
 		say_as(c, SAY_BAD, "dropped a message from the coordinator: %s", err.msg);
 		return;
 	}
-	c->last_heard_ms = now_ms();
+	c->last_heard_ms = clock_ms();
 	c->next_silent_ms = 0;
 	c->linked = true;
 	if (c->rejoin) { /* a message of the conversation the lost connection broke */
@@ -702,7 +694,7 @@ static void say_silent(struct control *c, int64_t now)
 /* What is due: hello, heartbeat, progress, phase completion, result resend, dead man. */
 static void tick(struct control *c)
 {
-	int64_t now = now_ms();
+	int64_t now = clock_ms();
 
 	say_suppressed(c, now);
 	if (c->state == CTL_IDLE) {
@@ -767,7 +759,7 @@ static int64_t earliest(int64_t a, int64_t b)
  */
 static int tick_wait_ms(const struct control *c)
 {
-	int64_t now = now_ms(), due;
+	int64_t now = clock_ms(), due;
 
 	if (c->state == CTL_IDLE) {
 		due = c->next_hello_ms;
@@ -795,10 +787,10 @@ static int tick_wait_ms(const struct control *c)
  */
 static void control_drain(struct control *c)
 {
-	int64_t until = now_ms() + DRAIN_MS;
+	int64_t until = clock_ms() + DRAIN_MS;
 	zmq_msg_t m;
 
-	for (int i = 0; i < DRAIN_MAX && now_ms() < until; i++) {
+	for (int i = 0; i < DRAIN_MAX && clock_ms() < until; i++) {
 		zmq_msg_init(&m);
 		if (zmq_msg_recv(&m, c->sock, ZMQ_DONTWAIT) < 0) {
 			zmq_msg_close(&m);
@@ -858,7 +850,7 @@ static int control_monitor(struct control *c)
  */
 static void control_on_lost(struct control *c, const char *addr)
 {
-	int64_t now = now_ms();
+	int64_t now = clock_ms();
 
 	if (c->state == CTL_IDLE) {
 		say_as(c, SAY_LINK, "the connection to the coordinator at %s closed; reconnecting",
@@ -942,7 +934,7 @@ static int control_open(struct control *c)
 	int64_t maxmsg = PROTO_MAX_MSG;
 
 	c->nopen++;
-	c->opened_ms = now_ms();
+	c->opened_ms = clock_ms();
 	c->connected = c->linked = c->handshake_ok = c->in_multipart = false;
 	c->sock = zmq_socket(c->ctx, ZMQ_DEALER);
 	/* IMMEDIATE: nothing queues for a coordinator that is not there (no stale hellos). */
@@ -987,7 +979,7 @@ static int control_step(struct control *c)
 			control_on_event(c);
 	if (items[0].revents & ZMQ_POLLIN)
 		control_drain(c);
-	if (c->relink_ms != 0 && now_ms() >= c->relink_ms) {
+	if (c->relink_ms != 0 && clock_ms() >= c->relink_ms) {
 		c->relink_ms = 0;
 		control_close(c);
 		if (control_open(c) < 0)
@@ -1033,7 +1025,7 @@ int control_run(const struct agent_options *o, volatile sig_atomic_t *stop)
 		say(&c, "connecting to %s (unauthenticated control plane, this host only)",
 		    o->coordinator);
 	control_set_deadman(&c, DEFAULT_DEADMAN_MS);
-	c.last_heard_ms = now_ms();
+	c.last_heard_ms = clock_ms();
 	while (!*stop) {
 		if (control_step(&c) < 0) {
 			say(&c, "the control socket to %s failed: %s; exiting", o->coordinator,

@@ -151,7 +151,7 @@ int engine_connect(struct engine *e, uint64_t total_target)
 	cur = atomic_load(&e->st.current);
 	/* Enough credit for ~20 ms, so a worker sleeping 1 ms at a time keeps the rate. */
 	burst = rate / 50 ? rate / 50 : 1;
-	tbucket_init(&e->tb, rate, burst, engine_now_us() * 1000);
+	tbucket_init(&e->tb, rate, burst, clock_us() * 1000);
 	atomic_store(&e->ticket_limit,
 	             atomic_load(&e->ticket) + (total_target > cur ? total_target - cur : 0));
 	engine_phase_start(e, ENGINE_PHASE_CONNECT);
@@ -194,7 +194,7 @@ int engine_load(struct engine *e, const struct engine_load *load)
 	                                          : (uint64_t)(interval + 0.5);
 	e->load_duration_us = load->duration_ms * 1000;
 	/* A moment for every worker to see the phase before the first send is due. */
-	e->load_t0_us = engine_now_us() + 1000;
+	e->load_t0_us = clock_us() + 1000;
 	engine_phase_start(e, ENGINE_PHASE_LOAD);
 	pthread_mutex_unlock(&e->lock);
 	return 0;
@@ -217,21 +217,19 @@ double engine_load_elapsed_s(struct engine *e)
 
 int engine_churn(struct engine *e, double rate_per_s, uint64_t duration_ms)
 {
-	uint64_t rate, now;
-
 	if (!(rate_per_s >= 1) || duration_ms == 0)
 		return -EINVAL;
-	rate = (uint64_t)(rate_per_s + 0.5);
 	pthread_mutex_lock(&e->lock);
 	if (engine_busy(e)) {
 		pthread_mutex_unlock(&e->lock);
 		return -EBUSY;
 	}
-	now = engine_now_us();
-	/* As engine_connect: credit for ~20 ms, so a worker sleeping 1 ms keeps the rate. */
-	tbucket_init(&e->tb, rate, rate / 50 ? rate / 50 : 1, now * 1000);
 	e->phase_payload = e->p.payload_bytes;
-	e->churn_end_us = now + duration_ms * 1000;
+	e->churn_rate = rate_per_s;
+	e->churn_total = (uint64_t)(rate_per_s * (double)duration_ms / 1000.0 + 0.5);
+	atomic_store(&e->churn_next, 0);
+	e->churn_t0_us = clock_us();
+	e->churn_end_us = e->churn_t0_us + duration_ms * 1000;
 	engine_phase_start(e, ENGINE_PHASE_CHURN);
 	pthread_mutex_unlock(&e->lock);
 	return 0;

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "engine.h"
 #include "tbucket.h"
 
@@ -146,15 +147,22 @@ struct engine {
 	uint64_t load_t0_us;    /* load: when the schedule starts */
 	uint64_t load_duration_us;
 	uint64_t load_interval_us; /* load: each connection sends once per interval */
-	uint64_t churn_end_us;     /* churn: no connection starts at or after this */
-	_Atomic uint32_t churn_id; /* churn: the next churn connection's id */
+	/*
+	 * churn: connection i of the phase is due at churn_t0_us + i / churn_rate
+	 * s, for i < churn_total; a worker that comes late starts every one due
+	 * (within GRACE_US after churn_end_us), so the count is the rate's.
+	 */
+	uint64_t churn_t0_us, churn_end_us;
+	double churn_rate;
+	uint64_t churn_total;
+	_Atomic uint64_t churn_next; /* the next index of this phase to start */
+	_Atomic uint32_t churn_id;   /* the next churn connection's id (payloads), never reset */
 	unsigned phase_gen;
 	unsigned workers_done;
 
 	struct engine_stats st;
 };
 
-uint64_t engine_now_us(void);
 void *worker_main(void *arg);
 int worker_init(struct worker *w, struct engine *e, unsigned index);
 void worker_fini(struct worker *w);

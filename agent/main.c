@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "control.h"
 #include "engine.h"
 #include "host.h"
@@ -31,14 +32,6 @@ static void agent_on_signal(int sig)
 	agent_stop = 1;
 }
 
-static double agent_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 struct progress {
 	bool tty;
 	double started;
@@ -52,7 +45,7 @@ static void progress_print(struct progress *pg, struct engine *e, const char *ph
                            uint64_t target, bool force)
 {
 	struct engine_counts c;
-	double now = agent_now(), rate;
+	double now = clock_s(), rate;
 	uint64_t failed = 0, count;
 	bool load;
 	int i;
@@ -157,16 +150,16 @@ static struct engine *standalone_engine(const struct agent_options *o)
 /* Connect, then echo, load, churn and hold as asked; false once interrupted. */
 static bool standalone_phases(const struct agent_options *o, struct standalone *s)
 {
-	double t0 = agent_now();
+	double t0 = clock_s();
 
 	engine_connect(s->e, o->n);
 	bool ok = agent_wait_phase(s->e, &s->pg, "connect", o->n);
-	s->t_connect = agent_now() - t0;
+	s->t_connect = clock_s() - t0;
 	if (ok && o->rounds > 0) {
-		t0 = agent_now();
+		t0 = clock_s();
 		engine_echo(s->e);
 		ok = agent_wait_phase(s->e, &s->pg, "echo", o->n);
-		s->t_echo = agent_now() - t0;
+		s->t_echo = clock_s() - t0;
 	}
 	if (ok && o->load_rate > 0) {
 		struct engine_load l = {(double)o->load_rate, o->load_duration_ms, o->load_payload};
@@ -187,8 +180,8 @@ static bool standalone_phases(const struct agent_options *o, struct standalone *
 		ok = agent_wait_phase(s->e, &s->pg, "churn", o->n);
 		result_cost_end(&s->churn.cost);
 	}
-	double until = agent_now() + o->hold_s;
-	while (ok && o->hold_s > 0 && !agent_stop && agent_now() < until) {
+	double until = clock_s() + o->hold_s;
+	while (ok && o->hold_s > 0 && !agent_stop && clock_s() < until) {
 		struct timespec ts = {0, 100 * 1000000L};
 
 		nanosleep(&ts, NULL);
@@ -249,7 +242,7 @@ static int agent_run_standalone(const struct agent_options *o)
 	if (s.e == NULL)
 		return AGENT_EXIT_FAILED;
 	s.pg.tty = isatty(STDERR_FILENO);
-	s.pg.started = s.pg.last_t = agent_now();
+	s.pg.started = s.pg.last_t = clock_s();
 
 	bool ok = standalone_phases(o, &s);
 	engine_close(s.e);

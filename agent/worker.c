@@ -29,20 +29,13 @@
 #define BUF_MAX       65536
 #define LOAD_TICK_US  100 /* a worker under load sleeps at least this long, or not at all */
 /*
- * A send due before the load's end is still made when the worker comes to it
- * at most this late after the end (a busy host's scheduling hiccup, counted
- * as behind), never later: the phase lasts at most its duration plus this
- * plus the echo timeout, whatever the rate.
+ * A send (load) or a new connection (churn) due before the phase's end is
+ * still made when the worker comes to it at most this late after the end (a
+ * busy host's scheduling hiccup; a load's send counts as behind), never
+ * later: the phase lasts at most its duration plus this plus its timeouts,
+ * whatever the rate.
  */
-#define LOAD_GRACE_US 100000
-
-uint64_t engine_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
+#define GRACE_US 100000
 
 static void stat_add(_Atomic uint64_t *c, uint64_t n)
 {
@@ -272,7 +265,7 @@ static bool load_round_next(struct worker *w, struct conn *c, uint64_t now)
 	stat_add(&w->e->st.load_verified, 1);
 	atomic_store_explicit(&w->load_last_us, now, memory_order_relaxed);
 	/* Past the end of the schedule, or of the duration and its grace: no more from this one. */
-	if (next >= w->load.end_us || now >= w->load.end_us + LOAD_GRACE_US) {
+	if (next >= w->load.end_us || now >= w->load.end_us + GRACE_US) {
 		c->state = CONN_IDLE;
 		w->echoing--;
 		return false;
@@ -318,7 +311,7 @@ static int conn_echo_step(struct worker *w, struct conn *c, int *reason)
 			return 0;
 
 		/* Round complete. */
-		now = engine_now_us();
+		now = clock_us();
 		pthread_mutex_lock(&w->hist_lock);
 		hist_record(c->churn ? &w->h_churn_echo
 		            : load   ? &w->h_load
@@ -446,10 +439,10 @@ static void worker_on_event(struct worker *w, uint32_t slot, uint32_t events)
 			return;
 		}
 		if (c->churn) {
-			churn_established(w, slot, engine_now_us());
+			churn_established(w, slot, clock_us());
 			return;
 		}
-		conn_established(w, slot, engine_now_us());
+		conn_established(w, slot, clock_us());
 		if (!(events & (EPOLLIN | EPOLLRDHUP)))
 			return;
 	}
@@ -491,7 +484,7 @@ static int worker_connect_one(struct worker *w, uint32_t id, bool churn)
 	c->id = id;
 	c->state = CONN_CONNECTING;
 	c->churn = churn;
-	c->t0_us = engine_now_us();
+	c->t0_us = clock_us();
 	c->due_us = c->t0_us + (uint64_t)e->p.connect_timeout_ms * 1000;
 	if (churn)
 		w->churning++;
@@ -555,7 +548,7 @@ static int worker_start_connects(struct worker *w, bool *more_tickets)
 {
 	struct engine *e = w->e;
 	uint64_t want, granted, first = 0, n, wait_ns = 0, i;
-	uint64_t now_ns = engine_now_us() * 1000;
+	uint64_t now_ns = clock_us() * 1000;
 
 	*more_tickets = atomic_load(&e->ticket) < atomic_load(&e->ticket_limit);
 	if (!*more_tickets)
@@ -573,35 +566,55 @@ static int worker_start_connects(struct worker *w, bool *more_tickets)
 	return (int)((wait_ns + 999999) / 1000000);
 }
 
+/* Churn connections due by now: the rate's schedule, never past its total. */
+static uint64_t churn_due(const struct engine *e, uint64_t now)
+{
+	if (now < e->churn_t0_us)
+		return 0;
+	double due = (double)(now - e->churn_t0_us) * e->churn_rate / 1e6 + 1;
+	return due < (double)e->churn_total ? (uint64_t)due : e->churn_total;
+}
+
 /*
- * Opens the churn connections the rate allows now; returns the ms to wait
- * before more are due, or IDLE_WAIT_MS once the duration is over.
+ * Opens the churn connections due by now, a batch at a time (the workers
+ * share the schedule); returns the ms until the next is due, or
+ * IDLE_WAIT_MS once every one was started or the phase's end is GRACE_US
+ * behind. A worker the host kept off its core catches up: it starts what
+ * fell due meanwhile, so a busy host delays connections but never drops one.
  */
 static int worker_start_churn(struct worker *w, bool *over)
 {
 	struct engine *e = w->e;
-	uint64_t now = engine_now_us(), wait_ns = 0, granted, i;
+	uint64_t now = clock_us(), due = churn_due(e, now), next;
+	unsigned started = 0;
 
-	*over = now >= e->churn_end_us;
-	if (*over)
-		return IDLE_WAIT_MS;
-	granted = tbucket_take(&e->tb, now * 1000, START_BATCH, &wait_ns);
-	for (i = 0; i < granted; i++) {
+	*over = false;
+	while (started < START_BATCH) {
+		next = atomic_load(&e->churn_next);
+		if (next >= due)
+			break;
+		if (!atomic_compare_exchange_weak(&e->churn_next, &next, next + 1))
+			continue;
 		/* Ids from the top half: payloads never repeat a held connection's. */
-		uint32_t id = 0x80000000u | atomic_fetch_add(&e->churn_id, 1);
-
-		worker_connect_one(w, id, true);
+		worker_connect_one(w, 0x80000000u | atomic_fetch_add(&e->churn_id, 1), true);
+		started++;
 	}
-	if (granted == START_BATCH)
+	if (started == START_BATCH)
 		return 0;
-	return (int)((wait_ns + 999999) / 1000000);
+	next = atomic_load(&e->churn_next);
+	if (next >= e->churn_total || now >= e->churn_end_us + GRACE_US) {
+		*over = true;
+		return IDLE_WAIT_MS;
+	}
+	uint64_t at = e->churn_t0_us + (uint64_t)((double)next * 1e6 / e->churn_rate);
+	return at > now ? (int)((at - now + 999) / 1000) : 0;
 }
 
 /* Starts the next batch of echoes; returns true when every slot has been visited. */
 static bool worker_start_echoes(struct worker *w)
 {
 	uint32_t started = 0;
-	uint64_t now = engine_now_us();
+	uint64_t now = clock_us();
 	int reason = ENGINE_OTHER;
 
 	while (w->echo_next < w->nslots && started < START_BATCH) {
@@ -669,7 +682,7 @@ static uint64_t worker_run_load(struct worker *w, uint64_t now)
 		uint32_t slot = l->k;
 		struct conn *c = &w->conns[slot];
 
-		if (due >= l->end_us || now >= l->end_us + LOAD_GRACE_US) {
+		if (due >= l->end_us || now >= l->end_us + GRACE_US) {
 			load_finish(w);
 			break;
 		}
@@ -843,7 +856,7 @@ void *worker_main(void *arg)
 			if (more && w->churning == 0)
 				worker_report_done(w);
 		}
-		now = engine_now_us();
+		now = clock_us();
 		timeout_us = (uint64_t)timeout * 1000;
 		if (w->phase == ENGINE_PHASE_LOAD) {
 			uint64_t until = worker_run_load(w, now);
@@ -871,7 +884,7 @@ void *worker_main(void *arg)
 				continue;
 			worker_on_event(w, (uint32_t)events[i].data.u64, events[i].events);
 		}
-		now = engine_now_us();
+		now = clock_us();
 		if (now >= w->next_sweep_us) {
 			worker_sweep(w, now);
 			if (w->next_sweep_us < now + SWEEP_MIN_US)
