@@ -290,11 +290,6 @@ struct coord {
 	bool progress_dirty;
 };
 
-/* The monotonic clock in ms (common/clock.h); the name is run.c's and report.c's. */
-static inline int64_t coord_now_ms(void)
-{
-	return clock_ms();
-}
 /* snprintf that truncates on purpose: reasons and names are bounded fields. */
 void coord_text(char *dst, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

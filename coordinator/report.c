@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "host.h"
 #include "report.h"
 #include "timeline.h"
@@ -598,7 +599,7 @@ int report_write_running(const struct coord *c)
 	int code;
 
 	/* The wall clock at the start, from the monotonic time the run has lasted. */
-	tm.started = tm.ended - (time_t)((coord_now_ms() - c->started_ms + 500) / 1000);
+	tm.started = tm.ended - (time_t)((clock_ms() - c->started_ms + 500) / 1000);
 	json_t *r = build(c, &tm, true, &code);
 	if (r == NULL)
 		return -ENOMEM;

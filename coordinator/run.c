@@ -39,10 +39,10 @@ static bool wait_for(struct coord *c, coord_pred pred, int64_t timeout_ms)
 /* Pumps until pred holds; false on deadline or (if interruptible) SIGINT. */
 static bool wait_until(struct coord *c, coord_pred pred, int64_t timeout_ms, bool interruptible)
 {
-	int64_t deadline = coord_now_ms() + timeout_ms;
+	int64_t deadline = clock_ms() + timeout_ms;
 
 	while (pred == NULL || !pred(c)) {
-		int64_t left = deadline - coord_now_ms();
+		int64_t left = deadline - clock_ms();
 		if ((interruptible && *c->interrupted) || left <= 0)
 			return false;
 		coord_pump(c, left < 100 ? (int)left : 100);
@@ -85,7 +85,7 @@ void coord_on_new_agent(struct coord *c, const char *id, const char *key, const 
 	a->state = AGENT_JOINED;
 	a->go_phase = -1;
 	a->lost_step = -1;
-	a->last_seen_ms = coord_now_ms();
+	a->last_seen_ms = clock_ms();
 	coord_welcome(c, id);
 	coord_progress_end(c);
 	if (!c->opt->quiet) {
@@ -143,7 +143,7 @@ static void note_interrupt(struct coord *c)
 	char why[128];
 
 	coord_text(why, sizeof(why), "interrupted by a signal at t=%.1f s (%s)",
-	           (double)(coord_now_ms() - c->started_ms) / 1000.0,
+	           (double)(clock_ms() - c->started_ms) / 1000.0,
 	           c->phase ? c->phase : "start");
 	fail(c, "%s", why);
 	c->aborted = true;
@@ -540,7 +540,7 @@ static void wait_accepted(struct coord *c, int step, int64_t refused_before)
 {
 	struct coord_step *s = &c->steps[step];
 	int64_t opened = c->plan->steps[step] - (step > 0 ? c->plan->steps[step - 1] : 0);
-	int64_t t0 = coord_now_ms(), deadline = t0 + ACCEPT_WAIT_MS + opened;
+	int64_t t0 = clock_ms(), deadline = t0 + ACCEPT_WAIT_MS + opened;
 	int64_t want = agents_open(c);
 	int64_t most = -1, grew_ms = t0; /* the server's count, and when it last grew */
 
@@ -551,7 +551,7 @@ static void wait_accepted(struct coord *c, int step, int64_t refused_before)
 	c->phase = "accept";
 	coord_mark(c, c->phase, step + 1);
 	while (sample_now(c)) {
-		s->accept_lag_s = (double)(coord_now_ms() - t0) / 1000.0;
+		s->accept_lag_s = (double)(clock_ms() - t0) / 1000.0;
 		if (c->last_stats.conns_current >= want) {
 			s->accepted_all = true;
 			return;
@@ -570,10 +570,10 @@ static void wait_accepted(struct coord *c, int step, int64_t refused_before)
 		}
 		if (c->last_stats.conns_current > most) {
 			most = c->last_stats.conns_current;
-			grew_ms = coord_now_ms();
+			grew_ms = clock_ms();
 		}
 		/* Not accepting at all (or stalled): waiting out the bound would not help. */
-		if (coord_now_ms() - grew_ms >= ACCEPT_STALL_MS) {
+		if (clock_ms() - grew_ms >= ACCEPT_STALL_MS) {
 			coord_progress_end(c);
 			fprintf(stderr,
 			        "coordinator: step %d: the server holds %lld of the agents' %lld "
@@ -582,7 +582,7 @@ static void wait_accepted(struct coord *c, int step, int64_t refused_before)
 			        ACCEPT_STALL_MS / 1000);
 			return;
 		}
-		if (coord_now_ms() >= deadline || *c->interrupted)
+		if (clock_ms() >= deadline || *c->interrupted)
 			break;
 		wait_until(c, NULL, ACCEPT_POLL_MS, true);
 	}
@@ -699,7 +699,7 @@ static void record_plateau(struct coord *c, int step, double connect_s, double e
  */
 static void checkpoint(struct coord *c, int step)
 {
-	int64_t t0 = coord_now_ms();
+	int64_t t0 = clock_ms();
 	int err = report_write_running(c);
 
 	if (err == 0 && c->opt->quiet)
@@ -711,7 +711,7 @@ static void checkpoint(struct coord *c, int step)
 	else
 		fprintf(stderr, "coordinator: step %d of %lld in %s (%lld ms)\n", step + 1,
 		        (long long)c->plan->nsteps, c->opt->report,
-		        (long long)(coord_now_ms() - t0));
+		        (long long)(clock_ms() - t0));
 }
 
 /* A load runs its schedule, then waits for its last echoes (each bounded). */
@@ -799,7 +799,7 @@ static int run_churn(struct coord *c, int step)
 static int run_step(struct coord *c, int step)
 {
 	const struct plan *p = c->plan;
-	int64_t t0 = coord_now_ms();
+	int64_t t0 = clock_ms();
 
 	/* The server's refusals so far, to tell the step's from older ones (-1: unknown). */
 	int64_t refused_before = c->have_last_stats ? refused_total(&c->last_stats) : -1;
@@ -807,11 +807,11 @@ static int run_step(struct coord *c, int step)
 		refused_before = 0; /* nothing sampled yet: count from the server's start */
 	if (run_phase(c, MSG_PHASE_CONNECT, step, connect_timeout(p, step)) < 0)
 		return -1;
-	int64_t t1 = coord_now_ms();
+	int64_t t1 = clock_ms();
 	wait_accepted(c, step, refused_before);
 	if (*c->interrupted)
 		return -1;
-	int64_t ta = coord_now_ms();
+	int64_t ta = clock_ms();
 	struct echo_sums *echo_before = echo_snapshot(c);
 	int rc = 0;
 	if (p->rounds > 0 && run_phase(c, MSG_PHASE_ECHO, step, echo_timeout(p)) < 0)
@@ -821,7 +821,7 @@ static int run_step(struct coord *c, int step)
 	free(echo_before);
 	if (rc < 0)
 		return -1;
-	int64_t t2 = coord_now_ms();
+	int64_t t2 = clock_ms();
 	if (run_loads(c, step) < 0 || run_churn(c, step) < 0)
 		return -1;
 	c->phase = "hold";
@@ -857,7 +857,7 @@ static void collect_results(struct coord *c)
 
 void coord_run(struct coord *c)
 {
-	c->started_ms = coord_now_ms();
+	c->started_ms = clock_ms();
 	c->cur_phase = -1;
 	c->phase_hist = malloc(sizeof(*c->phase_hist));
 	if (c->phase_hist == NULL) {
@@ -866,14 +866,14 @@ void coord_run(struct coord *c)
 	}
 	if (join(c) < 0)
 		return;
-	c->joined_ms = coord_now_ms() - c->started_ms;
+	c->joined_ms = clock_ms() - c->started_ms;
 	first_answer(c);
 	if (assign(c) < 0) {
 		if (*c->interrupted)
 			note_interrupt(c);
 		return;
 	}
-	c->ready_ms = coord_now_ms() - c->started_ms;
+	c->ready_ms = clock_ms() - c->started_ms;
 	if (*c->interrupted) {
 		note_interrupt(c);
 		stop_all(c, "the coordinator was interrupted");
@@ -895,16 +895,16 @@ void coord_run(struct coord *c)
 	} else {
 		stop_all(c, "the run failed");
 	}
-	c->closed_ms = coord_now_ms() - c->started_ms;
+	c->closed_ms = clock_ms() - c->started_ms;
 	collect_results(c);
-	c->results_ms = coord_now_ms() - c->started_ms;
+	c->results_ms = clock_ms() - c->started_ms;
 	/*
 	 * The server's final word: its total and what is left after the close.
 	 * Its threads see the agents' FINs a moment after the agents report the
 	 * close, so give it a bounded while to drain before the last sample.
 	 */
-	int64_t drain_until = coord_now_ms() + DRAIN_TIMEOUT_MS;
-	while (sample_now(c) && c->last_stats.conns_current > 0 && coord_now_ms() < drain_until)
+	int64_t drain_until = clock_ms() + DRAIN_TIMEOUT_MS;
+	while (sample_now(c) && c->last_stats.conns_current > 0 && clock_ms() < drain_until)
 		wait_until(c, NULL, 100, false);
 	c->phase = "done";
 	coord_progress_end(c);
