@@ -134,9 +134,10 @@ deploy_check_running() {
 }
 
 # deploy_e2e DEPLOY_DIR INVENTORY PLAN WORK_DIR: the end-to-end flow both deploy.local and
-# deploy.lab run against their inventory: site.yml installs and tunes (a second run changes
-# nothing), run.yml runs PLAN (a pass: report fetched, numbers checked), then a plan whose
-# threshold cannot hold (the play fails, the report is still fetched).
+# deploy.lab run against their inventory: site.yml --check on the fresh hosts (and run.yml
+# --check with DEPLOY_E2E_CHECK_RUN=1: pass, change nothing), site.yml installs and tunes (a
+# second run changes nothing), run.yml runs PLAN (a pass: report fetched, numbers checked),
+# then a plan whose threshold cannot hold (the play fails, the report is still fetched).
 # The inventory has one [server] srv, two [agents] ag1 and ag2, one [coordinator] coord, each
 # installed under WORK/hosts/NAME, and keys beside it (WORK/keys); the plan gets 600
 # connections. Over CURVE: keys checked after site.yml, command lines during the run, and an
@@ -146,6 +147,21 @@ deploy_e2e() {
 	export ANSIBLE_CONFIG=$deploy/ansible.cfg ANSIBLE_NOCOLOR=1 ANSIBLE_HOST_KEY_CHECKING=False
 	export ANSIBLE_LOCAL_TEMP=$work/ansible-tmp ANSIBLE_SSH_CONTROL_PATH_DIR=$work/cp
 	cd "$deploy"
+
+	# Check mode on hosts that have nothing yet: the plays pass and leave nothing behind (no
+	# install root, no key or report fetched).
+	ansible-playbook -i "$inventory" --check site.yml >"$work/check.log" 2>&1 ||
+		{ tail -n 60 "$work/check.log"; fail "site.yml --check on fresh hosts"; }
+	[ ! -e "$work/hosts" ] || fail "site.yml --check wrote to the hosts: $(find "$work/hosts" | head -n 5)"
+	[ ! -e "$work/keys" ] || fail "site.yml --check fetched keys: $(find "$work/keys" | head -n 5)"
+	echo "ok: site.yml --check passes on fresh hosts and changes nothing"
+	# run.yml too (3 min of Ansible here under load: deploy.local only, DEPLOY_E2E_CHECK_RUN=1).
+	if [ "${DEPLOY_E2E_CHECK_RUN:-}" = 1 ]; then
+		ansible-playbook -i "$inventory" --check run.yml -e "run_plan=$plan" -e "run_fetch_dir=$work/check-run" \
+			>"$work/check-run.log" 2>&1 || { tail -n 60 "$work/check-run.log"; fail "run.yml --check on fresh hosts"; }
+		[ ! -e "$work/hosts" ] && [ ! -e "$work/check-run" ] || fail "run.yml --check wrote something"
+		echo "ok: run.yml --check passes on fresh hosts and changes nothing"
+	fi
 
 	ansible-playbook -i "$inventory" site.yml >"$work/site1.log" 2>&1 ||
 		{ tail -n 60 "$work/site1.log"; fail "site.yml"; }

@@ -78,8 +78,8 @@ cat >"$tmp/hosts.ini" <<EOF2
 srv ansible_host=198.18.0.1 connscale_root=$tmp/hosts/srv
 
 [agents]
-ag1 ansible_host=198.18.0.11 connscale_root=$tmp/hosts/ag1 agent_source_ips='["198.18.0.11"]'
-ag2 ansible_host=198.18.0.12 connscale_root=$tmp/hosts/ag2 agent_source_ips='["198.18.0.12"]'
+ag1 ansible_host=198.18.0.11 connscale_root=$tmp/hosts/ag1 connscale_agent_source_ips='["198.18.0.11"]'
+ag2 ansible_host=198.18.0.12 connscale_root=$tmp/hosts/ag2 connscale_agent_source_ips='["198.18.0.12"]'
 
 [coordinator]
 coord ansible_host=198.18.0.254 connscale_root=$tmp/hosts/coord
@@ -91,16 +91,16 @@ ansible_ssh_private_key_file=$tmp/id
 ansible_python_interpreter=/usr/bin/python3
 ansible_become=false
 connscale_deb=$deb
-tuning_apply=false
-tuning_keep_higher=false
-tuning_connections_per_host=1000
-tuning_sysctl_file=$tmp/hosts/{{ inventory_hostname }}/etc/sysctl.d/60-connscale.conf
-server_port=1234
-server_stats_port=5701
-server_limit_nofile=4096
-agent_limit_nofile=4096
-coordinator_port=$coord
-coordinator_bind=tcp://198.18.0.254:$coord
+connscale_tuning_apply=false
+connscale_tuning_keep_higher=false
+connscale_tuning_connections_per_host=1000
+connscale_tuning_sysctl_file=$tmp/hosts/{{ inventory_hostname }}/etc/sysctl.d/60-connscale.conf
+connscale_server_port=1234
+connscale_server_stats_port=5701
+connscale_server_limit_nofile=4096
+connscale_agent_limit_nofile=4096
+connscale_coordinator_port=$coord
+connscale_coordinator_bind=tcp://198.18.0.254:$coord
 EOF2
 
 DEPLOY_E2E_AGENTS=ag1,ag2 DEPLOY_E2E_COORDINATOR=tcp://198.18.0.254:$coord deploy_e2e "$src/deploy" "$tmp/hosts.ini" \

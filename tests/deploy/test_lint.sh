@@ -37,6 +37,10 @@ for d in sorted(glob.glob("roles/*/")):
     for name in sorted(defaults ^ set(options)):
         where = "argument_specs" if name in defaults else "defaults"
         print(f"FAIL: {d}: {name} missing from {where}"); bad = 1
+    # The roles can share a roles path with others': every variable they define is connscale_.
+    for name in sorted(defaults | set(options)):
+        if not name.startswith("connscale_"):
+            print(f"FAIL: {d}: variable {name} is not prefixed connscale_"); bad = 1
 sys.exit(bad)
 PY
-echo "PASS: ansible-lint (production) clean, every role has defaults and argument_specs"
+echo "PASS: ansible-lint (production) clean, every role has defaults and argument_specs, variables prefixed connscale_"
