@@ -1,10 +1,11 @@
 /*
- * coord.c — the run's view of its agents and its server: what each message
- * means and whether it may be believed, heartbeats and loss detection,
- * server samples and when the next is due. No sockets here: messages come
- * in through coord_on_agent(), coord_on_stats() and coord_on_stats_event()
- * from whatever c->io waits on (link.c: the ZeroMQ pump; a unit test: its
- * own scripted agents), and go out through c->io.
+ * coord.c — the run's view of its agents: who sent a message, what it means
+ * and whether it may be believed (the bounds are in bounds.c), heartbeats
+ * and loss detection, and when the server's next sample is due (its replies:
+ * sampling.c). No sockets here: messages come in through coord_on_agent(),
+ * coord_on_stats() and coord_on_stats_event() from whatever c->io waits on
+ * (link.c: the ZeroMQ pump; a unit test: its own scripted agents), and go
+ * out through c->io.
  */
 #include <errno.h>
 #include <math.h>
@@ -105,7 +106,7 @@ bool coord_log_allowed(struct coord *c, struct coord_loglimit *l, const char *ki
 }
 
 /* Counts a message that is not acted on, and says why (within the log limit). */
-static void drop(struct coord *c, const char *id, const char *why)
+void coord_drop(struct coord *c, const char *id, const char *why)
 {
 	c->dropped++;
 	if (!coord_log_allowed(c, &c->log_drop, "dropped messages"))
@@ -181,11 +182,11 @@ static void on_hello(struct coord *c, const char *id, const char *key, struct co
 	struct proto_err err;
 
 	if (msg_hello_unpack(msg, &h, &err) < 0) {
-		drop(c, id, err.msg);
+		coord_drop(c, id, err.msg);
 		return;
 	}
 	if (strcmp(h.name, id) != 0) {
-		drop(c, id, "hello: name differs from the routing id");
+		coord_drop(c, id, "hello: name differs from the routing id");
 		return;
 	}
 	if (a == NULL) {
@@ -207,132 +208,7 @@ static void on_hello(struct coord *c, const char *id, const char *key, struct co
 	if (!coord_agent_active(a) || a->go_phase < 0)
 		return;
 	a->restarted = true;
-	drop(c, id, "hello in the middle of the run");
-}
-
-/* The largest counter, so one bound covers each without summing (no overflow). */
-static int64_t counts_max(const struct msg_counts *k)
-{
-	int64_t m = k->attempted;
-	const int64_t v[] = {k->established, k->lost, k->echo_ok, k->echo_errors};
-
-	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-		m = v[i] > m ? v[i] : m;
-	for (int r = 0; r < MSG_REASON_COUNT; r++)
-		m = k->failed[r] > m ? k->failed[r] : m;
-	return m;
-}
-
-/*
- * What an agent may report is bounded by what it was asked: each step opens
- * at most its level, so no counter (each failure reason on its own, so no
- * sum can wrap) passes assigned x steps, nothing is open past `open_max`
- * (the step's level, or the whole assignment), and no histogram holds more
- * samples than connections x echo rounds. Returns NULL, or what is impossible.
- */
-static const char *counts_impossible(const struct coord *c, const struct coord_agent *a,
-                                     const struct msg_counts *k, int64_t open_max,
-                                     const struct hist *connect, const struct hist *echo, char *buf,
-                                     size_t size)
-{
-	int64_t assigned = a->assign.connections;
-	int64_t ever = assigned * c->plan->nsteps;
-	int64_t rounds = c->plan->rounds > 0 ? c->plan->rounds : 1;
-
-	if (k->current > open_max || k->max_concurrent > assigned)
-		coord_text(buf, size, "%lld connections open, but it was assigned %lld",
-		           (long long)(k->current > open_max ? k->current : k->max_concurrent),
-		           (long long)(k->current > open_max ? open_max : assigned));
-	else if (counts_max(k) > ever)
-		coord_text(buf, size,
-		           "counters past %lld (%lld connections at most in each of %lld steps)",
-		           (long long)ever, (long long)assigned, (long long)c->plan->nsteps);
-	else if ((connect && connect->count > (uint64_t)ever) ||
-	         (echo && echo->count > (uint64_t)(ever * rounds)))
-		coord_text(buf, size,
-		           "more latencies than its connections could give (%lld x %lld)",
-		           (long long)ever, (long long)rounds);
-	else
-		return NULL;
-	return buf;
-}
-
-/*
- * A load or churn answer is bounded by its go: no counter past go_bound (the
- * agent's rate x duration, with room for every held connection's last send),
- * so no sum of a thousand agents can wrap; no more verified than sent, no more
- * ok and failed than attempted, exactly one latency per verified message (or
- * connection), and no more time or CPU than the phase could take (go_seconds;
- * CPU on up to 1,024 cores). Returns NULL, or what is impossible.
- */
-static const char *work_impossible(const struct coord_agent *a, const struct msg_progress *p,
-                                   char *buf, size_t size)
-{
-	int64_t v[4 + MSG_REASON_COUNT], n = 0, max = 0, done = 0, failed = 0, of = 0;
-	double elapsed = 0, cpu = 0;
-
-	if (p->phase == MSG_PHASE_LOAD) {
-		v[n++] = p->load.sent;
-		v[n++] = p->load.verified;
-		v[n++] = p->load.errors > p->load.behind ? p->load.errors : p->load.behind;
-		v[n++] = p->load.scheduled;
-		done = p->load.verified;
-		of = p->load.sent;
-		if (p->load.sent > p->load.scheduled) {
-			coord_text(buf, size, "load: %lld sent of %lld scheduled",
-			           (long long)p->load.sent, (long long)p->load.scheduled);
-			return buf;
-		}
-		elapsed = p->load.elapsed_s;
-		cpu = p->load.cpu_user_s + p->load.cpu_sys_s;
-	} else if (p->phase == MSG_PHASE_CHURN) {
-		v[n++] = p->churn.attempted;
-		v[n++] = p->churn.ok;
-		for (int r = 0; r < MSG_REASON_COUNT; r++)
-			v[n++] = p->churn.failed[r];
-		done = p->churn.ok;
-		of = p->churn.attempted;
-		elapsed = p->churn.elapsed_s;
-		cpu = p->churn.cpu_user_s + p->churn.cpu_sys_s;
-	} else {
-		return NULL;
-	}
-	for (int i = 0; i < n; i++)
-		max = v[i] > max ? v[i] : max;
-	if (max > a->go_bound) {
-		coord_text(buf, size, "%s counters past %lld, more than its rate and time allow",
-		           msg_phase_name(p->phase), (long long)a->go_bound);
-		return buf;
-	}
-	/* Each at most go_bound (< 2^62 here), so these sums cannot wrap. */
-	for (int i = 2; p->phase == MSG_PHASE_CHURN && i < n; i++)
-		failed += v[i];
-	if (done + failed > of) {
-		coord_text(buf, size, "%s: %lld verified and %lld failed of %lld started",
-		           msg_phase_name(p->phase), (long long)done, (long long)failed,
-		           (long long)of);
-		return buf;
-	}
-	if (p->has_hist && p->hist->count != (uint64_t)done) {
-		coord_text(buf, size, "%s: %llu latencies for %lld verified",
-		           msg_phase_name(p->phase), (unsigned long long)p->hist->count,
-		           (long long)done);
-		return buf;
-	}
-	/* Its ticks said more was verified than its phase_done does: one of them lied. */
-	if (p->phase == MSG_PHASE_LOAD && a->has_tick && a->tick_step == (int)p->step &&
-	    a->tick.sub == p->load.sub && a->tick.verified > p->load.verified) {
-		coord_text(buf, size, "load: %lld verified, after a tick that said %lld",
-		           (long long)p->load.verified, (long long)a->tick.verified);
-		return buf;
-	}
-	if (elapsed > a->go_seconds || cpu > a->go_seconds * 1024) {
-		coord_text(buf, size,
-		           "%s: %.3g s elapsed and %.3g s of CPU in a phase of %.3g s at most",
-		           msg_phase_name(p->phase), elapsed, cpu, a->go_seconds);
-		return buf;
-	}
-	return NULL;
+	coord_drop(c, id, "hello in the middle of the run");
 }
 
 static void merge_phase_hist(struct coord *c, const struct msg_progress *p)
@@ -399,11 +275,11 @@ static void on_counts(struct coord *c, struct coord_agent *a, enum proto_type ty
 
 	p.hist = c->phase_hist;
 	if (msg_progress_unpack(msg, &p, &err) < 0) {
-		drop(c, a->id, err.msg);
+		coord_drop(c, a->id, err.msg);
 		return;
 	}
 	if (a->go_phase < 0) {
-		drop(c, a->id, "progress before any go");
+		coord_drop(c, a->id, "progress before any go");
 		return;
 	}
 	/* Late news from an agent that is done or lost (a resent answer): not counted. */
@@ -414,10 +290,10 @@ static void on_counts(struct coord *c, struct coord_agent *a, enum proto_type ty
 		return;
 	/* A step opens connections up to its level, never past it. */
 	const struct hist *h = p.has_hist ? p.hist : NULL;
-	if (counts_impossible(c, a, &p.counts, a->assign.steps[p.step],
-	                      p.phase == MSG_PHASE_CONNECT ? h : NULL,
-	                      p.phase == MSG_PHASE_ECHO ? h : NULL, why, sizeof(why)) != NULL) {
-		drop(c, a->id, why);
+	if (coord_counts_impossible(
+	        c, a, &p.counts, a->assign.steps[p.step], p.phase == MSG_PHASE_CONNECT ? h : NULL,
+	        p.phase == MSG_PHASE_ECHO ? h : NULL, why, sizeof(why)) != NULL) {
+		coord_drop(c, a->id, why);
 		return;
 	}
 	a->counts = p.counts;
@@ -427,7 +303,8 @@ static void on_counts(struct coord *c, struct coord_agent *a, enum proto_type ty
 		bool same = a->has_tick && a->tick_step == (int)p.step && a->tick.sub == p.tick.sub;
 		if (p.tick.verified > a->go_bound || p.tick.count > a->go_bound ||
 		    (same && p.tick.verified < a->tick.verified)) {
-			drop(c, a->id, "a load tick past its part of the load, or going back");
+			coord_drop(c, a->id,
+			           "a load tick past its part of the load, or going back");
 			return;
 		}
 		timeline_tick(a, (int)p.step, &p.tick);
@@ -440,14 +317,14 @@ static void on_counts(struct coord *c, struct coord_agent *a, enum proto_type ty
 		return;
 	if ((p.phase == MSG_PHASE_LOAD && !p.has_load) ||
 	    (p.phase == MSG_PHASE_CHURN && !p.has_churn)) {
-		drop(c, a->id, "a load or churn phase_done without its figures");
+		coord_drop(c, a->id, "a load or churn phase_done without its figures");
 		return;
 	}
 	/*
 	 * A load's or churn's figures come once, in its phase_done: impossible ones
 	 * are not a stray message to drop and wait past, the agent is lying.
 	 */
-	if (work_impossible(a, &p, why, sizeof(why)) != NULL) {
+	if (coord_work_impossible(a, &p, why, sizeof(why)) != NULL) {
 		impossible(c, a, why);
 		return;
 	}
@@ -472,17 +349,17 @@ static void on_result(struct coord *c, struct coord_agent *a, json_t *msg)
 		return;
 	}
 	if (a->state != AGENT_READY || !a->result_due) {
-		drop(c, a->id, "a result before the agent was told to close");
+		coord_drop(c, a->id, "a result before the agent was told to close");
 		return;
 	}
 	r = malloc(sizeof(*r));
 	if (r == NULL || msg_result_unpack(msg, r, &err) < 0) {
-		drop(c, a->id, r ? err.msg : "out of memory");
+		coord_drop(c, a->id, r ? err.msg : "out of memory");
 		free(r);
 		return;
 	}
-	if (counts_impossible(c, a, &r->counts, a->assign.connections, &r->connect, &r->echo, why,
-	                      sizeof(why)) != NULL) {
+	if (coord_counts_impossible(c, a, &r->counts, a->assign.connections, &r->connect, &r->echo,
+	                            why, sizeof(why)) != NULL) {
 		free(r);
 		coord_text(lost, sizeof(lost), "its result is impossible: %s", why);
 		coord_mark_lost(c, a, lost);
@@ -505,12 +382,12 @@ static void on_agent_message(struct coord *c, struct coord_agent *a, enum proto_
 		if (a->state == AGENT_ASSIGNED)
 			a->state = AGENT_READY;
 		else if (a->state != AGENT_READY) /* READY: its resend, until our go */
-			drop(c, a->id, "ready without an assignment");
+			coord_drop(c, a->id, "ready without an assignment");
 		break;
 	case PROTO_REJECT:
 	case PROTO_BYE:
 		if (msg_reject_unpack(msg, &rj, &err) < 0) {
-			drop(c, a->id, err.msg);
+			coord_drop(c, a->id, err.msg);
 			break;
 		}
 		if (type == PROTO_REJECT && a->state == AGENT_ASSIGNED) {
@@ -521,7 +398,7 @@ static void on_agent_message(struct coord *c, struct coord_agent *a, enum proto_
 			coord_text(why, sizeof(why), "it left: %s", rj.reason);
 			coord_mark_lost(c, a, why);
 		} else if (type == PROTO_REJECT) {
-			drop(c, a->id, "reject without an assignment");
+			coord_drop(c, a->id, "reject without an assignment");
 		}
 		break;
 	case PROTO_PROGRESS:
@@ -535,7 +412,7 @@ static void on_agent_message(struct coord *c, struct coord_agent *a, enum proto_
 		break;
 	default:
 		coord_text(err.msg, sizeof(err.msg), "unexpected %s", proto_type_name(type));
-		drop(c, a->id, err.msg);
+		coord_drop(c, a->id, err.msg);
 	}
 }
 
@@ -565,7 +442,7 @@ static void on_message(struct coord *c, const char *id, const char *key, struct 
 	json_t *msg = proto_decode(body, len, &type, &err);
 
 	if (msg == NULL) {
-		drop(c, id, err.msg);
+		coord_drop(c, id, err.msg);
 		/* Tell a peer speaking another version why nothing will happen. */
 		if (proto_other_version(body, len)) {
 			struct msg_stop st;
@@ -578,7 +455,7 @@ static void on_message(struct coord *c, const char *id, const char *key, struct 
 	if (type == PROTO_HELLO) {
 		on_hello(c, id, key, a, msg);
 	} else if (a == NULL) {
-		drop(c, id, "not from an agent of this run (no hello)");
+		coord_drop(c, id, "not from an agent of this run (no hello)");
 	} else if (a->state == AGENT_LOST && type == PROTO_RESULT) {
 		/* What it sends after our stop: taken (so it stops resending), not counted. */
 		coord_send(c, a->id, msg_empty_pack(PROTO_RESULT_ACK));
@@ -629,23 +506,24 @@ static struct coord_agent *sender(struct coord *c, const unsigned char *id, size
 	*refuse = true;
 	if (!msg_agent_name_valid(id, idlen)) {
 		id_printable(id, idlen, shown, sizeof(shown));
-		drop(c, shown,
-		     "its routing id is not an agent name (1 to 47 printable ASCII characters, no "
-		     "spaces)");
+		coord_drop(
+		    c, shown,
+		    "its routing id is not an agent name (1 to 47 printable ASCII characters, no "
+		    "spaces)");
 		return NULL;
 	}
 	memcpy(name, id, idlen);
 	name[idlen] = '\0';
 	coord_text(key, KEYS_NAME_MAX, "%s", user_id);
 	if (c->curve && !name_of_key(name, key)) {
-		drop(
+		coord_drop(
 		    c, name,
 		    "a name its key does not carry (an agent keyed by NAME.pub is NAME or NAME-*)");
 		return NULL;
 	}
 	a = coord_agent_find(c, name);
 	if (a != NULL && strcmp(a->key, key) != 0) {
-		drop(c, name, "the name of an agent that joined with another key");
+		coord_drop(c, name, "the name of an agent that joined with another key");
 		return NULL;
 	}
 	if (a == NULL && !c->joining) {
@@ -653,7 +531,7 @@ static struct coord_agent *sender(struct coord *c, const unsigned char *id, size
 		return NULL;
 	}
 	if (a == NULL && len > COORD_HELLO_MAX) {
-		drop(c, name, "a stranger's message larger than any hello");
+		coord_drop(c, name, "a stranger's message larger than any hello");
 		return NULL;
 	}
 	*refuse = false;
@@ -674,123 +552,6 @@ void coord_on_agent(struct coord *c, const unsigned char *id, size_t idlen, cons
 void coord_on_garbled(struct coord *c)
 {
 	c->dropped++;
-}
-
-static void record_sample(struct coord *c, const struct server_stats *st)
-{
-	/* Out of memory: the samples thin out; the run goes on. */
-	if ((size_t)c->nsamples == c->samples_cap &&
-	    grow((void **)&c->samples, &c->samples_cap, sizeof(*c->samples), 256) < 0)
-		return;
-	c->samples[c->nsamples].t_s = (double)(clock_ms() - c->started_ms) / 1000.0;
-	c->samples[c->nsamples++].stats = *st;
-	c->last_stats = *st;
-	c->have_last_stats = true;
-}
-
-/* A stats reply: any reply settles its request; unreadable ones are counted. */
-void coord_on_stats(struct coord *c, bool has_seq, uint64_t seq, const void *body, size_t len)
-{
-	enum proto_type type;
-	struct proto_err err;
-	struct server_stats st;
-
-	if (!has_seq) {
-		drop(c, "the server", "stats reply without its request number");
-		return;
-	}
-	if (seq == c->stats_sent_seq)
-		c->stats_sent_ms = 0;
-	json_t *msg = body ? proto_decode(body, len, &type, &err) : NULL;
-	if (msg != NULL && stats_unpack(msg, &st, &err) == 0) {
-		c->last_answer_ms = clock_ms();
-		c->stats_bad = 0;
-		record_sample(c, &st);
-		if (seq > c->stats_seq)
-			c->stats_seq = seq;
-	} else {
-		const char *why = body == NULL ? "stats reply too large" : err.msg;
-		drop(c, "the server", why);
-		if (++c->stats_bad == COORD_STATS_BAD_MAX)
-			coord_server_lost(
-			    c, "the server at %s answered %d unreadable replies in a row (%s)",
-			    c->stats_endpoint, COORD_STATS_BAD_MAX, why);
-	}
-	json_decref(msg);
-}
-
-void coord_server_lost(struct coord *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (c->server_gone)
-		return;
-	c->server_gone = true;
-	va_start(ap, fmt);
-	vsnprintf(c->server_error, sizeof(c->server_error), fmt, ap);
-	va_end(ap);
-	coord_progress_end(c);
-	fprintf(stderr, "coordinator: %s; not asking it again\n", c->server_error);
-}
-
-static double run_s(const struct coord *c, int64_t ms)
-{
-	return (double)(ms - c->started_ms) / 1000.0;
-}
-
-void coord_on_stats_event(struct coord *c, enum pump_stats_event ev)
-{
-	if (ev == PUMP_STATS_CONNECTED) {
-		c->stats_connected = true;
-	} else if (ev == PUMP_STATS_DISCONNECTED && c->stats_connected) {
-		c->stats_connected = false;
-		coord_server_lost(c, "the server stopped answering at t=%.1f s (%s closed)",
-		                  run_s(c, clock_ms()), c->stats_endpoint);
-	} else if (ev != PUMP_STATS_DISCONNECTED) {
-		coord_server_lost(c, "the server at %s failed the CURVE handshake (%s)",
-		                  c->stats_endpoint,
-		                  ev == PUMP_STATS_KEY_REFUSED
-		                      ? "it refused the coordinator's key"
-		                      : "it is not the server of --stats-key, or speaks no CURVE");
-	}
-}
-
-/* A request unanswered too long: the server is hung, or was never there. */
-static void check_server(struct coord *c, int64_t now)
-{
-	if (!c->sampling || c->server_gone || c->stats_sent_ms == 0 ||
-	    now - c->stats_sent_ms < COORD_STATS_SILENT_MS)
-		return;
-	if (c->last_answer_ms == 0)
-		coord_server_lost(c, "the server never answered at %s", c->stats_endpoint);
-	else
-		coord_server_lost(c,
-		                  "the server stopped answering at t=%.1f s (no answer for %d s)",
-		                  run_s(c, c->last_answer_ms), COORD_STATS_SILENT_MS / 1000);
-}
-
-/* Asks the server for a sample; `fresh` sends a new request even if one is outstanding. */
-void coord_request_stats(struct coord *c, bool fresh)
-{
-	int64_t now = clock_ms();
-	size_t len;
-
-	/*
-	 * One outstanding periodic request at a time (a server holding 300K
-	 * threads needs seconds to sum its memory).
-	 */
-	if (!c->sampling || c->server_gone ||
-	    (!fresh && c->stats_sent_ms && now - c->stats_sent_ms < COORD_STATS_SILENT_MS))
-		return;
-	json_t *req = stats_req_new();
-	char *body = req ? proto_encode(req, &len) : NULL;
-	uint64_t seq = c->stats_sent_seq + 1;
-	json_decref(req);
-	if (body && c->io->stats_send(c, seq, body, len) == 0) {
-		c->stats_sent_ms = now;
-		c->stats_sent_seq = seq;
-	}
-	free(body);
 }
 
 void coord_mark(struct coord *c, const char *phase, int step)
@@ -890,7 +651,7 @@ static void housekeeping(struct coord *c, bool drained)
 		c->next_timeline_ms = now + COORD_TIMELINE_MS;
 		timeline_add(c, now);
 	}
-	check_server(c, now);
+	coord_check_server(c, now);
 	if (c->sampling && now >= c->next_sample_ms) {
 		c->next_sample_ms = now + c->plan->server_interval_ms;
 		coord_request_stats(c, false);

@@ -311,7 +311,27 @@ void coord_on_garbled(struct coord *c);
 void coord_on_stats(struct coord *c, bool has_seq, uint64_t seq, const void *body, size_t len);
 void coord_on_stats_event(struct coord *c, enum pump_stats_event ev);
 
+/* bounds.c: NULL, or what is impossible in an agent's counts (in buf) */
+/*
+ * Its counts against its assignment: no counter past assigned x steps, none
+ * open past open_max (the step's level, or the whole assignment), no more
+ * latencies than connections x rounds.
+ */
+const char *coord_counts_impossible(const struct coord *c, const struct coord_agent *a,
+                                    const struct msg_counts *k, int64_t open_max,
+                                    const struct hist *connect, const struct hist *echo, char *buf,
+                                    size_t size);
+/* A load's or churn's phase_done against its go (go_bound, go_seconds, its ticks). */
+const char *coord_work_impossible(const struct coord_agent *a, const struct msg_progress *p,
+                                  char *buf, size_t size);
+
+/* sampling.c */
+/* A request unanswered for COORD_STATS_SILENT_MS: says the server is gone. */
+void coord_check_server(struct coord *c, int64_t now);
+
 /* coord.c: what run.c needs */
+/* Counts a message that is not acted on, and says why (within the log limit). */
+void coord_drop(struct coord *c, const char *id, const char *why);
 /* Sends due heartbeats, waits up to timeout_ms for messages, then does what is due. */
 void coord_pump(struct coord *c, int timeout_ms);
 int coord_send(struct coord *c, const char *id, json_t *msg);
