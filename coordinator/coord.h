@@ -325,6 +325,20 @@ const char *coord_counts_impossible(const struct coord *c, const struct coord_ag
 const char *coord_work_impossible(const struct coord_agent *a, const struct msg_progress *p,
                                   char *buf, size_t size);
 
+/* work.c: a load's or churn's arithmetic */
+/* An agent's part of load rate c->load_sub at step: in proportion to what it holds. */
+struct msg_go_load coord_load_share(const struct coord *c, const struct coord_agent *a, int step);
+/* Every ready agent's churn_rate: whole connections a second, summing to the plan's rate. */
+void coord_churn_split(struct coord *c, int step);
+struct msg_go_churn coord_churn_share(const struct coord *c, const struct coord_agent *a);
+/* The most a load or churn answer may count (go_bound). */
+int64_t coord_work_bound(double rate_per_s, int64_t duration_ms, int64_t held);
+/* The server's and the host's CPU and the server's context switches between samples a and b. */
+void coord_load_delta(struct coord_load *l, const struct server_stats *a,
+                      const struct server_stats *b);
+void coord_churn_delta(struct coord_churn *ch, const struct server_stats *a,
+                       const struct server_stats *b);
+
 /* sampling.c */
 /* A request unanswered for COORD_STATS_SILENT_MS: says the server is gone. */
 void coord_check_server(struct coord *c, int64_t now);

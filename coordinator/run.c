@@ -143,8 +143,7 @@ static void note_interrupt(struct coord *c)
 	char why[128];
 
 	coord_text(why, sizeof(why), "interrupted by a signal at t=%.1f s (%s)",
-	           (double)(clock_ms() - c->started_ms) / 1000.0,
-	           c->phase ? c->phase : "start");
+	           (double)(clock_ms() - c->started_ms) / 1000.0, c->phase ? c->phase : "start");
 	fail(c, "%s", why);
 	c->aborted = true;
 }
@@ -314,87 +313,6 @@ static bool barrier_done(struct coord *c)
 	return true;
 }
 
-/*
- * An agent's part of the current load rate: the rate in proportion to the
- * connections it holds at this step. One that holds none is given the whole
- * rate: with no connection it sends nothing, and a rate must be positive.
- */
-static struct msg_go_load load_share(const struct coord *c, const struct coord_agent *a, int step)
-{
-	const struct plan *p = c->plan;
-	struct msg_go_load l = {
-	    .sub = c->load_sub,
-	    .rate_per_s = p->load_rates[c->load_sub],
-	    .duration_ms = (int64_t)(p->load_duration_s * 1000.0 + 0.5),
-	    .payload_bytes = p->load_payload_bytes,
-	};
-
-	if (a->assign.steps[step] > 0)
-		l.rate_per_s *= (double)a->assign.steps[step] / (double)p->steps[step];
-	if (l.duration_ms < 1)
-		l.duration_ms = 1;
-	return l;
-}
-
-/*
- * An agent's part of the churn: whole connections a second, in proportion
- * to its connections at this step, the remainders going to the largest
- * fractions (so the parts add up to the plan's rate, rounded, exactly). An
- * agent whose part is 0 opens none.
- */
-static void churn_split(struct coord *c, int step)
-{
-	const struct plan *p = c->plan;
-	int64_t total = (int64_t)(p->churn_rate_per_s + 0.5), given = 0;
-	double frac[PLAN_MAX_AGENTS];
-
-	for (int i = 0; i < c->nagents; i++) {
-		struct coord_agent *a = &c->agents[i];
-		double exact =
-		    (double)total * (double)a->assign.steps[step] / (double)p->steps[step];
-
-		a->churn_rate = a->state == AGENT_READY ? (int64_t)exact : 0;
-		frac[i] = a->state == AGENT_READY ? exact - (double)a->churn_rate : -1;
-		given += a->churn_rate;
-	}
-	while (given < total) {
-		int best = -1;
-
-		for (int i = 0; i < c->nagents; i++)
-			if (frac[i] >= 0 && (best < 0 || frac[i] > frac[best]))
-				best = i;
-		if (best < 0)
-			break;
-		c->agents[best].churn_rate++;
-		frac[best] = -1;
-		given++;
-	}
-}
-
-static struct msg_go_churn churn_share(const struct coord *c, const struct coord_agent *a)
-{
-	struct msg_go_churn ch = {
-	    .rate_per_s = (double)a->churn_rate,
-	    .duration_ms = (int64_t)(c->plan->churn_duration_s * 1000.0 + 0.5),
-	};
-
-	if (ch.duration_ms < 1)
-		ch.duration_ms = 1;
-	return ch;
-}
-
-/*
- * The most a load or churn answer may count: rate x duration twice over
- * (the token bucket's burst, a slow clock), every held connection's last
- * send, and a thousand to spare. Past it, the agent is not telling the truth.
- */
-static int64_t work_bound(double rate_per_s, int64_t duration_ms, int64_t held)
-{
-	double n = rate_per_s * (double)duration_ms / 1000.0 * 2 + (double)held + 1000;
-
-	return n >= 9e18 ? INT64_MAX : (int64_t)n;
-}
-
 /* Sends go to every ready agent and waits for all their phase_done. */
 static int run_phase(struct coord *c, enum msg_phase ph, int step, int64_t timeout_ms)
 {
@@ -412,13 +330,14 @@ static int run_phase(struct coord *c, enum msg_phase ph, int step, int64_t timeo
 		if (ph == MSG_PHASE_CONNECT)
 			go.target = a->assign.steps[step];
 		if (ph == MSG_PHASE_LOAD) {
-			go.load = load_share(c, a, step);
-			a->go_bound = work_bound(go.load.rate_per_s, go.load.duration_ms,
-			                         a->assign.steps[step]);
+			go.load = coord_load_share(c, a, step);
+			a->go_bound = coord_work_bound(go.load.rate_per_s, go.load.duration_ms,
+			                               a->assign.steps[step]);
 		}
 		if (ph == MSG_PHASE_CHURN) {
-			go.churn = churn_share(c, a);
-			a->go_bound = work_bound(go.churn.rate_per_s, go.churn.duration_ms, 0);
+			go.churn = coord_churn_share(c, a);
+			a->go_bound =
+			    coord_work_bound(go.churn.rate_per_s, go.churn.duration_ms, 0);
 		}
 		/* The phase's own deadline bounds the time (and CPU) an answer may claim. */
 		a->go_seconds = (double)timeout_ms / 1000.0;
@@ -710,30 +629,13 @@ static void checkpoint(struct coord *c, int step)
 		        step + 1, strerror(-err));
 	else
 		fprintf(stderr, "coordinator: step %d of %lld in %s (%lld ms)\n", step + 1,
-		        (long long)c->plan->nsteps, c->opt->report,
-		        (long long)(clock_ms() - t0));
+		        (long long)c->plan->nsteps, c->opt->report, (long long)(clock_ms() - t0));
 }
 
 /* A load runs its schedule, then waits for its last echoes (each bounded). */
 static int64_t load_timeout(const struct plan *p)
 {
 	return (int64_t)(p->load_duration_s * 1000.0) + p->echo_timeout_ms + 30000;
-}
-
-/* The server's CPU, context switches and the host's CPU around one load rate. */
-static void load_server_delta(struct coord_load *l, const struct server_stats *a,
-                              const struct server_stats *b)
-{
-	double busy_a = a->host_cpu_user_s + a->host_cpu_sys_s + a->host_cpu_softirq_s;
-	double busy_b = b->host_cpu_user_s + b->host_cpu_sys_s + b->host_cpu_softirq_s;
-
-	l->have_server = true;
-	l->server_cpu_s = (b->cpu_user_s + b->cpu_sys_s) - (a->cpu_user_s + a->cpu_sys_s);
-	l->server_ctxsw = (b->ctxsw_voluntary + b->ctxsw_involuntary) -
-	                  (a->ctxsw_voluntary + a->ctxsw_involuntary);
-	l->host_softirq_s = b->host_cpu_softirq_s - a->host_cpu_softirq_s;
-	l->host_busy_s = busy_b - busy_a;
-	l->host_total_s = (busy_b + b->host_cpu_idle_s) - (busy_a + a->host_cpu_idle_s);
 }
 
 /* The plan's load sweep at this plateau: one sub-step per rate, lowest first. */
@@ -755,21 +657,10 @@ static int run_loads(struct coord *c, int step)
 		if (run_phase(c, MSG_PHASE_LOAD, step, load_timeout(p)) < 0)
 			return -1;
 		if (have_before && sample_now(c))
-			load_server_delta(l, &before, &c->last_stats);
+			coord_load_delta(l, &before, &c->last_stats);
 	}
 	c->load_sub = 0;
 	return 0;
-}
-
-/* The churn's server side: CPU and context switches per connection, and its accept count. */
-static void churn_server_delta(struct coord_churn *ch, const struct server_stats *a,
-                               const struct server_stats *b)
-{
-	ch->have_server = true;
-	ch->server_cpu_s = (b->cpu_user_s + b->cpu_sys_s) - (a->cpu_user_s + a->cpu_sys_s);
-	ch->server_ctxsw = (b->ctxsw_voluntary + b->ctxsw_involuntary) -
-	                   (a->ctxsw_voluntary + a->ctxsw_involuntary);
-	ch->server_accepted = b->conns_total - a->conns_total;
 }
 
 /* The plan's churn at this plateau, after its load sweep: one phase. */
@@ -786,13 +677,13 @@ static int run_churn(struct coord *c, int step)
 	if (have_before)
 		before = c->last_stats;
 	ch->rate_per_s = p->churn_rate_per_s;
-	churn_split(c, step);
+	coord_churn_split(c, step);
 	if (run_phase(c, MSG_PHASE_CHURN, step,
 	              (int64_t)(p->churn_duration_s * 1000.0) + p->connect_timeout_ms +
 	                  p->echo_timeout_ms + 30000) < 0)
 		return -1;
 	if (have_before && sample_now(c))
-		churn_server_delta(ch, &before, &c->last_stats);
+		coord_churn_delta(ch, &before, &c->last_stats);
 	return 0;
 }
 
