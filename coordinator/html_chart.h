@@ -33,7 +33,9 @@ struct html_chart {
 	int nmarks;
 };
 
-/* "a.b.c" in a report: a number (NAN when absent or null), a string ("" when absent). */
+/* "a.b.c" in a report: the value (NULL when absent), a number (NAN when absent or null), a string
+ * ("" when absent). */
+const json_t *html_jget(const json_t *o, const char *path);
 double html_jnum(const json_t *o, const char *path);
 const char *html_jstr(const json_t *o, const char *path);
 
@@ -43,6 +45,11 @@ void html_esc(FILE *f, const char *s);
 /* A series of n points (x and y zeroed) in color (an index into the palette); NULL when full. */
 struct html_series *html_series_add(struct html_chart *c, const char *label, int n, unsigned color);
 
+/* Whether any series has a finite point to draw. */
+bool html_chart_has_data(const struct html_chart *c);
+/* The chart as inline SVG; html_chart_free() its series after. */
+void html_chart_write(FILE *f, const struct html_chart *c);
+void html_chart_free(struct html_chart *c);
 /* The chart, or when it has nothing to draw one line saying why; frees its series. */
 void html_chart_write_or_note(FILE *f, struct html_chart *c, const char *why);
 
