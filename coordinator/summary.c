@@ -35,6 +35,15 @@ static const char *fnum(char *b, size_t size, double v, int prec)
 	return b;
 }
 
+/* A count with thousands separators, or "-" where the report has null (not measured). */
+static const char *fcount(char *b, size_t size, double v)
+{
+	if (isfinite(v))
+		return host_fmt_count((long)v, b, size);
+	snprintf(b, size, "-");
+	return b;
+}
+
 /* "server refused: max_conns 400" — the server's side of the failures. */
 static void print_refused(FILE *out, const json_t *refused)
 {
@@ -98,52 +107,54 @@ static void print_row(FILE *out, const char *name, const char *state, const json
 	fputc('\n', out);
 }
 
+/*
+ * Each plateau and the server's word at it. A step the server did not answer
+ * at gets dashes in its columns, so the accept lag stays under its heading.
+ */
 static void print_steps(FILE *out, const json_t *steps)
 {
 	size_t i;
 	const json_t *s;
 	char b[4][32];
-	bool unknown = false; /* a step's accept lag: the server did not say */
+	bool any = false; /* some step has the server's stats (its answer or an accept lag) */
 
 	if (json_array_size(steps) == 0)
 		return;
 	fprintf(out, "\n  %-12s %12s %9s %13s %10s %14s %16s %10s\n", "step", "established", "held",
-	        "server conns", "rss MB", "user kB/conn", "kernel kB/conn", "accept s");
+	        "server conns", "rss MB", "user KiB/conn", "kernel KiB/conn", "accept s");
 	json_array_foreach(steps, i, s)
 	{
 		const json_t *srv = json_object_get(s, "server");
+		char f[3][32];
 		fprintf(out, "  %-12s %12s %9s", host_fmt_count(jint(s, "connections"), b[0], 32),
 		        host_fmt_count(jint(s, "established"), b[1], 32),
 		        host_fmt_count(jint(s, "held"), b[3], 32));
-		char f[2][32];
-		if (json_is_object(srv))
-			fprintf(out, " %13s %10.1f %14s %16s",
-			        host_fmt_count(jint(srv, "conns_current"), b[2], 32),
-			        (double)jint(srv, "rss_kb") / 1024.0,
-			        fnum(f[0], 32, jnum(srv, "user_kb_per_conn", NULL), 2),
-			        fnum(f[1], 32, jnum(srv, "kernel_kb_per_conn", NULL), 2));
+		fprintf(out, " %13s %10s %14s %16s",
+		        fcount(b[2], 32, jnum(srv, "conns_current", NULL)),
+		        fnum(f[0], 32, jnum(srv, "rss_kb", NULL) / 1024.0, 1),
+		        fnum(f[1], 32, jnum(srv, "user_kb_per_conn", NULL), 2),
+		        fnum(f[2], 32, jnum(srv, "kernel_kb_per_conn", NULL), 2));
 		if (json_is_number(json_object_get(s, "accept_lag_s")))
 			fprintf(out, " %10.2f%s", jnum(s, "accept_lag_s", NULL),
 			        json_is_true(json_object_get(s, "accept_lag_complete")) ? "" : "+");
 		else
-			unknown = true;
+			fprintf(out, " %10s", "-");
+		any = any || json_is_object(srv) ||
+		      json_is_number(json_object_get(s, "accept_lag_s"));
 		fputc('\n', out);
 	}
-	if (unknown)
+	if (!any)
 		fprintf(out,
 		        "  (no server stats: the echo and load latency may include the time the "
 		        "server took to accept)\n");
 }
 
-/* A per-message figure, or "-" where the report has null (no server stats). */
-static void print_per_msg(FILE *out, const json_t *load, const char *key, const char *fmt)
+/* A per-message figure in a column of width, or "-" where the report has null (no server stats). */
+static void print_per_msg(FILE *out, const json_t *load, const char *key, int width, int prec)
 {
-	const json_t *v = json_object_get(load, key);
+	char b[32];
 
-	if (json_is_number(v))
-		fprintf(out, fmt, json_number_value(v));
-	else
-		fprintf(out, " %9s", "-");
+	fprintf(out, " %*s", width, fnum(b, sizeof(b), jnum(load, key, NULL), prec));
 }
 
 /* Each step's load sweep: what was asked, what came back, and at what cost. */
@@ -159,22 +170,22 @@ static void print_loads(FILE *out, const json_t *steps)
 		const json_t *lat = json_object_get(l, "latency");
 
 		if (!header)
-			fprintf(out, "\n  %-12s %10s %10s %8s %8s %8s %8s %10s %9s %9s\n",
+			fprintf(out, "\n  %-12s %10s %10s %8s %8s %8s %8s %10s %9s %10s\n",
 			        "load at", "rate/s", "achieved/s", "p50 ms", "p99 ms", "max ms",
 			        "behind", "srv us/msg", "ctxsw/msg", "agt us/msg");
 		header = true;
 		char f[3][32];
 		fprintf(out, "  %-12s %10s %10s %8s %8s %8s %8s",
 		        host_fmt_count(jint(s, "connections"), b[0], 32),
-		        host_fmt_count((long)jnum(l, "rate_per_s", NULL), b[1], 32),
-		        host_fmt_count((long)jnum(l, "achieved_per_s", NULL), b[2], 32),
+		        fcount(b[1], 32, jnum(l, "rate_per_s", NULL)),
+		        fcount(b[2], 32, jnum(l, "achieved_per_s", NULL)),
 		        fnum(f[0], 32, jnum(lat, "p50", NULL), 2),
 		        fnum(f[1], 32, jnum(lat, "p99", NULL), 2),
 		        fnum(f[2], 32, jnum(lat, "max", NULL), 2),
 		        host_fmt_count(jint(l, "behind_schedule"), b[3], 32));
-		print_per_msg(out, l, "server_cpu_us_per_msg", " %10.1f");
-		print_per_msg(out, l, "ctxsw_per_msg", " %9.2f");
-		print_per_msg(out, l, "agent_cpu_us_per_msg", " %9.1f");
+		print_per_msg(out, l, "server_cpu_us_per_msg", 10, 1);
+		print_per_msg(out, l, "ctxsw_per_msg", 9, 2);
+		print_per_msg(out, l, "agent_cpu_us_per_msg", 10, 1);
 		fputc('\n', out);
 	}
 }
@@ -195,21 +206,21 @@ static void print_churn(FILE *out, const json_t *steps)
 		if (!json_is_object(ch))
 			continue;
 		if (!header)
-			fprintf(out, "\n  %-12s %10s %10s %9s %9s %10s %10s %10s %10s\n",
+			fprintf(out, "\n  %-12s %10s %10s %9s %9s %10s %10s %11s %11s\n",
 			        "churn at", "rate/s", "achieved/s", "ok", "failed", "1st p50 ms",
 			        "1st p99 ms", "srv us/conn", "agt us/conn");
 		header = true;
 		char f[2][32];
 		fprintf(out, "  %-12s %10s %10s %9s %9s %10s %10s",
 		        host_fmt_count(jint(s, "connections"), b[0], 32),
-		        host_fmt_count((long)jnum(ch, "rate_per_s", NULL), b[1], 32),
-		        host_fmt_count((long)jnum(ch, "achieved_per_s", NULL), b[2], 32),
+		        fcount(b[1], 32, jnum(ch, "rate_per_s", NULL)),
+		        fcount(b[2], 32, jnum(ch, "achieved_per_s", NULL)),
 		        host_fmt_count(jint(ch, "ok"), b[3], 32),
 		        host_fmt_count(msg_failed_total_json(ch), b[4], 32),
 		        fnum(f[0], 32, jnum(lat, "p50", NULL), 2),
 		        fnum(f[1], 32, jnum(lat, "p99", NULL), 2));
-		print_per_msg(out, ch, "server_cpu_us_per_conn", " %11.1f");
-		print_per_msg(out, ch, "agent_cpu_us_per_conn", " %10.1f");
+		print_per_msg(out, ch, "server_cpu_us_per_conn", 11, 1);
+		print_per_msg(out, ch, "agent_cpu_us_per_conn", 11, 1);
 		fputc('\n', out);
 	}
 }
@@ -241,6 +252,7 @@ void summary_print(FILE *out, const json_t *r)
 	print_churn(out, json_object_get(r, "steps"));
 	const json_t *server = json_object_get(r, "server");
 	const json_t *final = json_object_get(server, "final");
+	char fb[32];
 	if (json_object_get(server, "error"))
 		fprintf(out, "\n  %s\n", json_string_value(json_object_get(server, "error")));
 	/* A watched server (server --watch) has a process name, and no accept count. */
@@ -248,11 +260,12 @@ void summary_print(FILE *out, const json_t *r)
 	if (json_is_object(final) && process != NULL && *process)
 		fprintf(out, "\n  server: %s (external, watched), max concurrent %ld, now %ld\n",
 		        process, jint(final, "conns_max"), jint(final, "conns_current"));
-	else if (json_is_object(final))
+	else if (json_is_object(final)) /* conns_total: null from a server that does not count */
 		fprintf(
-		    out, "\n  server: %s model, max concurrent %ld, total accepted %ld, now %ld\n",
+		    out, "\n  server: %s model, max concurrent %ld, total accepted %s, now %ld\n",
 		    json_string_value(json_object_get(final, "model")), jint(final, "conns_max"),
-		    jint(final, "conns_total"), jint(final, "conns_current"));
+		    fcount(fb, sizeof(fb), jnum(final, "conns_total", NULL)),
+		    jint(final, "conns_current"));
 	print_refused(out, json_object_get(final, "refused"));
 	/* An aborted run measured nothing to judge: "ok failed == 0" would be a claim. */
 	const char *status = json_string_value(json_object_get(r, "status"));
