@@ -325,6 +325,16 @@ const char *coord_counts_impossible(const struct coord *c, const struct coord_ag
 const char *coord_work_impossible(const struct coord_agent *a, const struct msg_progress *p,
                                   char *buf, size_t size);
 
+/* target.c: is the target a server the run can measure? (why: one sentence) */
+/* Every agent's counts now, by index; NULL when out of memory (then no verdict). */
+struct msg_counts *coord_counts_snapshot(const struct coord *c);
+/* After a step's connect: connections tried since `before` and none open. */
+bool coord_target_unreachable(const struct coord *c, const struct msg_counts *before, char *why,
+                              size_t size);
+/* After a step's echo: none verified, most without a reply, with other bytes or closed. */
+bool coord_target_not_echo(const struct coord *c, const struct msg_counts *before, char *why,
+                           size_t size);
+
 /* work.c: a load's or churn's arithmetic */
 /* An agent's part of load rate c->load_sub at step: in proportion to what it holds. */
 struct msg_go_load coord_load_share(const struct coord *c, const struct coord_agent *a, int step);

@@ -286,12 +286,14 @@ static json_t *number_or_null(double v)
 
 /*
  * The plan's thresholds, or by default: every planned connection held at
- * every plateau, not one refused, reset, timed out or closed early, and
- * every echo verified.
+ * every plateau, not one refused, reset, timed out or closed early, every
+ * echo verified, and with a churn, every churn connection verified (churn
+ * connections are counted apart from `failed`).
  */
 static json_t *thresholds_json(const struct plan *p, const double *v, bool *all_ok)
 {
-	static const char *defaults[] = {"held_ratio >= 1.0", "failed == 0", "echo_errors == 0"};
+	static const char *defaults[] = {"held_ratio >= 1.0", "failed == 0", "echo_errors == 0",
+	                                 "churn_failed == 0"};
 	enum { NDEFAULTS = sizeof(defaults) / sizeof(defaults[0]) };
 	json_t *arr = json_array();
 	struct threshold dflt[NDEFAULTS];
@@ -300,10 +302,10 @@ static json_t *thresholds_json(const struct plan *p, const double *v, bool *all_
 	struct proto_err err;
 
 	if (n == 0) {
-		for (int i = 0; i < NDEFAULTS; i++)
+		n = p->churn_rate_per_s > 0 ? NDEFAULTS : NDEFAULTS - 1;
+		for (int i = 0; i < n; i++)
 			threshold_parse(defaults[i], &dflt[i], &err);
 		ts = dflt;
-		n = NDEFAULTS;
 	}
 	*all_ok = true;
 	for (int i = 0; i < n; i++) {

@@ -514,75 +514,9 @@ static void wait_accepted(struct coord *c, int step, int64_t refused_before)
 	        step + 1, (long long)c->last_stats.conns_current, (long long)want, s->accept_lag_s);
 }
 
-/* One agent's echo counters: a snapshot taken before a step's echo. */
-struct echo_sums {
-	int64_t ok, errors, timeout, mismatch;
-};
-
-static bool in_run(const struct coord_agent *a)
+/* A step's verdict on the target (target.c): said in one line, and the run stops. */
+static int target_fails(struct coord *c, const char *why)
 {
-	return a->state == AGENT_READY || a->state == AGENT_DONE;
-}
-
-/* Every agent's echo counters now, by index (NULL when out of memory: then no check). */
-static struct echo_sums *echo_snapshot(const struct coord *c)
-{
-	struct echo_sums *e = calloc((size_t)c->nagents + 1, sizeof(*e));
-
-	for (int i = 0; e != NULL && i < c->nagents; i++) {
-		const struct msg_counts *k = &c->agents[i].counts;
-		e[i] = (struct echo_sums){k->echo_ok, k->echo_errors, k->failed[MSG_TIMEOUT],
-		                          k->failed[MSG_MISMATCH]};
-	}
-	return e;
-}
-
-/*
- * An echo phase in which no connection was verified and most failed for lack
- * of a reply (timeout: echo.timeout_ms passed) or with other bytes (mismatch)
- * says the target is not an echo server: every further step would only wait
- * out the same timeouts. The run stops there (aborted, exit 3), in one line.
- * Counted over the agents in the run before and after it (a lost one's
- * connections say nothing about the server).
- */
-static int check_echo_server(struct coord *c, const struct echo_sums *before)
-{
-	struct echo_sums *now = echo_snapshot(c), d = {0};
-
-	if (before == NULL || now == NULL) {
-		free(now);
-		return 0;
-	}
-	for (int i = 0; i < c->nagents; i++) {
-		if (!in_run(&c->agents[i]))
-			continue;
-		d.ok += now[i].ok - before[i].ok;
-		d.errors += now[i].errors - before[i].errors;
-		d.timeout += now[i].timeout - before[i].timeout;
-		d.mismatch += now[i].mismatch - before[i].mismatch;
-	}
-	free(now);
-	int64_t ok = d.ok, n = d.ok + d.errors, timeout = d.timeout, mismatch = d.mismatch;
-	double within_s = (double)c->plan->echo_timeout_ms / 1000.0;
-	char why[256];
-
-	if (ok > 0 || n <= 0 || (timeout + mismatch) * 2 <= n)
-		return 0;
-	if (mismatch == 0)
-		coord_text(why, sizeof(why),
-		           "not an echo server: %lld of %lld connections got no reply within %g s "
-		           "(echo.timeout_ms)",
-		           (long long)timeout, (long long)n, within_s);
-	else if (timeout == 0)
-		coord_text(why, sizeof(why),
-		           "not an echo server: %lld of %lld connections replied with bytes that "
-		           "differ from what was sent",
-		           (long long)mismatch, (long long)n);
-	else
-		coord_text(why, sizeof(why),
-		           "not an echo server: none of %lld connections echoed: %lld got no reply "
-		           "within %g s (echo.timeout_ms), %lld replied with other bytes",
-		           (long long)n, (long long)timeout, within_s, (long long)mismatch);
 	coord_progress_end(c);
 	fprintf(stderr, "coordinator: step %d: %s\n", c->step + 1, why);
 	fail(c, "%s", why);
@@ -696,20 +630,31 @@ static int run_step(struct coord *c, int step)
 	int64_t refused_before = c->have_last_stats ? refused_total(&c->last_stats) : -1;
 	if (step == 0 && !c->have_last_stats)
 		refused_before = 0; /* nothing sampled yet: count from the server's start */
-	if (run_phase(c, MSG_PHASE_CONNECT, step, connect_timeout(p, step)) < 0)
+	struct msg_counts *before = coord_counts_snapshot(c);
+	int rc = 0;
+	if (run_phase(c, MSG_PHASE_CONNECT, step, connect_timeout(p, step)) < 0) {
+		free(before);
 		return -1;
+	}
 	int64_t t1 = clock_ms();
 	wait_accepted(c, step, refused_before);
-	if (*c->interrupted)
+	if (*c->interrupted) {
+		free(before);
+		return -1;
+	}
+	char why[320];
+	if (coord_target_unreachable(c, before, why, sizeof(why)))
+		rc = target_fails(c, why);
+	free(before);
+	if (rc < 0)
 		return -1;
 	int64_t ta = clock_ms();
-	struct echo_sums *echo_before = echo_snapshot(c);
-	int rc = 0;
+	before = coord_counts_snapshot(c);
 	if (p->rounds > 0 && run_phase(c, MSG_PHASE_ECHO, step, echo_timeout(p)) < 0)
 		rc = -1;
-	else if (p->rounds > 0 && check_echo_server(c, echo_before) < 0)
-		rc = -1;
-	free(echo_before);
+	else if (p->rounds > 0 && coord_target_not_echo(c, before, why, sizeof(why)))
+		rc = target_fails(c, why);
+	free(before);
 	if (rc < 0)
 		return -1;
 	int64_t t2 = clock_ms();

@@ -23,7 +23,14 @@ static void record_sample(struct coord *c, const struct server_stats *st)
 	c->have_last_stats = true;
 }
 
-/* A stats reply: any reply settles its request; unreadable ones are counted. */
+/*
+ * A stats reply. Only one that answers a request sent and not yet answered
+ * (its number newer than the newest answered, and not past the last sent)
+ * is taken: a copy, or a number never sent, is dropped and counted, so a
+ * peer can neither flood the samples nor pass off one old sample as every
+ * fresh one. Replies come back in order, so a server never sends those.
+ * Unreadable replies are counted (COORD_STATS_BAD_MAX in a row: gone).
+ */
 void coord_on_stats(struct coord *c, bool has_seq, uint64_t seq, const void *body, size_t len)
 {
 	enum proto_type type;
@@ -34,6 +41,10 @@ void coord_on_stats(struct coord *c, bool has_seq, uint64_t seq, const void *bod
 		coord_drop(c, "the server", "stats reply without its request number");
 		return;
 	}
+	if (seq <= c->stats_seq || seq > c->stats_sent_seq) {
+		coord_drop(c, "the server", "a stats reply to no outstanding request");
+		return;
+	}
 	if (seq == c->stats_sent_seq)
 		c->stats_sent_ms = 0;
 	json_t *msg = body ? proto_decode(body, len, &type, &err) : NULL;
@@ -41,8 +52,7 @@ void coord_on_stats(struct coord *c, bool has_seq, uint64_t seq, const void *bod
 		c->last_answer_ms = clock_ms();
 		c->stats_bad = 0;
 		record_sample(c, &st);
-		if (seq > c->stats_seq)
-			c->stats_seq = seq;
+		c->stats_seq = seq;
 	} else {
 		const char *why = body == NULL ? "stats reply too large" : err.msg;
 		coord_drop(c, "the server", why);

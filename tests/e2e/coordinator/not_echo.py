@@ -5,7 +5,7 @@
 
 MODE sink: accepts and reads, never writes. garble: answers every read with as
 many bytes of 'x'. noaccept: listens and never calls accept() (the kernel
-completes the handshakes and queues the bytes).
+completes the handshakes and queues the bytes). closer: accepts and closes at once.
 """
 import socket
 import sys
@@ -38,6 +38,9 @@ def main():
             time.sleep(3600)
     while True:
         conn, _ = lsock.accept()
+        if mode == "closer":
+            conn.close()
+            continue
         threading.Thread(target=serve, args=(conn, mode), daemon=True).start()
 
 

@@ -4,10 +4,13 @@
 # run at once (status aborted, exit 3) with one line that says so, instead of
 # running every step into the same echo timeouts. Three servers
 # (tests/e2e/coordinator/not_echo.py, through local.server.command):
-#   sink      reads, never writes: "N of N connections got no reply within 5 s"
+#   sink      reads, never writes: "N of N connections waited 5 s for a reply in vain"
 #   garble    answers with other bytes: "... replied with bytes that differ ..."
 #   noaccept  never accept()s: the accept wait ends after 10 s without progress
-#             (not its 60 s bound), then the echo says "no reply"
+#             (not its 60 s bound), then the echo says "waited ... in vain"
+#   closer    accepts and closes at once: after the connect, "no connection stayed open"
+# And with no echo rounds but a churn (the echo check cannot run), a sink fails
+# by the default threshold churn_failed == 0: status fail, exit 1.
 . "$(dirname "$0")/lib.sh"
 coord=$1 src=$2
 py=/usr/bin/python3
@@ -64,7 +67,7 @@ expect "sink: nulls not measured" "$(jq -c '[.totals.held, .totals.held_ratio,
 	.server.user_kb_per_conn]' "$WORK/sink-r.json")" "[null,null,null,0,null,null,null,null,null,null,null]"
 # ... and the summary shows a dash for it: the total row's echo p50 and p99.
 expect "sink: summary echo p50/p99" "$(awk '$1 == "total" {print $(NF-1), $NF}' "$WORK/out")" "- -"
-check sink 20 "not an echo server: 20 of 20 connections got no reply within 5 s (echo.timeout_ms)"
+check sink 20 "not an echo server (or slower than echo.timeout_ms): 20 of 20 connections waited 5 s for a reply in vain"
 
 run garble
 expect "garble: failed by mismatch" "$(jq .totals.failed.mismatch "$WORK/garble-r.json")" 20
@@ -73,4 +76,24 @@ check garble 20 "not an echo server: 20 of 20 connections replied with bytes tha
 run noaccept
 grep -qx "coordinator: step 1: the server holds 0 of the agents' 20 connections and took none more in 10 s; the echo goes on" "$WORK/err" ||
 	fail "noaccept: no line about the stalled accept wait"
-check noaccept 30 "not an echo server: 20 of 20 connections got no reply within 5 s (echo.timeout_ms)"
+check noaccept 30 "not an echo server (or slower than echo.timeout_ms): 20 of 20 connections waited 5 s for a reply in vain"
+
+run closer
+port=$(jq -r .target.port "$WORK/closer-r.json")
+check closer 25 "no connection stayed open at 127.0.0.1:$port: 20 tried, none held (20 eof_early)"
+
+# No echo rounds, a churn: every churn connection fails; the defaults fail the run.
+cat >"$WORK/churn.json" <<PLAN
+{"name": "not-echo-churn", "target": {"host": "127.0.0.1", "port": 0},
+ "agents": {"count": 2, "join_timeout_s": 20}, "connections": 10,
+ "echo": {"payload_bytes": 64, "rounds": 0, "timeout_ms": 1000},
+ "churn": {"rate_per_s": 10, "duration_s": 1}, "server": {"interval_ms": 200},
+ "local": {"agents": 2, "server": {"command": ["$py", "$src/tests/e2e/coordinator/not_echo.py",
+                                               "{port}", "sink"]}}}
+PLAN
+"$coord" --report "$WORK/churn-r.json" "$WORK/churn.json" >"$WORK/out" 2>"$WORK/err"
+expect "churn, no rounds: exit" "$?" 1
+expect "churn, no rounds: status" "$(jq -r .status "$WORK/churn-r.json")" fail
+expect "churn, no rounds: the default churn threshold" \
+	"$(jq -c '[.thresholds[] | select(.expr == "churn_failed == 0") | .value, .ok]' "$WORK/churn-r.json")" "[10,false]"
+echo "ok: a churn against a sink fails by churn_failed == 0"

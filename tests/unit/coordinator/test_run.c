@@ -24,6 +24,8 @@ enum trick {
 	LEAVES,       /* says bye at its first echo */
 	REFUSES,      /* rejects its slice */
 	EARLY_RESULT, /* sends a result before it is told to close */
+	REFUSED,      /* its target refuses every connection */
+	NO_REPLY,     /* its target never echoes: each echo times out */
 };
 
 struct fake {
@@ -82,7 +84,15 @@ static void phase_done(int i, const struct msg_go *go)
 	struct fake *f = &W.fake[i];
 	struct msg_progress p = {.phase = go->phase, .step = go->step};
 
-	if (go->phase == MSG_PHASE_CONNECT) {
+	if (go->phase == MSG_PHASE_CONNECT && f->trick == REFUSED) {
+		int64_t more = go->target - f->counts.current;
+		f->counts.attempted += more;
+		f->counts.failed[MSG_REFUSED] += more;
+	} else if (go->phase == MSG_PHASE_ECHO && f->trick == NO_REPLY) {
+		f->counts.echo_errors += f->counts.current;
+		f->counts.failed[MSG_TIMEOUT] += f->counts.current;
+		f->counts.current = 0;
+	} else if (go->phase == MSG_PHASE_CONNECT) {
 		int64_t more = go->target - f->counts.current;
 		f->counts.attempted += more;
 		f->counts.established += more;
@@ -420,6 +430,35 @@ static void early_result(void)
 	done(&r);
 }
 
+/* Nothing listens: the run stops after the first connect, saying so, before any echo. */
+static void dead_target(void)
+{
+	static const enum trick t[] = {REFUSED, REFUSED};
+	struct run r;
+
+	run(&r, PLAN("0", ""), t, 2);
+	CHECK_STR_EQ(r.c.failure, "nothing accepts connections at 127.0.0.1:9: 40 of 40 refused");
+	CHECK_EQ(W.fake[0].gos[MSG_PHASE_ECHO], 0);
+	CHECK_EQ(W.fake[0].gos[MSG_PHASE_CONNECT], 1);
+	CHECK_EQ(r.c.nsteps_done, 0);
+	done(&r);
+}
+
+/* Connections held, no echo back: the run stops after the first echo, saying so. */
+static void not_echo(void)
+{
+	static const enum trick t[] = {NO_REPLY, NO_REPLY};
+	struct run r;
+
+	run(&r, PLAN("0", ""), t, 2);
+	CHECK_STR_EQ(r.c.failure, "not an echo server (or slower than echo.timeout_ms): 40 of 40 "
+	                          "connections waited 5 s for a reply in vain");
+	CHECK_EQ(W.fake[1].gos[MSG_PHASE_ECHO], 1);
+	CHECK_EQ(W.fake[1].gos[MSG_PHASE_VERIFY], 0);
+	CHECK_EQ(r.c.nsteps_done, 0);
+	done(&r);
+}
+
 /* Too few agents: the join fails after its timeout, naming who came. */
 static void join_short(void)
 {
@@ -442,7 +481,8 @@ int main(int argc, char **argv)
 	    {"honest_run", honest_run},       {"load_sweep", load_sweep},
 	    {"load_liar", load_liar},         {"agent_leaves", agent_leaves},
 	    {"slice_refused", slice_refused}, {"early_result", early_result},
-	    {"join_short", join_short},
+	    {"join_short", join_short},       {"dead_target", dead_target},
+	    {"not_echo", not_echo},
 	};
 
 	return CHECK_MAIN(cases);
