@@ -97,8 +97,10 @@ int split_connections(int n, const int64_t *capacity, const double *weight, cons
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
+	/* Each counted up to the whole plan at most: no sum of declared capacities can wrap. */
 	for (int i = 0; i < n; i++)
-		room += weight[i] > 0 && capacity[i] > 0 ? capacity[i] : 0;
+		if (weight[i] > 0 && capacity[i] > 0)
+			room += capacity[i] < total ? capacity[i] : total;
 	if (room < total) {
 		snprintf(why, whylen,
 		         "the plan needs %lld connections but its %d agent%s can hold %lld "

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "check.h"
@@ -78,6 +79,14 @@ int main(void)
 		CHECK(split_connections(2, cap, w, lv, 1, out, why, sizeof(why)) == -1, "accepted");
 		CHECK(strstr(why, "needs 50000 connections") && strstr(why, "can hold 39980"),
 		      "why: %s", why);
+	}
+	{ /* capacities that would wrap a sum (a hostile hello): split as if unlimited */
+		int64_t cap[2] = {INT64_MAX, INT64_MAX}, lv[1] = {20};
+		double w[2] = {1, 1};
+		CHECK(split_connections(2, cap, w, lv, 1, out, why, sizeof(why)) == 0, "%s", why);
+		check_invariants("huge", 2, cap, lv, 1);
+		CHECK(out[0][0] == 10 && out[1][0] == 10, "shares %lld %lld", (long long)out[0][0],
+		      (long long)out[1][0]);
 	}
 	return check_exit("unit.coordinator.split");
 }
