@@ -353,20 +353,107 @@ int host_pidstat_read(pid_t pid, struct host_pidstat *out)
 	return len < 0 ? (int)len : host_parse_pidstat(text, out);
 }
 
+/* task->flags: set by the kernel's do_exit() before it closes files and drops memory. */
+#define HOST_PF_EXITING 0x4UL
+/* SIGKILL (9) as the bit of a SigPnd/ShdPnd mask, where signal N is bit N - 1. */
+#define HOST_SIGKILL_BIT (1ULL << (9 - 1))
+
+/* The hex mask of the status line "key:\t0000000000000100"; -ENOENT without that line. */
+static int host_parse_sigmask(const char *text, const char *key, unsigned long long *out)
+{
+	size_t klen = strlen(key);
+	const char *line = text;
+
+	while (line && *line) {
+		if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
+			const char *p = line + klen + 1 + strspn(line + klen + 1, " \t");
+			char *end;
+
+			errno = 0;
+			*out = strtoull(p, &end, 16);
+			return errno != 0 || end == p ? -EINVAL : 0;
+		}
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return -ENOENT;
+}
+
+/*
+ * Whether task tid (a process's main thread, or /proc/TID of any of its
+ * threads) is on its way out: 0 it runs; 1 it has exited or is exiting
+ * (state Z or X; PF_EXITING in its flags, field 9 of stat: a thread in
+ * do_exit(), whose descriptors and memory are going, reads as R or D, not Z);
+ * 2 its whole process dies (SIGKILL pending for the task, SigPnd, or for the
+ * process, ShdPnd: a kill -9, or exit_group() from another thread, is
+ * queued before any of its teardown begins and stays until the process is
+ * reaped); -errno if gone or unreadable.
+ *
+ * status is read before stat: a status read after the task was released
+ * (its pending masks then read 0) comes with a stat read after it too,
+ * which says X, or fails.
+ */
+static int host_task_exiting(pid_t tid)
+{
+	char path[64], stat[1024];
+	char *text = malloc(HOST_TEXT_MAX);
+	unsigned long long pnd = 0, shd = 0;
+	unsigned long flags = 0;
+	const char *close;
+	ssize_t len;
+	int rc = 0;
+
+	if (!text)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)tid);
+	len = host_read_text(path, text, HOST_TEXT_MAX);
+	if (len < 0)
+		rc = (int)len;
+	else if (host_parse_sigmask(text, "SigPnd", &pnd) < 0 ||
+	         host_parse_sigmask(text, "ShdPnd", &shd) < 0)
+		rc = -EINVAL;
+	free(text);
+	if (rc < 0)
+		return rc;
+	if ((pnd | shd) & HOST_SIGKILL_BIT)
+		return 2;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)tid);
+	len = host_read_text(path, stat, sizeof(stat));
+	if (len < 0)
+		return (int)len;
+	/* After the name (which may hold ')'): state, ppid, pgrp, session, tty_nr, tpgid, flags. */
+	close = strrchr(stat, ')');
+	if (!close || close[1] != ' ' || !close[2])
+		return -EINVAL;
+	if (close[2] == 'Z' || close[2] == 'X')
+		return 1;
+	if (sscanf(close + 3, "%*d %*d %*d %*d %*d %lu", &flags) != 1)
+		return -EINVAL;
+	return flags & HOST_PF_EXITING ? 1 : 0;
+}
+
 pid_t host_live_task(pid_t pid)
 {
-	struct host_pidstat st;
 	struct dirent *de;
 	char path[64];
 	pid_t live = 0;
-	int rc = host_pidstat_read(pid, &st);
+	int rc = host_task_exiting(pid);
 	DIR *d;
 
 	if (rc < 0)
 		return rc;
-	if (st.state != 'Z' && st.state != 'X')
+	if (rc == 0)
 		return pid;
-	/* The main thread is a zombie: the process runs while any other thread does. */
+	if (rc == 2)
+		return 0;
+	/*
+	 * The main thread has exited (a zombie) or is exiting: after pthread_exit()
+	 * the process runs while any other thread does; after exit_group() or a
+	 * fatal signal every other thread is exiting too (PF_EXITING, or SIGKILL
+	 * pending), and the process is gone already: its descriptors may be half
+	 * closed, its memory half unmapped.
+	 */
 	snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
 	d = opendir(path);
 	if (!d)
@@ -378,7 +465,10 @@ pid_t host_live_task(pid_t pid)
 		if (*end != '\0' || tid <= 0 || tid == (long)pid)
 			continue;
 		/* /proc/TID/stat is the thread's own (its state), /proc/PID/stat the process's. */
-		if (host_pidstat_read((pid_t)tid, &st) == 0 && st.state != 'Z' && st.state != 'X')
+		rc = host_task_exiting((pid_t)tid);
+		if (rc == 2)
+			break;
+		if (rc == 0)
 			live = (pid_t)tid;
 	}
 	closedir(d);

@@ -181,8 +181,12 @@ int server_sampler_collect(const struct server_sampler *s, struct server_stats *
 	}
 	out->capacity = s->capacity.conns;
 	snprintf(out->capacity_limit, sizeof(out->capacity_limit), "%s", s->capacity.sentence);
-	/* Read from a process that died meanwhile (or a new one with its pid): not live. */
-	if (s->watch != NULL && server_watch_alive(s->watch) < 0)
+	/*
+	 * Read from a process that died or began to exit meanwhile (or a new one
+	 * with its pid), or numbers no live process has: not live.
+	 */
+	if (s->watch != NULL &&
+	    (server_watch_alive(s->watch) < 0 || server_watch_whole(s->watch, out) < 0))
 		return -ESRCH;
 	return 0;
 }

@@ -213,6 +213,13 @@ static void watch_capacity(struct server_watch *w, long conns, struct host_capac
 	host_capacity_watched(&host, &own, &now, out);
 }
 
+/* The first watched process found gone, and why: the watch ends. */
+static void watch_gone(struct server_watch *w, pid_t pid, const char *why)
+{
+	w->gone = pid;
+	snprintf(w->gone_why, sizeof(w->gone_why), "%s", why);
+}
+
 /* --watch PID: that process, counted on every port it listens on. */
 static int watch_by_pid(struct server_watch *w, const struct server_config *cfg)
 {
@@ -280,29 +287,51 @@ static int watch_by_port(struct server_watch *w, const struct server_config *cfg
 	return 0;
 }
 
+/*
+ * Called before a sample and after it: a process whose exit began at any
+ * moment of the sample fails the second look (host_live_task(): its main
+ * thread exiting or a zombie with no other thread running, or SIGKILL
+ * pending; each stays until the process is reaped), so no part of a teardown
+ * (its descriptors closing, its threads ending) is ever answered.
+ */
 int server_watch_alive(struct server_watch *w)
 {
 	for (int i = 0; i < w->npids && w->gone == 0; i++) {
 		struct host_pidstat st;
 		int rc = host_pidstat_read(w->pids[i], &st);
 		const char *why = NULL;
-
 		pid_t reader = 0;
 
 		if (rc < 0)
 			why = "exited";
 		else if (st.starttime != w->started[i])
 			why = "exited (its pid belongs to another process now)";
-		else if ((reader = st.state == 'Z' || st.state == 'X' ? host_live_task(w->pids[i])
-		                                                      : w->pids[i]) <= 0)
+		else if ((reader = host_live_task(w->pids[i])) < 0)
+			why = "exited";
+		else if (reader == 0 && (st.state == 'Z' || st.state == 'X'))
 			why = "exited (a zombie now)";
+		else if (reader == 0)
+			why = "exited (killed or exiting: its teardown had begun)";
 		else
 			w->readers[i] = reader; /* a zombie main thread: read a live one's */
-		if (why != NULL) {
-			w->gone = w->pids[i];
-			snprintf(w->gone_why, sizeof(w->gone_why), "%s", why);
-		}
+		if (why != NULL)
+			watch_gone(w, w->pids[i], why);
 	}
+	return w->gone ? -ESRCH : 0;
+}
+
+int server_watch_whole(struct server_watch *w, const struct server_stats *st)
+{
+	/*
+	 * Connections are matched to the process's own descriptors, and a live
+	 * process has a thread: a sample with connections but none of either was
+	 * read while the process was torn down, whatever the looks around it said.
+	 */
+	if (w->gone == 0 && st->conns_current > 0 && (st->fds == 0 || st->threads == 0))
+		watch_gone(w, w->pids[0],
+		           st->fds == 0
+		               ? "exited (its descriptors were gone, its connections not yet)"
+		               : "exited (its threads were gone, its connections not yet)");
 	return w->gone ? -ESRCH : 0;
 }
 

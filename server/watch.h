@@ -51,8 +51,16 @@ struct server_watch {
 
 /* The mode's main(): returns the exit code (SERVER_EXIT_*). */
 int server_watch_main(struct server_config *cfg);
-/* 0 while every watched process lives (the same process: pid and start time), else -ESRCH. */
+/*
+ * 0 while every watched process lives (the same process: pid and start time,
+ * not exiting: host_live_task()), else -ESRCH.
+ */
 int server_watch_alive(struct server_watch *w);
+/*
+ * -ESRCH (and the watch ends) if a sample st cannot be a live process's:
+ * connections with no descriptors or no threads, read during its teardown.
+ */
+int server_watch_whole(struct server_watch *w, const struct server_stats *st);
 /*
  * The fields only a watcher knows: model, process, processes, connections,
  * CPU and context switches. -ESRCH if a watched process is gone.

@@ -23,6 +23,10 @@
 #            called pthread_exit() (state Z) while another holds 200 connections:
 #            watched by pid and by port, counted (as `ss` counts), alive for 2 s
 #            of samples; killed: said within 2 s, exit 1
+#   exitmid  a process holding 1,000 connections SIGKILLed under back-to-back
+#            stats requests, 6 times (watch_exitmid.py): no reply ever carries part
+#            of its teardown (connections with fds or threads 0, or any count
+#            short); the watcher says it exited and ends, exit 1, within 2 s
 . "$(dirname "$0")/../agent/lib.sh"
 server=$1 agent=$2 stats_dump=$3 coord=$4 case=$5 source=$6 pthread_exit=${7:-}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -412,6 +416,11 @@ case_pthread_exit() {
 	grep -q "^server: watched process $hpid (watch_pthread_e) exited" "$WORK/w.err" ||
 		fail "pthread_exit: dead: stderr: $(cat "$WORK/w.err")"
 	echo "ok: pthread_exit: killed, said in $elapsed ms"
+}
+
+case_exitmid() {
+	WORK=$WORK /usr/bin/python3 "$here/watch_exitmid.py" "$server" "$source" 6 1000 ||
+		fail "exitmid: $(cat "$WORK"/exitmid.*.err 2>/dev/null)"
 }
 
 "case_$case"
