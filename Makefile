@@ -25,7 +25,13 @@ test: build
 test-long: build
 	@ctest --preset $(PRESET) -j $(JOBS) -L long
 
-demo: build
+# Only what the demo runs: the coordinator and the server and agents it starts (found beside
+# it in the build tree), not the tests `make build` and `make test` build too; and only the
+# build tier of scripts/deps.
+demo: DEPS_TIER = build
+demo: deps
+	@cmake --preset $(PRESET) >/dev/null
+	@cmake --build --preset $(PRESET) -j $(JOBS) --target coordinator server agent
 	@scripts/demo $(BUILD)
 
 # The three binaries into $(PREFIX)/bin (with the package's systemd units and README
@@ -34,8 +40,11 @@ PREFIX ?= /usr/local
 install: build
 	@cmake --install $(BUILD) --prefix $(PREFIX)
 
+# The README's benchmark table, in its order (each script's arguments and what it prints there).
 bench: build
-	@echo "benchmarks: bench/server-memory, bench/agent (see README)"
+	@echo "benchmarks (README, Benchmarks): bench/scale, bench/server-memory, bench/agent,"
+	@echo "  bench/coordinator, bench/compare, bench/agent-load, bench/models, bench/ports,"
+	@echo "  bench/load, bench/fuzz; results in docs/RESULTS.md and bench/RESULTS-*.md"
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
