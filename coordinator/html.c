@@ -24,21 +24,32 @@ static double v1_or(const json_t *r, const char *path, const char *v1_path)
 	return html_jget(r, path) != NULL ? html_jnum(r, path) : html_jnum(r, v1_path);
 }
 
-/* "threads, 64 KiB stacks" / "epoll": how a report's server is labelled in comparisons. */
+/*
+ * "threads, 64 KiB stacks" / "epoll": how a report's server is labelled in
+ * comparisons. From its final answer; without one (it never answered, or
+ * stopped), from the plan: its model, "command", or "external".
+ */
 static void model_label(const json_t *r, char *buf, size_t size)
 {
 	const json_t *final = html_jget(r, "server.final");
 	const char *model = html_jstr(final, "model");
 	double stack = html_jnum(final, "stack_size");
 
-	if (*model == '\0')
+	if (!json_is_object(final)) {
+		const char *stack_size = html_jstr(r, "plan.local.server.stack_size");
 		model = html_jstr(r, "plan.local.server.model");
-	if (strcmp(model, "threads") == 0 && stack > 0)
+		if (html_jget(r, "plan.local.server.command") != NULL)
+			snprintf(buf, size, "command");
+		else if (*model && strcmp(model, "threads") == 0 && *stack_size)
+			snprintf(buf, size, "threads, %s stacks", stack_size);
+		else
+			snprintf(buf, size, "%s", *model ? model : "external");
+	} else if (strcmp(model, "threads") == 0 && stack > 0)
 		snprintf(buf, size, "threads, %.0f KiB stacks", stack / 1024);
 	else if (*html_jstr(final, "process")) /* server --watch: the process it watched */
 		snprintf(buf, size, "%s (external)", html_jstr(final, "process"));
 	else
-		snprintf(buf, size, "%s", *model ? model : html_jstr(r, "plan.name"));
+		snprintf(buf, size, "%s", *model ? model : "external");
 }
 
 /*
@@ -458,51 +469,39 @@ static void setting_row(FILE *f, const char *key, const char *value)
 }
 
 /*
- * The plan's load, or "none": "1,000, 2,000 messages/s, 2 s each, 64 bytes a
- * message" (a sweep), "500 messages/s for 2 s, 64 bytes a message" (one rate).
+ * The local server: its command, argv joined ("python3 echo.py --port
+ * {port}", an argument with a space quoted), or "epoll, default stacks, 2
+ * processes" (the processes only when the plan gave them).
  */
-static void setting_load(FILE *f, const json_t *plan)
+static void setting_local_server(FILE *f, const json_t *server)
 {
-	const json_t *load = json_object_get(plan, "load");
-	const json_t *rates = json_object_get(load, "rate_per_s"), *rt;
-	char v[512], b[32];
+	const json_t *argv = json_object_get(server, "command"), *arg;
+	char v[512];
 	size_t i, off = 0;
 
-	if (!json_is_object(load)) {
-		setting_row(f, "load", "none");
-		return;
-	}
-	if (json_is_number(rates))
-		off = (size_t)snprintf(v, sizeof(v), "%s",
-		                       host_fmt_count((long)json_number_value(rates), b, 32));
-	json_array_foreach(rates, i, rt)
+	v[0] = '\0';
+	json_array_foreach(argv, i, arg)
 	{
+		const char *a = json_string_value(arg) ? json_string_value(arg) : "";
+		const char *q = *a == '\0' || strpbrk(a, " \t") ? "'" : "";
 		if (off < sizeof(v))
-			off += (size_t)snprintf(v + off, sizeof(v) - off, "%s%s", i ? ", " : "",
-			                        host_fmt_count((long)json_number_value(rt), b, 32));
+			off += (size_t)snprintf(v + off, sizeof(v) - off, "%s%s%s%s", i ? " " : "",
+			                        q, a, q);
 	}
-	if (off < sizeof(v))
-		snprintf(v + off, sizeof(v) - off, " messages/s%s %g s%s, %.0f bytes a message",
-		         json_array_size(rates) > 1 ? "," : " for", html_jnum(load, "duration_s"),
-		         json_array_size(rates) > 1 ? " each" : "",
-		         html_jnum(load, "payload_bytes"));
-	setting_row(f, "load", v);
-}
-
-/* "100 new connections/s for 3 s" on top of the held ones, or "none". */
-static void setting_churn(FILE *f, const json_t *plan)
-{
-	const json_t *churn = json_object_get(plan, "churn");
-	char v[128], b[32];
-
-	if (!json_is_object(churn)) {
-		setting_row(f, "churn", "none");
+	if (json_is_array(argv)) {
+		setting_row(f, "local server", v);
 		return;
 	}
-	snprintf(v, sizeof(v), "%s new connections/s for %g s",
-	         host_fmt_count((long)html_jnum(churn, "rate_per_s"), b, 32),
-	         html_jnum(churn, "duration_s"));
-	setting_row(f, "churn", v);
+	snprintf(v, sizeof(v), "%s",
+	         *html_jstr(server, "model") ? html_jstr(server, "model") : "threads");
+	if (*html_jstr(server, "stack_size"))
+		snprintf(v + strlen(v), sizeof(v) - strlen(v), ", %s stacks",
+		         html_jstr(server, "stack_size"));
+	if (html_jnum(server, "processes") > 0)
+		snprintf(v + strlen(v), sizeof(v) - strlen(v), ", %.0f process%s",
+		         html_jnum(server, "processes"),
+		         html_jnum(server, "processes") == 1 ? "" : "es");
+	setting_row(f, "local server", v);
 }
 
 /* The plan's settings, as the run used them (the target as resolved, with its real port). */
@@ -555,8 +554,10 @@ static void table_settings(FILE *f, const json_t *r, int index)
 	setting_row(f, "echo pacing", v);
 	snprintf(v, sizeof(v), "%g s", html_jnum(plan, "hold_s"));
 	setting_row(f, "hold", v);
-	setting_load(f, plan);
-	setting_churn(f, plan);
+	html_load_describe(plan, v, sizeof(v));
+	setting_row(f, "load", v);
+	html_churn_describe(plan, v, sizeof(v));
+	setting_row(f, "churn", v);
 	if (*html_jstr(plan, "server.stats"))
 		snprintf(v, sizeof(v), "%s every %.0f ms", html_jstr(plan, "server.stats"),
 		         html_jnum(plan, "server.interval_ms"));
@@ -566,16 +567,8 @@ static void table_settings(FILE *f, const json_t *r, int index)
 	else
 		snprintf(v, sizeof(v), "not sampled (no server.stats)");
 	setting_row(f, "server sampling", v);
-	if (html_jget(plan, "local.server")) {
-		snprintf(v, sizeof(v), "%s",
-		         *html_jstr(plan, "local.server.model")
-		             ? html_jstr(plan, "local.server.model")
-		             : "threads");
-		if (*html_jstr(plan, "local.server.stack_size"))
-			snprintf(v + strlen(v), sizeof(v) - strlen(v), ", %s stacks",
-			         html_jstr(plan, "local.server.stack_size"));
-		setting_row(f, "local server", v);
-	}
+	if (html_jget(plan, "local.server"))
+		setting_local_server(f, json_object_get(json_object_get(plan, "local"), "server"));
 	fputs("</table></div>\n", f);
 }
 
@@ -660,7 +653,7 @@ static const char style[] =
     "collapse:collapse;margin:8px 0;width:100%;overflow-wrap:normal}th,td{border:1px solid "
     "#ddd;padding:3px 7px;text-align:left}th{background:#f4f4f4}td.n{text-align:right;"
     "font-variant-numeric:tabular-nums}#summary{font-size:12px}#summary th,#summary td{"
-    "padding:2px 4px}"
+    "padding:2px 3px}"
     "table[id^=settings]{width:auto}table[id^=settings] th{font-weight:normal}"
     ".pass,.done,.ok .verdict{color:#1a7f37;font-weight:600}.fail,.FAIL,.fail .verdict,"
     ".lost,.aborted,.degraded,.rejected{color:#c62828;font-weight:600}.nj .verdict{color:#666;"
@@ -717,6 +710,7 @@ static void page(FILE *f, json_t *const *reports, int n)
 			table_settings(f, reports[i], i);
 		}
 		html_load_section(f, reports[i], i);
+		html_churn_section(f, reports[i], i);
 		fputs("<h2>Agents</h2>\n<div class=\"scroll\">", f);
 		table_agents(f, reports[i]);
 		fputs("</div>\n<h2>Host limits</h2>\n", f);

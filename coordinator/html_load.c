@@ -4,7 +4,8 @@
  * (with y = x, where every offered message came back in time) and the
  * latency percentiles against the rate, then both over time (the
  * timeline's load rows); then one table of every step and rate with the
- * console summary's columns (report.c, print_loads()).
+ * console summary's columns (summary.c, print_loads()). Then the churn's
+ * table, and the plan's load and churn as the settings say them.
  */
 #include <math.h>
 #include <stdbool.h>
@@ -14,6 +15,7 @@
 #include "host.h"
 #include "html_chart.h"
 #include "html_load.h"
+#include "msg.h"
 
 /*
  * A series of the load entries' (xkey, ykey), only the points where both are
@@ -274,4 +276,123 @@ void html_load_section(FILE *f, const json_t *r, int index)
 		chart_latency_over_time(f, rows, first, n, id, at);
 	}
 	table_loads(f, steps, index);
+}
+
+/*
+ * The plan's load for the settings, or "none": "1,000, 2,000 messages/s, 2 s
+ * each, 64 bytes a message" (a sweep), "500 messages/s for 2 s, 64 bytes a
+ * message" (one rate).
+ */
+void html_load_describe(const json_t *plan, char *v, size_t size)
+{
+	const json_t *load = json_object_get(plan, "load");
+	const json_t *rates = json_object_get(load, "rate_per_s"), *rt;
+	char b[32];
+	size_t i, off = 0;
+
+	snprintf(v, size, "none");
+	if (!json_is_object(load))
+		return;
+	if (json_is_number(rates))
+		off = (size_t)snprintf(v, size, "%s",
+		                       host_fmt_count((long)json_number_value(rates), b, 32));
+	json_array_foreach(rates, i, rt)
+	{
+		if (off < size)
+			off += (size_t)snprintf(v + off, size - off, "%s%s", i ? ", " : "",
+			                        host_fmt_count((long)json_number_value(rt), b, 32));
+	}
+	if (off < size)
+		snprintf(v + off, size - off, " messages/s%s %g s%s, %.0f bytes a message",
+		         json_array_size(rates) > 1 ? "," : " for", html_jnum(load, "duration_s"),
+		         json_array_size(rates) > 1 ? " each" : "",
+		         html_jnum(load, "payload_bytes"));
+}
+
+/* "100 new connections/s for 3 s" on top of the held ones, or "none". */
+void html_churn_describe(const json_t *plan, char *v, size_t size)
+{
+	const json_t *churn = json_object_get(plan, "churn");
+	char b[32];
+
+	if (!json_is_object(churn)) {
+		snprintf(v, size, "none");
+		return;
+	}
+	snprintf(v, size, "%s new connections/s for %g s",
+	         host_fmt_count((long)html_jnum(churn, "rate_per_s"), b, 32),
+	         html_jnum(churn, "duration_s"));
+}
+
+/* "3 (refused 2, timeout 1)": failed connections by reason, or "0". */
+static void td_failed(FILE *f, const json_t *failed)
+{
+	char v[256], b[32];
+	size_t off = 0;
+	long total = 0;
+	const char *sep = " (";
+
+	for (int k = 0; k < MSG_REASON_COUNT; k++)
+		total += (long)json_integer_value(
+		    json_object_get(failed, msg_reason_name((enum msg_reason)k)));
+	off = (size_t)snprintf(v, sizeof(v), "%s", host_fmt_count(total, b, sizeof(b)));
+	for (int k = 0; k < MSG_REASON_COUNT; k++) {
+		const char *key = msg_reason_name((enum msg_reason)k);
+		long n = (long)json_integer_value(json_object_get(failed, key));
+		if (n > 0 && off < sizeof(v)) {
+			off += (size_t)snprintf(v + off, sizeof(v) - off, "%s%s %s", sep, key,
+			                        host_fmt_count(n, b, sizeof(b)));
+			sep = ", ";
+		}
+	}
+	if (*sep == ',' && off < sizeof(v))
+		snprintf(v + off, sizeof(v) - off, ")");
+	fputs("<td class=\"n\">", f);
+	html_esc(f, v);
+	fputs("</td>", f);
+}
+
+/*
+ * The churn at each plateau (steps[].churn): connections opened, echoed once
+ * and closed on top of the held ones, with what each cost the server. A dash
+ * is a figure not measured (null), never a zero. Nothing without a churn.
+ */
+void html_churn_section(FILE *f, const json_t *r, int index)
+{
+	const json_t *steps = json_object_get(r, "steps"), *st;
+	bool any = false;
+	size_t k;
+
+	json_array_foreach(steps, k, st) any = any || json_is_object(json_object_get(st, "churn"));
+	if (!any)
+		return;
+	fprintf(f,
+	        "<h2>Churn</h2>\n<p class=\"note\">At every plateau, new connections on top of the "
+	        "held ones, each connected, echoed once and closed. Latency runs from connect() to "
+	        "the first echo verified; achieved is ok over the planned duration. Server figures "
+	        "are blank without its stats.</p>\n<div class=\"scroll\"><table id=\"churn-%d\">"
+	        "<tr><th>churn at</th><th>rate/s</th><th>attempted</th><th>ok</th>"
+	        "<th>failed</th><th>achieved/s</th><th>p50 ms</th><th>p99 ms</th>"
+	        "<th>srv &micro;s/conn</th><th>ctxsw/conn</th><th>server accepted</th></tr>\n",
+	        index);
+	json_array_foreach(steps, k, st)
+	{
+		const json_t *ch = json_object_get(st, "churn");
+		if (!json_is_object(ch))
+			continue;
+		fputs("<tr>", f);
+		td_count(f, html_jnum(st, "connections"));
+		td_count(f, html_jnum(ch, "rate_per_s"));
+		td_count(f, html_jnum(ch, "attempted"));
+		td_count(f, html_jnum(ch, "ok"));
+		td_failed(f, json_object_get(ch, "failed"));
+		td_count(f, html_jnum(ch, "achieved_per_s"));
+		html_td_num(f, html_jnum(ch, "latency.p50"), "%.2f");
+		html_td_num(f, html_jnum(ch, "latency.p99"), "%.2f");
+		html_td_num(f, html_jnum(ch, "server_cpu_us_per_conn"), "%.1f");
+		html_td_num(f, html_jnum(ch, "ctxsw_per_conn"), "%.2f");
+		td_count(f, html_jnum(ch, "server_accepted"));
+		fputs("</tr>\n", f);
+	}
+	fputs("</table></div>\n", f);
 }

@@ -5,8 +5,8 @@ it: every chart's <svg> is in the rendered DOM with series whose points lie
 inside the chart and span most of its width, and the screenshot is not blank
 (enough non-white pixels, in several colours). Options add checks of the
 rendered page: the status banner (--status, --report, --error), the plan's
-settings (--setting), an aborted run's chartless page (--no-charts), the
-connections chart drawn as steps (--steps) and a layout with nothing cut off
+settings (--setting), a table's rows (--row), an aborted run's chartless page
+(--no-charts), the connections chart drawn as steps (--steps) and a layout with nothing cut off
 (--layout DOM of a page made by --instrument; --no-scroll: not even in a
 scrolling box). Every check runs; each failure is printed. Standard library
 only.
@@ -168,6 +168,23 @@ def check_settings(rendered, settings):
     print(f"ok: settings: {rows}")
 
 
+def check_rows(rendered, rows):
+    """--row TABLE=CELL|CELL...: a row of table#TABLE whose first cells read so."""
+    for spec in rows:
+        tid, want = spec.split("=", 1)
+        want = want.split("|")
+        m = re.search(r'<table id="%s"[^>]*>(.*?)</table>' % re.escape(tid), rendered, re.S)
+        if not m:
+            fail(f"no table#{tid}")
+            continue
+        got = [[text_of(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, re.S)]
+               for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", m.group(1), re.S)]
+        if not any(r[:len(want)] == want for r in got):
+            fail(f"table#{tid}: no row starting {want}; rows: {got}")
+        else:
+            print(f"ok: table#{tid} has a row {want}")
+
+
 def check_no_charts(rendered):
     """An aborted run's page: no chart drawn, a one-line note for each instead."""
     if re.search(r"<svg|<figure", rendered):
@@ -312,6 +329,8 @@ def main():
     ap.add_argument("--report", help="report.json: the banner's thresholds and duration")
     ap.add_argument("--error", action="append", default=[], help="text the banner shows")
     ap.add_argument("--setting", action="append", default=[], help="KEY=VALUE in the settings")
+    ap.add_argument("--row", action="append", default=[],
+                    help="TABLE=CELL|CELL...: a row of table#TABLE starting with these cells")
     ap.add_argument("--no-charts", action="store_true", help="no chart drawn, notes instead")
     ap.add_argument("--steps", action="store_true", help="connections drawn as steps")
     ap.add_argument("--layout", help="DOM of an --instrument copy: nothing cut off")
@@ -333,6 +352,8 @@ def main():
         check_banner(rendered, a.status, report, a.error)
     if a.setting:
         check_settings(rendered, a.setting)
+    if a.row:
+        check_rows(rendered, a.row)
     if a.no_charts:
         check_no_charts(rendered)
     if a.steps:

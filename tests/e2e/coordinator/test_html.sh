@@ -49,7 +49,7 @@ check --status pass --report "$WORK/r.json" \
 	--setting "connections=1,500" --setting "steps=500, 1,000, 1,500" \
 	--setting "ramp rate=20,000 connections/s" --setting "payload=100 bytes" \
 	--setting "echo rounds=2" --setting "hold=1 s" --setting "load=none" --setting "churn=none" \
-	--steps --layout "$WORK/single-800.dom" --no-scroll \
+	--setting "local server=threads, 64k stacks" --steps --layout "$WORK/single-800.dom" --no-scroll \
 	"$WORK/r.html" "$WORK/single.dom" "$WORK/single.png" \
 	chart-connections chart-memory chart-per-connection chart-latency || fail "single report"
 check "$WORK/r.html" "$WORK/single800.dom" "$WORK/single800.png" \
@@ -90,11 +90,53 @@ check --status degraded --report "$WORK/d.json" --error "agent local-2 lost: sil
 # settings come from the report's plan alone).
 jq '.plan.load = {"rate_per_s": [1000, 2000], "duration_s": 2, "payload_bytes": 64}
 	| .plan.churn = {"rate_per_s": 100, "duration_s": 3}' "$WORK/r.json" >"$WORK/lc.json"
+# The churn's table (crafted figures): one row a step with a churn, failures by
+# reason, and null (not measured: no server stats, nothing ok) as a dash, never 0.
+lat() { echo "{\"count\": $1, \"p50\": $2, \"p90\": $2, \"p99\": $3, \"p999\": $3, \"max\": $3, \"mean\": $2}"; }
+jq --argjson l0 "$(lat 297 1.25 4.5)" --argjson l1 "$(lat 0 null null)" \
+	'def failed(r; t): {"refused": r, "timeout": t, "reset": 0, "addr_not_available": 0,
+		"eof_early": 0, "mismatch": 0, "other": 0};
+	.steps[0].churn = {"rate_per_s": 100, "duration_s": 3, "elapsed_s": 3.1, "attempted": 300,
+		"ok": 297, "failed": failed(2; 1), "achieved_per_s": 99, "achieved_ratio": 0.99,
+		"latency": $l0, "agent_cpu_us_per_conn": 80.5, "server_cpu_us_per_conn": 120.5,
+		"ctxsw_per_conn": 2.25, "server_accepted": 300}
+	| .steps[1].churn = {"rate_per_s": 100, "duration_s": 3, "elapsed_s": null, "attempted": 300,
+		"ok": 0, "failed": failed(300; 0), "achieved_per_s": null, "achieved_ratio": null,
+		"latency": $l1, "agent_cpu_us_per_conn": null, "server_cpu_us_per_conn": null,
+		"ctxsw_per_conn": null, "server_accepted": null}' "$WORK/lc.json" >"$WORK/lc2.json"
+mv "$WORK/lc2.json" "$WORK/lc.json"
 "$coord" --render-html "$WORK/lc.html" "$WORK/lc.json" || fail "render load and churn"
 render "$WORK/lc.html" "$WORK/lc"
+layout "$WORK/lc.html" "$WORK/lc"
+grep -q '<h2>Churn</h2>' "$WORK/lc.dom" || fail "no churn section"
 check --setting "load=1,000, 2,000 messages/s, 2 s each, 64 bytes a message" \
 	--setting "churn=100 new connections/s for 3 s" --setting "payload=100 bytes" \
-	"$WORK/lc.html" "$WORK/lc.dom" "$WORK/lc.png" || fail "load and churn settings"
+	--row "churn-0=churn at|rate/s|attempted|ok|failed|achieved/s|p50 ms|p99 ms|srv µs/conn|ctxsw/conn|server accepted" \
+	--row "churn-0=500|100|300|297|3 (refused 2, timeout 1)|99|1.25|4.50|120.5|2.25|300" \
+	--row "churn-0=1,000|100|300|0|300 (refused 300)|–|–|–|–|–|–" \
+	--layout "$WORK/lc-800.dom" \
+	"$WORK/lc.html" "$WORK/lc.dom" "$WORK/lc.png" || fail "load and churn settings, churn table"
+expect "churn rows: one a step with a churn" \
+	"$(sed -n '/<table id="churn-0">/,/<\/table>/p' "$WORK/lc.html" | grep -o '<tr>' | wc -l)" 3
+grep -q 'id="churn-' "$WORK/r.html" && fail "a churn table without a churn"
+
+# The local server as the plan gave it, and the server column without final stats: a
+# command (argv joined, escaped), a model with processes, an external server.
+jq '.server.final = null | .plan.local.server = {"command": ["python3",
+	"examples/servers/py-echo/echo.py", "--port", "{port}", "<b>x</b> y"], "ready_timeout_s": 10}' \
+	"$WORK/r.json" >"$WORK/cmd.json"
+jq '.server.final = null | .plan.local.server = {"model": "epoll", "stack_size": "default",
+	"processes": 2}' "$WORK/r.json" >"$WORK/proc.json"
+jq '.server.final = null | del(.plan.local)' "$WORK/r.json" >"$WORK/ext.json"
+"$coord" --render-html "$WORK/srv.html" "$WORK/cmd.json" "$WORK/proc.json" "$WORK/ext.json" ||
+	fail "render servers"
+render "$WORK/srv.html" "$WORK/srv"
+check --row "settings=local server|python3 examples/servers/py-echo/echo.py --port {port} '<b>x</b> y'" \
+	--row "settings-2=local server|epoll, default stacks, 2 processes" \
+	--row "summary=e2e-html|command" --row "summary=e2e-html|epoll" --row "summary=e2e-html|external" \
+	"$WORK/srv.html" "$WORK/srv.dom" "$WORK/srv.png" || fail "the local server's settings"
+grep -q '<b>x</b>' "$WORK/srv.html" && fail "the command not escaped"
+grep -q '<td>threads</td>' "$WORK/srv.dom" && fail "a command server labelled threads"
 jq '.plan.load = {"rate_per_s": 500, "duration_s": 1.5, "payload_bytes": 32}' "$WORK/r.json" >"$WORK/l1.json"
 "$coord" --render-html "$WORK/l1.html" "$WORK/l1.json" || fail "render one load rate"
 render "$WORK/l1.html" "$WORK/l1"
