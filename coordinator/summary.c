@@ -121,7 +121,7 @@ static void print_steps(FILE *out, const json_t *steps)
 	if (json_array_size(steps) == 0)
 		return;
 	fprintf(out, "\n  %-12s %12s %9s %13s %10s %14s %16s %10s\n", "step", "established", "held",
-	        "server conns", "rss MB", "user KiB/conn", "kernel KiB/conn", "accept s");
+	        "server conns", "rss MiB", "user KiB/conn", "kernel KiB/conn", "accept s");
 	json_array_foreach(steps, i, s)
 	{
 		const json_t *srv = json_object_get(s, "server");

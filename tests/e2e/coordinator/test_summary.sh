@@ -16,7 +16,7 @@ cat >"$WORK/plan.json" <<'PLAN'
 PLAN
 "$coord" --quiet --report "$WORK/r.json" "$WORK/plan.json" >"$WORK/out" 2>"$WORK/err"
 expect "exit code" "$?" 0
-grep -q "user KiB/conn  *kernel KiB/conn" "$WORK/out" || fail "the run's step table does not say KiB/conn"
+grep -q "rss MiB  *user KiB/conn  *kernel KiB/conn" "$WORK/out" || fail "the run's step table does not say MiB and KiB/conn"
 grep -q "kB/conn" "$WORK/out" && fail "the run's summary still says kB/conn"
 "$sp" "$WORK/r.json" >"$WORK/s0" || fail "summary_print"
 grep -qF "$(grep -m1 '^  step ' "$WORK/s0")" "$WORK/out" || fail "summary_print prints another table than the run"
