@@ -267,6 +267,24 @@ static void add_work(struct coord_step *st, const struct msg_progress *p)
 	}
 }
 
+/* A phase's place in a step, in the order run.c sends them; close ends the run. */
+static int phase_rank(int64_t phase)
+{
+	static const int rank[MSG_PHASE_COUNT] = {
+	    [MSG_PHASE_CONNECT] = 0, [MSG_PHASE_ECHO] = 1,   [MSG_PHASE_LOAD] = 2,
+	    [MSG_PHASE_CHURN] = 3,   [MSG_PHASE_VERIFY] = 4, [MSG_PHASE_CLOSE] = 5};
+
+	return phase >= 0 && phase < MSG_PHASE_COUNT ? rank[phase] : MSG_PHASE_COUNT;
+}
+
+/* Whether (step, phase) came before the go (go_step, go_phase) in the run. */
+static bool go_earlier(int64_t step, int64_t phase, int64_t go_step, int64_t go_phase)
+{
+	if (phase_rank(go_phase) == phase_rank(MSG_PHASE_CLOSE))
+		return phase_rank(phase) < phase_rank(MSG_PHASE_CLOSE);
+	return step < go_step || (step == go_step && phase_rank(phase) < phase_rank(go_phase));
+}
+
 static void on_counts(struct coord *c, struct coord_agent *a, enum proto_type type, json_t *msg)
 {
 	struct msg_progress p;
@@ -285,9 +303,15 @@ static void on_counts(struct coord *c, struct coord_agent *a, enum proto_type ty
 	/* Late news from an agent that is done or lost (a resent answer): not counted. */
 	if (a->state != AGENT_READY)
 		return;
-	/* A resent answer to an earlier go is old news: ignored, not an offence. */
-	if ((int)p.phase != a->go_phase || p.step != a->go_step)
+	/*
+	 * A resent answer to an earlier go is old news: ignored, not an offence.
+	 * An answer to a go not sent yet is out of place: dropped and counted.
+	 */
+	if ((int)p.phase != a->go_phase || p.step != a->go_step) {
+		if (!go_earlier(p.step, p.phase, a->go_step, a->go_phase))
+			coord_drop(c, a->id, "an answer to a go not sent yet");
 		return;
+	}
 	/* A step opens connections up to its level, never past it. */
 	const struct hist *h = p.has_hist ? p.hist : NULL;
 	if (coord_counts_impossible(
@@ -313,8 +337,11 @@ static void on_counts(struct coord *c, struct coord_agent *a, enum proto_type ty
 	    a->phase_done)
 		return;
 	/* An earlier rate's answer, resent before our go arrived: old news too. */
-	if (p.phase == MSG_PHASE_LOAD && p.has_load && p.load.sub != a->go_sub)
+	if (p.phase == MSG_PHASE_LOAD && p.has_load && p.load.sub != a->go_sub) {
+		if (p.load.sub > a->go_sub)
+			coord_drop(c, a->id, "an answer to a load rate not sent yet");
 		return;
+	}
 	if ((p.phase == MSG_PHASE_LOAD && !p.has_load) ||
 	    (p.phase == MSG_PHASE_CHURN && !p.has_churn)) {
 		coord_drop(c, a->id, "a load or churn phase_done without its figures");

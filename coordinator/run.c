@@ -643,18 +643,24 @@ static int run_step(struct coord *c, int step)
 		return -1;
 	}
 	char why[320];
+	struct msg_counts *before_echo = NULL;
 	if (coord_target_unreachable(c, before, why, sizeof(why)))
 		rc = target_fails(c, why);
-	free(before);
-	if (rc < 0)
-		return -1;
 	int64_t ta = clock_ms();
-	before = coord_counts_snapshot(c);
-	if (p->rounds > 0 && run_phase(c, MSG_PHASE_ECHO, step, echo_timeout(p)) < 0)
-		rc = -1;
-	else if (p->rounds > 0 && coord_target_not_echo(c, before, why, sizeof(why)))
-		rc = target_fails(c, why);
+	if (rc == 0 && p->rounds > 0) {
+		before_echo = coord_counts_snapshot(c);
+		/*
+		 * The echo's verdict first; then, when it tried nothing because the server
+		 * closed every connection before the echo reached it, the connect's again.
+		 */
+		if (run_phase(c, MSG_PHASE_ECHO, step, echo_timeout(p)) < 0)
+			rc = -1;
+		else if (coord_target_not_echo(c, before_echo, why, sizeof(why)) ||
+		         coord_target_unreachable(c, before, why, sizeof(why)))
+			rc = target_fails(c, why);
+	}
 	free(before);
+	free(before_echo);
 	if (rc < 0)
 		return -1;
 	int64_t t2 = clock_ms();

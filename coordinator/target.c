@@ -90,7 +90,7 @@ bool coord_target_unreachable(const struct coord *c, const struct msg_counts *be
 /*
  * After a step's echo: no connection was verified and most failed for lack
  * of a reply (timeout: echo.timeout_ms passed), with other bytes (mismatch)
- * or closed before replying (eof_early).
+ * or closed before replying (eof_early, reset).
  */
 bool coord_target_not_echo(const struct coord *c, const struct msg_counts *before, char *why,
                            size_t size)
@@ -100,7 +100,9 @@ bool coord_target_not_echo(const struct coord *c, const struct msg_counts *befor
 	if (!delta(c, before, &d))
 		return false;
 	int64_t n = d.echo_ok + d.echo_errors, timeout = d.failed[MSG_TIMEOUT];
-	int64_t mismatch = d.failed[MSG_MISMATCH], eof = d.failed[MSG_EOF_EARLY];
+	/* Closed: a FIN, or a reset when the close met bytes in flight (timing decides which). */
+	int64_t mismatch = d.failed[MSG_MISMATCH];
+	int64_t eof = d.failed[MSG_EOF_EARLY] + d.failed[MSG_RESET];
 	double within_s = (double)c->plan->echo_timeout_ms / 1000.0;
 
 	if (d.echo_ok > 0 || n <= 0 || (timeout + mismatch + eof) * 2 <= n)
@@ -117,7 +119,8 @@ bool coord_target_not_echo(const struct coord *c, const struct msg_counts *befor
 		           (long long)mismatch, (long long)n);
 	else if (timeout == 0 && mismatch == 0)
 		coord_text(why, size,
-		           "not an echo server: it closed %lld of %lld connections before replying",
+		           "not an echo server: it closed or reset %lld of %lld connections before "
+		           "replying",
 		           (long long)eof, (long long)n);
 	else
 		coord_text(

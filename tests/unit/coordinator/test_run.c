@@ -26,6 +26,7 @@ enum trick {
 	EARLY_RESULT, /* sends a result before it is told to close */
 	REFUSED,      /* its target refuses every connection */
 	NO_REPLY,     /* its target never echoes: each echo times out */
+	AHEAD,        /* with its first connect's answer, answers to gos not sent yet */
 };
 
 struct fake {
@@ -160,6 +161,12 @@ static void hear(int i, enum proto_type type, json_t *msg)
 		}
 		if (f->trick == EARLY_RESULT && go.phase == MSG_PHASE_ECHO)
 			result(i);
+		if (f->trick == AHEAD && go.phase == MSG_PHASE_CONNECT && go.step == 0) {
+			struct msg_go verify = {.phase = MSG_PHASE_VERIFY, .step = 0};
+			struct msg_progress p = {.phase = MSG_PHASE_CONNECT, .step = 1};
+			phase_done(i, &verify);
+			queue(i, msg_progress_pack(PROTO_PROGRESS, &p));
+		}
 		phase_done(i, &go);
 		if (go.phase == MSG_PHASE_CLOSE)
 			result(i);
@@ -459,6 +466,20 @@ static void not_echo(void)
 	done(&r);
 }
 
+/* Answers to gos not sent yet are out of place: dropped and counted, the run unharmed. */
+static void answers_ahead(void)
+{
+	static const enum trick t[] = {AHEAD, HONEST};
+	struct run r;
+
+	run(&r, PLAN("0", ""), t, 2);
+	CHECK_STR_EQ(r.c.failure, "");
+	CHECK_EQ(r.c.dropped, 2);
+	CHECK_STR_EQ(state_name(r.c.agents[0].state), "done");
+	CHECK_EQ(r.c.steps[1].held, 100);
+	done(&r);
+}
+
 /* Too few agents: the join fails after its timeout, naming who came. */
 static void join_short(void)
 {
@@ -482,7 +503,7 @@ int main(int argc, char **argv)
 	    {"load_liar", load_liar},         {"agent_leaves", agent_leaves},
 	    {"slice_refused", slice_refused}, {"early_result", early_result},
 	    {"join_short", join_short},       {"dead_target", dead_target},
-	    {"not_echo", not_echo},
+	    {"not_echo", not_echo},           {"answers_ahead", answers_ahead},
 	};
 
 	return CHECK_MAIN(cases);
