@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -604,6 +605,27 @@ static int plan_parse_local(const struct plan_ctx *c, const json_t *o, struct pl
 }
 
 /* Rules that join two sections. */
+/*
+ * The agents share a churn in whole connections a second, and it opens rate x
+ * duration of them: a fraction of a rate, or less than one connection in all,
+ * would silently open fewer than asked.
+ */
+static int plan_check_churn(const struct plan_ctx *c, const struct plan *p)
+{
+	if (p->churn_rate_per_s <= 0)
+		return 0;
+	if (p->churn_rate_per_s != floor(p->churn_rate_per_s))
+		return plan_fail(c, "churn.rate_per_s",
+		                 "expected a whole number of connections/s (the agents share whole "
+		                 "connections a second), got %g",
+		                 p->churn_rate_per_s);
+	if (p->churn_rate_per_s * p->churn_duration_s < 1)
+		return plan_fail(c, "churn.duration_s",
+		                 "%g s at %g connections/s is less than one connection",
+		                 p->churn_duration_s, p->churn_rate_per_s);
+	return 0;
+}
+
 static int plan_check(const struct plan_ctx *c, const struct plan *p)
 {
 	if (p->target_port == 0 && !p->local)
@@ -625,7 +647,12 @@ static int plan_check(const struct plan_ctx *c, const struct plan *p)
 		return plan_fail(c, "local.agents",
 		                 "expected agents.count (%" PRId64 "), got %" PRId64,
 		                 p->agents_count, p->local_agents);
-	return 0;
+	if (p->local && p->server_stats[0] != '\0')
+		return plan_fail(c, "server.stats",
+		                 "a \"local\" plan samples the server it starts: leave it out (got "
+		                 "\"%.64s\")",
+		                 p->server_stats);
+	return plan_check_churn(c, p);
 }
 
 /* Runs a section reader on root[key] when present. */
