@@ -179,3 +179,63 @@ def jq_num(x):
 def jq_round(x):
     """jq's round: half away from zero"""
     return math.copysign(math.floor(abs(x) + 0.5), x)
+
+
+def stop_server(proc, sig=signal.SIGTERM, timeout=30):
+    """stop(PROC), then SIGKILL the children it had (a server's workers) if any
+    outlived it: a worker ignores SIGTERM and is left behind when the supervisor
+    had to be killed"""
+    if proc is None:
+        return
+    workers = children(proc.pid) if proc.poll() is None else []
+    stop(proc, sig, timeout)
+    for pid in workers:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def cpu_ticks(pid):
+    """utime + stime of PID in clock ticks (fields 14 and 15 of /proc/PID/stat), 0 if it is gone"""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rpartition(")")[2].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def clk_tck():
+    """clock ticks a second, as getconf CLK_TCK prints it"""
+    return os.sysconf("SC_CLK_TCK")
+
+
+def mem_gib():
+    """MemTotal as the bench headers print it: "7.8 GiB" """
+    return f"{meminfo()['MemTotal'] / 1048576:.1f} GiB"
+
+
+def cpu_model():
+    """the first "model name" of /proc/cpuinfo, "" without one"""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, sep, value = line.partition(": ")
+                if sep and key.strip() == "model name":
+                    return value.rstrip("\n")
+    except OSError:
+        pass
+    return ""
+
+
+def utc_minute():
+    """now as `date -u +%Y-%m-%dT%H:%MZ` prints it"""
+    return time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime())
+
+
+def median(values):
+    """the median of a non-empty list of numbers (the mean of the middle two for an even count)"""
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
