@@ -181,8 +181,10 @@ deploy_e2e() {
 	local set='{"connections": 600, "steps": [300, 600], "hold_s": 1,
 		"agents": {"join_timeout_s": 20}, "ramp": {"rate_per_s": 2000},
 		"echo": {"rounds": 1, "interval_ms": 0}}'
+	# The play reaches the coordinator after minutes of Ansible over SSH on a busy host (120 s
+	# missed it in deploy.lab on 2026-12-02); the watcher ends as soon as it sees it.
 	deploy_watch_cmdline "$work/hosts/coord/usr/bin/connscale-coordinator" --bind \
-		"$work/coordinator.cmdline" 120 &
+		"$work/coordinator.cmdline" 900 &
 	local watcher=$!
 	ansible-playbook -i "$inventory" run.yml -e "run_plan=$plan" -e "run_fetch_dir=$work/pass" \
 		-e "{\"run_plan_set\": $set}" >"$work/run-pass.log" 2>&1 ||
