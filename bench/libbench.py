@@ -1,7 +1,8 @@
 """bench/libbench.py — what the Python benchmarks share: starting a server and
-waiting for its --ready-fd line, stopping a process within a deadline, exit
-codes for SIGINT/SIGTERM, /proc readers and a Markdown table. Standard library
-only; the scripts import it from their own directory."""
+waiting for its --ready-fd line, stopping a process (or a server and its
+workers) within a deadline, exit codes for SIGINT/SIGTERM, /proc readers (CPU
+ticks, memory, the CPU model), the header facts, a median and a Markdown table.
+Standard library only; the scripts import it from their own directory."""
 import json
 import math
 import os
