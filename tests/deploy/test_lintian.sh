@@ -26,10 +26,17 @@ cat "$tmp/lintian.log"
 if grep -E '^[EW]: ' "$tmp/lintian.log" >"$tmp/bad"; then
 	fail "lintian: $(wc -l <"$tmp/bad") error and warning lines on $(basename "$deb")"
 fi
-if grep -E '^[EWI]: connscale[^:]*: hardening-' "$tmp/lintian.log"; then
+# A sanitizer build (the asan preset) leaves _FORTIFY_SOURCE out on purpose: it clashes with
+# the sanitizers' interceptors (CMakeLists.txt). Every other hardening tag still fails it.
+allowed='^$' but=
+if grep -q '^CMAKE_C_FLAGS:STRING=.*-fsanitize=' "$build/CMakeCache.txt"; then
+	allowed='hardening-no-fortify-functions'
+	but=" but fortified functions, which a sanitizer build lacks on purpose"
+fi
+if grep -E '^[EWI]: connscale[^:]*: hardening-' "$tmp/lintian.log" | grep -Ev "$allowed"; then
 	fail "lintian: the binaries lack hardening (dpkg-buildflags: -fstack-protector-strong, -D_FORTIFY_SOURCE=2, relro, now, PIE)"
 fi
-echo "ok: no hardening-* tag (PIE, RELRO, BIND_NOW, fortified functions)"
+echo "ok: no hardening-* tag (PIE, RELRO, BIND_NOW, fortified functions)$but"
 # What the package overrides (packaging/lintian-overrides, each with its reason).
 overrides=$(dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/lintian/overrides/connscale |
 	grep -v -e '^#' -e '^$' || true)
