@@ -13,22 +13,29 @@
 #include "clock.h"
 #include "reap.h"
 
-/* A child sleeping until signalled; ignore_term: it shrugs SIGTERM off. */
-static pid_t child(bool ignore_term, bool own_group)
+/*
+ * A child sleeping until signalled; ignore_term: it shrugs SIGTERM off. It says
+ * so on a pipe once its disposition is set, so no signal can come before.
+ */
+static pid_t child(bool ignore_term)
 {
-	pid_t pid = fork();
+	int fds[2];
+	char ready;
 
+	if (pipe(fds) < 0)
+		return -1;
+	pid_t pid = fork();
 	if (pid == 0) {
-		if (own_group)
-			setpgid(0, 0);
 		if (ignore_term)
 			signal(SIGTERM, SIG_IGN);
+		if (write(fds[1], "r", 1) != 1)
+			_exit(1);
 		for (;;)
 			pause();
 	}
-	if (own_group && pid > 0)
-		setpgid(pid, pid); /* either side may get there first */
-	usleep(20000);             /* its signal disposition set */
+	CHECK(pid > 0 && read(fds[0], &ready, 1) == 1, "a child started");
+	close(fds[0]);
+	close(fds[1]);
 	return pid;
 }
 
@@ -49,7 +56,7 @@ static bool alive(pid_t pid)
 
 int main(void)
 {
-	pid_t pids[3] = {child(false, false), 0, child(false, false)};
+	pid_t pids[3] = {child(false), 0, child(false)};
 	int64_t t0 = clock_ms();
 
 	CHECK_EQ(reap_stop(pids, 3, SIGTERM, false, 2000), 0);
@@ -58,7 +65,7 @@ int main(void)
 	CHECK_EQ(pids[0], 0);
 	CHECK_EQ(pids[2], 0);
 
-	pid_t stubborn[1] = {child(true, false)};
+	pid_t stubborn[1] = {child(true)};
 	t0 = clock_ms();
 	CHECK_EQ(reap_stop(stubborn, 1, SIGTERM, false, 300), 1);
 	int64_t took = clock_ms() - t0;
