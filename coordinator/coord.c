@@ -308,7 +308,9 @@ static void on_counts(struct coord *c, struct coord_agent *a, enum proto_type ty
 	 * An answer to a go not sent yet is out of place: dropped and counted.
 	 */
 	if ((int)p.phase != a->go_phase || p.step != a->go_step) {
-		if (!go_earlier(p.step, p.phase, a->go_step, a->go_phase))
+		/* A stopped agent closes everything: its close is no offence either. */
+		if (!go_earlier(p.step, p.phase, a->go_step, a->go_phase) &&
+		    !(a->result_due && p.phase == MSG_PHASE_CLOSE))
 			coord_drop(c, a->id, "an answer to a go not sent yet");
 		return;
 	}

@@ -286,6 +286,14 @@ struct coord {
 
 	bool aborted;
 	char failure[512]; /* why the run failed, "" if it did not */
+	/*
+	 * The local server's end (local.c's local_server_exited), asked while the
+	 * run waits; NULL without a local server. Once it says the server exited,
+	 * server_exited is set and the run stops as it does on a signal.
+	 */
+	bool (*server_exit)(void *arg, char *how, size_t size);
+	void *server_exit_arg;
+	bool server_exited;
 	int64_t next_progress_ms;
 	bool progress_dirty;
 };

@@ -379,6 +379,7 @@ static int start_command(const struct plan *p, const char *report, struct local_
 	int port, out;
 
 	local_log_path(report, log, sizeof(log));
+	snprintf(lp->log, sizeof(lp->log), "%s", log);
 	snprintf(lp->target_host, sizeof(lp->target_host), "%s", p->target_host);
 	if (pick_port(lp->target_host, &port) < 0)
 		return -1;
@@ -508,6 +509,32 @@ static void stop_group(struct local_procs *lp)
 		poll(NULL, 0, 20);
 	}
 	lp->group = 0;
+}
+
+bool local_server_exited(void *arg, char *how, size_t size)
+{
+	struct local_procs *lp = arg;
+	/* With a command, the command is the server (the watcher only samples it). */
+	pid_t *pid = lp->command > 0 ? &lp->command : lp->group > 0 ? NULL : &lp->server;
+	const char *who = lp->command > 0 ? "local.server.command" : "the local server";
+	int status;
+
+	if (pid == NULL || *pid <= 0 || waitpid(*pid, &status, WNOHANG) != *pid)
+		return false;
+	if (WIFSIGNALED(status))
+		snprintf(how, size, "%s (pid %d) was killed by signal %d (%s)", who, (int)*pid,
+		         WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		snprintf(how, size, "%s (pid %d) exited with status %d", who, (int)*pid,
+		         WEXITSTATUS(status));
+	*pid = 0; /* reaped; a command's group is still stopped as a whole */
+	return true;
+}
+
+void local_say_log(const struct local_procs *lp)
+{
+	if (lp->log[0])
+		print_log_tail(lp->log);
 }
 
 void local_stop(struct local_procs *lp)

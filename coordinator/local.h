@@ -8,6 +8,7 @@
 #define CONNSCALE_LOCAL_H
 
 #include <stdbool.h>
+#include <limits.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -28,6 +29,7 @@ struct local_procs {
 	int64_t target_port;
 	char stats[MSG_TEXT_MAX]; /* its stats endpoint */
 	bool quiet;               /* --quiet: the agents' chatter goes nowhere */
+	char log[PATH_MAX];       /* the command's output, "" without one */
 };
 
 /*
@@ -52,6 +54,15 @@ int local_start(const struct plan *p, const char *endpoint, const char *report, 
  * left, even once its first process is gone; safe to call twice.
  */
 void local_stop(struct local_procs *lp);
+/*
+ * Whether the server (local.server.command, or connscale's own server) has
+ * exited, reaping it: true once, with how in `how` ("local.server.command (pid
+ * 812) exited with status 7"); false while it runs. arg is the struct
+ * local_procs (the coordinator's server_exit hook).
+ */
+bool local_server_exited(void *arg, char *how, size_t size);
+/* The last lines of the command's output, with the log's path (nothing without a command). */
+void local_say_log(const struct local_procs *lp);
 /* Where a command's output goes: REPORT less ".json", plus ".server.log". */
 void local_log_path(const char *report, char *buf, size_t size);
 

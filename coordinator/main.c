@@ -602,12 +602,16 @@ static int run(struct coord *c, struct local_procs *lp, struct console *con, con
 		snprintf(c->target_host, sizeof(c->target_host), "%s", lp->target_host);
 		c->target_port = lp->target_port;
 		snprintf(c->stats_endpoint, sizeof(c->stats_endpoint), "%s", lp->stats);
+		c->server_exit = local_server_exited;
+		c->server_exit_arg = lp;
 	}
 	rc = c->agents ? coord_open(c) : -1;
 	ipc_note(ipc);
 	if (rc < 0)
 		return rc == -2 ? COORD_USAGE : COORD_RUN_FAILED;
 	coord_run(c);
+	if (c->server_exited)
+		local_say_log(lp);
 	coord_log_flush(c); /* whatever way the run ended */
 	t.ended = time(NULL);
 	return finish(c, &t);

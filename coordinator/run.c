@@ -30,6 +30,40 @@
 typedef bool (*coord_pred)(struct coord *c);
 
 static bool wait_until(struct coord *c, coord_pred pred, int64_t timeout_ms, bool interruptible);
+static void fail(struct coord *c, const char *fmt, const char *arg);
+
+/* The run stops before its end: on a signal, or once the local server is gone. */
+static bool halted(const struct coord *c)
+{
+	return *c->interrupted || c->server_exited;
+}
+
+/*
+ * A local server that exits ends the run at once, saying how and when: its
+ * connections are gone, and what is left to run would measure nothing.
+ */
+static void watch_server(struct coord *c)
+{
+	char how[MSG_TEXT_MAX - 80], why[MSG_TEXT_MAX];
+
+	if (c->server_exited || c->server_exit == NULL ||
+	    !c->server_exit(c->server_exit_arg, how, sizeof(how)))
+		return;
+	c->server_exited = true;
+	if (c->cur_phase >= 0)
+		coord_text(why, sizeof(why), "%s at t=%.1f s (%s, step %d)", how,
+		           (double)(clock_ms() - c->started_ms) / 1000.0, c->phase, c->step + 1);
+	else
+		coord_text(why, sizeof(why), "%s at t=%.1f s (%s)", how,
+		           (double)(clock_ms() - c->started_ms) / 1000.0,
+		           c->phase ? c->phase : "start");
+	coord_progress_end(c);
+	fprintf(stderr, "coordinator: %s; the run stops\n", why);
+	fail(c, "%s", why);
+	/* Not sampled any more; the sampling's own word, if it came first, stays. */
+	coord_server_lost(c, "the server exited at t=%.1f s",
+	                  (double)(clock_ms() - c->started_ms) / 1000.0);
+}
 
 static bool wait_for(struct coord *c, coord_pred pred, int64_t timeout_ms)
 {
@@ -43,7 +77,8 @@ static bool wait_until(struct coord *c, coord_pred pred, int64_t timeout_ms, boo
 
 	while (pred == NULL || !pred(c)) {
 		int64_t left = deadline - clock_ms();
-		if ((interruptible && *c->interrupted) || left <= 0)
+		watch_server(c);
+		if ((interruptible && halted(c)) || left <= 0)
 			return false;
 		coord_pump(c, left < 100 ? (int)left : 100);
 	}
@@ -175,9 +210,10 @@ static int join(struct coord *c)
 	c->joining = false;
 	if (ok)
 		return 0;
-	if (*c->interrupted) {
-		note_interrupt(c);
-		stop_all(c, "the coordinator was interrupted");
+	if (halted(c)) {
+		if (*c->interrupted)
+			note_interrupt(c);
+		stop_all(c, *c->interrupted ? "the coordinator was interrupted" : c->failure);
 		return -1;
 	}
 	for (int i = 0; i < c->nagents && off < sizeof(who) - 1; i++)
@@ -272,7 +308,7 @@ static int assign(struct coord *c)
 		c->agents[i].state = AGENT_ASSIGNED;
 		coord_send(c, c->agents[i].id, msg_assign_pack(&c->agents[i].assign));
 	}
-	if (!wait_for(c, all_answered, READY_TIMEOUT_MS) && !*c->interrupted)
+	if (!wait_for(c, all_answered, READY_TIMEOUT_MS) && !halted(c))
 		for (int i = 0; i < n; i++)
 			if (c->agents[i].state == AGENT_ASSIGNED)
 				coord_mark_lost(c, &c->agents[i], "no answer to its assignment");
@@ -284,7 +320,7 @@ static int assign(struct coord *c)
 		fail(c, "%s", why);
 	}
 	if (c->failure[0]) {
-		stop_all(c, "another agent refused its slice");
+		stop_all(c, c->failure);
 		goto out;
 	}
 	rc = 0;
@@ -350,7 +386,7 @@ static int run_phase(struct coord *c, enum msg_phase ph, int step, int64_t timeo
 			coord_mark_lost(c, a, "unreachable: its go could not be sent");
 	}
 	bool ok = wait_for(c, barrier_done, timeout_ms);
-	if (*c->interrupted)
+	if (halted(c))
 		return -1;
 	if (!ok) {
 		coord_text(why, sizeof(why), "did not finish the %s phase within %lld s",
@@ -400,7 +436,7 @@ static void first_answer(struct coord *c)
 	if (!c->sampling || c->last_answer_ms != 0)
 		return;
 	coord_request_stats(c, true);
-	if (!wait_until(c, server_answered, COORD_STATS_FIRST_MS, true) && !*c->interrupted)
+	if (!wait_until(c, server_answered, COORD_STATS_FIRST_MS, true) && !halted(c))
 		coord_server_lost(c, "the server never answered at %s", c->stats_endpoint);
 }
 
@@ -501,11 +537,11 @@ static void wait_accepted(struct coord *c, int step, int64_t refused_before)
 			        ACCEPT_STALL_MS / 1000);
 			return;
 		}
-		if (clock_ms() >= deadline || *c->interrupted)
+		if (clock_ms() >= deadline || halted(c))
 			break;
 		wait_until(c, NULL, ACCEPT_POLL_MS, true);
 	}
-	if (*c->interrupted || s->accept_lag_s < 0)
+	if (halted(c) || s->accept_lag_s < 0)
 		return;
 	coord_progress_end(c);
 	fprintf(stderr,
@@ -638,7 +674,7 @@ static int run_step(struct coord *c, int step)
 	}
 	int64_t t1 = clock_ms();
 	wait_accepted(c, step, refused_before);
-	if (*c->interrupted) {
+	if (halted(c)) {
 		free(before);
 		return -1;
 	}
@@ -669,7 +705,7 @@ static int run_step(struct coord *c, int step)
 	c->phase = "hold";
 	coord_mark(c, c->phase, step + 1);
 	wait_for(c, NULL, (int64_t)(p->hold_s * 1000));
-	if (*c->interrupted)
+	if (halted(c))
 		return -1;
 	/* What is still open after the hold, counted now, not before it. */
 	if (run_phase(c, MSG_PHASE_VERIFY, step, VERIFY_TIMEOUT_MS) < 0)
@@ -716,9 +752,10 @@ void coord_run(struct coord *c)
 		return;
 	}
 	c->ready_ms = clock_ms() - c->started_ms;
-	if (*c->interrupted) {
-		note_interrupt(c);
-		stop_all(c, "the coordinator was interrupted");
+	if (halted(c)) {
+		if (*c->interrupted)
+			note_interrupt(c);
+		stop_all(c, *c->interrupted ? "the coordinator was interrupted" : c->failure);
 		collect_results(c);
 		return;
 	}
@@ -735,7 +772,7 @@ void coord_run(struct coord *c)
 		run_phase(c, MSG_PHASE_CLOSE, c->step,
 		          CLOSE_TIMEOUT_MS + c->plan->connections * CLOSE_MS_PER_1000 / 1000);
 	} else {
-		stop_all(c, "the run failed");
+		stop_all(c, c->failure[0] ? c->failure : "the run failed");
 	}
 	c->closed_ms = clock_ms() - c->started_ms;
 	collect_results(c);

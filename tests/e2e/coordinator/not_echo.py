@@ -6,14 +6,26 @@
 MODE sink: accepts and reads, never writes. garble: answers every read with as
 many bytes of 'x'. noaccept: listens and never calls accept() (the kernel
 completes the handshakes and queues the bytes). closer: accepts and closes at once.
+dies: an echo server that exits with status 7 one second after its 40th reply.
 """
+import os
 import socket
 import sys
 import threading
 import time
 
 
+replies = 0
+lock = threading.Lock()
+
+
+def die_soon():
+    time.sleep(1)
+    os._exit(7)
+
+
 def serve(conn, mode):
+    global replies
     with conn:
         while True:
             try:
@@ -22,6 +34,12 @@ def serve(conn, mode):
                     return
                 if mode == "garble":
                     conn.sendall(b"x" * len(data))
+                elif mode == "dies":
+                    conn.sendall(data)
+                    with lock:
+                        replies += 1
+                        if replies == 40:
+                            threading.Thread(target=die_soon, daemon=True).start()
             except OSError:
                 return
 

@@ -10,6 +10,9 @@
 #             (not its 60 s bound), then the echo says "waited ... in vain"
 #   closer    accepts and closes at once: "no connection stayed open" after the connect,
 #             or "it closed or reset ..." after the echo
+# And an echo server that exits (status 7) in the first hold: the run stops at once (exit 3,
+# aborted), saying how, when and where; the agents' 20 connections are counted as closed
+# by the server, not hidden.
 # And with no echo rounds but a churn (the echo check cannot run), a sink fails
 # by the default threshold churn_failed == 0: status fail, exit 1.
 . "$(dirname "$0")/lib.sh"
@@ -103,3 +106,34 @@ expect "churn, no rounds: status" "$(jq -r .status "$WORK/churn-r.json")" fail
 expect "churn, no rounds: the default churn threshold" \
 	"$(jq -c '[.thresholds[] | select(.expr == "churn_failed == 0") | .value, .ok]' "$WORK/churn-r.json")" "[10,false]"
 echo "ok: a churn against a sink fails by churn_failed == 0"
+
+# dies: 20 connections, 2 echo rounds (its 40 replies), then a 5 s hold it does not outlive.
+cat >"$WORK/dies.json" <<PLAN
+{"name": "not-echo-dies", "target": {"host": "127.0.0.1", "port": 0},
+ "agents": {"count": 2, "join_timeout_s": 20}, "connections": 40, "steps": [20, 40],
+ "echo": {"payload_bytes": 64, "rounds": 2}, "hold_s": 5, "server": {"interval_ms": 200},
+ "local": {"agents": 2, "server": {"command": ["$py", "$src/tests/e2e/coordinator/not_echo.py",
+                                               "{port}", "dies"]}}}
+PLAN
+t0=$(date +%s)
+"$coord" --report "$WORK/dies-r.json" "$WORK/dies.json" >"$WORK/out" 2>"$WORK/err"
+rc=$?
+took=$(($(date +%s) - t0))
+r=$WORK/dies-r.json
+expect "dies: exit" "$rc" 3
+expect "dies: status" "$(jq -r .status "$r")" aborted
+said=$(jq -r .error "$r")
+printf '%s\n' "$said" | grep -Eqx "local\.server\.command \(pid [0-9]+\) exited with status 7 at t=[0-9]+\.[0-9] s \(hold, step 1\)" ||
+	fail "dies: error '$said'"
+[ "$(grep -cxF "coordinator: $said; the run stops" "$WORK/err")" = 1 ] || fail "dies: no line '$said; the run stops'"
+grep -q "step 2" "$WORK/err" && fail "dies: the run went on to step 2"
+grep -qF "error: $said" "$WORK/out" || fail "dies: the summary does not show the error"
+expect "dies: steps completed" "$(jq '.steps | length' "$r")" 0
+expect "dies: connections verified by the echo" "$(jq .totals.echo_ok "$r")" 20
+expect "dies: agents done" "$(jq -c '[.agents[].state]' "$r")" '["done","done"]'
+expect "dies: connections closed by the server, counted" \
+	"$(jq '.totals.failed.eof_early + .totals.failed.reset' "$r")" 20
+expect "dies: nothing dropped" "$(jq .dropped_messages "$r")" 0
+[ "$took" -lt 15 ] || fail "dies: took $took s (a 5 s hold it should have cut short)"
+! pgrep -f "not_echo.py [0-9]* dies\$" >/dev/null || fail "dies: the server was left running"
+echo "ok: dies: exit 3 in $took s: $said"

@@ -36,6 +36,7 @@ struct fake {
 	struct msg_counts counts;
 	int heard[PROTO_TYPE_COUNT]; /* messages of each type the coordinator sent it */
 	int gos[MSG_PHASE_COUNT];
+	int64_t last_step;       /* the step of the last go it was sent */
 	char stop[MSG_TEXT_MAX]; /* the reason of the last stop it was sent */
 };
 
@@ -154,6 +155,7 @@ static void hear(int i, enum proto_type type, json_t *msg)
 	case PROTO_GO:
 		CHECK(msg_go_unpack(msg, &go, &err) == 0, "%s", err.msg);
 		f->gos[go.phase]++;
+		f->last_step = go.step;
 		if (f->trick == LEAVES && go.phase == MSG_PHASE_ECHO) {
 			snprintf(rj.reason, sizeof(rj.reason), "shutting down");
 			queue(i, msg_reject_pack(PROTO_BYE, &rj));
@@ -174,6 +176,13 @@ static void hear(int i, enum proto_type type, json_t *msg)
 	case PROTO_STOP:
 		CHECK(msg_stop_unpack(msg, &st, &err) == 0, "%s", err.msg);
 		snprintf(f->stop, sizeof(f->stop), "%s", st.reason);
+		/* As a real agent with connections does: it closes them (its close phase at the
+		 * step it was at, with progress) and sends its result. */
+		if (f->gos[MSG_PHASE_CONNECT] > 0 && f->trick == HONEST) {
+			struct msg_go close = {.phase = MSG_PHASE_CLOSE, .step = f->last_step};
+			phase_done(i, &close);
+			result(i);
+		}
 		break;
 	default:
 		break;
@@ -242,6 +251,20 @@ static bool fake_wait(struct coord *c, int timeout_ms)
 	return true;
 }
 
+/* The local server's end, at the start of the phase named here (NULL: it never ends). */
+static const char *server_exits_in;
+
+static bool fake_server_exit(void *arg, char *how, size_t size)
+{
+	const struct coord *c = arg;
+
+	if (server_exits_in == NULL || c->phase == NULL || strcmp(c->phase, server_exits_in) != 0)
+		return false;
+	server_exits_in = NULL;
+	snprintf(how, size, "local.server.command (pid 4242) exited with status 7");
+	return true;
+}
+
 static const struct coord_io fake_io = {
     .wait = fake_wait, .send = fake_send, .stats_send = fake_stats_send};
 
@@ -280,6 +303,8 @@ static void run(struct run *r, const char *plan_json, const enum trick *tricks, 
 	r->c.interrupted = &r->interrupted;
 	r->c.agents = calloc((size_t)r->plan.agents_count, sizeof(*r->c.agents));
 	r->c.io = &fake_io;
+	r->c.server_exit = fake_server_exit;
+	r->c.server_exit_arg = &r->c;
 	snprintf(r->c.target_host, sizeof(r->c.target_host), "127.0.0.1");
 	r->c.target_port = 9;
 	coord_beat_set(&r->c, r->plan.agents_count);
@@ -480,6 +505,36 @@ static void answers_ahead(void)
 	done(&r);
 }
 
+/*
+ * The local server exits in the first hold: the run stops there (no verify, no
+ * second step), says how, when and where, and tells the agents why; their close
+ * and result, as a stopped agent sends them, are taken without a drop.
+ */
+static void server_exits(void)
+{
+	static const enum trick t[] = {HONEST, HONEST};
+	struct run r;
+
+	server_exits_in = "hold";
+	run(&r, PLAN("0.3", ""), t, 2);
+	CHECK_CONTAINS(r.c.failure, "local.server.command (pid 4242) exited with status 7 at t=");
+	CHECK_CONTAINS(r.c.failure, " s (hold, step 1)");
+	CHECK(r.c.server_exited, "the exit is kept");
+	CHECK(r.c.server_gone, "and the server is not sampled any more");
+	CHECK_EQ(r.c.nsteps_done, 0);
+	for (int i = 0; i < 2; i++) {
+		CHECK_EQ(W.fake[i].gos[MSG_PHASE_VERIFY], 0);
+		CHECK_EQ(W.fake[i].gos[MSG_PHASE_CONNECT], 1);
+		CHECK_EQ(W.fake[i].gos[MSG_PHASE_CLOSE], 0);
+		CHECK_EQ(W.fake[i].heard[PROTO_STOP], 1);
+		CHECK_STR_EQ(W.fake[i].stop, r.c.failure);
+		CHECK_STR_EQ(state_name(r.c.agents[i].state), "done");
+		CHECK_EQ(W.fake[i].heard[PROTO_RESULT_ACK], 1);
+	}
+	CHECK_EQ(r.c.dropped, 0);
+	done(&r);
+}
+
 /* Too few agents: the join fails after its timeout, naming who came. */
 static void join_short(void)
 {
@@ -504,6 +559,7 @@ int main(int argc, char **argv)
 	    {"slice_refused", slice_refused}, {"early_result", early_result},
 	    {"join_short", join_short},       {"dead_target", dead_target},
 	    {"not_echo", not_echo},           {"answers_ahead", answers_ahead},
+	    {"server_exits", server_exits},
 	};
 
 	return CHECK_MAIN(cases);
