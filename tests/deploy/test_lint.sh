@@ -43,4 +43,13 @@ for d in sorted(glob.glob("roles/*/")):
             print(f"FAIL: {d}: variable {name} is not prefixed connscale_"); bad = 1
 sys.exit(bad)
 PY
+# One TasksMax for the agent: its unit's. The role's drop-in must not set a second one that
+# could disagree with it.
+unit=$deploy/../packaging/systemd/connscale-agent.service
+[ "$(grep -c '^TasksMax=' "$unit")" = 1 ] || { echo "FAIL: $unit must set TasksMax once"; exit 1; }
+if grep -rnE '^[[:space:]]*TasksMax[[:space:]]*=' roles/agent/templates roles/agent/tasks; then
+	echo "FAIL: roles/agent sets TasksMax beside the unit's ($unit)"
+	exit 1
+fi
+echo "ok: the agent's TasksMax is set once, in its unit"
 echo "PASS: ansible-lint (production) clean, every role has defaults and argument_specs, variables prefixed connscale_"
