@@ -187,9 +187,12 @@ static int recv_stats(struct pump *p, const struct pump_handlers *h)
 	n = zmq_recv(p->stats, buf, sizeof(buf), 0);
 	if (n < 0)
 		return 0;
-	if (zmq_getsockopt(p->stats, ZMQ_RCVMORE, &more, &sz) == 0 && more)
+	/* A third frame: not a reply of ours, however readable its body (no body, length 0). */
+	if (zmq_getsockopt(p->stats, ZMQ_RCVMORE, &more, &sz) == 0 && more) {
 		discard_rest(p->stats);
-	h->stats(h->arg, true, seq, n <= (int)sizeof(buf) ? buf : NULL, (size_t)n);
+		n = 0;
+	}
+	h->stats(h->arg, true, seq, n > 0 && n <= (int)sizeof(buf) ? buf : NULL, (size_t)n);
 	return 0;
 }
 

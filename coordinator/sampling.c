@@ -54,7 +54,9 @@ void coord_on_stats(struct coord *c, bool has_seq, uint64_t seq, const void *bod
 		record_sample(c, &st);
 		c->stats_seq = seq;
 	} else {
-		const char *why = body == NULL ? "stats reply too large" : err.msg;
+		const char *why = body != NULL ? err.msg
+		                  : len > 0     ? "stats reply too large"
+		                                : "a stats reply of more than two frames, or empty";
 		coord_drop(c, "the server", why);
 		if (++c->stats_bad == COORD_STATS_BAD_MAX)
 			coord_server_lost(

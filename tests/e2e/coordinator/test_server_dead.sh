@@ -80,7 +80,8 @@ stop_listener server
 
 # 3. A stats endpoint that answers, then answers garbage (to the right request):
 #    sampling ends after 3 unreadable replies, the run is degraded, and a
-#    server_max_conns threshold has no stale value to pass on.
+#    server_max_conns threshold has no stale value to pass on. The first of the
+#    three is a good body with a third frame after it: not taken either.
 start_listener server "$server" --listen 127.0.0.1:0 --model epoll
 /usr/bin/python3 - "$WORK/garbage.port" <<'PY' &
 import json, sys, time, zmq
@@ -101,7 +102,8 @@ while time.time() < until:
     if s.poll(200):
         ident, seq, _ = s.recv_multipart()
         n += 1
-        s.send_multipart([ident, seq, good if n <= 2 else b"{not json"])
+        s.send_multipart([ident, seq, good] if n <= 2 else [ident, seq, good, b"more"]
+                         if n == 3 else [ident, seq, b"{not json"])
 PY
 LPIDS="$LPIDS $!"
 for i in $(seq 50); do [ -s "$WORK/garbage.port" ] && break; sleep 0.1; done
