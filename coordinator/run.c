@@ -530,11 +530,17 @@ static void wait_accepted(struct coord *c, int step, int64_t refused_before)
 		/* Not accepting at all (or stalled): waiting out the bound would not help. */
 		if (clock_ms() - grew_ms >= ACCEPT_STALL_MS) {
 			coord_progress_end(c);
-			fprintf(stderr,
-			        "coordinator: step %d: the server holds %lld of the agents' %lld "
-			        "connections and took none more in %d s; the echo goes on\n",
-			        step + 1, (long long)c->last_stats.conns_current, (long long)want,
-			        ACCEPT_STALL_MS / 1000);
+			if (c->last_stats.conns_current == 0)
+				fprintf(stderr,
+				        "coordinator: step %d: the server holds none of the agents' %lld "
+				        "connections: it accepted none in %d s; the echo goes on\n",
+				        step + 1, (long long)want, ACCEPT_STALL_MS / 1000);
+			else
+				fprintf(stderr,
+				        "coordinator: step %d: the server holds %lld of the agents' %lld "
+				        "connections and took none more in %d s; the echo goes on\n",
+				        step + 1, (long long)c->last_stats.conns_current,
+				        (long long)want, ACCEPT_STALL_MS / 1000);
 			return;
 		}
 		if (clock_ms() >= deadline || halted(c))
