@@ -1,5 +1,6 @@
 # Start a server and wait for its --ready-fd line, never for its banner (sourced, bash;
-# needs jq). The one copy for the scripts: bench/* and tests/lab/* source it.
+# needs jq). The one copy for the shell tests: tests/lab/* and tests/e2e/server/test_watch.sh
+# source it (bench/* are Python and read the same line with libbench.py).
 
 # ready_start_server PREFIX CMD...: runs CMD in the background with `--ready-fd 3`
 # appended: descriptor 3 on PREFIX.ready, stdout on PREFIX.out, stderr on PREFIX.err.
