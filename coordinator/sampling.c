@@ -30,6 +30,9 @@ static void record_sample(struct coord *c, const struct server_stats *st)
  * peer can neither flood the samples nor pass off one old sample as every
  * fresh one. Replies come back in order, so a server never sends those.
  * Unreadable replies are counted (COORD_STATS_BAD_MAX in a row: gone).
+ * Once the server is judged gone, a late reply (one held up by a partition
+ * past the silence bound) is not taken: the report's verdict, its last
+ * answer and its samples stay one story.
  */
 void coord_on_stats(struct coord *c, bool has_seq, uint64_t seq, const void *body, size_t len)
 {
@@ -37,6 +40,8 @@ void coord_on_stats(struct coord *c, bool has_seq, uint64_t seq, const void *bod
 	struct proto_err err;
 	struct server_stats st;
 
+	if (c->server_gone)
+		return;
 	if (!has_seq) {
 		coord_drop(c, "the server", "stats reply without its request number");
 		return;

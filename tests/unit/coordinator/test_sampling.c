@@ -117,6 +117,13 @@ int main(void)
 	CHECK_CONTAINS(c.server_error, "unreadable replies in a row");
 	CHECK_EQ(c.nsamples, 2);
 
+	/* Gone is final: a good answer to the last request, late, is not taken. */
+	int64_t answered = c.last_answer_ms;
+	reply(&c, c.stats_sent_seq, 30);
+	CHECK_EQ(c.nsamples, 2);
+	CHECK_EQ(c.last_answer_ms, answered);
+	CHECK_EQ(c.last_stats.conns_current, 20);
+
 	coord_free(&c);
 	plan_free(&plan);
 	return check_exit("unit.coordinator.sampling");
