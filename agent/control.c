@@ -197,6 +197,7 @@ static json_t *hello_new(const struct control *c)
 	snprintf(h.version, sizeof(h.version), "%s", CONNSCALE_VERSION);
 	if (gethostname(h.host, sizeof(h.host) - 1) < 0)
 		snprintf(h.host, sizeof(h.host), "unknown");
+	(void)stats_boot_id_read(h.boot_id, sizeof(h.boot_id)); /* unreadable: "", unknown */
 	h.max_connections = agent_capacity(c, h.capacity, sizeof(h.capacity));
 	h.threads = c->o->threads;
 	h.nofile = l.nofile_soft;

@@ -289,6 +289,35 @@ static void td_p50_p99(FILE *f, const json_t *totals, const char *which)
 	fprintf(f, "%.2f</td>", html_jnum(totals, path));
 }
 
+/*
+ * The run's kernel KiB/conn and what it covers (server.kernel_scope): the
+ * host's kernel memory, with the agents' sockets in it when they share its
+ * kernel. Below zero it is flagged as the host's noise, not shown as a cost.
+ */
+static void td_kernel(FILE *f, const json_t *r)
+{
+	double v = v1_or(r, "server.kernel_kb_per_conn", "server.per_connection.kernel_kb");
+	const char *scope = html_jstr(r, "server.kernel_scope");
+
+	fputs("<td class=\"n\">", f);
+	if (!isfinite(v))
+		fputs("–", f);
+	else if (v < 0)
+		fprintf(f,
+		        "<span class=\"noise\" title=\"below zero: the rest of the host freed more "
+		        "kernel memory than the connections took\">(%.2f) not a cost: host "
+		        "noise</span>",
+		        v);
+	else
+		fprintf(f, "%.2f", v);
+	if (scope != NULL && *scope) {
+		fputs("<br><small class=\"scope\">", f);
+		html_esc(f, scope);
+		fputs("</small>", f);
+	}
+	fputs("</td>", f);
+}
+
 static void table_summary(FILE *f, json_t *const *reports, int nreports)
 {
 	char label[64];
@@ -318,9 +347,7 @@ static void table_summary(FILE *f, json_t *const *reports, int nreports)
 		html_td_num(f, html_jnum(r, "server.final.conns_max"), "%.0f");
 		html_td_num(f, v1_or(r, "server.user_kb_per_conn", "server.per_connection.user_kb"),
 		            "%.2f");
-		html_td_num(
-		    f, v1_or(r, "server.kernel_kb_per_conn", "server.per_connection.kernel_kb"),
-		    "%.2f");
+		td_kernel(f, r);
 		fputs("</tr>\n", f);
 	}
 	fputs("</table>\n", f);

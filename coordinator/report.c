@@ -334,6 +334,8 @@ static json_t *server_stats_json(const struct server_stats *s)
 	/* The envelope belongs on the wire, not inside a report. */
 	json_object_del(j, "v");
 	json_object_del(j, "type");
+	/* Its kernel's identity is for the comparison in kernel_scope(), not for a report. */
+	json_object_del(j, "boot_id");
 	if (s->conns_current <= 0) {
 		json_object_set_new(j, "user_kb_per_conn", json_null());
 		json_object_set_new(j, "kernel_kb_per_conn", json_null());
@@ -341,6 +343,40 @@ static json_t *server_stats_json(const struct server_stats *s)
 	for (size_t i = 0; external && i < sizeof(unseen) / sizeof(unseen[0]); i++)
 		json_object_set_new(j, unseen[i], json_null());
 	return j;
+}
+
+/*
+ * What the server's kernel memory deltas (kernel_stack_kb, slab_kb,
+ * page_tables_kb, kernel_kb_per_conn) cover. They are the host's
+ * /proc/meminfo, and an agent on the same kernel (same boot id: the same
+ * host, or a container or network namespace on it, as the lab's "hosts" are)
+ * puts its end of every connection there too: "host, shared with N agents".
+ * "host" when every agent said a kernel and none is the server's; "host,
+ * unknown whether shared" when the server or an agent did not say; null
+ * without a server answer.
+ */
+static json_t *kernel_scope(const struct coord *c)
+{
+	const char *server = c->have_last_stats ? c->last_stats.boot_id : "";
+	int shared = 0, unknown = 0;
+	char text[96];
+
+	if (!c->have_last_stats)
+		return json_null();
+	for (int i = 0; i < c->nagents; i++) {
+		const char *agent = c->agents[i].hello.boot_id;
+		if (!server[0] || !agent[0])
+			unknown++;
+		else if (strcmp(agent, server) == 0)
+			shared++;
+	}
+	if (shared > 0)
+		snprintf(text, sizeof(text), "host, shared with %d agent%s", shared,
+		         shared == 1 ? "" : "s");
+	else
+		snprintf(text, sizeof(text), "%s",
+		         unknown > 0 || !server[0] ? "host, unknown whether shared" : "host");
+	return json_string(text);
 }
 
 static json_t *server_json(const struct coord *c)
@@ -370,6 +406,8 @@ static json_t *server_json(const struct coord *c)
 	    number_or_null(per_conn(plateau, plateau ? plateau->server.user_kb_per_conn : 0)),
 	    "kernel_kb_per_conn",
 	    number_or_null(per_conn(plateau, plateau ? plateau->server.kernel_kb_per_conn : 0)));
+	if (j != NULL)
+		json_object_set_new(j, "kernel_scope", kernel_scope(c));
 	if (j != NULL && c->stats_endpoint[0]) {
 		json_object_set_new(j, "stats", json_string(c->stats_endpoint));
 		json_object_set_new(

@@ -108,15 +108,56 @@ static void print_row(FILE *out, const char *name, const char *state, const json
 }
 
 /*
+ * A kernel KiB/conn cell: the figure, or a negative one in parentheses. The
+ * kernel figures are the host's (/proc/meminfo deltas): one below zero says
+ * the rest of the host freed more than the connections took, not a cost.
+ */
+static const char *fkernel(char *b, size_t size, double v, bool *negative)
+{
+	if (!(isfinite(v) && v < 0))
+		return fnum(b, size, v, 2);
+	*negative = true;
+	snprintf(b, size, "(%.2f)", v);
+	return b;
+}
+
+/* Under the step table: what the kernel column covers, and what a negative figure is. */
+static void print_kernel_scope(FILE *out, const json_t *server, bool negative)
+{
+	const char *scope = json_string_value(json_object_get(server, "kernel_scope"));
+
+	if (scope != NULL && strncmp(scope, "host, shared with ", 18) == 0)
+		fprintf(out,
+		        "  (kernel KiB/conn: the whole host's kernel memory, %s on the same "
+		        "kernel: their ends of the connections are in it too)\n",
+		        scope + 6);
+	else if (scope != NULL && strcmp(scope, "host") == 0)
+		fprintf(out, "  (kernel KiB/conn: the whole host's kernel memory; no agent on its "
+		             "kernel)\n");
+	else if (scope != NULL)
+		fprintf(
+		    out,
+		    "  (kernel KiB/conn: the whole host's kernel memory; whether agents share it "
+		    "is unknown)\n");
+	if (negative)
+		fprintf(out,
+		        "  (a kernel KiB/conn in parentheses is below zero: the rest of the host "
+		        "freed more kernel memory than the connections took; not the server's "
+		        "cost)\n");
+}
+
+/*
  * Each plateau and the server's word at it. A step the server did not answer
  * at gets dashes in its columns, so the accept lag stays under its heading.
+ * Under it, what the kernel column covers (server.kernel_scope).
  */
-static void print_steps(FILE *out, const json_t *steps)
+static void print_steps(FILE *out, const json_t *steps, const json_t *server)
 {
 	size_t i;
 	const json_t *s;
 	char b[4][32];
-	bool any = false; /* some step has the server's stats (its answer or an accept lag) */
+	bool any = false;      /* some step has the server's stats (its answer or an accept lag) */
+	bool negative = false; /* some step's kernel KiB/conn is below zero */
 
 	if (json_array_size(steps) == 0)
 		return;
@@ -133,7 +174,7 @@ static void print_steps(FILE *out, const json_t *steps)
 		        fcount(b[2], 32, jnum(srv, "conns_current", NULL)),
 		        fnum(f[0], 32, jnum(srv, "rss_kb", NULL) / 1024.0, 1),
 		        fnum(f[1], 32, jnum(srv, "user_kb_per_conn", NULL), 2),
-		        fnum(f[2], 32, jnum(srv, "kernel_kb_per_conn", NULL), 2));
+		        fkernel(f[2], 32, jnum(srv, "kernel_kb_per_conn", NULL), &negative));
 		if (json_is_number(json_object_get(s, "accept_lag_s")))
 			fprintf(out, " %10.2f%s", jnum(s, "accept_lag_s", NULL),
 			        json_is_true(json_object_get(s, "accept_lag_complete")) ? "" : "+");
@@ -147,6 +188,8 @@ static void print_steps(FILE *out, const json_t *steps)
 		fprintf(out,
 		        "  (no server stats: the echo and load latency may include the time the "
 		        "server took to accept)\n");
+	else
+		print_kernel_scope(out, server, negative);
 }
 
 /* A per-message figure in a column of width, or "-" where the report has null (no server stats). */
@@ -247,7 +290,7 @@ void summary_print(FILE *out, const json_t *r)
 	    fprintf(out, "  agent %s %s: %s\n", json_string_value(json_object_get(a, "name")),
 	            json_string_value(json_object_get(a, "state")),
 	            json_string_value(json_object_get(a, "why")));
-	print_steps(out, json_object_get(r, "steps"));
+	print_steps(out, json_object_get(r, "steps"), json_object_get(r, "server"));
 	print_loads(out, json_object_get(r, "steps"));
 	print_churn(out, json_object_get(r, "steps"));
 	const json_t *server = json_object_get(r, "server");

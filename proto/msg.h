@@ -34,6 +34,7 @@
 #include "hist.h"
 #include "proto.h"
 #include "reason.h"
+#include "stats.h"
 
 #define MSG_NAME_MAX       64  /* agent names, run names, host names (with NUL) */
 #define MSG_AGENT_NAME_MAX 47  /* an agent's name (its routing id): bytes, without NUL */
@@ -103,6 +104,12 @@ struct msg_hello {
 	int64_t nsources;         /* 0 = the kernel picks the source address */
 	char sources[MSG_MAX_SOURCES][16];
 	char capacity[MSG_TEXT_MAX]; /* the sentence naming what binds max_connections */
+	/*
+	 * Its kernel (stats_boot_id_read()), "" when unknown: optional on the wire
+	 * ("boot_id", left out when ""). The same as the server's means the host's
+	 * kernel memory deltas in server_stats hold this agent's sockets too.
+	 */
+	char boot_id[STATS_BOOT_ID_MAX];
 };
 
 struct msg_welcome {

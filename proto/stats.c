@@ -5,8 +5,12 @@
  * packing, strict unpacking and the unknown-key check cannot drift apart when
  * a field is added; the same decoder as every other message.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "stats.h"
 
@@ -78,14 +82,70 @@ json_t *stats_req_new(void)
 	return proto_new(PROTO_STATS_REQ);
 }
 
+int stats_boot_id_read(char *out, size_t size)
+{
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	if (size == 0)
+		return -EINVAL;
+	out[0] = '\0';
+	fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	do
+		n = read(fd, buf, sizeof(buf) - 1);
+	while (n < 0 && errno == EINTR);
+	int err = n < 0 ? -errno : 0;
+	close(fd);
+	if (err < 0)
+		return err;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (!stats_boot_id_valid(buf))
+		return -EINVAL;
+	if (strlen(buf) >= size)
+		return -ERANGE; /* never a prefix: it would match nothing, or the wrong kernel */
+	memcpy(out, buf, strlen(buf) + 1);
+	return 0;
+}
+
+int stats_boot_id_valid(const char *s)
+{
+	size_t n = strspn(s, "0123456789abcdef-");
+
+	return n > 0 && n < STATS_BOOT_ID_MAX && s[n] == '\0';
+}
+
+/* The optional "boot_id": absent is "", present must be valid. */
+static int boot_id_unpack(const json_t *msg, struct server_stats *s, struct proto_err *err)
+{
+	const json_t *v = json_object_get(msg, "boot_id");
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_string(v) || !stats_boot_id_valid(json_string_value(v)))
+		return proto_fail(err,
+		                  "server_stats: field \"boot_id\": expected a boot id (1 to %d "
+		                  "characters of 0-9, a-f and -), got %s",
+		                  STATS_BOOT_ID_MAX - 1,
+		                  json_is_string(v) ? "another string" : proto_json_type_name(v));
+	snprintf(s->boot_id, sizeof(s->boot_id), "%s", json_string_value(v));
+	return 0;
+}
+
 json_t *stats_pack(const struct server_stats *s)
 {
 	json_t *msg = proto_new(PROTO_SERVER_STATS), *refused = json_object();
+	const char *boot_end = memchr(s->boot_id, '\0', sizeof(s->boot_id));
 
 	if (msg == NULL || refused == NULL ||
 	    proto_fields_pack(msg, s, stats_fields, STATS_NFIELDS) != 0 ||
 	    proto_fields_pack(refused, s, refused_fields, STATS_REFUSED_COUNT) != 0 ||
-	    json_object_set(msg, "refused", refused) != 0) {
+	    json_object_set(msg, "refused", refused) != 0 ||
+	    (boot_end != NULL && s->boot_id[0] && stats_boot_id_valid(s->boot_id) &&
+	     json_object_set_new(msg, "boot_id", json_string(s->boot_id)) != 0)) {
 		json_decref(msg);
 		msg = NULL;
 	}
@@ -95,7 +155,7 @@ json_t *stats_pack(const struct server_stats *s)
 
 int stats_unpack(json_t *msg, struct server_stats *s, struct proto_err *err)
 {
-	static const char *const extra[] = {"v", "type", "refused", NULL};
+	static const char *const extra[] = {"v", "type", "refused", "boot_id", NULL};
 	/* Filled aside so a failed unpack leaves the caller's struct untouched. */
 	struct server_stats tmp;
 	const char *type;
@@ -122,7 +182,8 @@ int stats_unpack(json_t *msg, struct server_stats *s, struct proto_err *err)
 	if (proto_check_keys(refused, refused_fields, STATS_REFUSED_COUNT, NULL, "server_stats",
 	                     "refused.", err) ||
 	    proto_fields_unpack(refused, &tmp, refused_fields, STATS_REFUSED_COUNT, "server_stats",
-	                        "refused.", err))
+	                        "refused.", err) ||
+	    boot_id_unpack(msg, &tmp, err))
 		return -1;
 	*s = tmp;
 	return 0;

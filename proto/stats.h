@@ -23,6 +23,9 @@ enum stats_refusal {
 const char *
 stats_refusal_name(enum stats_refusal r); /* "emfile", "enfile", "thread", "max_conns", "other" */
 
+/* /proc/sys/kernel/random/boot_id: 36 characters (a UUID) and its NUL, with room to spare. */
+#define STATS_BOOT_ID_MAX 40
+
 struct server_stats {
 	char model[16];   /* "threads" | "epoll" | "external" (server --watch: another process) */
 	char process[64]; /* external: the watched process's name(s), /proc/PID/comm; else "" */
@@ -61,11 +64,28 @@ struct server_stats {
 	double host_cpu_idle_s;    /* host idle + iowait, seconds since start */
 	int64_t capacity;          /* connections the host limits allow this server (external: 0) */
 	char capacity_limit[256];  /* the sentence naming the binding limit (external: "") */
+	/*
+	 * The kernel the server runs on (stats_boot_id_read()); "" when unknown.
+	 * Optional on the wire ("boot_id", left out when ""): the coordinator
+	 * compares it with the agents' (hello) to tell whether the host's kernel
+	 * deltas above hold their sockets too.
+	 */
+	char boot_id[STATS_BOOT_ID_MAX];
 };
+
+/*
+ * This kernel's boot id into out (size bytes): a UUID, new at every boot and
+ * the same in every container and network namespace on that kernel, so two
+ * processes with the same one share /proc/meminfo's kernel memory. 0, or
+ * -errno with out "".
+ */
+int stats_boot_id_read(char *out, size_t size);
+/* 1 if s is a boot id as stats_boot_id_read() gives it (1..39 bytes of [0-9a-f-]), else 0. */
+int stats_boot_id_valid(const char *s);
 
 json_t *stats_req_new(void);
 json_t *stats_pack(const struct server_stats *s);
-/* Strict: every field above must be present with the right type, no others. */
+/* Strict: every field above present with the right type (boot_id may be absent), no others. */
 int stats_unpack(json_t *msg, struct server_stats *s, struct proto_err *err);
 
 #endif

@@ -45,6 +45,7 @@ void server_sampler_init(struct server_sampler *s, const struct server_config *c
 	s->base_rss_kb = sum_rss_kb(s);
 	if (host_cpustat_read(&s->base_cpu) < 0)
 		memset(&s->base_cpu, 0, sizeof(s->base_cpu));
+	(void)stats_boot_id_read(s->boot_id, sizeof(s->boot_id)); /* unreadable: "", unknown */
 }
 
 /* A /proc file's text, NUL-terminated, in buf (size bytes); its length or -errno. */
@@ -246,6 +247,7 @@ int server_sampler_collect(const struct server_sampler *s, struct server_stats *
 		out->kernel_kb_per_conn =
 		    (double)(out->kernel_stack_kb + out->slab_kb + out->page_tables_kb) / n;
 	}
+	memcpy(out->boot_id, s->boot_id, sizeof(out->boot_id));
 	out->capacity = s->capacity.conns;
 	snprintf(out->capacity_limit, sizeof(out->capacity_limit), "%s", s->capacity.sentence);
 	/*
