@@ -36,4 +36,28 @@ for t in service run; do
 	echo "$run_tags" | grep -qx "$t" || { echo "FAIL: run.yml has no task tagged $t (tags: $run_tags)"; exit 1; }
 done
 echo "ok: tags tuning, install, keys, config, service (site.yml), service, run (run.yml)"
+# run.yml re-runs no whole role (install, keys: site.yml's): no play lists roles, and every
+# include_role enters a role by one of the small entry points a run needs.
+/usr/bin/python3 - <<'PY'
+import sys, yaml
+entry = {("server", "restart"), ("agent", "restart"), ("coordinator", "facts")}
+bad = 0
+def walk(tasks):
+    global bad
+    for t in tasks or []:
+        for key in ("block", "rescue", "always"):
+            walk(t.get(key))
+        inc = t.get("ansible.builtin.include_role") or t.get("include_role") or \
+            t.get("ansible.builtin.import_role") or t.get("import_role")
+        if inc is not None and (inc.get("name"), inc.get("tasks_from")) not in entry:
+            print(f"FAIL: run.yml: task {t.get('name')!r} enters role {inc.get('name')} at "
+                  f"{inc.get('tasks_from') or 'main'}, not one of {sorted(entry)}"); bad = 1
+for play in yaml.safe_load(open("run.yml")):
+    if play.get("roles"):
+        print(f"FAIL: run.yml: play {play.get('name')!r} runs whole roles {play['roles']}"); bad = 1
+    for key in ("pre_tasks", "tasks", "post_tasks"):
+        walk(play.get(key))
+sys.exit(bad)
+PY
+echo "ok: run.yml runs no whole role (only server/agent restart, coordinator facts)"
 echo "PASS: $n playbooks pass --syntax-check, tags present"
