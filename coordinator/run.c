@@ -464,15 +464,6 @@ static int64_t agents_open(const struct coord *c)
 	return n;
 }
 
-/*
- * The agents' connect phase ends when the kernel has completed the
- * handshakes, but the server may still be accepting them from its backlog (a
- * thread per connection: a few thousand a second on two cores). An echo or a
- * load then would measure that backlog, so wait, bounded, until the server
- * holds what the agents hold, and report the wait as the step's accept lag:
- * for a thread-per-connection server a cost of its own. Without server stats
- * the lag stays unknown (-1) and the summary says what that means.
- */
 /* Connections the server turned away since it started (refused[], by reason). */
 static int64_t refused_total(const struct server_stats *st)
 {
@@ -483,8 +474,35 @@ static int64_t refused_total(const struct server_stats *st)
 	return n;
 }
 
+/* The accept wait gives up: the server took no connection more for ACCEPT_STALL_MS. */
+static void say_stalled(struct coord *c, int step, int64_t want)
+{
+	int64_t held = c->last_stats.conns_current;
+
+	coord_progress_end(c);
+	if (held == 0)
+		fprintf(
+		    stderr,
+		    "coordinator: step %d: the server holds none of the agents' %lld connections: "
+		    "it accepted none in %d s; the echo goes on\n",
+		    step + 1, (long long)want, ACCEPT_STALL_MS / 1000);
+	else
+		fprintf(
+		    stderr,
+		    "coordinator: step %d: the server holds %lld of the agents' %lld connections "
+		    "and took none more in %d s; the echo goes on\n",
+		    step + 1, (long long)held, (long long)want, ACCEPT_STALL_MS / 1000);
+}
+
 /*
- * Waits (bounded) until the server holds what the agents do: its accept lag.
+ * The agents' connect phase ends when the kernel has completed the
+ * handshakes, but the server may still be accepting them from its backlog (a
+ * thread per connection: a few thousand a second on two cores). An echo or a
+ * load then would measure that backlog, so wait, bounded, until the server
+ * holds what the agents hold, and report the wait as the step's accept lag:
+ * for a thread-per-connection server a cost of its own. Without server stats
+ * the lag stays unknown (-1) and the summary says what that means.
+ *
  * Connections the server turned away during the step (its refused[] grew:
  * --max-conns, out of threads or fds) will never be held: the wait ends once
  * held + turned away covers the agents' count, rather than at its bound; and
@@ -529,18 +547,7 @@ static void wait_accepted(struct coord *c, int step, int64_t refused_before)
 		}
 		/* Not accepting at all (or stalled): waiting out the bound would not help. */
 		if (clock_ms() - grew_ms >= ACCEPT_STALL_MS) {
-			coord_progress_end(c);
-			if (c->last_stats.conns_current == 0)
-				fprintf(stderr,
-				        "coordinator: step %d: the server holds none of the agents' %lld "
-				        "connections: it accepted none in %d s; the echo goes on\n",
-				        step + 1, (long long)want, ACCEPT_STALL_MS / 1000);
-			else
-				fprintf(stderr,
-				        "coordinator: step %d: the server holds %lld of the agents' %lld "
-				        "connections and took none more in %d s; the echo goes on\n",
-				        step + 1, (long long)c->last_stats.conns_current,
-				        (long long)want, ACCEPT_STALL_MS / 1000);
+			say_stalled(c, step, want);
 			return;
 		}
 		if (clock_ms() >= deadline || halted(c))

@@ -60,8 +60,8 @@ void coord_on_stats(struct coord *c, bool has_seq, uint64_t seq, const void *bod
 		c->stats_seq = seq;
 	} else {
 		const char *why = body != NULL ? err.msg
-		                  : len > 0     ? "stats reply too large"
-		                                : "a stats reply of more than two frames, or empty";
+		                  : len > 0    ? "stats reply too large"
+		                               : "a stats reply of more than two frames, or empty";
 		coord_drop(c, "the server", why);
 		if (++c->stats_bad == COORD_STATS_BAD_MAX)
 			coord_server_lost(
