@@ -153,13 +153,44 @@ static int plan_num(const struct plan_ctx *c, const json_t *obj, const char *par
 	                 plan_got(v, got, sizeof(got)));
 }
 
-/* A string that fits buf (and is non-empty if asked), checked against v directly. */
+/*
+ * Where s (len bytes of UTF-8) holds a character that would rewrite a terminal
+ * or page it is printed on: a C0 control or DEL, a C1 control, or a bidi
+ * override or isolate (U+202A-U+202E, U+2066-U+2069); -1 if none.
+ */
+static long plan_control_at(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	for (size_t i = 0; i < len; i++) {
+		if (u[i] < 0x20 || u[i] == 0x7f)
+			return (long)i;
+		if (u[i] == 0xc2 && i + 1 < len && u[i + 1] >= 0x80 && u[i + 1] <= 0x9f)
+			return (long)i;
+		if (u[i] == 0xe2 && i + 2 < len &&
+		    ((u[i + 1] == 0x80 && u[i + 2] >= 0xaa && u[i + 2] <= 0xae) ||
+		     (u[i + 1] == 0x81 && u[i + 2] >= 0xa6 && u[i + 2] <= 0xa9)))
+			return (long)i;
+	}
+	return -1;
+}
+
+/*
+ * A string that fits buf (and is non-empty if asked), checked against v
+ * directly; printed on terminals and pages, so no control character.
+ */
 static int plan_str_value(const struct plan_ctx *c, const json_t *v, const char *path, char *buf,
                           size_t size, bool nonempty)
 {
 	char got[64];
 	size_t len = json_string_length(v);
+	long bad = json_is_string(v) ? plan_control_at(json_string_value(v), len) : -1;
 
+	if (bad >= 0)
+		return plan_fail(c, path,
+		                 "a control character at byte %ld (terminals and pages would "
+		                 "obey it): write the text without it",
+		                 bad);
 	if (json_is_string(v) && len < size && (len > 0 || !nonempty)) {
 		memcpy(buf, json_string_value(v), len + 1);
 		return 0;

@@ -622,6 +622,45 @@ static void host_names(void)
 	}
 }
 
+/*
+ * Texts the coordinator prints (the run's name, agents' names, hosts) refuse
+ * what would rewrite a terminal or a page: C0 and C1 controls, DEL, bidi
+ * overrides; other UTF-8 is kept.
+ */
+static void control_chars(void)
+{
+	static const struct {
+		const char *name; /* as it stands in the JSON text */
+		const char *msg;  /* "" = accepted */
+	} cases[] = {
+	    {"h: pass\\u001b[8m", "name: a control character at byte 7"},
+	    {"ok\\r", "name: a control character at byte 2"},
+	    {"a\\nb", "name: a control character at byte 1"},
+	    {"del\\u007f", "name: a control character at byte 3"},
+	    {"c1\\u009b31m", "name: a control character at byte 2"},
+	    {"evil\\u202etxt.exe", "name: a control character at byte 4"},
+	    {"iso\\u2066x", "name: a control character at byte 3"},
+	    {"caf\\u00e9 \\u2192 \\u6f22", ""},
+	};
+	struct proto_err err = {{0}};
+	char text[512];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int n = snprintf(text, sizeof(text),
+		                 "{\"name\": \"%s\", \"target\": {\"host\": \"10.0.0.1\", "
+		                 "\"port\": 80}, \"agents\": {\"count\": 1}, \"connections\": 10}",
+		                 cases[i].name);
+		int rc = plan_parse(text, (size_t)n, "c.json", &plan_a, &err);
+		if (cases[i].msg[0] == '\0') {
+			CHECK(rc == 0, "%s: %s", cases[i].name, err.msg);
+			plan_free(&plan_a);
+		} else {
+			CHECK(rc == -1, "%s accepted", cases[i].name);
+			CHECK_CONTAINS(err.msg, cases[i].msg);
+		}
+	}
+}
+
 static const struct check_case cases[] = {
     {"examples", examples},
     {"bad_corpus", bad_corpus},
@@ -635,6 +674,7 @@ static const struct check_case cases[] = {
     {"load_errors", load_errors},
     {"fuzz", fuzz},
     {"host_names", host_names},
+    {"control_chars", control_chars},
 };
 
 int main(int argc, char **argv)
