@@ -245,6 +245,16 @@ static bool same_file(const char *a, const char *b)
 	return strcmp(ra, rb) == 0;
 }
 
+/* An output that is one of the inputs would replace it: said, and true. */
+static bool overwrites(const char *input, const char *option, const char *output)
+{
+	if (!same_file(input, output))
+		return false;
+	fprintf(stderr, "coordinator: %s %s: is the input %s, which it would replace\n", option,
+	        output, input);
+	return true;
+}
+
 static int check_outputs(const struct coord_options *o)
 {
 	if (check_output("--report", o->report) < 0 ||
@@ -268,6 +278,9 @@ static int render_html(const struct coord_options *o)
 		return COORD_RUN_FAILED;
 	if (check_output("--render-html", o->render_html) < 0)
 		goto out;
+	for (int k = 0; k < o->nreports; k++)
+		if (overwrites(o->reports[k], "--render-html", o->render_html))
+			goto out;
 	for (; n < o->nreports; n++) {
 		reports[n] = json_load_file(o->reports[n], 0, &jerr);
 		if (reports[n] == NULL || !json_is_object(json_object_get(reports[n], "plan"))) {
@@ -637,6 +650,9 @@ int main(int argc, char **argv)
 		return gen_keys(&opt);
 	if (opt.render_html != NULL)
 		return render_html(&opt);
+	if (overwrites(plan_path, "--report", opt.report) ||
+	    (opt.html != NULL && overwrites(plan_path, "--html", opt.html)))
+		return COORD_USAGE;
 	if (plan_load(plan_path, &plan, &err) < 0) {
 		fprintf(stderr, "coordinator: %s\n", err.msg);
 		return COORD_USAGE;

@@ -1,7 +1,8 @@
 #!/bin/bash
 # e2e: --report and --html are checked before the run: a directory that does
 # not exist, a path under a regular file, a path that is a directory, or the
-# same file for both is exit 2 with the option and the path named, before
+# same file for both, or an output that is the plan (or, for --render-html, one of
+# its reports), is exit 2 with the option and the path named, before
 # the coordinator binds or waits for a single agent (the plan's join timeout,
 # 20 s, is never waited).
 . "$(dirname "$0")/../agent/lib.sh"
@@ -47,6 +48,13 @@ refused "html is the report, written another way" \
 refused "bind without a transport" \
 	"coordinator: --bind 127.0.0.1:5799: expected a ZeroMQ endpoint with its transport" \
 	--bind 127.0.0.1:5799
+refused "report is the plan" \
+	"coordinator: --report $WORK/dir/../plan.json: is the input $WORK/plan.json, which it would replace" \
+	--report "$WORK/dir/../plan.json"
+refused "html is the plan" \
+	"coordinator: --html $WORK/plan.json: is the input $WORK/plan.json, which it would replace" \
+	--report "$WORK/r.json" --html "$WORK/plan.json"
+expect "the plan untouched" "$(jq -r .name "$WORK/plan.json")" outputs
 refused "report is a device" "coordinator: --report /dev/null: exists and is not a regular file" \
 	--report /dev/null
 [ ! -e "$WORK/r.json" ] || fail "a report was written"
@@ -57,6 +65,11 @@ timeout 10 "$coord" --render-html "$WORK/none/p.html" "$WORK/r.json" >"$WORK/out
 expect "render into a missing directory: exit" "$?" 2
 grep -qF "coordinator: --render-html $WORK/none/p.html: cannot write in $WORK/none" "$WORK/err" ||
 	fail "render message: $(cat "$WORK/err")"
+timeout 10 "$coord" --render-html "$WORK/r.json" "$WORK/r.json" >"$WORK/out" 2>"$WORK/err"
+expect "render over its report: exit" "$?" 2
+grep -qF "coordinator: --render-html $WORK/r.json: is the input $WORK/r.json, which it would replace" "$WORK/err" ||
+	fail "render over its report: $(cat "$WORK/err")"
+expect "the report untouched" "$(cat "$WORK/r.json")" '{"plan": {}}'
 
 # A good pair of paths still runs (nobody joins: exit 3, both files written).
 sed 's/"join_timeout_s": 20/"join_timeout_s": 1/' "$WORK/plan.json" >"$WORK/plan1.json"
