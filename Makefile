@@ -26,12 +26,13 @@ test-long: build
 	@ctest --preset $(PRESET) -j $(JOBS) -L long
 
 # Only what the demo runs: the coordinator and the server and agents it starts (found beside
-# it in the build tree), not the tests `make build` and `make test` build too; and only the
-# build tier of scripts/deps.
+# it in the build tree) and their links in build/PRESET/bin (the README's next commands use
+# them), not the tests `make build` and `make test` build too; and only the build tier of
+# scripts/deps.
 demo: DEPS_TIER = build
 demo: deps
 	@cmake --preset $(PRESET) >/dev/null
-	@cmake --build --preset $(PRESET) -j $(JOBS) --target coordinator server agent
+	@cmake --build --preset $(PRESET) -j $(JOBS) --target coordinator server agent bin_links
 	@scripts/demo $(BUILD)
 
 # The three binaries into $(PREFIX)/bin (with the package's systemd units and README
