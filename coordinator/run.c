@@ -525,6 +525,8 @@ static void wait_accepted(struct coord *c, int step, int64_t refused_before)
 	coord_mark(c, c->phase, step + 1);
 	while (sample_now(c)) {
 		s->accept_lag_s = (double)(clock_ms() - t0) / 1000.0;
+		/* Asked again each time: connections the agents saw closed are not waited for. */
+		want = agents_open(c);
 		if (c->last_stats.conns_current >= want) {
 			s->accepted_all = true;
 			return;
