@@ -348,8 +348,12 @@ static int wait_command(const struct plan *p, struct local_procs *lp, const char
 			else
 				fprintf(stderr,
 				        "coordinator: local.server.command exited with status %d "
-				        "before accepting on %s (its output: %s)\n",
-				        WEXITSTATUS(status), where, log);
+				        "before accepting on %s (its output: %s)%s\n",
+				        WEXITSTATUS(status), where, log,
+				        WEXITSTATUS(status) == 0 ? "; a server that forks to the "
+				                                   "background must be run in the "
+				                                   "foreground"
+				                                 : "");
 			print_log_tail(log);
 			return -1;
 		}
@@ -500,6 +504,10 @@ static void stop_group(struct local_procs *lp)
 		if (lp->command == 0 && kill(-lp->group, 0) < 0)
 			break; /* no process of the group left */
 		if (clock_ms() > deadline) {
+			fprintf(stderr,
+			        "coordinator: local.server.command's process group %d did not stop "
+			        "within %d s of SIGTERM: killed (SIGKILL)\n",
+			        (int)lp->group, STOP_TIMEOUT_MS / 1000);
 			kill(-lp->group, SIGKILL);
 			if (lp->command > 0)
 				waitpid(lp->command, NULL, 0);
@@ -525,8 +533,12 @@ bool local_server_exited(void *arg, char *how, size_t size)
 		snprintf(how, size, "%s (pid %d) was killed by signal %d (%s)", who, (int)*pid,
 		         WTERMSIG(status), strsignal(WTERMSIG(status)));
 	else
-		snprintf(how, size, "%s (pid %d) exited with status %d", who, (int)*pid,
-		         WEXITSTATUS(status));
+		snprintf(
+		    how, size, "%s (pid %d) exited with status %d%s", who, (int)*pid,
+		    WEXITSTATUS(status),
+		    WEXITSTATUS(status) == 0 && lp->group > 0
+		        ? " (a server that forks to the background must be run in the foreground)"
+		        : "");
 	*pid = 0; /* reaped; a command's group is still stopped as a whole */
 	return true;
 }

@@ -61,7 +61,7 @@ static void watch_server(struct coord *c)
 	fprintf(stderr, "coordinator: %s; the run stops\n", why);
 	fail(c, "%s", why);
 	/* Not sampled any more; the sampling's own word, if it came first, stays. */
-	coord_server_lost(c, "the server exited at t=%.1f s",
+	coord_server_lost(c, "not sampled after t=%.1f s: the run stopped there",
 	                  (double)(clock_ms() - c->started_ms) / 1000.0);
 }
 
