@@ -295,20 +295,21 @@ void summary_print(FILE *out, const json_t *r)
 	print_churn(out, json_object_get(r, "steps"));
 	const json_t *server = json_object_get(r, "server");
 	const json_t *final = json_object_get(server, "final");
-	char fb[32];
+	char fb[32], mb[32], nb[32];
 	if (json_object_get(server, "error"))
 		fprintf(out, "\n  %s\n", json_string_value(json_object_get(server, "error")));
 	/* A watched server (server --watch) has a process name, and no accept count. */
 	const char *process = json_string_value(json_object_get(final, "process"));
 	if (json_is_object(final) && process != NULL && *process)
-		fprintf(out, "\n  server: %s (external, watched), max concurrent %ld, now %ld\n",
-		        process, jint(final, "conns_max"), jint(final, "conns_current"));
+		fprintf(out, "\n  server: %s (external, watched), max concurrent %s, now %s\n",
+		        process, fcount(mb, sizeof(mb), jnum(final, "conns_max", NULL)),
+		        fcount(nb, sizeof(nb), jnum(final, "conns_current", NULL)));
 	else if (json_is_object(final)) /* conns_total: null from a server that does not count */
-		fprintf(
-		    out, "\n  server: %s model, max concurrent %ld, total accepted %s, now %ld\n",
-		    json_string_value(json_object_get(final, "model")), jint(final, "conns_max"),
-		    fcount(fb, sizeof(fb), jnum(final, "conns_total", NULL)),
-		    jint(final, "conns_current"));
+		fprintf(out, "\n  server: %s model, max concurrent %s, total accepted %s, now %s\n",
+		        json_string_value(json_object_get(final, "model")),
+		        fcount(mb, sizeof(mb), jnum(final, "conns_max", NULL)),
+		        fcount(fb, sizeof(fb), jnum(final, "conns_total", NULL)),
+		        fcount(nb, sizeof(nb), jnum(final, "conns_current", NULL)));
 	print_refused(out, json_object_get(final, "refused"));
 	/* An aborted run measured nothing to judge: "ok failed == 0" would be a claim. */
 	const char *status = json_string_value(json_object_get(r, "status"));
