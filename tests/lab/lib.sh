@@ -17,6 +17,20 @@ lab_begin() {
 	WORK=$(mktemp -d)
 }
 
+# lab_trap: PIDS emptied, and on exit every process in $PIDS killed, the lab taken
+# down, and $WORK removed after a pass (kept and named after a failure, or with KEEP=1).
+lab_trap() {
+	PIDS=""
+	trap lab_cleanup EXIT
+}
+lab_cleanup() {
+	local rc=$? p
+	if [ $rc = 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$WORK"; else echo "logs: $WORK" >&2; fi
+	exec 2>/dev/null # not the shell's notes on the jobs killed here
+	for p in $PIDS; do kill -KILL "$p"; done
+	"$LAB" down >/dev/null
+}
+
 # lab_clear_stale LAB: with the lab lock held (fd 9), nobody is using a lab that is
 # up: a test killed at its timeout left it (ctest runs the cleanup fixture only at
 # the end of the whole run), so take it down rather than fail on "already up".

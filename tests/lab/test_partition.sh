@@ -27,15 +27,7 @@ N_AGENT=1000
 
 . "$(dirname "$0")/lib.sh"
 lab_begin 3
-PIDS=""
-cleanup() {
-	local rc=$? p
-	if [ $rc = 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$WORK"; else echo "logs: $WORK" >&2; fi
-	exec 2>/dev/null # not the shell's notes on the jobs killed here
-	for p in $PIDS; do kill -KILL "$p"; done
-	"$LAB" down >/dev/null
-}
-trap cleanup EXIT
+lab_trap
 ms() { echo $(($(date +%s%N) / 1000000)); }
 
 "$LAB" up 3 >"$WORK/up.out" 2>&1 || fail "lab up: $(cat "$WORK/up.out")"

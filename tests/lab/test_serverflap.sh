@@ -56,15 +56,7 @@ N_AGENT=1000 N=3000
 . "$(dirname "$0")/lib.sh"
 lab_begin 3
 echo "the lab lock after ${SECONDS} s"
-PIDS=""
-cleanup() {
-	local rc=$? p
-	if [ $rc = 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$WORK"; else echo "logs: $WORK" >&2; fi
-	exec 2>/dev/null # not the shell's notes on the jobs killed here
-	for p in $PIDS; do kill -KILL "$p"; done
-	"$LAB" down >/dev/null
-}
-trap cleanup EXIT
+lab_trap
 now() { date +%s.%N; }
 # ESTABLISHED TCP sockets on the server's listening port, in cs-server.
 ss_count() {
