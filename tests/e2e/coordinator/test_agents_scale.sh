@@ -37,7 +37,10 @@ PLAN
 	wait "${apids[@]}" 2>/dev/null
 	r=$WORK/r$run.json
 	echo "run $run: exit $rc, $(jq -c '{status, agents: (.agents | length), lost: .totals.lost_agents, held: .totals.held, dropped: .dropped_messages, timing}' "$r")"
-	[ $rc = 0 ] || grep -v '^\s*$' "$WORK/c$run.err" | grep -v "^\[" | head -20 >&2
+	if [ $rc != 0 ]; then
+		grep -v '^\s*$' "$WORK/c$run.err" | grep -v "^\[" | head -20 >&2
+		echo "run $run: failed by reason: $(jq -c '.totals.failed' "$r"), echo errors $(jq .totals.echo_errors "$r")" >&2
+	fi
 	expect "run $run: exit" "$rc" 0
 	expect "run $run: status" "$(jq -r .status "$r")" pass
 	expect "run $run: agents" "$(jq '.agents | length' "$r")" "$n"
