@@ -81,10 +81,12 @@ wait_conns() {
 	fail "$1: conns_current $(field "$1" conns_current), expected $2"
 }
 
-# ss_established PORT: the established sockets whose local port is PORT, as ss counts
-# them (-H: no header line): the reference the watcher's count must match.
+# ss_established PORT: the established sockets whose local end is 127.0.0.1:PORT (where
+# every server here listens), as ss counts them (-H: no header line): the reference the
+# watcher's count must match. The port alone is not enough: an agent's connection from
+# another 127.0.0.x may get the same number as its own source port (a CI run counted 501).
 ss_established() {
-	ss -tnH state established "( sport = :$1 )" | wc -l
+	ss -tnH state established "( src 127.0.0.1:$1 )" | wc -l
 }
 
 # gone PID: true once PID has exited (a zombie counts: it runs no more).
@@ -319,11 +321,15 @@ case_plan() {
 	"$coord" --bind "ipc://$WORK/c.ipc" --report "$r" "$WORK/killed.json" \
 		>"$WORK/killed.out" 2>"$WORK/killed.err" &
 	cpid=$!
+	# In the hold (its progress line), not before: a server gone in the echo is a verdict on
+	# the target (aborted), as an ASan build's slower run once showed.
 	for i in $(seq 150); do
-		"$stats_dump" "$STATS" 5000 >"$WORK/k.json" 2>/dev/null &&
+		grep -q '^\[ *[0-9.]*s\] hold ' "$WORK/killed.err" &&
+			"$stats_dump" "$STATS" 5000 >"$WORK/k.json" 2>/dev/null &&
 			[ "$(jq -r .conns_current "$WORK/k.json")" = "$n" ] && break
 		sleep 0.2
 	done
+	grep -q '^\[ *[0-9.]*s\] hold ' "$WORK/killed.err" || fail "killed: the run never reached its hold"
 	expect "killed: held before the kill" "$(jq -r .conns_current "$WORK/k.json")" "$n"
 	kill -KILL "$echo_PID"
 	wait "$cpid"
