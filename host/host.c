@@ -255,11 +255,11 @@ int host_fds_read(pid_t pid, long *count, struct host_inodes *set)
 	return host_scan_fds(pid, count, set);
 }
 
-int host_procmem_read(pid_t pid, struct host_procmem *out)
+int host_procmem_read_mem(pid_t pid, struct host_procmem *out)
 {
 	char path[64];
 	char *text;
-	struct host_procmem m;
+	struct host_procmem m = {0};
 	ssize_t len;
 	int rc;
 
@@ -270,21 +270,28 @@ int host_procmem_read(pid_t pid, struct host_procmem *out)
 	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
 	len = host_read_text(path, text, HOST_TEXT_MAX);
 	rc = len < 0 ? (int)len : host_parse_status(text, &m);
-	if (rc < 0)
-		goto out;
+	if (rc == 0) {
+		/* smaps_rollup is 4.14+ and needs ptrace access: its absence is not an error. */
+		snprintf(path, sizeof(path), "/proc/%ld/smaps_rollup", (long)pid);
+		len = host_read_text(path, text, HOST_TEXT_MAX);
+		m.pss_kb = len < 0 ? -1 : host_parse_smaps_rollup(text);
+		if (m.pss_kb < 0)
+			m.pss_kb = -1;
+		*out = m;
+	}
+	free(text);
+	return rc;
+}
 
-	/* smaps_rollup is 4.14+ and needs ptrace access: its absence is not an error. */
-	snprintf(path, sizeof(path), "/proc/%ld/smaps_rollup", (long)pid);
-	len = host_read_text(path, text, HOST_TEXT_MAX);
-	m.pss_kb = len < 0 ? -1 : host_parse_smaps_rollup(text);
-	if (m.pss_kb < 0)
-		m.pss_kb = -1;
+int host_procmem_read(pid_t pid, struct host_procmem *out)
+{
+	struct host_procmem m;
+	int rc = host_procmem_read_mem(pid, &m);
 
-	rc = host_scan_fds(pid, &m.fds, NULL);
+	if (rc == 0)
+		rc = host_scan_fds(pid, &m.fds, NULL);
 	if (rc == 0)
 		*out = m;
-out:
-	free(text);
 	return rc;
 }
 

@@ -22,6 +22,11 @@ struct host_procmem {
 };
 
 int host_procmem_read(pid_t pid, struct host_procmem *out);
+/*
+ * The same without the walk of /proc/PID/fd (fds left 0): for a caller that
+ * walks it anyway (the watcher, for the process's sockets). 0 or -errno.
+ */
+int host_procmem_read_mem(pid_t pid, struct host_procmem *out);
 /* Fills rss_kb, hwm_kb, threads from /proc/PID/status text. */
 int host_parse_status(const char *text, struct host_procmem *out);
 /* Returns the Pss line of smaps_rollup text in kB, or -ENOENT. */

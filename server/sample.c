@@ -4,18 +4,13 @@
  * memory of every process in the pid list and the host's deltas since start.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include "sample.h"
 #include "watch.h"
-
-/* The longest /proc/PID/status or smaps_rollup text read (host.c's limit too). */
-#define SAMPLE_TEXT_MAX 16384
 
 static long sum_rss_kb(const struct server_sampler *s)
 {
@@ -48,58 +43,6 @@ void server_sampler_init(struct server_sampler *s, const struct server_config *c
 	(void)stats_boot_id_read(s->boot_id, sizeof(s->boot_id)); /* unreadable: "", unknown */
 }
 
-/* A /proc file's text, NUL-terminated, in buf (size bytes); its length or -errno. */
-static ssize_t read_text(const char *path, char *buf, size_t size)
-{
-	size_t len = 0;
-	ssize_t n = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	while (len < size - 1 && (n = read(fd, buf + len, size - 1 - len)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		len += (size_t)n;
-	}
-	int err = n < 0 ? -errno : 0;
-	close(fd);
-	buf[len] = '\0';
-	return err < 0 ? err : (ssize_t)len;
-}
-
-/*
- * A watched process's memory and threads: host_procmem_read() without its
- * fds, which would walk /proc/PID/fd a second time per sample; the watcher's
- * own walk (watch_tally(), for its sockets) counts them. -errno if its
- * status is unreadable; Pss -1 without smaps_rollup.
- */
-static int read_mem(pid_t pid, struct host_procmem *out)
-{
-	char path[64];
-	char *text = malloc(SAMPLE_TEXT_MAX);
-	ssize_t len;
-	int rc;
-
-	if (text == NULL)
-		return -ENOMEM;
-	memset(out, 0, sizeof(*out));
-	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
-	len = read_text(path, text, SAMPLE_TEXT_MAX);
-	rc = len < 0 ? (int)len : host_parse_status(text, out);
-	if (rc == 0) {
-		snprintf(path, sizeof(path), "/proc/%ld/smaps_rollup", (long)pid);
-		len = read_text(path, text, SAMPLE_TEXT_MAX);
-		out->pss_kb = len < 0 ? -1 : host_parse_smaps_rollup(text);
-		if (out->pss_kb < 0)
-			out->pss_kb = -1;
-	}
-	free(text);
-	return rc;
-}
-
 /*
  * Each process's /proc memory. -ESRCH when a watched process could not be
  * read: it is gone, and so are its numbers. A watcher's fds are those its
@@ -110,7 +53,7 @@ static int add_procs(const struct server_sampler *s, struct server_stats *out)
 	for (int i = 0; i < s->npids; i++) {
 		struct host_procmem pm;
 		int rc = s->pids[i] <= 0 ? -ESRCH
-		         : s->watch      ? read_mem(s->pids[i], &pm)
+		         : s->watch      ? host_procmem_read_mem(s->pids[i], &pm)
 		                         : host_procmem_read(s->pids[i], &pm);
 
 		if (rc < 0 && s->watch)
@@ -121,7 +64,7 @@ static int add_procs(const struct server_sampler *s, struct server_stats *out)
 		out->hwm_kb += pm.hwm_kb;
 		out->pss_kb += pm.pss_kb > 0 ? pm.pss_kb : 0;
 		out->threads += pm.threads;
-		out->fds += s->watch ? 0 : pm.fds;
+		out->fds += pm.fds; /* 0 from host_procmem_read_mem() */
 	}
 	if (s->watch)
 		out->fds = s->watch->fds;
