@@ -288,9 +288,10 @@ json_t *msg_hello_pack(const struct msg_hello *m)
 		}
 	}
 	msg = msg_add(msg, "sources", a);
-	if (msg != NULL && m->boot_id[0] && memchr(m->boot_id, '\0', sizeof(m->boot_id)) &&
-	    stats_boot_id_valid(m->boot_id))
-		msg = msg_add(msg, "boot_id", json_string(m->boot_id));
+	if (msg != NULL && stats_boot_id_pack(msg, m->boot_id) != 0) {
+		json_decref(msg);
+		msg = NULL;
+	}
 	return msg;
 }
 
@@ -329,24 +330,13 @@ int msg_hello_unpack(json_t *msg, struct msg_hello *m, struct proto_err *err)
 	static const struct msg_shape shape = {MSG_BIT(PROTO_HELLO), "hello", msg_hello_fields,
 	                                       MSG_NELEM(msg_hello_fields), extra};
 	struct msg_hello tmp;
-	const json_t *boot;
 
 	memset(&tmp, 0, sizeof(tmp));
+	/* boot_id is optional: an agent that does not say its kernel leaves it "" (unknown). */
 	if (msg_read(msg, &shape, &tmp, err) == NULL ||
-	    msg_read_sources(json_object_get(msg, "sources"), &tmp, err) != 0)
+	    msg_read_sources(json_object_get(msg, "sources"), &tmp, err) != 0 ||
+	    stats_boot_id_unpack(msg, "hello", tmp.boot_id, err) != 0)
 		return -1;
-	/* Optional: an agent that does not say its kernel leaves it "" (unknown). */
-	boot = json_object_get(msg, "boot_id");
-	if (boot != NULL &&
-	    (!json_is_string(boot) || !stats_boot_id_valid(json_string_value(boot))))
-		return proto_fail(
-		    err,
-		    "hello: field \"boot_id\": expected a boot id (1 to %d characters "
-		    "of 0-9, a-f and -), got %s",
-		    STATS_BOOT_ID_MAX - 1,
-		    json_is_string(boot) ? "another string" : proto_json_type_name(boot));
-	if (boot != NULL)
-		snprintf(tmp.boot_id, sizeof(tmp.boot_id), "%s", json_string_value(boot));
 	*m = tmp;
 	return 0;
 }

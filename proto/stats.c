@@ -118,8 +118,8 @@ int stats_boot_id_valid(const char *s)
 	return n > 0 && n < STATS_BOOT_ID_MAX && s[n] == '\0';
 }
 
-/* The optional "boot_id": absent is "", present must be valid. */
-static int boot_id_unpack(const json_t *msg, struct server_stats *s, struct proto_err *err)
+int stats_boot_id_unpack(const json_t *msg, const char *type, char out[STATS_BOOT_ID_MAX],
+                         struct proto_err *err)
 {
 	const json_t *v = json_object_get(msg, "boot_id");
 
@@ -127,25 +127,30 @@ static int boot_id_unpack(const json_t *msg, struct server_stats *s, struct prot
 		return 0;
 	if (!json_is_string(v) || !stats_boot_id_valid(json_string_value(v)))
 		return proto_fail(err,
-		                  "server_stats: field \"boot_id\": expected a boot id (1 to %d "
+		                  "%s: field \"boot_id\": expected a boot id (1 to %d "
 		                  "characters of 0-9, a-f and -), got %s",
-		                  STATS_BOOT_ID_MAX - 1,
+		                  type, STATS_BOOT_ID_MAX - 1,
 		                  json_is_string(v) ? "another string" : proto_json_type_name(v));
-	snprintf(s->boot_id, sizeof(s->boot_id), "%s", json_string_value(v));
+	snprintf(out, STATS_BOOT_ID_MAX, "%s", json_string_value(v));
 	return 0;
+}
+
+int stats_boot_id_pack(json_t *msg, const char id[STATS_BOOT_ID_MAX])
+{
+	if (memchr(id, '\0', STATS_BOOT_ID_MAX) == NULL || !stats_boot_id_valid(id))
+		return 0; /* unknown, or not a boot id: left out */
+	return json_object_set_new(msg, "boot_id", json_string(id));
 }
 
 json_t *stats_pack(const struct server_stats *s)
 {
 	json_t *msg = proto_new(PROTO_SERVER_STATS), *refused = json_object();
-	const char *boot_end = memchr(s->boot_id, '\0', sizeof(s->boot_id));
 
 	if (msg == NULL || refused == NULL ||
 	    proto_fields_pack(msg, s, stats_fields, STATS_NFIELDS) != 0 ||
 	    proto_fields_pack(refused, s, refused_fields, STATS_REFUSED_COUNT) != 0 ||
 	    json_object_set(msg, "refused", refused) != 0 ||
-	    (boot_end != NULL && s->boot_id[0] && stats_boot_id_valid(s->boot_id) &&
-	     json_object_set_new(msg, "boot_id", json_string(s->boot_id)) != 0)) {
+	    stats_boot_id_pack(msg, s->boot_id) != 0) {
 		json_decref(msg);
 		msg = NULL;
 	}
@@ -183,7 +188,7 @@ int stats_unpack(json_t *msg, struct server_stats *s, struct proto_err *err)
 	                     "refused.", err) ||
 	    proto_fields_unpack(refused, &tmp, refused_fields, STATS_REFUSED_COUNT, "server_stats",
 	                        "refused.", err) ||
-	    boot_id_unpack(msg, &tmp, err))
+	    stats_boot_id_unpack(msg, "server_stats", tmp.boot_id, err))
 		return -1;
 	*s = tmp;
 	return 0;

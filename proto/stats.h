@@ -82,6 +82,12 @@ struct server_stats {
 int stats_boot_id_read(char *out, size_t size);
 /* 1 if s is a boot id as stats_boot_id_read() gives it (1..39 bytes of [0-9a-f-]), else 0. */
 int stats_boot_id_valid(const char *s);
+/* The optional "boot_id" of msg (type names it in an error): absent leaves out as it is, a
+ * bad one fails naming the field; 0 or -1. */
+int stats_boot_id_unpack(const json_t *msg, const char *type, char out[STATS_BOOT_ID_MAX],
+                         struct proto_err *err);
+/* Adds id as msg's "boot_id" when it is one ("" or invalid: left out); 0, -1 if it cannot. */
+int stats_boot_id_pack(json_t *msg, const char id[STATS_BOOT_ID_MAX]);
 
 json_t *stats_req_new(void);
 json_t *stats_pack(const struct server_stats *s);
