@@ -336,6 +336,9 @@ static json_t *server_stats_json(const struct server_stats *s)
 	json_object_del(j, "type");
 	/* Its kernel's identity is for the comparison in kernel_scope(), not for a report. */
 	json_object_del(j, "boot_id");
+	/* Left out on the wire by an older server: in a report, every key is there. */
+	if (s->page_frag_kb == STATS_UNKNOWN)
+		json_object_set_new(j, "page_frag_kb", json_null());
 	if (s->conns_current <= 0) {
 		json_object_set_new(j, "user_kb_per_conn", json_null());
 		json_object_set_new(j, "kernel_kb_per_conn", json_null());
@@ -388,15 +391,17 @@ static json_t *server_json(const struct coord *c)
 		const struct server_stats *s = &c->samples[i].stats;
 		json_array_append_new(
 		    samples,
-		    json_pack("{s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:I}", "t",
-		              c->samples[i].t_s, "conns_current", (json_int_t)s->conns_current,
+		    json_pack("{s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:f, s:f, s:I, s:I}",
+		              "t", c->samples[i].t_s, "conns_current", (json_int_t)s->conns_current,
 		              "threads", (json_int_t)s->threads, "rss_kb", (json_int_t)s->rss_kb,
 		              "pss_kb", (json_int_t)s->pss_kb, "kernel_stack_kb",
 		              (json_int_t)s->kernel_stack_kb, "slab_kb", (json_int_t)s->slab_kb,
-		              "page_tables_kb", (json_int_t)s->page_tables_kb, "cpu_user_s",
-		              s->cpu_user_s, "cpu_sys_s", s->cpu_sys_s, "ctxsw_voluntary",
-		              (json_int_t)s->ctxsw_voluntary, "ctxsw_involuntary",
-		              (json_int_t)s->ctxsw_involuntary));
+		              "page_tables_kb", (json_int_t)s->page_tables_kb, "page_frag_kb",
+		              s->page_frag_kb == STATS_UNKNOWN ? json_null()
+		                                               : json_integer(s->page_frag_kb),
+		              "cpu_user_s", s->cpu_user_s, "cpu_sys_s", s->cpu_sys_s,
+		              "ctxsw_voluntary", (json_int_t)s->ctxsw_voluntary,
+		              "ctxsw_involuntary", (json_int_t)s->ctxsw_involuntary));
 	}
 	/* A server that stopped answering has no final word: its last one is not it. */
 	json_t *j = json_pack(

@@ -56,6 +56,13 @@ static const struct proto_field stats_fields[] = {
 
 #define STATS_NFIELDS (sizeof(stats_fields) / sizeof(stats_fields[0]))
 
+/* Fields a server may leave out (an older build): STATS_UNKNOWN when absent. */
+static const struct proto_field optional_fields[] = {
+    PROTO_FIELD(struct server_stats, page_frag_kb, PROTO_KIND_INT, INT64_MIN + 1, INT64_MAX),
+};
+
+#define STATS_NOPTIONAL (sizeof(optional_fields) / sizeof(optional_fields[0]))
+
 /* "refused": one count per reason, each a member of the refused[] array. */
 #define REFUSED(name, r)                                                                           \
 	{                                                                                          \
@@ -75,6 +82,13 @@ const char *stats_refusal_name(enum stats_refusal r)
 	if ((int)r < 0 || r >= STATS_REFUSED_COUNT)
 		return NULL;
 	return refused_fields[r].name;
+}
+
+int64_t stats_page_frag_kb(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	return (page > 32768 ? page : 32768) / 1024;
 }
 
 json_t *stats_req_new(void)
@@ -142,12 +156,38 @@ int stats_boot_id_pack(json_t *msg, const char id[STATS_BOOT_ID_MAX])
 	return json_object_set_new(msg, "boot_id", json_string(id));
 }
 
+static int optional_pack(json_t *msg, const struct server_stats *s)
+{
+	for (size_t i = 0; i < STATS_NOPTIONAL; i++) {
+		const int64_t *v = (const int64_t *)((const char *)s + optional_fields[i].off);
+
+		if (*v != STATS_UNKNOWN && proto_fields_pack(msg, s, &optional_fields[i], 1) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Each optional field: read when present (checked like any other), else STATS_UNKNOWN. */
+static int optional_unpack(json_t *msg, struct server_stats *s, struct proto_err *err)
+{
+	for (size_t i = 0; i < STATS_NOPTIONAL; i++) {
+		int64_t *v = (int64_t *)((char *)s + optional_fields[i].off);
+
+		*v = STATS_UNKNOWN;
+		if (json_object_get(msg, optional_fields[i].name) != NULL &&
+		    proto_fields_unpack(msg, s, &optional_fields[i], 1, "server_stats", "", err))
+			return -1;
+	}
+	return 0;
+}
+
 json_t *stats_pack(const struct server_stats *s)
 {
 	json_t *msg = proto_new(PROTO_SERVER_STATS), *refused = json_object();
 
 	if (msg == NULL || refused == NULL ||
 	    proto_fields_pack(msg, s, stats_fields, STATS_NFIELDS) != 0 ||
+	    optional_pack(msg, s) != 0 ||
 	    proto_fields_pack(refused, s, refused_fields, STATS_REFUSED_COUNT) != 0 ||
 	    json_object_set(msg, "refused", refused) != 0 ||
 	    stats_boot_id_pack(msg, s->boot_id) != 0) {
@@ -160,7 +200,8 @@ json_t *stats_pack(const struct server_stats *s)
 
 int stats_unpack(json_t *msg, struct server_stats *s, struct proto_err *err)
 {
-	static const char *const extra[] = {"v", "type", "refused", "boot_id", NULL};
+	static const char *const extra[] = {"v",       "type",         "refused",
+	                                    "boot_id", "page_frag_kb", NULL};
 	/* Filled aside so a failed unpack leaves the caller's struct untouched. */
 	struct server_stats tmp;
 	const char *type;
@@ -176,7 +217,8 @@ int stats_unpack(json_t *msg, struct server_stats *s, struct proto_err *err)
 		return proto_fail(err, "server_stats: message has type \"%.64s\"", type);
 	refused = json_object_get(msg, "refused");
 	if (proto_check_keys(msg, stats_fields, STATS_NFIELDS, extra, "server_stats", "", err) ||
-	    proto_fields_unpack(msg, &tmp, stats_fields, STATS_NFIELDS, "server_stats", "", err))
+	    proto_fields_unpack(msg, &tmp, stats_fields, STATS_NFIELDS, "server_stats", "", err) ||
+	    optional_unpack(msg, &tmp, err))
 		return -1;
 	if (refused == NULL)
 		return proto_fail(err, "server_stats: missing field \"refused\"");

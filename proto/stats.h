@@ -10,6 +10,9 @@
 
 #include "proto.h"
 
+/* An optional count the sender left out. */
+#define STATS_UNKNOWN INT64_MIN
+
 /* Refusal reasons, in the order they appear in "refused". */
 enum stats_refusal {
 	STATS_REFUSED_EMFILE,    /* accept: process open-files limit */
@@ -37,17 +40,30 @@ struct server_stats {
 	int64_t conns_total; /* accepted and served since start (external: 0, not counted) */
 	/* refused and resets: all 0 for "external", not seen from outside */
 	int64_t refused[STATS_REFUSED_COUNT];
-	int64_t resets;            /* connections ended by ECONNRESET/EPIPE */
-	int64_t threads;           /* threads across all server processes */
-	int64_t fds;               /* open fds across all server processes */
-	int64_t rss_kb;            /* VmRSS, summed over processes */
-	int64_t hwm_kb;            /* VmHWM, summed over processes */
-	int64_t pss_kb;            /* Pss from smaps_rollup, summed */
-	int64_t kernel_stack_kb;   /* host /proc/meminfo KernelStack, delta since start */
-	int64_t slab_kb;           /* host Slab, delta since start */
-	int64_t page_tables_kb;    /* host PageTables, delta since start */
-	double user_kb_per_conn;   /* (rss - rss at start) / conns_current; 0 without connections */
-	double kernel_kb_per_conn; /* (kernel_stack + slab + page_tables deltas) / conns_current */
+	int64_t resets;          /* connections ended by ECONNRESET/EPIPE */
+	int64_t threads;         /* threads across all server processes */
+	int64_t fds;             /* open fds across all server processes */
+	int64_t rss_kb;          /* VmRSS, summed over processes */
+	int64_t hwm_kb;          /* VmHWM, summed over processes */
+	int64_t pss_kb;          /* Pss from smaps_rollup, summed */
+	int64_t kernel_stack_kb; /* host /proc/meminfo KernelStack, delta since start */
+	int64_t slab_kb;         /* host Slab, delta since start */
+	int64_t page_tables_kb;  /* host PageTables, delta since start */
+	/*
+	 * The page fragments the server's threads keep, more than at start: an
+	 * estimate, since no /proc file counts them. A thread's first TCP send
+	 * takes a 32 KiB page (the kernel's per-task page fragment,
+	 * task_struct.task_frag) for the copies of what it sends, and keeps it
+	 * until it exits. Built-in server: its live threads that have sent, counted;
+	 * external: the watched process's threads beyond those it had at start (it
+	 * cannot be seen from outside which have sent: at most that). Optional on
+	 * the wire: STATS_UNKNOWN when a server left it out (an older build).
+	 */
+	int64_t page_frag_kb;
+	double user_kb_per_conn; /* (rss - rss at start) / conns_current; 0 without connections */
+	/* (kernel_stack + slab + page_tables + page_frag) / conns_current; page_frag counts
+	 * only when known */
+	double kernel_kb_per_conn;
 	/*
 	 * CPU and context switches of the whole server (supervisor and workers, every thread,
 	 * live or exited; see server/sample.c for how), since it started. External:
@@ -89,9 +105,14 @@ int stats_boot_id_unpack(const json_t *msg, const char *type, char out[STATS_BOO
 /* Adds id as msg's "boot_id" when it is one ("" or invalid: left out); 0, -1 if it cannot. */
 int stats_boot_id_pack(json_t *msg, const char id[STATS_BOOT_ID_MAX]);
 
+/* The size of one task page fragment in KiB: 32, or the page size if larger (SKB_FRAG_PAGE_ORDER).
+ */
+int64_t stats_page_frag_kb(void);
+
 json_t *stats_req_new(void);
 json_t *stats_pack(const struct server_stats *s);
-/* Strict: every field above present with the right type (boot_id may be absent), no others. */
+/* Strict: every field above present with the right type (boot_id and page_frag_kb may be
+ * absent), no others. */
 int stats_unpack(json_t *msg, struct server_stats *s, struct proto_err *err);
 
 #endif

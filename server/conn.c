@@ -10,12 +10,13 @@
 
 #include "server.h"
 
-int server_admit(struct server_counters *c)
+int server_admit(struct server_counters *c, int worker)
 {
 	int_fast64_t now = atomic_fetch_add(&c->current, 1) + 1;
 
+	atomic_fetch_add(&c->held[worker], 1);
 	if (c->max_conns > 0 && now > c->max_conns) {
-		server_unadmit(c, STATS_REFUSED_MAX_CONNS);
+		server_unadmit(c, worker, STATS_REFUSED_MAX_CONNS);
 		return -1;
 	}
 	return 0;
@@ -33,17 +34,24 @@ void server_admitted(struct server_counters *c, int worker)
 		;
 }
 
-void server_unadmit(struct server_counters *c, enum stats_refusal why)
+void server_unadmit(struct server_counters *c, int worker, enum stats_refusal why)
 {
+	atomic_fetch_sub(&c->held[worker], 1);
 	atomic_fetch_sub(&c->current, 1);
 	server_refuse(c, why);
 }
 
-void server_leave(struct server_counters *c, int reset)
+void server_leave(struct server_counters *c, int worker, int reset)
 {
+	atomic_fetch_sub(&c->held[worker], 1);
 	atomic_fetch_sub(&c->current, 1);
 	if (reset)
 		atomic_fetch_add(&c->resets, 1);
+}
+
+void server_sender(struct server_counters *c, int worker, int delta)
+{
+	atomic_fetch_add(&c->senders[worker], delta);
 }
 
 void server_refuse(struct server_counters *c, enum stats_refusal why)
@@ -76,8 +84,13 @@ void server_usage_tick(struct server_usage *u, struct timespec *last)
 	atomic_store(&u->nivcsw, (int_fast64_t)ru.ru_nivcsw);
 }
 
-void server_usage_clear(struct server_usage *u)
+void server_worker_reaped(struct server_counters *c, int worker)
 {
+	struct server_usage *u = &c->usage[worker];
+
+	atomic_fetch_sub(&c->current, atomic_exchange(&c->held[worker], 0));
+	atomic_store(&c->senders[worker], 0);
+	/* Reaped, its whole usage is in the supervisor's RUSAGE_CHILDREN now: not twice. */
 	atomic_store(&u->user_us, 0);
 	atomic_store(&u->sys_us, 0);
 	atomic_store(&u->nvcsw, 0);

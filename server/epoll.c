@@ -32,6 +32,7 @@ struct ep_loop {
 	int lfd;
 	int worker; /* this process's index, for the per-worker count */
 	int spare;
+	int sent;              /* the loop has sent: its thread keeps a page fragment */
 	struct ep_conn *conns; /* indexed by fd */
 	size_t nconns;
 	struct server_counters *counters;
@@ -52,7 +53,7 @@ static void ep_close(struct ep_loop *l, int fd, int reset)
 	free(c->pending);
 	*c = (struct ep_conn){0};
 	close(fd); /* also removes it from the epoll set */
-	server_leave(l->counters, reset);
+	server_leave(l->counters, l->worker, reset);
 }
 
 static int is_reset(int err)
@@ -111,6 +112,10 @@ static void ep_on_readable(struct ep_loop *l, int fd)
 				ep_close(l, fd, is_reset(errno));
 			return;
 		}
+		if (!l->sent) {
+			l->sent = 1;
+			server_sender(l->counters, l->worker, 1);
+		}
 		ssize_t sent = send(fd, l->buf, (size_t)n, MSG_NOSIGNAL);
 		if (sent < 0 && errno != EAGAIN) {
 			ep_close(l, fd, is_reset(errno));
@@ -142,7 +147,7 @@ static void ep_on_accept(struct ep_loop *l)
 		int fd = server_accept(l->lfd, &l->spare, l->counters);
 		if (fd < 0)
 			return;
-		if ((size_t)fd >= l->nconns || server_admit(l->counters) < 0) {
+		if ((size_t)fd >= l->nconns || server_admit(l->counters, l->worker) < 0) {
 			close(fd);
 			if ((size_t)fd >= l->nconns)
 				server_refuse(l->counters, STATS_REFUSED_EMFILE);
@@ -152,7 +157,7 @@ static void ep_on_accept(struct ep_loop *l)
 		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
 		    ep_watch(l, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLRDHUP) < 0) {
 			close(fd);
-			server_unadmit(l->counters, STATS_REFUSED_OTHER);
+			server_unadmit(l->counters, l->worker, STATS_REFUSED_OTHER);
 			continue;
 		}
 		server_admitted(l->counters, l->worker);

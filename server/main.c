@@ -214,8 +214,7 @@ static void workers_reap(struct supervisor *sv)
 			        (int)pid, WIFSIGNALED(status) ? "killed by signal" : "exited with",
 			        WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 			sv->pids[i] = 0;
-			/* Reaped, its whole usage is in RUSAGE_CHILDREN now: not twice. */
-			server_usage_clear(&sv->counters->usage[i]);
+			server_worker_reaped(sv->counters, i);
 			/* A worker that dies at once would otherwise be forked in a tight loop. */
 			if (time(NULL) - sv->started[i] < 1)
 				sleep(1);

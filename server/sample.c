@@ -12,16 +12,16 @@
 #include "sample.h"
 #include "watch.h"
 
-static long sum_rss_kb(const struct server_sampler *s)
+/* The baseline: the processes' RSS and threads. */
+static void sum_base(struct server_sampler *s)
 {
-	long sum = 0;
-
 	for (int i = 0; i < s->npids; i++) {
 		struct host_procmem pm;
-		if (s->pids[i] > 0 && host_procmem_read(s->pids[i], &pm) == 0)
-			sum += pm.rss_kb;
+		if (s->pids[i] > 0 && host_procmem_read_mem(s->pids[i], &pm) == 0) {
+			s->base_rss_kb += pm.rss_kb;
+			s->base_threads += pm.threads;
+		}
 	}
-	return sum;
 }
 
 void server_sampler_init(struct server_sampler *s, const struct server_config *cfg,
@@ -37,7 +37,7 @@ void server_sampler_init(struct server_sampler *s, const struct server_config *c
 	clock_gettime(CLOCK_MONOTONIC, &s->started);
 	if (host_meminfo_read(&s->base_mem) < 0)
 		memset(&s->base_mem, 0, sizeof(s->base_mem));
-	s->base_rss_kb = sum_rss_kb(s);
+	sum_base(s);
 	if (host_cpustat_read(&s->base_cpu) < 0)
 		memset(&s->base_cpu, 0, sizeof(s->base_cpu));
 	(void)stats_boot_id_read(s->boot_id, sizeof(s->boot_id)); /* unreadable: "", unknown */
@@ -80,6 +80,23 @@ static void add_kernel(const struct server_sampler *s, struct server_stats *out)
 	out->kernel_stack_kb = now.kernel_stack_kb - s->base_mem.kernel_stack_kb;
 	out->slab_kb = now.slab_kb - s->base_mem.slab_kb;
 	out->page_tables_kb = now.page_tables_kb - s->base_mem.page_tables_kb;
+}
+
+/*
+ * The page fragments the server's threads keep (server_stats.page_frag_kb): the
+ * built-in server counts its threads that have sent; a watched process's
+ * threads beyond its first are all taken to have sent (an upper bound).
+ */
+static void add_page_frags(const struct server_sampler *s, struct server_stats *out)
+{
+	int64_t threads = 0;
+
+	if (s->counters != NULL)
+		for (int i = 0; i < s->cfg->processes; i++)
+			threads += atomic_load(&s->counters->senders[i]);
+	else
+		threads = out->threads - s->base_threads;
+	out->page_frag_kb = threads * stats_page_frag_kb();
 }
 
 static int64_t tv_us(struct timeval tv)
@@ -181,14 +198,16 @@ int server_sampler_collect(const struct server_sampler *s, struct server_stats *
 	if (add_procs(s, out) < 0)
 		return -ESRCH;
 	add_kernel(s, out);
+	add_page_frags(s, out);
 	if (s->watch == NULL)
 		add_usage(s, out);
 	add_host_cpu(s, out);
 	if (out->conns_current > 0) {
 		double n = (double)out->conns_current;
 		out->user_kb_per_conn = (double)(out->rss_kb - s->base_rss_kb) / n;
-		out->kernel_kb_per_conn =
-		    (double)(out->kernel_stack_kb + out->slab_kb + out->page_tables_kb) / n;
+		out->kernel_kb_per_conn = (double)(out->kernel_stack_kb + out->slab_kb +
+		                                   out->page_tables_kb + out->page_frag_kb) /
+		                          n;
 	}
 	memcpy(out->boot_id, s->boot_id, sizeof(out->boot_id));
 	out->capacity = s->capacity.conns;
@@ -235,5 +254,9 @@ void server_print_summary(const struct server_sampler *s, const struct server_st
 	fprintf(out, "  slab            %+lld kB since start (host)\n", (long long)st->slab_kb);
 	fprintf(out, "  page tables     %+lld kB since start (host)\n",
 	        (long long)st->page_tables_kb);
+	fprintf(out, "  page fragments  %+lld kB since start (%s x %lld kB%s)\n",
+	        (long long)st->page_frag_kb,
+	        s->counters != NULL ? "threads that sent" : "threads since start",
+	        (long long)stats_page_frag_kb(), s->counters != NULL ? "" : ", at most");
 	fflush(out);
 }

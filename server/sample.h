@@ -27,6 +27,7 @@ struct server_sampler {
 	struct host_meminfo base_mem;
 	struct host_cpustat base_cpu; /* host /proc/stat at start; all 0 if unreadable */
 	long base_rss_kb;
+	long base_threads; /* the processes' threads at start (a watched process has some) */
 	struct host_capacity capacity;
 	char boot_id[STATS_BOOT_ID_MAX]; /* this kernel's, read at start; "" if unreadable */
 };

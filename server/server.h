@@ -68,6 +68,14 @@ struct server_counters {
 	atomic_int_fast64_t refused[STATS_REFUSED_COUNT];
 	atomic_int_fast64_t served[SERVER_MAX_PROCESSES]; /* total, by worker index */
 	struct server_usage usage[SERVER_MAX_PROCESSES];  /* by worker index; 0 once reaped */
+	/*
+	 * By worker index: its share of current, and its live threads that have
+	 * sent (each keeps a task page fragment: server_stats.page_frag_kb). A
+	 * worker that dies ends its connections and threads without a word:
+	 * server_worker_reaped() takes its shares off.
+	 */
+	atomic_int_fast64_t held[SERVER_MAX_PROCESSES];
+	atomic_int_fast64_t senders[SERVER_MAX_PROCESSES];
 	int64_t max_conns;
 };
 
@@ -81,12 +89,17 @@ struct server_counters {
  * or the event loop watches it) by worker number `worker`, or server_unadmit()
  * if that failed.
  */
-int server_admit(struct server_counters *c);
+int server_admit(struct server_counters *c, int worker);
 void server_admitted(struct server_counters *c, int worker);
-void server_unadmit(struct server_counters *c, enum stats_refusal why);
+void server_unadmit(struct server_counters *c, int worker, enum stats_refusal why);
 /* A served connection ended; reset says whether the peer reset it. */
-void server_leave(struct server_counters *c, int reset);
+void server_leave(struct server_counters *c, int worker, int reset);
 void server_refuse(struct server_counters *c, enum stats_refusal why);
+/* A thread of worker `worker` sent for the first time (delta 1), or one that had sent ended (-1).
+ */
+void server_sender(struct server_counters *c, int worker, int delta);
+/* Worker `worker` died and was reaped: its connections, threads and usage are gone. */
+void server_worker_reaped(struct server_counters *c, int worker);
 
 /*
  * Publishes this process's getrusage(RUSAGE_SELF) into u if SERVER_USAGE_PERIOD_MS
@@ -94,8 +107,6 @@ void server_refuse(struct server_counters *c, enum stats_refusal why);
  * live thread of the process, so it is rate-limited rather than done per accept.
  */
 void server_usage_tick(struct server_usage *u, struct timespec *last);
-/* Zeroes a slot (its worker was reaped: its usage now counts as the supervisor's child's). */
-void server_usage_clear(struct server_usage *u);
 
 /*
  * Accepts from a non-blocking listener with the spare-descriptor trick: on EMFILE/ENFILE it frees

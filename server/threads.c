@@ -17,6 +17,7 @@
 
 struct conn_arg {
 	struct server_counters *counters;
+	int worker;
 	int fd;
 };
 
@@ -45,7 +46,7 @@ static void *conn_main(void *p)
 {
 	struct conn_arg a = *(struct conn_arg *)p;
 	char buf[SERVER_ECHO_BUF];
-	int reset = 0;
+	int reset = 0, sent = 0;
 
 	free(p);
 	for (;;) {
@@ -58,13 +59,19 @@ static void *conn_main(void *p)
 			reset = is_reset(errno);
 			break;
 		}
+		if (!sent) {
+			sent = 1; /* this thread's page fragment, taken by its first send */
+			server_sender(a.counters, a.worker, 1);
+		}
 		if (send_all(a.fd, buf, (size_t)n) < 0) {
 			reset = is_reset(errno);
 			break;
 		}
 	}
 	close(a.fd);
-	server_leave(a.counters, reset);
+	server_leave(a.counters, a.worker, reset);
+	if (sent)
+		server_sender(a.counters, a.worker, -1);
 	return NULL;
 }
 
@@ -77,6 +84,7 @@ static void spawn(const pthread_attr_t *attr, int fd, int worker, struct server_
 
 	if (a != NULL) {
 		a->counters = c;
+		a->worker = worker;
 		a->fd = fd;
 		err = pthread_create(&tid, attr, conn_main, a);
 	}
@@ -86,7 +94,7 @@ static void spawn(const pthread_attr_t *attr, int fd, int worker, struct server_
 	}
 	free(a);
 	close(fd);
-	server_unadmit(c, STATS_REFUSED_THREAD);
+	server_unadmit(c, worker, STATS_REFUSED_THREAD);
 }
 
 int server_threads_run(int lfd, int worker, const struct server_config *cfg,
@@ -128,7 +136,7 @@ int server_threads_run(int lfd, int worker, const struct server_config *cfg,
 		int fd = server_accept(lfd, &spare, c);
 		if (fd < 0)
 			continue;
-		if (server_admit(c) < 0) {
+		if (server_admit(c, worker) < 0) {
 			close(fd);
 			continue;
 		}

@@ -29,6 +29,7 @@ static void sample(struct server_stats *s)
 	s->kernel_stack_kb = -16; /* deltas may go down */
 	s->slab_kb = 123456;
 	s->page_tables_kb = 4242;
+	s->page_frag_kb = 960000;
 	s->user_kb_per_conn = 8.25;
 	s->kernel_kb_per_conn = 0.1; /* not exact in binary: must still round-trip */
 	s->cpu_user_s = 1.25;
@@ -65,6 +66,7 @@ static void check_equal(const struct server_stats *a, const struct server_stats 
 	CHECK_EQ_U(a->kernel_stack_kb, b->kernel_stack_kb);
 	CHECK_EQ_U(a->slab_kb, b->slab_kb);
 	CHECK_EQ_U(a->page_tables_kb, b->page_tables_kb);
+	CHECK_EQ_U(a->page_frag_kb, b->page_frag_kb);
 	CHECK(a->user_kb_per_conn == b->user_kb_per_conn);
 	CHECK(a->kernel_kb_per_conn == b->kernel_kb_per_conn);
 	CHECK(a->cpu_user_s == b->cpu_user_s);
@@ -261,6 +263,11 @@ static void no_type(json_t *m)
 {
 	json_object_del(m, "type");
 }
+static void string_page_frag(json_t *m)
+{
+	json_object_set_new(m, "page_frag_kb", json_string("32"));
+}
+
 static void wrong_message(json_t *m)
 {
 	json_object_set_new(m, "type", json_string("hello"));
@@ -307,6 +314,7 @@ BAD(negative_count, negative_conns,
 BAD(negative_refusals, negative_refused,
     "field \"refused.emfile\": expected a non-negative integer, got -3")
 BAD(negative_seconds, negative_cpu, "field \"cpu_user_s\": expected a number >= 0, got -0.5")
+BAD(string_for_page_frag, string_page_frag, "field \"page_frag_kb\": expected an integer")
 BAD(empty_model_name, empty_model,
     "field \"model\": expected a non-empty string of at most 15 bytes")
 
@@ -321,14 +329,44 @@ static void negative_deltas(void)
 	in.slab_kb = -120;
 	in.kernel_stack_kb = -16;
 	in.page_tables_kb = -4;
+	in.page_frag_kb = -64; /* a watched process that ended threads */
 	in.kernel_kb_per_conn = -0.25;
 	in.user_kb_per_conn = -1.5;
 	in.capacity = -1; /* no limit could be read */
 	msg = stats_pack(&in);
 	CHECK(msg != NULL && stats_unpack(msg, &out, &err) == 0);
 	CHECK(out.slab_kb == -120 && out.kernel_stack_kb == -16 && out.page_tables_kb == -4 &&
-	      out.kernel_kb_per_conn == -0.25 && out.user_kb_per_conn == -1.5 &&
-	      out.capacity == -1);
+	      out.page_frag_kb == -64 && out.kernel_kb_per_conn == -0.25 &&
+	      out.user_kb_per_conn == -1.5 && out.capacity == -1);
+	json_decref(msg);
+}
+
+/*
+ * page_frag_kb is optional on the wire (an older server has no such field):
+ * unknown is left out when packing and is what an absent field unpacks to.
+ */
+static void page_frag_optional(void)
+{
+	struct server_stats in, out;
+	struct proto_err err = {{0}};
+	json_t *msg;
+
+	sample(&in);
+	in.page_frag_kb = STATS_UNKNOWN;
+	msg = stats_pack(&in);
+	CHECK(msg != NULL && json_object_get(msg, "page_frag_kb") == NULL);
+	out.page_frag_kb = 0;
+	CHECK(msg != NULL && stats_unpack(msg, &out, &err) == 0);
+	CHECK(out.page_frag_kb == STATS_UNKNOWN);
+	json_decref(msg);
+	/* Present, it is read; the sentinel itself is not a value a sender may send. */
+	sample(&in);
+	msg = stats_pack(&in);
+	CHECK(msg != NULL && stats_unpack(msg, &out, &err) == 0 && out.page_frag_kb == 960000);
+	if (msg != NULL)
+		json_object_set_new(msg, "page_frag_kb", json_integer(INT64_MIN));
+	CHECK(msg != NULL && stats_unpack(msg, &out, &err) == -1);
+	CHECK_CONTAINS(err.msg, "field \"page_frag_kb\"");
 	json_decref(msg);
 }
 
@@ -362,6 +400,8 @@ static const struct check_case cases[] = {
     {"negative_refusals", negative_refusals},
     {"negative_seconds", negative_seconds},
     {"empty_model_name", empty_model_name},
+    {"string_for_page_frag", string_for_page_frag},
+    {"page_frag_optional", page_frag_optional},
     {"negative_deltas", negative_deltas},
 };
 
