@@ -121,6 +121,32 @@ static const char *fkernel(char *b, size_t size, double v, bool *negative)
 	return b;
 }
 
+/*
+ * The kernel column's one estimate (server_stats.page_frag_kb): how the server
+ * came by it, or that an older server left it out.
+ */
+static void print_page_frags(FILE *out, const json_t *server)
+{
+	const json_t *final = json_object_get(server, "final");
+	const json_t *frag = json_object_get(final, "page_frag_kb");
+	const char *model = json_string_value(json_object_get(final, "model"));
+
+	if (!json_is_object(final) || model == NULL)
+		return; /* the server never answered: the column is dashes */
+	if (json_is_null(frag) || frag == NULL)
+		fprintf(out,
+		        "  (without the server's page fragments: its build does not count them)\n");
+	else if (strcmp(model, "external") == 0)
+		fprintf(
+		    out,
+		    "  (with the server's page fragments, estimated: one of 32 KiB per thread it "
+		    "started since the watcher did, at most)\n");
+	else
+		fprintf(out,
+		        "  (with the server's page fragments: one of 32 KiB per server thread that "
+		        "has sent, counted by the server)\n");
+}
+
 /* Under the step table: what the kernel column covers, and what a negative figure is. */
 static void print_kernel_scope(FILE *out, const json_t *server, bool negative)
 {
@@ -139,6 +165,7 @@ static void print_kernel_scope(FILE *out, const json_t *server, bool negative)
 		    out,
 		    "  (kernel KiB/conn: the whole host's kernel memory; whether agents share it "
 		    "is unknown)\n");
+	print_page_frags(out, server);
 	if (negative)
 		fprintf(out,
 		        "  (a kernel KiB/conn in parentheses is below zero: the rest of the host "

@@ -30,6 +30,12 @@ grep -qF "  (kernel KiB/conn: the whole host's kernel memory, shared with 2 agen
 	fail "the summary does not say the kernel figure is shared with 2 agents: $(cat "$WORK/out")"
 grep -qF '<br><small class="scope">host, shared with 2 agents</small>' "$WORK/r.html" ||
 	fail "the page does not say the kernel figure is shared with 2 agents"
+# The page fragments in the figure: the epoll server's two loops' (each agent's
+# connections echoed, so both sent), counted by the server, and said how.
+expect "page fragments: one per event loop" "$(q .server.final.page_frag_kb)" \
+	$(($(q .server.final.processes) * 32))
+grep -qF "  (with the server's page fragments: one of 32 KiB per server thread that has sent, counted by the server)" "$WORK/out" ||
+	fail "the summary does not say how the page fragments were counted: $(cat "$WORK/out")"
 
 # One agent on another kernel (the scope a remote run gets), and the kernel
 # figure below zero at step 2 (the run's figure too).
@@ -53,5 +59,15 @@ jq '.server.kernel_scope = "host, unknown whether shared" | .steps[].server.kern
 "$sp" "$WORK/u.json" >"$WORK/s2" || fail "summary_print u.json"
 grep -qF "whether agents share it is unknown" "$WORK/s2" || fail "scope unknown: not said"
 grep -q "in parentheses is below zero" "$WORK/s2" && fail "flagged a kernel figure that is not negative"
+
+# An older server that left page_frag_kb out (null in the report), and a watched one.
+jq '.server.final.page_frag_kb = null' "$WORK/r.json" >"$WORK/o.json"
+"$sp" "$WORK/o.json" >"$WORK/s3" || fail "summary_print o.json"
+grep -qF "  (without the server's page fragments: its build does not count them)" "$WORK/s3" ||
+	fail "an older server's missing page fragments are not said: $(cat "$WORK/s3")"
+jq '.server.final.model = "external"' "$WORK/r.json" >"$WORK/x.json"
+"$sp" "$WORK/x.json" >"$WORK/s4" || fail "summary_print x.json"
+grep -qF "estimated: one of 32 KiB per thread it started since the watcher did, at most)" "$WORK/s4" ||
+	fail "a watched server's page fragments are not said to be an estimate: $(cat "$WORK/s4")"
 
 echo PASS
