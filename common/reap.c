@@ -5,7 +5,8 @@
 #include "clock.h"
 #include "reap.h"
 
-int reap_stop(pid_t *pids, int n, int sig, bool group, int64_t timeout_ms)
+int reap_stop(pid_t *pids, int n, int sig, bool group, int64_t timeout_ms,
+              const volatile sig_atomic_t *hurry)
 {
 	int64_t deadline = clock_ms() + timeout_ms;
 	int left = 0, killed = 0;
@@ -19,7 +20,7 @@ int reap_stop(pid_t *pids, int n, int sig, bool group, int64_t timeout_ms)
 				pids[i] = 0;
 				left--;
 			}
-		if (left > 0 && clock_ms() > deadline)
+		if (left > 0 && (clock_ms() > deadline || (hurry != NULL && *hurry)))
 			break;
 		if (left > 0)
 			poll(NULL, 0, 20);

@@ -503,11 +503,13 @@ static void stop_group(struct local_procs *lp)
 			lp->command = 0;
 		if (lp->command == 0 && kill(-lp->group, 0) < 0)
 			break; /* no process of the group left */
-		if (clock_ms() > deadline) {
-			fprintf(stderr,
-			        "coordinator: local.server.command's process group %d did not stop "
-			        "within %d s of SIGTERM: killed (SIGKILL)\n",
-			        (int)lp->group, STOP_TIMEOUT_MS / 1000);
+		bool hurried = lp->hurry != NULL && *lp->hurry;
+		if (clock_ms() > deadline || hurried) {
+			if (!hurried)
+				fprintf(stderr,
+				        "coordinator: local.server.command's process group %d did not "
+				        "stop within %d s of SIGTERM: killed (SIGKILL)\n",
+				        (int)lp->group, STOP_TIMEOUT_MS / 1000);
 			kill(-lp->group, SIGKILL);
 			if (lp->command > 0)
 				waitpid(lp->command, NULL, 0);
@@ -552,9 +554,9 @@ void local_say_log(const struct local_procs *lp)
 void local_stop(struct local_procs *lp)
 {
 	if (lp->agents != NULL)
-		reap_stop(lp->agents, lp->nagents, SIGTERM, false, STOP_TIMEOUT_MS);
+		reap_stop(lp->agents, lp->nagents, SIGTERM, false, STOP_TIMEOUT_MS, lp->hurry);
 	if (lp->server > 0)
-		reap_stop(&lp->server, 1, SIGTERM, false, STOP_TIMEOUT_MS);
+		reap_stop(&lp->server, 1, SIGTERM, false, STOP_TIMEOUT_MS, lp->hurry);
 	/* Last: the watcher reads the command's /proc until it is told to stop. */
 	if (lp->group > 0)
 		stop_group(lp);

@@ -23,6 +23,8 @@ struct local_procs {
 	pid_t command;  /* local.server.command, in its own process group; 0 = none or reaped */
 	pid_t group;    /* that group (the command's pid), until no process of it is left */
 	volatile sig_atomic_t *interrupted; /* SIGINT/SIGTERM seen: waits give up at once */
+	/* A second signal: stopping no longer waits for SIGTERM to work (NULL: never) */
+	const volatile sig_atomic_t *hurry;
 	pid_t *agents;
 	int nagents;
 	char target_host[MSG_NAME_MAX]; /* where the server listens */

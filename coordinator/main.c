@@ -30,12 +30,23 @@
 #include "report.h"
 #include "summary.h"
 
+/* The first SIGINT or SIGTERM: its number (the run stops; the report names it), or 0. */
 static volatile sig_atomic_t interrupted;
+/* A second one: the local processes are killed at once, not given 5 s to stop. */
+static volatile sig_atomic_t hurried;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	interrupted = 1;
+	static const char say[] =
+	    "coordinator: a second signal: killing the local processes now, not waiting\n";
+
+	if (interrupted == 0) {
+		interrupted = sig;
+		return;
+	}
+	if (!hurried)
+		(void)!write(STDERR_FILENO, say, sizeof(say) - 1);
+	hurried = 1;
 }
 
 static const char usage[] =
@@ -609,6 +620,7 @@ static int run(struct coord *c, struct local_procs *lp, struct console *con, con
 	if (c->plan->local) {
 		console_capture(con, opt->quiet); /* the children's lines, never on the status */
 		rc = local_start(c->plan, endpoint, opt->report, opt->quiet, c->interrupted, lp);
+		lp->hurry = &hurried;
 		console_release(con);
 		if (rc < 0)
 			return COORD_RUN_FAILED;

@@ -175,9 +175,13 @@ static void fail(struct coord *c, const char *fmt, const char *arg)
 /* The report says why the run stopped early: the signal, when, and in which phase. */
 static void note_interrupt(struct coord *c)
 {
-	char why[128];
+	char why[128], by[32] = "a signal";
+	/* The signal's number, or 1 from a caller that knows none. */
+	const char *name = *c->interrupted > 1 ? sigabbrev_np(*c->interrupted) : NULL;
 
-	coord_text(why, sizeof(why), "interrupted by a signal at t=%.1f s (%s)",
+	if (name != NULL)
+		snprintf(by, sizeof(by), "SIG%s", name);
+	coord_text(why, sizeof(why), "interrupted by %s at t=%.1f s (%s)", by,
 	           (double)(clock_ms() - c->started_ms) / 1000.0, c->phase ? c->phase : "start");
 	fail(c, "%s", why);
 	c->aborted = true;

@@ -232,7 +232,7 @@ static void workers_reap(struct supervisor *sv)
 /* Bounded: a worker not gone in 3 s is killed. */
 static void workers_stop(struct supervisor *sv)
 {
-	reap_stop(sv->pids, sv->cfg.processes, WORKER_STOP_SIGNAL, false, 3000);
+	reap_stop(sv->pids, sv->cfg.processes, WORKER_STOP_SIGNAL, false, 3000, NULL);
 }
 
 /* What "--stack-size default" means here: glibc takes it from ulimit -s. */

@@ -69,7 +69,7 @@ for entry in $plans; do
 		# The report's plan as parsed: the same name, levels, agents and thresholds.
 		what='[.name, .target, .connections, .agents.count, .agents.names, .thresholds]'
 		expect "$name: plan in the report" "$(jq -c ".plan | $what" "$r")" "$(jq -c "$what" "$p")"
-		jq -r .error "$r" | grep -q "^interrupted by a signal" || fail "$name: $(jq -r .error "$r")"
+		jq -r .error "$r" | grep -q "^interrupted by SIGINT at t=" || fail "$name: $(jq -r .error "$r")"
 	fi
 	n=$((n + 1))
 done

@@ -28,7 +28,7 @@ took=$(($(date +%s) - start))
 [ $took -le 15 ] || fail "took $took s to stop"
 r=$WORK/report.json
 expect status "$(jq -r .status "$r")" aborted
-jq -r .error "$r" | grep -Eq '^interrupted by a signal at t=[0-9.]+ s \((connect|echo|hold|verify)\)$' ||
+jq -r .error "$r" | grep -Eq '^interrupted by SIGINT at t=[0-9.]+ s \((connect|echo|hold|verify)\)$' ||
 	fail "the report does not say it was interrupted: $(jq -r .error "$r")"
 expect "established kept" "$(jq -r .totals.established "$r")" 1000
 expect "agents answered the stop" "$(jq -r '[.agents[] | select(.state == "done")] | length' "$r")" 2
@@ -38,3 +38,35 @@ for p in $children; do
 	kill -0 "$p" 2>/dev/null && fail "local process $p left running"
 done
 echo "ok: local processes gone"
+
+# A second SIGINT: a local.server.command that ignores SIGTERM is killed at
+# once, not after the 5 s that SIGTERM is given to work, and nothing is left.
+echo_server=$(cd "$(dirname "$0")/../server" && pwd)/echo_server.py
+cat >"$WORK/plan2.json" <<PLAN
+{"name": "e2e-interrupt-twice", "target": {"host": "127.0.0.1", "port": 0},
+ "agents": {"count": 1}, "connections": 50, "hold_s": 60,
+ "local": {"agents": 1, "server": {"command": ["/bin/sh", "-c",
+   "trap '' TERM; exec /usr/bin/python3 $echo_server --port {port}"]}}}
+PLAN
+"$coord" --report "$WORK/report2.json" "$WORK/plan2.json" >"$WORK/out2" 2>"$WORK/err2" &
+cpid=$!
+for i in $(seq 150); do
+	grep -q "] hold " "$WORK/err2" && break
+	sleep 0.1
+done
+grep -q "] hold " "$WORK/err2" || fail "plan2 never reached the hold: $(cat "$WORK/err2")"
+group=$(pgrep -f "$echo_server --port" | head -n 1)
+[ -n "$group" ] || fail "no echo server found"
+kill -INT $cpid
+start_ms=$(date +%s%3N)
+sleep 1
+kill -INT $cpid 2>/dev/null
+wait $cpid
+expect "exit code after two signals" "$?" 3
+took_ms=$(($(date +%s%3N) - start_ms))
+[ "$took_ms" -lt 4500 ] || fail "took $took_ms ms to stop after two signals (SIGTERM alone gets 5 s)"
+grep -q "a second signal: killing the local processes now" "$WORK/err2" ||
+	fail "the second signal was not acknowledged: $(cat "$WORK/err2")"
+kill -0 "$group" 2>/dev/null && fail "the command (pid $group) was left running: $(ps -o pid,ppid,stat,cmd -p "$group")"
+expect "plan2 status" "$(jq -r .status "$WORK/report2.json")" aborted
+echo "ok: a second signal stopped it in $took_ms ms"

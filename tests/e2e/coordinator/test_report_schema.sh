@@ -106,7 +106,7 @@ expect "running: status" "$(jq -r .status "$WORK/running.json")" running
 expect "running: steps" "$(jq '.steps | length' "$WORK/running.json")" 1
 expect "interrupted: exit" "$rc" 3
 expect "interrupted: status" "$(jq -r .status "$WORK/interrupted.json")" aborted
-jq -r .error "$WORK/interrupted.json" | grep -q '^interrupted by a signal' ||
+jq -r .error "$WORK/interrupted.json" | grep -q '^interrupted by SIGINT at t=' ||
 	fail "interrupted: error $(jq -r .error "$WORK/interrupted.json")"
 reports+=("$WORK/running.json" "$WORK/interrupted.json")
 

@@ -59,7 +59,7 @@ int main(void)
 	pid_t pids[3] = {child(false), 0, child(false)};
 	int64_t t0 = clock_ms();
 
-	CHECK_EQ(reap_stop(pids, 3, SIGTERM, false, 2000), 0);
+	CHECK_EQ(reap_stop(pids, 3, SIGTERM, false, 2000, NULL), 0);
 	CHECK(clock_ms() - t0 < 1000, "two willing children took %lld ms",
 	      (long long)(clock_ms() - t0));
 	CHECK_EQ(pids[0], 0);
@@ -67,7 +67,7 @@ int main(void)
 
 	pid_t stubborn[1] = {child(true)};
 	t0 = clock_ms();
-	CHECK_EQ(reap_stop(stubborn, 1, SIGTERM, false, 300), 1);
+	CHECK_EQ(reap_stop(stubborn, 1, SIGTERM, false, 300, NULL), 1);
 	int64_t took = clock_ms() - t0;
 	CHECK(took >= 300 && took < 3000, "a stubborn child took %lld ms to kill", (long long)took);
 	CHECK_EQ(stubborn[0], 0);
@@ -95,7 +95,7 @@ int main(void)
 	pid_t grandchild = 0;
 	CHECK(read(fds[0], &grandchild, sizeof(grandchild)) == sizeof(grandchild));
 	pid_t group[1] = {leader};
-	CHECK_EQ(reap_stop(group, 1, SIGTERM, true, 200), 1);
+	CHECK_EQ(reap_stop(group, 1, SIGTERM, true, 200, NULL), 1);
 	usleep(50000);
 	CHECK(!alive(grandchild), "the group's other process %d outlived reap_stop",
 	      (int)grandchild);
