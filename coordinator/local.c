@@ -506,10 +506,11 @@ static void stop_group(struct local_procs *lp)
 		bool hurried = lp->hurry != NULL && *lp->hurry;
 		if (clock_ms() > deadline || hurried) {
 			if (!hurried)
-				fprintf(stderr,
-				        "coordinator: local.server.command's process group %d did not "
-				        "stop within %d s of SIGTERM: killed (SIGKILL)\n",
-				        (int)lp->group, STOP_TIMEOUT_MS / 1000);
+				fprintf(
+				    stderr,
+				    "coordinator: local.server.command's process group %d did not "
+				    "stop within %d s of SIGTERM: killed (SIGKILL)\n",
+				    (int)lp->group, STOP_TIMEOUT_MS / 1000);
 			kill(-lp->group, SIGKILL);
 			if (lp->command > 0)
 				waitpid(lp->command, NULL, 0);
