@@ -207,10 +207,10 @@ deploy_e2e() {
 	echo "ok: run.yml passed, report fetched: 600 established by $names, server sampled"
 	# run.yml ran what a run needs, not the roles again: the coordinator's options were read,
 	# no key pair made, no public key or package copied, nothing installed.
-	grep -q "TASK \[coordinator : Check that the coordinator runs\]" "$work/run-pass.log" ||
+	grep -q "TASK \[connscale_coordinator : Check that the coordinator runs\]" "$work/run-pass.log" ||
 		fail "run.yml did not read the coordinator's options"
 	# (A skipped task prints its TASK line too: what counts is an ok: or changed: under it.)
-	if awk '/^TASK \[/ { t = $0; watched = (t ~ /\[(coordinator|server|agent|connscale) : (Make the .* key pair|Copy the |Create the key directory|Install the package|Extract the package|Write the )/); next }
+	if awk '/^TASK \[/ { t = $0; watched = (t ~ /\[connscale_(coordinator|server|agent|common) : (Make the .* key pair|Copy the |Create the key directory|Install the package|Extract the package|Write the )/); next }
 		watched && /^(ok|changed): / { print t " " $0; n++ } END { exit n == 0 }' "$work/run-pass.log"; then
 		fail "run.yml re-ran site.yml's tasks (above)"
 	fi

@@ -1,6 +1,6 @@
 #!/bin/bash
-# deploy.debversion: the connscale role's default .deb is the newest by Debian version, not the
-# last in text order. Its comparison (roles/connscale/filter_plugins/connscale_debversion.py)
+# deploy.debversion: the connscale_common role's default .deb is the newest by Debian version, not the
+# last in text order. Its comparison (roles/connscale_common/filter_plugins/connscale_debversion.py)
 # agrees with `dpkg --compare-versions` on versions whose text order misleads, and the role's
 # default connscale_deb, given build/default/ with 0.9 and 0.10 (and 0.10~rc1, 0.10-1.1),
 # picks the newest.
@@ -10,7 +10,7 @@ set -euo pipefail
 deploy=$1
 command -v ansible-playbook >/dev/null || fail "ansible-playbook not installed (scripts/deps installs it)"
 command -v dpkg >/dev/null || fail "no dpkg"
-plugins=$deploy/roles/connscale/filter_plugins
+plugins=$deploy/roles/connscale_common/filter_plugins
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -62,7 +62,7 @@ cat >"$tmp/deploy/newest.yml" <<PLAY
   hosts: localhost
   gather_facts: false
   vars_files:
-    - $deploy/roles/connscale/defaults/main.yml
+    - $deploy/roles/connscale_common/defaults/main.yml
   tasks:
     - name: Print connscale_deb
       ansible.builtin.debug:

@@ -20,7 +20,7 @@ for role in roles/*/; do
 		[ -f "$role$f" ] || { echo "FAIL: $role$f missing"; exit 1; }
 	done
 done
-for role in tuning server agent coordinator; do
+for role in connscale_common connscale_tuning connscale_server connscale_agent connscale_coordinator; do
 	[ -d "roles/$role" ] || { echo "FAIL: role $role missing"; exit 1; }
 done
 # defaults/main.yml and meta/argument_specs.yml name the same variables.
@@ -28,6 +28,15 @@ python3 - <<'PY'
 import glob, sys, yaml
 bad = 0
 for d in sorted(glob.glob("roles/*/")):
+    # In a shared roles path a role is found by its directory's name: connscale_ like its
+    # variables (a bare "server" or "agent" would clash), and the same in meta/main.yml.
+    role = d.rstrip("/").split("/")[-1]
+    if not role.startswith("connscale_"):
+        print(f"FAIL: {d}: role name {role} is not prefixed connscale_"); bad = 1
+    meta = yaml.safe_load(open(d + "meta/main.yml"))
+    if meta["galaxy_info"].get("role_name") != role:
+        print(f"FAIL: {d}meta/main.yml: role_name {meta['galaxy_info'].get('role_name')!r}, "
+              f"want {role!r}"); bad = 1
     defaults = set((yaml.safe_load(open(d + "defaults/main.yml")) or {}).keys())
     spec = yaml.safe_load(open(d + "meta/argument_specs.yml"))["argument_specs"]["main"]
     options = spec.get("options", {})
@@ -47,9 +56,9 @@ PY
 # could disagree with it.
 unit=$deploy/../packaging/systemd/connscale-agent.service
 [ "$(grep -c '^TasksMax=' "$unit")" = 1 ] || { echo "FAIL: $unit must set TasksMax once"; exit 1; }
-if grep -rnE '^[[:space:]]*TasksMax[[:space:]]*=' roles/agent/templates roles/agent/tasks; then
-	echo "FAIL: roles/agent sets TasksMax beside the unit's ($unit)"
+if grep -rnE '^[[:space:]]*TasksMax[[:space:]]*=' roles/connscale_agent/templates roles/connscale_agent/tasks; then
+	echo "FAIL: roles/connscale_agent sets TasksMax beside the unit's ($unit)"
 	exit 1
 fi
 echo "ok: the agent's TasksMax is set once, in its unit"
-echo "PASS: ansible-lint (production) clean, every role has defaults and argument_specs, variables prefixed connscale_"
+echo "PASS: ansible-lint (production) clean, every role has defaults and argument_specs, roles and variables prefixed connscale_"

@@ -40,7 +40,8 @@ echo "ok: tags tuning, install, keys, config, service (site.yml), service, run (
 # include_role enters a role by one of the small entry points a run needs.
 /usr/bin/python3 - <<'PY'
 import sys, yaml
-entry = {("server", "restart"), ("agent", "restart"), ("coordinator", "facts")}
+entry = {("connscale_server", "restart"), ("connscale_agent", "restart"),
+         ("connscale_coordinator", "facts")}
 bad = 0
 def walk(tasks):
     global bad
@@ -59,5 +60,5 @@ for play in yaml.safe_load(open("run.yml")):
         walk(play.get(key))
 sys.exit(bad)
 PY
-echo "ok: run.yml runs no whole role (only server/agent restart, coordinator facts)"
+echo "ok: run.yml runs no whole role (only connscale_server/connscale_agent restart, connscale_coordinator facts)"
 echo "PASS: $n playbooks pass --syntax-check, tags present"

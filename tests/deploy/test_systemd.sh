@@ -59,7 +59,7 @@ for u in server agent; do
 	expect "connscale-$u ActiveState after install" "$(show connscale-$u.service ActiveState)" inactive
 done
 
-# --- set up as deploy/roles/server does, and start -----------------------------------------------
+# --- set up as deploy/roles/connscale_server does, and start -----------------------------------------------
 port=$(deploy_free_port)
 stats=$(deploy_free_port)
 # The key directory 0755 as the role makes it (the DynamicUser reads the public keys there).

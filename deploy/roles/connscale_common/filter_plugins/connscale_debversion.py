@@ -1,4 +1,4 @@
-# Debian version ordering for the connscale role: the newest .deb among several is the one dpkg
+# Debian version ordering for the connscale_common role: the newest .deb among several is the one dpkg
 # considers newest (0.10 after 0.9, 1.0~rc1 before 1.0), not the last in text order.
 # The comparison is dpkg's own (lib/dpkg/version.c, verrevcmp); tests/deploy/test_debversion.sh
 # checks it against `dpkg --compare-versions`.
