@@ -52,13 +52,16 @@ for d in sorted(glob.glob("roles/*/")):
             print(f"FAIL: {d}: variable {name} is not prefixed connscale_"); bad = 1
 sys.exit(bad)
 PY
-# One TasksMax for the agent: its unit's. The role's drop-in must not set a second one that
-# could disagree with it.
-unit=$deploy/../packaging/systemd/connscale-agent.service
-[ "$(grep -c '^TasksMax=' "$unit")" = 1 ] || { echo "FAIL: $unit must set TasksMax once"; exit 1; }
-if grep -rnE '^[[:space:]]*TasksMax[[:space:]]*=' roles/connscale_agent/templates roles/connscale_agent/tasks; then
-	echo "FAIL: roles/connscale_agent sets TasksMax beside the unit's ($unit)"
-	exit 1
-fi
-echo "ok: the agent's TasksMax is set once, in its unit"
+# One TasksMax for the agent and one for the server: each unit's (infinity: a thread per
+# connection). Their roles' drop-ins must not set a second one that could disagree with it,
+# nor keep a variable for it.
+for svc in agent server; do
+	unit=$deploy/../packaging/systemd/connscale-$svc.service
+	[ "$(grep -c '^TasksMax=' "$unit")" = 1 ] || { echo "FAIL: $unit must set TasksMax once"; exit 1; }
+	if grep -rnE '^[[:space:]]*TasksMax[[:space:]]*=|tasks_max' roles/connscale_$svc; then
+		echo "FAIL: roles/connscale_$svc sets TasksMax beside the unit's ($unit)"
+		exit 1
+	fi
+done
+echo "ok: the agent's and the server's TasksMax are set once each, in their units"
 echo "PASS: ansible-lint (production) clean, every role has defaults and argument_specs, roles and variables prefixed connscale_"
