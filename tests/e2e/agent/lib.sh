@@ -55,6 +55,17 @@ print(r["port"], r["stats"])' "$ready")
 	[ -n "$STATS" ] || fail "no stats endpoint in the ready line: $(cat "$ready")"
 }
 
+# stats_sample NAME [ENDPOINT [TIMEOUT_MS]]: the server's stats now (ENDPOINT: $STATS),
+# validated by $stats_dump (tests/e2e/lib/stats_probe.c), into $WORK/NAME.json.
+stats_sample() {
+	"$stats_dump" "${2:-$STATS}" "${3:-3000}" >"$WORK/$1.json" || fail "stats_dump $1 failed"
+}
+
+# stats_field NAME KEY: one field of a sample (a jq path; null when absent).
+stats_field() {
+	jq -r ".$2" "$WORK/$1.json"
+}
+
 # stop_listener NAME: SIGTERM, then wait up to 10 s; its stdout stays in $WORK/NAME.out.
 stop_listener() {
 	local pid i

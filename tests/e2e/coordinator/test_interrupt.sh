@@ -5,6 +5,16 @@
 . "$(dirname "$0")/../agent/lib.sh"
 coord=$1
 
+# wait_hold ERR: until the coordinator's progress (its stderr, ERR) says hold; 15 s at most.
+wait_hold() {
+	local i
+	for i in $(seq 150); do
+		grep -q "] hold " "$1" && return
+		sleep 0.1
+	done
+	fail "never reached the hold: $(cat "$1")"
+}
+
 cat >"$WORK/plan.json" <<'PLAN'
 {"name": "e2e-interrupt", "target": {"host": "127.0.0.1", "port": 0},
  "agents": {"count": 2}, "connections": 1000, "hold_s": 60,
@@ -13,11 +23,7 @@ cat >"$WORK/plan.json" <<'PLAN'
 PLAN
 "$coord" --report "$WORK/report.json" "$WORK/plan.json" >"$WORK/out" 2>"$WORK/err" &
 cpid=$!
-for i in $(seq 150); do
-	grep -q "] hold " "$WORK/err" && break
-	sleep 0.1
-done
-grep -q "] hold " "$WORK/err" || fail "never reached the hold: $(cat "$WORK/err")"
+wait_hold "$WORK/err"
 children=$(pgrep -P $cpid | tr '\n' ' ')
 [ -n "$children" ] || fail "no local processes found"
 kill -INT $cpid
@@ -50,11 +56,7 @@ cat >"$WORK/plan2.json" <<PLAN
 PLAN
 "$coord" --report "$WORK/report2.json" "$WORK/plan2.json" >"$WORK/out2" 2>"$WORK/err2" &
 cpid=$!
-for i in $(seq 150); do
-	grep -q "] hold " "$WORK/err2" && break
-	sleep 0.1
-done
-grep -q "] hold " "$WORK/err2" || fail "plan2 never reached the hold: $(cat "$WORK/err2")"
+wait_hold "$WORK/err2"
 group=$(pgrep -f "$echo_server --port" | head -n 1)
 [ -n "$group" ] || fail "no echo server found"
 kill -INT $cpid

@@ -12,17 +12,6 @@ server=$1 agent=$2 stats_dump=$3 model=$4 processes=$5 source=$6
 n=$(scaled 2000)
 rounds=50
 
-# sample NAME: the server's stats now, validated by stats_dump, into $WORK/NAME.json.
-sample() {
-	"$stats_dump" "$STATS" 3000 >"$WORK/$1.json" || fail "stats_dump $1 failed"
-}
-
-# field NAME KEY: one field of a sample.
-field() {
-	/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' \
-		"$WORK/$1.json" "$2"
-}
-
 # check PYTHON-EXPR: true or fail, with the samples' figures in the message.
 # The samples are s0 (before), held (connections open), closed (all gone).
 check() {
@@ -41,7 +30,7 @@ PY
 }
 
 start_stats_server "$server" --model "$model" --processes "$processes" --stack-size 64k
-sample s0
+stats_sample s0
 
 "$agent" --target "127.0.0.1:$PORT" -n "$n" --rounds "$rounds" --hold 2 \
 	--source-ip "$source" --threads 2 >"$WORK/agent.out" 2>"$WORK/agent.err" &
@@ -51,27 +40,27 @@ LPIDS="$LPIDS $agent_pid"
 # Held: every connection open. The echo rounds run before the hold; give them
 # a moment so the held sample includes them, then sample while the threads live.
 for i in $(seq 300); do
-	sample held
-	[ "$(field held conns_current)" = "$n" ] && break
+	stats_sample held
+	[ "$(stats_field held conns_current)" = "$n" ] && break
 	kill -0 "$agent_pid" 2>/dev/null || break
 	sleep 0.1
 done
-expect "connections held" "$(field held conns_current)" "$n"
+expect "connections held" "$(stats_field held conns_current)" "$n"
 sleep 0.5
-sample held
+stats_sample held
 
 wait "$agent_pid" || fail "agent failed: $(cat "$WORK/agent.out" "$WORK/agent.err")"
 # Closed: every connection gone, and two publishing periods (100 ms each, see
 # server_usage_tick) so the workers' figures include their threads' ends.
 for i in $(seq 100); do
-	sample closed
-	[ "$(field closed conns_current)" = "0" ] && break
+	stats_sample closed
+	[ "$(stats_field closed conns_current)" = "0" ] && break
 	sleep 0.1
 done
-expect "connections closed" "$(field closed conns_current)" 0
+expect "connections closed" "$(stats_field closed conns_current)" 0
 sleep 0.3
-sample closed
-expect "connections served" "$(field closed conns_total)" "$n"
+stats_sample closed
+expect "connections served" "$(stats_field closed conns_total)" "$n"
 
 # Serving cost CPU, and it is still counted once the threads that spent it exited.
 check 'cpu["held"] > cpu["s0"]'

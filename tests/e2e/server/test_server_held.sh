@@ -15,25 +15,14 @@ n=$(scaled 400)
 page_kb=$(($(getconf PAGESIZE) / 1024))
 frag_kb=$((page_kb > 32 ? page_kb : 32)) # SKB_FRAG_PAGE_ORDER: 32 KiB, or one larger page
 
-# sample NAME: the server's stats now, validated by stats_dump, into $WORK/NAME.json.
-sample() {
-	"$stats_dump" "$STATS" 3000 >"$WORK/$1.json" || fail "stats_dump $1 failed"
-}
-
-# field NAME KEY: one field of a sample ("absent" when the server left it out).
-field() {
-	/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], "absent"))' \
-		"$WORK/$1.json" "$2"
-}
-
 # held_by_kernel: the server's established sockets, as ss counts them.
 held_by_kernel() {
 	ss -Htn state established src "127.0.0.1:$PORT" | wc -l
 }
 
 start_stats_server "$server" --model "$model" --processes 2 --stack-size 64k
-sample s0
-expect "page fragments at start" "$(field s0 page_frag_kb)" 0
+stats_sample s0
+expect "page fragments at start" "$(stats_field s0 page_frag_kb)" 0
 
 "$agent" --target "127.0.0.1:$PORT" -n "$n" --rounds 1 --hold 30 \
 	--source-ip "$source" --threads 2 >"$WORK/agent.out" 2>"$WORK/agent.err" &
@@ -45,14 +34,14 @@ LPIDS="$LPIDS $agent_pid"
 # will have sent. Waited for (30 s at most), then checked exactly.
 if [ "$model" = threads ]; then want_frag=$((n * frag_kb)); else want_frag=$((2 * frag_kb)); fi
 for i in $(seq 300); do
-	sample held
-	[ "$(field held conns_current)" = "$n" ] && [ "$(field held page_frag_kb)" = "$want_frag" ] && break
+	stats_sample held
+	[ "$(stats_field held conns_current)" = "$n" ] && [ "$(stats_field held page_frag_kb)" = "$want_frag" ] && break
 	kill -0 "$agent_pid" 2>/dev/null || fail "agent ended early: $(cat "$WORK/agent.out" "$WORK/agent.err")"
 	sleep 0.1
 done
-expect "connections held" "$(field held conns_current)" "$n"
+expect "connections held" "$(stats_field held conns_current)" "$n"
 expect "connections held, by ss" "$(held_by_kernel)" "$n"
-expect "page fragments held ($model)" "$(field held page_frag_kb)" "$want_frag"
+expect "page fragments held ($model)" "$(stats_field held page_frag_kb)" "$want_frag"
 # kernel_kb_per_conn counts them: a thread's fragment alone is frag_kb a connection.
 /usr/bin/python3 - "$WORK/held.json" "$model" "$frag_kb" <<'PY' || fail "kernel_kb_per_conn leaves the fragments out"
 import json, sys
@@ -71,26 +60,26 @@ victim=$(pgrep -P "$server_PID" | head -n 1)
 [ -n "$victim" ] || fail "no worker process under the server (pid $server_PID)"
 kill -KILL "$victim"
 for i in $(seq 50); do
-	sample after
+	stats_sample after
 	kernel=$(held_by_kernel)
-	[ "$(field after conns_current)" = "$kernel" ] && [ "$kernel" -lt "$n" ] && break
+	[ "$(stats_field after conns_current)" = "$kernel" ] && [ "$kernel" -lt "$n" ] && break
 	sleep 0.1
 done
-sample after
+stats_sample after
 kernel=$(held_by_kernel)
 [ "$kernel" -lt "$n" ] && [ "$kernel" -gt 0 ] ||
 	fail "expected the killed worker to take some but not all of the $n connections, ss counts $kernel"
-expect "connections held after a worker was killed" "$(field after conns_current)" "$kernel"
+expect "connections held after a worker was killed" "$(stats_field after conns_current)" "$kernel"
 if [ "$model" = threads ]; then
-	expect "page fragments after a worker was killed" "$(field after page_frag_kb)" \
+	expect "page fragments after a worker was killed" "$(stats_field after page_frag_kb)" \
 		$((kernel * frag_kb))
 else
-	expect "page fragments after a worker was killed" "$(field after page_frag_kb)" "$frag_kb"
+	expect "page fragments after a worker was killed" "$(stats_field after page_frag_kb)" "$frag_kb"
 fi
 grep -q "server: worker [01] (pid $victim) killed by signal 9; restarting it" "$WORK/server.err" ||
 	fail "the supervisor did not say it restarted the worker: $(cat "$WORK/server.err")"
-echo "figures: $model, $n held, page_frag_kb $(field held page_frag_kb); after the kill $kernel held," \
-	"page_frag_kb $(field after page_frag_kb)"
+echo "figures: $model, $n held, page_frag_kb $(stats_field held page_frag_kb); after the kill $kernel held," \
+	"page_frag_kb $(stats_field after page_frag_kb)"
 
 kill -TERM "$agent_pid" 2>/dev/null
 wait "$agent_pid" 2>/dev/null

@@ -62,12 +62,12 @@ start_watch() {
 
 # sample NAME [ENDPOINT]: one server_stats, validated by stats_dump, into $WORK/NAME.json.
 sample() {
-	"$stats_dump" "${2:-$STATS}" 20000 >"$WORK/$1.json" || fail "stats_dump $1 failed"
+	stats_sample "$1" "${2:-$STATS}" 20000
 }
 
 # field NAME KEY: one field of a sample (jq path).
 field() {
-	jq -r ".$2" "$WORK/$1.json"
+	stats_field "$@"
 }
 
 # wait_conns NAME N [ENDPOINT]: samples until conns_current is N (30 s at most).
