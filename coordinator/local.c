@@ -468,13 +468,15 @@ static int start_watcher(struct local_procs *lp)
 }
 
 int local_start(const struct plan *p, const char *endpoint, const char *report, bool quiet,
-                volatile sig_atomic_t *interrupted, struct local_procs *lp)
+                volatile sig_atomic_t *interrupted, const volatile sig_atomic_t *hurry,
+                struct local_procs *lp)
 {
 	int rc;
 
 	memset(lp, 0, sizeof(*lp));
 	lp->quiet = quiet;
 	lp->interrupted = interrupted;
+	lp->hurry = hurry;
 	lp->server_out = -1;
 	if (p->local_ncommand > 0)
 		rc = start_command(p, report, lp) < 0 || start_watcher(lp) < 0 ? -1 : 0;

@@ -46,10 +46,12 @@ struct local_procs {
  * local_log_path(report), waited for (bounded, and given up on an interrupt)
  * until it accepts, then watched by `server --watch-port PORT` (every process
  * listening on the port: a pre-forked server's workers too), whose stats
- * endpoint the run samples.
+ * endpoint the run samples. Stopping them (here on failure, or local_stop())
+ * stops waiting for SIGTERM to work once *hurry is set (a second Ctrl-C).
  */
 int local_start(const struct plan *p, const char *endpoint, const char *report, bool quiet,
-                volatile sig_atomic_t *interrupted, struct local_procs *lp);
+                volatile sig_atomic_t *interrupted, const volatile sig_atomic_t *hurry,
+                struct local_procs *lp);
 /*
  * Agents, then the server (or the watcher), then the command's process
  * group: SIGTERM, a bounded wait, then SIGKILL to whatever of the group is

@@ -32,20 +32,27 @@
 
 /* The first SIGINT or SIGTERM: its number (the run stops; the report names it), or 0. */
 static volatile sig_atomic_t interrupted;
-/* A second one: the local processes are killed at once, not given 5 s to stop. */
+/*
+ * A second one, or any once the run is over and only the local processes are
+ * left to stop: they are killed at once, not given 5 s to stop.
+ */
 static volatile sig_atomic_t hurried;
+static volatile sig_atomic_t run_over; /* set before the last local_stop() */
 
 static void on_signal(int sig)
 {
 	static const char say[] =
 	    "coordinator: a second signal: killing the local processes now, not waiting\n";
+	static const char over[] =
+	    "coordinator: a signal: the run is over; killing the local processes now\n";
 
-	if (interrupted == 0) {
+	if (interrupted == 0 && !run_over) {
 		interrupted = sig;
 		return;
 	}
 	if (!hurried)
-		(void)!write(STDERR_FILENO, say, sizeof(say) - 1);
+		(void)!write(STDERR_FILENO, run_over && interrupted == 0 ? over : say,
+		             run_over && interrupted == 0 ? sizeof(over) - 1 : sizeof(say) - 1);
 	hurried = 1;
 }
 
@@ -619,8 +626,8 @@ static int run(struct coord *c, struct local_procs *lp, struct console *con, con
 	/* Local processes first: no ZeroMQ context may exist when we fork. */
 	if (c->plan->local) {
 		console_capture(con, opt->quiet); /* the children's lines, never on the status */
-		rc = local_start(c->plan, endpoint, opt->report, opt->quiet, c->interrupted, lp);
-		lp->hurry = &hurried;
+		rc = local_start(c->plan, endpoint, opt->report, opt->quiet, c->interrupted,
+		                 &hurried, lp);
 		console_release(con);
 		if (rc < 0)
 			return COORD_RUN_FAILED;
@@ -679,6 +686,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	int code = run(&c, &lp, &con, endpoint, &ipc);
+	run_over = 1;
 	/* Local agents first, while the socket they talk to is still there to hear their bye. */
 	local_stop(&lp);
 	coord_close(&c);

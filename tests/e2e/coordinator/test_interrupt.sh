@@ -72,3 +72,32 @@ grep -q "a second signal: killing the local processes now" "$WORK/err2" ||
 kill -0 "$group" 2>/dev/null && fail "the command (pid $group) was left running: $(ps -o pid,ppid,stat,cmd -p "$group")"
 expect "plan2 status" "$(jq -r .status "$WORK/report2.json")" aborted
 echo "ok: a second signal stopped it in $took_ms ms"
+
+# The same while the coordinator still waits for the command to listen (it
+# sleeps first, and ignores SIGTERM): the second SIGINT cuts that stop too.
+cat >"$WORK/plan3.json" <<PLAN
+{"name": "e2e-interrupt-startup", "target": {"host": "127.0.0.1", "port": 0},
+ "agents": {"count": 1}, "connections": 10,
+ "local": {"agents": 1, "server": {"ready_timeout_s": 30, "command": ["/bin/sh", "-c",
+   "trap '' TERM; sleep 21.5; exec /usr/bin/python3 $echo_server --port {port}"]}}}
+PLAN
+"$coord" --report "$WORK/report3.json" "$WORK/plan3.json" >"$WORK/out3" 2>"$WORK/err3" &
+cpid=$!
+for i in $(seq 100); do
+	pgrep -f "sleep 21.5" >/dev/null && break
+	sleep 0.1
+done
+sleeper=$(pgrep -f "sleep 21.5" | head -n 1)
+[ -n "$sleeper" ] || fail "the command did not start: $(cat "$WORK/err3")"
+sleep 0.5
+kill -INT $cpid
+start_ms=$(date +%s%3N)
+sleep 1
+kill -INT $cpid 2>/dev/null
+wait $cpid
+expect "exit code, interrupted at start-up" "$?" 3
+took_ms=$(($(date +%s%3N) - start_ms))
+[ "$took_ms" -lt 4500 ] || fail "took $took_ms ms to stop after two signals at start-up: $(cat "$WORK/err3")"
+grep -q "did not stop within 5 s of SIGTERM" "$WORK/err3" && fail "waited the 5 s after all: $(cat "$WORK/err3")"
+kill -0 "$sleeper" 2>/dev/null && fail "the command's child (pid $sleeper) was left running"
+echo "ok: a second signal at start-up stopped it in $took_ms ms"
