@@ -140,7 +140,7 @@ static void print_page_frags(FILE *out, const json_t *server)
 		fprintf(
 		    out,
 		    "  (with the server's page fragments, estimated: one of 32 KiB per thread it "
-		    "started since the watcher did, at most)\n");
+		    "gained since the watcher started)\n");
 	else
 		fprintf(out,
 		        "  (with the server's page fragments: one of 32 KiB per server thread that "

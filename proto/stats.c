@@ -58,7 +58,7 @@ static const struct proto_field stats_fields[] = {
 
 /* Fields a server may leave out (an older build): STATS_UNKNOWN when absent. */
 static const struct proto_field optional_fields[] = {
-    PROTO_FIELD(struct server_stats, page_frag_kb, PROTO_KIND_INT, INT64_MIN + 1, INT64_MAX),
+    PROTO_FIELD(struct server_stats, page_frag_kb, PROTO_KIND_INT, 0, INT64_MAX),
 };
 
 #define STATS_NOPTIONAL (sizeof(optional_fields) / sizeof(optional_fields[0]))

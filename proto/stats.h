@@ -55,9 +55,10 @@ struct server_stats {
 	 * takes a 32 KiB page (the kernel's per-task page fragment,
 	 * task_struct.task_frag) for the copies of what it sends, and keeps it
 	 * until it exits. Built-in server: its live threads that have sent, counted;
-	 * external: the watched process's threads beyond those it had at start (it
-	 * cannot be seen from outside which have sent: at most that). Optional on
-	 * the wire: STATS_UNKNOWN when a server left it out (an older build).
+	 * external: the threads the watched process gained since the watcher started,
+	 * each taken to have sent (which have cannot be seen from outside; its first
+	 * threads are left out), never below 0. Optional on the wire: STATS_UNKNOWN
+	 * when a server left it out (an older build).
 	 */
 	int64_t page_frag_kb;
 	double user_kb_per_conn; /* (rss - rss at start) / conns_current; 0 without connections */

@@ -84,8 +84,10 @@ static void add_kernel(const struct server_sampler *s, struct server_stats *out)
 
 /*
  * The page fragments the server's threads keep (server_stats.page_frag_kb): the
- * built-in server counts its threads that have sent; a watched process's
- * threads beyond its first are all taken to have sent (an upper bound).
+ * built-in server counts its threads that have sent. Which threads of a watched
+ * process have sent cannot be seen: each thread it gained since the watcher
+ * started is taken to have sent (a thread per connection does, to echo), its
+ * first threads are left out, and fewer threads than at start count none.
  */
 static void add_page_frags(const struct server_sampler *s, struct server_stats *out)
 {
@@ -94,7 +96,7 @@ static void add_page_frags(const struct server_sampler *s, struct server_stats *
 	if (s->counters != NULL)
 		for (int i = 0; i < s->cfg->processes; i++)
 			threads += atomic_load(&s->counters->senders[i]);
-	else
+	else if (out->threads > s->base_threads)
 		threads = out->threads - s->base_threads;
 	out->page_frag_kb = threads * stats_page_frag_kb();
 }
@@ -256,7 +258,7 @@ void server_print_summary(const struct server_sampler *s, const struct server_st
 	        (long long)st->page_tables_kb);
 	fprintf(out, "  page fragments  %+lld kB since start (%s x %lld kB%s)\n",
 	        (long long)st->page_frag_kb,
-	        s->counters != NULL ? "threads that sent" : "threads since start",
-	        (long long)stats_page_frag_kb(), s->counters != NULL ? "" : ", at most");
+	        s->counters != NULL ? "threads that sent" : "threads gained since start",
+	        (long long)stats_page_frag_kb(), s->counters != NULL ? "" : ", estimated");
 	fflush(out);
 }

@@ -115,6 +115,7 @@ case_count() {
 	local nofile
 	nofile=$(awk '/^Max open files/ {print $4}' "/proc/$echo_PID/limits")
 	expect "idle: capacity" "$(field s0 capacity)" "$((nofile - $(field s0 fds)))"
+	expect "idle: page_frag_kb (no thread gained)" "$(field s0 page_frag_kb)" 0
 
 	"$agent" --target "127.0.0.1:$ECHO_PORT" -n "$n" --hold 120 --source-ip "$source" \
 		>"$WORK/agent.out" 2>"$WORK/agent.err" &
@@ -134,6 +135,9 @@ case_count() {
 		fail "held: rss_kb $(field held rss_kb) not above idle $(field s0 rss_kb)"
 	jq -e '.cpu_user_s + .cpu_sys_s > 0 and .ctxsw_voluntary > 0 and .user_kb_per_conn > 0' \
 		"$WORK/held.json" >/dev/null || fail "held: cpu/ctxsw/per-conn: $(cat "$WORK/held.json")"
+	# A thread per connection: each thread it gained counts 32 KiB (pages of 4 KiB).
+	expect "held: page_frag_kb" "$(field held page_frag_kb)" \
+		$((($(field held threads) - $(field s0 threads)) * 32))
 	echo "ok: held: threads $(field held threads), fds $(field held fds), rss $(field s0 rss_kb) -> $(field held rss_kb) kB"
 
 	# --watch-port finds the same process, and counts the same.

@@ -268,6 +268,11 @@ static void string_page_frag(json_t *m)
 	json_object_set_new(m, "page_frag_kb", json_string("32"));
 }
 
+static void negative_page_frag(json_t *m)
+{
+	json_object_set_new(m, "page_frag_kb", json_integer(-5));
+}
+
 static void wrong_message(json_t *m)
 {
 	json_object_set_new(m, "type", json_string("hello"));
@@ -314,7 +319,10 @@ BAD(negative_count, negative_conns,
 BAD(negative_refusals, negative_refused,
     "field \"refused.emfile\": expected a non-negative integer, got -3")
 BAD(negative_seconds, negative_cpu, "field \"cpu_user_s\": expected a number >= 0, got -0.5")
-BAD(string_for_page_frag, string_page_frag, "field \"page_frag_kb\": expected an integer")
+BAD(string_for_page_frag, string_page_frag,
+    "field \"page_frag_kb\": expected a non-negative integer, got string")
+BAD(negative_page_frags, negative_page_frag,
+    "field \"page_frag_kb\": expected a non-negative integer, got -5")
 BAD(empty_model_name, empty_model,
     "field \"model\": expected a non-empty string of at most 15 bytes")
 
@@ -329,14 +337,13 @@ static void negative_deltas(void)
 	in.slab_kb = -120;
 	in.kernel_stack_kb = -16;
 	in.page_tables_kb = -4;
-	in.page_frag_kb = -64; /* a watched process that ended threads */
 	in.kernel_kb_per_conn = -0.25;
 	in.user_kb_per_conn = -1.5;
 	in.capacity = -1; /* no limit could be read */
 	msg = stats_pack(&in);
 	CHECK(msg != NULL && stats_unpack(msg, &out, &err) == 0);
 	CHECK(out.slab_kb == -120 && out.kernel_stack_kb == -16 && out.page_tables_kb == -4 &&
-	      out.page_frag_kb == -64 && out.kernel_kb_per_conn == -0.25 &&
+	      out.page_frag_kb == 960000 && out.kernel_kb_per_conn == -0.25 &&
 	      out.user_kb_per_conn == -1.5 && out.capacity == -1);
 	json_decref(msg);
 }
@@ -401,6 +408,7 @@ static const struct check_case cases[] = {
     {"negative_seconds", negative_seconds},
     {"empty_model_name", empty_model_name},
     {"string_for_page_frag", string_for_page_frag},
+    {"negative_page_frags", negative_page_frags},
     {"page_frag_optional", page_frag_optional},
     {"negative_deltas", negative_deltas},
 };
