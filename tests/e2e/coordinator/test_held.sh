@@ -65,12 +65,26 @@ expect "server max" "$(jq -r .server.final.conns_max "$R")" 1500
 grep -Eq "failures: (eof_early|reset) [0-9]" "$WORK/dropped.out" ||
 	fail "the summary does not name the failures: $(cat "$WORK/dropped.out")"
 grep -q "FAIL held_ratio >= 1.0" "$WORK/dropped.out" || fail "summary: no failed held_ratio"
-# The accept wait of step 2 ends on the server's own refusals, not at its 62 s bound.
-grep -Eq "^coordinator: step 2: the server holds 1500 of the agents' [0-9]+ connections and turned [0-9]+ away \(its refused counts\)$" "$WORK/dropped.err" ||
-	fail "the accept wait did not end on the refusals: $(grep 'step 2' "$WORK/dropped.err")"
-expect "step 2: accepted all" "$(jq -r '.steps[1].accept_lag_complete' "$R")" false
-jq -e '.steps[1].accept_lag_s < 30' "$R" >/dev/null ||
-	fail "step 2 waited $(jq .steps[1].accept_lag_s "$R") s for connections the server refused"
+# The accept wait of step 2 does not wait out its 62 s bound for the 500 the server turned
+# away. It ends on the server's refusals, said in one line; or, when the agents had seen the
+# 500 closed before its first sample (they are not waited for), at once and silently.
+lag=$(jq -r '.steps[1].accept_lag_s' "$R")
+/usr/bin/python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) < 10 else 1)' "$lag" ||
+	fail "the accept wait of step 2 took $lag s (its bound is 62 s): $(grep 'step 2' "$WORK/dropped.err")"
+grep -q "the echo goes on, and measures its backlog" "$WORK/dropped.err" &&
+	fail "the accept wait ran out its bound: $(grep 'step 2' "$WORK/dropped.err")"
+# accept_lag_complete: false when it ended on the refusals (the server never held them all);
+# true when the agents no longer held the 500 either (the server held all they held).
+if grep -q "^coordinator: step 2: the server holds" "$WORK/dropped.err"; then
+	grep -Eq "^coordinator: step 2: the server holds 1500 of the agents' [0-9]+ connections and turned [0-9]+ away \(its refused counts\)$" "$WORK/dropped.err" ||
+		fail "the accept wait's line is not the refusals': $(grep 'step 2' "$WORK/dropped.err")"
+	expect "step 2: accepted all (ended on the refusals)" \
+		"$(jq -r '.steps[1].accept_lag_complete' "$R")" false
+else
+	expect "step 2: accepted all (the agents had seen the 500 closed)" \
+		"$(jq -r '.steps[1].accept_lag_complete' "$R")" true
+fi
+echo "ok: step 2's accept wait ended after $lag s"
 
 # 2. A server that holds them all: the same plan passes.
 run whole --model epoll
