@@ -41,7 +41,7 @@ static volatile sig_atomic_t run_over; /* set before the last local_stop() */
 
 static void on_signal(int sig)
 {
-	static const char say[] =
+	static const char second[] =
 	    "coordinator: a second signal: killing the local processes now, not waiting\n";
 	static const char over[] =
 	    "coordinator: a signal: the run is over; killing the local processes now\n";
@@ -50,9 +50,11 @@ static void on_signal(int sig)
 		interrupted = sig;
 		return;
 	}
-	if (!hurried)
-		(void)!write(STDERR_FILENO, run_over && interrupted == 0 ? over : say,
-		             run_over && interrupted == 0 ? sizeof(over) - 1 : sizeof(say) - 1);
+	if (!hurried) {
+		const char *say = interrupted == 0 ? over : second;
+
+		(void)!write(STDERR_FILENO, say, strlen(say));
+	}
 	hurried = 1;
 }
 
